@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kmemlab: build, run and test the module.
+#
+#   make                      build kmemlab.ko against the project's debug test
+#                             kernel (toolchain sysroot and kernel are built first
+#                             when missing; needs root)
+#   make KERNEL=perf          ... against the perf (benchmark) kernel
+#   make KDIR=/path LLVM=1    build against your own Rust-enabled kernel build
+#                             tree, like any out-of-tree module (no root, no sysroot)
+#   make run                  the main job: build what is missing, boot the test
+#                             kernel, load kmemlab, run a short demo
+#   make check                all tests: host (cargo test, clippy, rustfmt; the
+#                             module with CLIPPY=1 and rustfmt-checked), then the
+#                             kselftests in the guest
+#   make tool                 the userspace `kmemlab` tool (samples/kmemlab)
+#   make selftests            the kselftest programs (selftests/kmemlab)
+#   make modules_install      install kmemlab.ko into the kernel's module tree
+#   make rust-analyzer        rust-project.json for editors
+#   make clean
+#
+# (Kbuild reads the Kbuild file, not this one.)
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+KMEMLAB_CACHE ?= /var/cache/kmemlab
+KERNEL ?= debug
+KMEMLAB_LLVM ?= -19
+export KMEMLAB_CACHE KMEMLAB_LLVM
+
+SYSROOT_RUN := $(TOP)/scripts/sysroot-run
+CARGO ?= cargo
+TOOL_MANIFEST := $(TOP)/samples/kmemlab/Cargo.toml
+
+ifeq ($(origin KDIR),undefined)
+# The project's own test kernel, built inside the toolchain sysroot. The module
+# is built out of the source tree (MO=) so debug and perf builds coexist.
+KBUILD_TREE := $(KMEMLAB_CACHE)/build/kernel-$(KERNEL)
+MODULE_OUT := $(TOP)/build/$(KERNEL)
+KSRC := $(KMEMLAB_CACHE)/build/src/linux
+KMAKE := $(SYSROOT_RUN) make -C $(KBUILD_TREE) M=$(TOP) MO=$(MODULE_OUT) \
+	LLVM=$(KMEMLAB_LLVM) $(if $(CLIPPY),CLIPPY=$(CLIPPY))
+RUN := $(SYSROOT_RUN)
+PREPARE := prepare-kernel
+else
+# A user's own kernel tree: plain out-of-tree module rules.
+MODULE_OUT := $(TOP)
+KSRC := $(KDIR)
+KMAKE := $(MAKE) -C $(KDIR) M=$(TOP)
+RUN :=
+PREPARE :=
+endif
+
+.PHONY: all modules prepare-kernel sysroot kernel tool selftests run check bench \
+	modules_install clean rust-analyzer rustfmt rustfmtcheck
+
+all modules: $(PREPARE)
+	+$(KMAKE) modules
+
+sysroot:
+	$(TOP)/scripts/sysroot
+
+kernel: sysroot
+	$(TOP)/scripts/kernel $(KERNEL)
+
+prepare-kernel: kernel
+
+tool:
+	$(CARGO) build --release --quiet --manifest-path $(TOOL_MANIFEST)
+
+selftests: $(PREPARE)
+	+$(RUN) make -C $(TOP)/selftests/kmemlab KSRC=$(KSRC)
+
+run:
+	$(TOP)/scripts/run
+
+check:
+	$(TOP)/scripts/check
+
+modules_install: $(PREPARE)
+	+$(KMAKE) modules_install
+
+rust-analyzer: $(PREPARE)
+	+$(KMAKE) rust-analyzer
+
+# Format the module's Rust with the kernel's own rustfmt settings.
+rustfmt:
+	$(RUN) rustfmt --config-path $(KSRC)/.rustfmt.toml $(TOP)/rust/kmemlab.rs
+
+rustfmtcheck:
+	$(RUN) rustfmt --check --config-path $(KSRC)/.rustfmt.toml $(TOP)/rust/kmemlab.rs
+
+clean:
+	rm -rf $(TOP)/build
+	rm -f $(TOP)/rust-project.json
+	find $(TOP) -path $(TOP)/samples -prune -o \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.d' -o -name 'modules.order' \
+		-o -name 'Module.symvers' -o -name '*.rmeta' \) -print | xargs -r rm -f
+	-$(CARGO) clean --quiet --manifest-path $(TOOL_MANIFEST)
+	-$(MAKE) -C $(TOP)/selftests/kmemlab clean

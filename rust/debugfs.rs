@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/sys/kernel/debug/kmemlab/`: what the module reports about itself.
+
+use core::fmt;
+
+use kernel::{
+    debugfs::{
+        Dir,
+        File, //
+    },
+    prelude::*,
+};
+
+use crate::uapi::{
+    FEATURE_NAMES,
+    KMEMLAB_ABI_VERSION, //
+};
+
+/// Writes the `version` file: the ABI version and the features, as a number and by name.
+fn write_version(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(f, "abi_version: {KMEMLAB_ABI_VERSION}")?;
+    writeln!(f, "features: {:#x}", crate::SUPPORTED_FEATURES)?;
+    write!(f, "feature_names:")?;
+    for (_, name) in FEATURE_NAMES.iter().filter(|(bit, _)| crate::SUPPORTED_FEATURES & bit != 0) {
+        write!(f, " {name}")?;
+    }
+    writeln!(f)
+}
+
+/// Creates `version` in `dir`.
+pub(crate) fn version_file(dir: &Dir) -> impl PinInit<File<()>> + '_ {
+    dir.read_callback_file(c"version", (), &write_version)
+}

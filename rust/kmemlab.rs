@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! kmemlab: the Linux kernel's memory allocators, wrapped in safe Rust and
+//! driven from userspace through `/dev/kmemlab`.
+//!
+//! The crate root holds the module state: the misc device and the debugfs
+//! directory. Data flows one way: ioctl decode ([`ioctl`]) -> per-file state
+//! ([`file`]) -> allocator abstractions ([`alloc`]) -> kernel.
+
+use kernel::{
+    debugfs::{
+        Dir,
+        File, //
+    },
+    miscdevice::{
+        MiscDeviceOptions,
+        MiscDeviceRegistration, //
+    },
+    prelude::*,
+};
+
+mod alloc;
+mod debugfs;
+mod file;
+mod ioctl;
+mod uapi;
+
+use file::KmemlabFile;
+
+/// Features of this build, as `KMEMLAB_FEAT_*` bits reported by `KMEMLAB_IOC_VERSION`.
+pub(crate) const SUPPORTED_FEATURES: u64 = 0;
+
+module! {
+    type: Kmemlab,
+    name: "kmemlab",
+    authors: ["kmemlab developers"],
+    description: "Kernel memory allocators in safe Rust, exercised from userspace",
+    license: "GPL",
+}
+
+/// The loaded module.
+///
+/// Fields drop in declaration order: the misc device goes first, so no new
+/// file can be opened while the rest is torn down.
+#[pin_data]
+struct Kmemlab {
+    #[pin]
+    _misc: MiscDeviceRegistration<KmemlabFile>,
+    #[pin]
+    _version: File<()>,
+    _debugfs: Dir,
+}
+
+impl kernel::InPlaceModule for Kmemlab {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        let dir = Dir::new(c"kmemlab");
+        try_pin_init!(Self {
+            _misc <- MiscDeviceRegistration::register(MiscDeviceOptions {
+                name: c"kmemlab",
+            }),
+            _version <- debugfs::version_file(&dir),
+            _debugfs: dir,
+        })
+    }
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Checks the Rust ABI mirror (`rust/uapi.rs`) against the C header
+//! (`include/uapi/kmemlab.h`), the source of truth.
+//!
+//! A C program is generated from the mirror's tables, compiled against the
+//! header with the host C compiler (`$CC`, default `cc`) and run: it prints
+//! every structure size, field offset and size, ioctl number and constant as
+//! C sees them, and the test compares that with what Rust computed. The header
+//! is also scanned so that a structure, ioctl or feature bit added there
+//! without a Rust mirror fails the test.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::uapi;
+
+fn header_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../include/uapi")
+}
+
+fn header_text() -> String {
+    std::fs::read_to_string(header_dir().join("kmemlab.h")).expect("read kmemlab.h")
+}
+
+/// The constants both sides define: C macro name and the Rust value.
+fn constants() -> Vec<(String, u64)> {
+    let mut v = vec![
+        (
+            "KMEMLAB_ABI_VERSION".to_string(),
+            u64::from(uapi::KMEMLAB_ABI_VERSION),
+        ),
+        (
+            "KMEMLAB_IOC_MAGIC".to_string(),
+            u64::from(uapi::KMEMLAB_IOC_MAGIC),
+        ),
+    ];
+    for (bit, name) in uapi::FEATURE_NAMES {
+        v.push((format!("KMEMLAB_FEAT_{}", name.to_uppercase()), *bit));
+    }
+    v
+}
+
+/// What the Rust side expects the C program to print, line by line.
+fn expected_lines() -> Vec<String> {
+    let mut lines = Vec::new();
+    for s in uapi::ABI_STRUCTS {
+        lines.push(format!("struct {} {}", s.c_name, s.size));
+        for (field, off, size) in s.fields {
+            lines.push(format!("field {}.{} {} {}", s.c_name, field, off, size));
+        }
+    }
+    for (name, value) in uapi::ABI_IOCTLS {
+        lines.push(format!("ioctl {name} {value:#x}"));
+    }
+    for (name, value) in constants() {
+        lines.push(format!("const {name} {value:#x}"));
+    }
+    lines
+}
+
+/// A C program printing the same lines from the header's point of view.
+fn c_program() -> String {
+    let mut c = String::from(
+        "#include <stddef.h>\n#include <stdio.h>\n#include \"kmemlab.h\"\nint main(void)\n{\n",
+    );
+    for s in uapi::ABI_STRUCTS {
+        let t = format!("struct {}", s.c_name);
+        writeln!(c, "\tprintf(\"struct {} %zu\\n\", sizeof({t}));", s.c_name).unwrap();
+        for (field, _, _) in s.fields {
+            writeln!(
+                c,
+                "\tprintf(\"field {n}.{field} %zu %zu\\n\", offsetof({t}, {field}), \
+                 sizeof((({t} *)0)->{field}));",
+                n = s.c_name
+            )
+            .unwrap();
+        }
+    }
+    for (name, _) in uapi::ABI_IOCTLS {
+        writeln!(
+            c,
+            "\tprintf(\"ioctl {name} %#lx\\n\", (unsigned long){name});"
+        )
+        .unwrap();
+    }
+    for (name, _) in constants() {
+        writeln!(
+            c,
+            "\tprintf(\"const {name} %#llx\\n\", (unsigned long long){name});"
+        )
+        .unwrap();
+    }
+    c.push_str("\treturn 0;\n}\n");
+    c
+}
+
+#[test]
+fn rust_mirror_matches_c_header() {
+    let dir = std::env::temp_dir().join(format!("kmemlab-abi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("abi.c");
+    let exe = dir.join("abi");
+    std::fs::write(&src, c_program()).unwrap();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let status = Command::new(&cc)
+        .args(["-std=c11", "-Wall", "-Werror", "-I"])
+        .arg(header_dir())
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run the C compiler '{cc}': {e}"));
+    assert!(
+        status.success(),
+        "compiling the ABI probe against kmemlab.h failed"
+    );
+    let out = Command::new(&exe).output().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    // "%#x" prints 0 as "0", Rust's {:#x} as "0x0": normalise.
+    let c_lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.ends_with(" 0") {
+                format!("{}0x0", &l[..l.len() - 1])
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    assert_eq!(c_lines, expected_lines());
+}
+
+/// Every name of the given kind declared in the header.
+fn header_names(prefix: &str, stop: &[char]) -> BTreeSet<String> {
+    header_text()
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix(prefix))
+        .map(|rest| rest.split(stop).next().unwrap_or("").trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+#[test]
+fn every_header_item_has_a_rust_mirror() {
+    let c_structs = header_names("struct kmemlab_", &[' ', '{']);
+    let rust_structs: BTreeSet<String> = uapi::ABI_STRUCTS
+        .iter()
+        .map(|s| s.c_name.trim_start_matches("kmemlab_").to_string())
+        .collect();
+    assert_eq!(
+        c_structs, rust_structs,
+        "structures in kmemlab.h vs rust/uapi.rs"
+    );
+
+    let defines = header_names("#define ", &[' ', '\t', '(']);
+    let c_ioctls: BTreeSet<&String> = defines
+        .iter()
+        .filter(|d| d.starts_with("KMEMLAB_IOC_") && *d != "KMEMLAB_IOC_MAGIC")
+        .collect();
+    let rust_ioctls: BTreeSet<String> = uapi::ABI_IOCTLS
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    assert_eq!(
+        c_ioctls,
+        rust_ioctls.iter().collect(),
+        "ioctls in kmemlab.h vs rust/uapi.rs"
+    );
+
+    let c_feats: BTreeSet<&String> = defines
+        .iter()
+        .filter(|d| d.starts_with("KMEMLAB_FEAT_"))
+        .collect();
+    let rust_feats: BTreeSet<String> = constants()
+        .into_iter()
+        .map(|(n, _)| n)
+        .filter(|n| n.starts_with("KMEMLAB_FEAT_"))
+        .collect();
+    assert_eq!(
+        c_feats,
+        rust_feats.iter().collect(),
+        "feature bits in kmemlab.h vs rust/uapi.rs"
+    );
+}
+
+#[test]
+fn encoding_round_trips_and_covers_every_byte() {
+    let v = uapi::KmemlabVersion {
+        abi_version: 0x0102_0304,
+        nr_cpus: 5,
+        features: 0x1122_3344_5566_7788,
+        nr_nodes: 2,
+        reserved: 0,
+    };
+    let raw = v.encode();
+    assert_eq!(uapi::KmemlabVersion::decode(&raw), v);
+    assert_eq!(&raw[8..16], &0x1122_3344_5566_7788u64.to_ne_bytes());
+}
