@@ -79,8 +79,15 @@ check:
 modules_install: $(PREPARE)
 	+$(KMAKE) modules_install
 
+# The kernel writes rust-project.json into the module's output directory; the
+# helper adds kmemlab's crate (the kernel's generator only finds crate roots
+# named by a Kbuild in their own directory) and, for the sysroot build, maps
+# the toolchain's paths to where they are on the host.
 rust-analyzer: $(PREPARE)
 	+$(KMAKE) rust-analyzer
+	$(TOP)/scripts/rust-analyzer-crate $(MODULE_OUT)/rust-project.json $(TOP)/rust/kmemlab.rs \
+		$(if $(RUN),$(KMEMLAB_CACHE)/sysroot)
+	$(if $(filter-out $(TOP),$(MODULE_OUT)),cp $(MODULE_OUT)/rust-project.json $(TOP)/rust-project.json)
 
 # Format the module's Rust with the kernel's own rustfmt settings.
 rustfmt:

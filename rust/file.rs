@@ -24,7 +24,7 @@ impl MiscDevice for KmemlabFile {
     type Ptr = KBox<Self>;
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
-        KBox::new(KmemlabFile {}, GFP_KERNEL)
+        Ok(KBox::new(KmemlabFile {}, GFP_KERNEL)?)
     }
 
     fn ioctl(me: &KmemlabFile, _file: &File, cmd: u32, arg: usize) -> Result<isize> {

@@ -47,7 +47,7 @@ struct Kmemlab {
     #[pin]
     _misc: MiscDeviceRegistration<KmemlabFile>,
     #[pin]
-    _version: File<()>,
+    _version: File<u64>,
     _debugfs: Dir,
 }
 
@@ -58,7 +58,7 @@ impl kernel::InPlaceModule for Kmemlab {
             _misc <- MiscDeviceRegistration::register(MiscDeviceOptions {
                 name: c"kmemlab",
             }),
-            _version <- debugfs::version_file(&dir),
+            _version <- debugfs::version_file(&dir, SUPPORTED_FEATURES),
             _debugfs: dir,
         })
     }

@@ -23,7 +23,7 @@
 #include "kmemlab.h"
 
 #define DEBUGFS_DIR "/sys/kernel/debug/kmemlab"
-#define MISC_MAJOR 10
+#define MISC_MAJOR 10U
 
 static int open_device(struct __test_metadata *_metadata)
 {
@@ -85,9 +85,9 @@ TEST_F(dev, version)
 	/* Poison: every byte must be overwritten by the kernel. */
 	memset(&v, 0xa5, sizeof(v));
 	ASSERT_EQ(0, ioctl(self->fd, KMEMLAB_IOC_VERSION, &v));
-	EXPECT_EQ(KMEMLAB_ABI_VERSION, v.abi_version);
-	EXPECT_EQ(0, v.reserved);
-	EXPECT_EQ(0, v.features & ~known);
+	EXPECT_EQ((__u32)KMEMLAB_ABI_VERSION, v.abi_version);
+	EXPECT_EQ(0U, v.reserved);
+	EXPECT_EQ(0ULL, v.features & ~known);
 	EXPECT_EQ((unsigned int)sysconf(_SC_NPROCESSORS_ONLN), v.nr_cpus);
 	EXPECT_EQ(online_nodes(), v.nr_nodes);
 }
@@ -143,8 +143,8 @@ TEST(device_node_is_root_only)
 	ASSERT_EQ(0, stat(KMEMLAB_DEVICE, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(MISC_MAJOR, major(st.st_rdev));
-	EXPECT_EQ(0600, st.st_mode & 07777);
-	EXPECT_EQ(0, st.st_uid);
+	EXPECT_EQ(0600U, st.st_mode & 07777);
+	EXPECT_EQ(0U, st.st_uid);
 }
 
 TEST(open_refused_to_unprivileged)
