@@ -8,26 +8,40 @@ use kernel::{
         MiscDevice,
         MiscDeviceRegistration, //
     },
+    new_mutex,
     prelude::*,
+    sync::Mutex,
 };
 
-use crate::ioctl;
+use crate::{
+    ioctl,
+    object::Table, //
+};
 
 /// The per-open-file state of `/dev/kmemlab`.
 ///
-/// Every allocation a file makes will be owned here, so closing the file
-/// releases everything it holds.
-pub(crate) struct KmemlabFile {}
+/// Every allocation and cache the file makes is owned by its [`Table`], so
+/// closing the file releases everything it holds.
+#[pin_data]
+pub(crate) struct KmemlabFile {
+    #[pin]
+    pub(crate) table: Mutex<Table>,
+}
 
 #[vtable]
 impl MiscDevice for KmemlabFile {
-    type Ptr = KBox<Self>;
+    type Ptr = Pin<KBox<Self>>;
 
-    fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
-        Ok(KBox::new(KmemlabFile {}, GFP_KERNEL)?)
+    fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
+        KBox::try_pin_init(
+            try_pin_init!(KmemlabFile {
+                table <- new_mutex!(Table::new()),
+            }),
+            GFP_KERNEL,
+        )
     }
 
-    fn ioctl(me: &KmemlabFile, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
-        ioctl::dispatch(me, cmd, arg)
+    fn ioctl(me: Pin<&KmemlabFile>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        ioctl::dispatch(&me, cmd, arg)
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! A command number encodes its argument's size and direction, so matching the
 //! whole number also validates the size userspace compiled against. Anything
-//! not in the table is `ENOTTY`.
+//! not in the table is `ENOTTY`. Handlers validate every field before touching
+//! the file's [`Table`], and undo their work when the final copy to userspace
+//! fails, so a failed call changes nothing.
 
 use kernel::{
     prelude::*,
@@ -15,9 +17,31 @@ use kernel::{
 };
 
 use crate::{
-    alloc::topology,
+    alloc::{
+        gfp::{
+            Gfp,
+            GfpBase, //
+        },
+        kmalloc::KMALLOC_MAX,
+        pages::MAX_ORDER,
+        slab::{
+            CacheConfig,
+            KmemCache, //
+        },
+        topology::{
+            self,
+            Node, //
+        },
+        vmalloc::VMALLOC_MAX,
+    },
     file::KmemlabFile,
-    uapi::*, //
+    object::{
+        self,
+        Quota,
+        Request,
+        Source, //
+    },
+    uapi::*,
 };
 
 /// An ioctl handler: the calling file's state and the raw user argument.
@@ -30,10 +54,52 @@ struct Command {
 }
 
 /// Every command the module answers.
-const COMMANDS: &[Command] = &[Command {
-    cmd: KMEMLAB_IOC_VERSION,
-    run: version,
-}];
+const COMMANDS: &[Command] = &[
+    Command {
+        cmd: KMEMLAB_IOC_VERSION,
+        run: version,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_ALLOC,
+        run: alloc,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_FREE,
+        run: free,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_WRITE,
+        run: |f, a| io(f, a, IoOp::Write),
+    },
+    Command {
+        cmd: KMEMLAB_IOC_READ,
+        run: |f, a| io(f, a, IoOp::Read),
+    },
+    Command {
+        cmd: KMEMLAB_IOC_FILL,
+        run: |f, a| io(f, a, IoOp::Fill),
+    },
+    Command {
+        cmd: KMEMLAB_IOC_VERIFY,
+        run: |f, a| io(f, a, IoOp::Verify),
+    },
+    Command {
+        cmd: KMEMLAB_IOC_INFO,
+        run: info,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_LIST,
+        run: list,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_CACHE_CREATE,
+        run: cache_create,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_CACHE_DESTROY,
+        run: cache_destroy,
+    },
+];
 
 /// Runs the handler for `cmd`, or fails with `ENOTTY` when there is none.
 pub(crate) fn dispatch(file: &KmemlabFile, cmd: u32, arg: usize) -> Result<isize> {
@@ -41,12 +107,86 @@ pub(crate) fn dispatch(file: &KmemlabFile, cmd: u32, arg: usize) -> Result<isize
     (command.run)(file, arg)
 }
 
-/// Copies an encoded ABI structure to the user pointer `arg`.
+/// A user address from an ABI field.
+fn user_ptr(addr: u64) -> Result<UserPtr> {
+    Ok(UserPtr::from_addr(
+        usize::try_from(addr).map_err(|_| EFAULT)?,
+    ))
+}
+
+/// Copies an encoded ABI structure in from the user pointer `arg`.
+fn copy_in<const N: usize>(arg: usize) -> Result<[u8; N]> {
+    let mut raw = [0u8; N];
+    UserSlice::new(UserPtr::from_addr(arg), N)
+        .reader()
+        .read_slice(&mut raw)?;
+    Ok(raw)
+}
+
+/// Copies an encoded ABI structure out to the user pointer `arg`.
 fn copy_out<const N: usize>(arg: usize, bytes: &[u8; N]) -> Result<isize> {
     UserSlice::new(UserPtr::from_addr(arg), N)
         .writer()
         .write_slice(bytes)?;
     Ok(0)
+}
+
+/// Reads an array of `count` handles from `addr`.
+fn copy_handles_in(addr: u64, count: usize) -> Result<KVec<u32>> {
+    let len = count.checked_mul(4).ok_or(EINVAL)?;
+    let mut raw = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+    UserSlice::new(user_ptr(addr)?, len)
+        .reader()
+        .read_slice(&mut raw)?;
+    let mut handles = KVec::with_capacity(count, GFP_KERNEL)?;
+    for chunk in raw.chunks_exact(4) {
+        handles.push(
+            u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]),
+            GFP_KERNEL,
+        )?;
+    }
+    Ok(handles)
+}
+
+/// Writes `handles` to the array at `addr`.
+fn copy_handles_out(addr: u64, handles: &[u32]) -> Result {
+    let mut raw = KVec::with_capacity(handles.len() * 4, GFP_KERNEL)?;
+    for h in handles {
+        raw.extend_from_slice(&h.to_ne_bytes(), GFP_KERNEL)?;
+    }
+    UserSlice::new(user_ptr(addr)?, raw.len())
+        .writer()
+        .write_slice(&raw)
+}
+
+/// The per-file limits, from the module parameters.
+fn quota() -> Quota {
+    let max_objects = crate::module_parameters::max_objects.value();
+    let max_bytes = crate::module_parameters::max_bytes.value();
+    Quota {
+        objects: usize::try_from(max_objects).unwrap_or(usize::MAX),
+        bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
+    }
+}
+
+/// Decodes the ABI's `KMEMLAB_GFP_*` bits.
+fn gfp_from_abi(bits: u32) -> Result<Gfp> {
+    let known = 0x3 | KMEMLAB_GFP_ZERO | KMEMLAB_GFP_NOWARN | KMEMLAB_GFP_ACCOUNT;
+    if bits & !known != 0 {
+        return Err(EINVAL);
+    }
+    let base = match bits & 0x3 {
+        KMEMLAB_GFP_KERNEL => GfpBase::Kernel,
+        KMEMLAB_GFP_ATOMIC => GfpBase::Atomic,
+        KMEMLAB_GFP_NOWAIT => GfpBase::Nowait,
+        _ => return Err(EINVAL),
+    };
+    Ok(Gfp {
+        base,
+        zero: bits & KMEMLAB_GFP_ZERO != 0,
+        nowarn: bits & KMEMLAB_GFP_NOWARN != 0,
+        account: bits & KMEMLAB_GFP_ACCOUNT != 0,
+    })
 }
 
 /// `KMEMLAB_IOC_VERSION`: ABI version, supported features and the topology seen.
@@ -59,4 +199,178 @@ fn version(_file: &KmemlabFile, arg: usize) -> Result<isize> {
         reserved: 0,
     };
     copy_out(arg, &reply.encode())
+}
+
+/// A byte size from the ABI, within `1..=max`.
+fn byte_size(size: u64, max: usize) -> Result<usize> {
+    match usize::try_from(size) {
+        Ok(s) if s != 0 && s <= max => Ok(s),
+        _ => Err(EINVAL),
+    }
+}
+
+/// `KMEMLAB_IOC_ALLOC`.
+fn alloc(file: &KmemlabFile, arg: usize) -> Result<isize> {
+    let a = KmemlabAlloc::decode(&copy_in(arg)?);
+    if a.count == 0 || a.count > KMEMLAB_BATCH_MAX {
+        return Err(EINVAL);
+    }
+    let gfp = gfp_from_abi(a.gfp)?;
+    let node = Node::new(a.node)?;
+    // Fields a kind does not use must be zero.
+    let (uses_size, uses_order, uses_cache) = match a.kind {
+        KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_VMALLOC => (true, false, false),
+        KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE => (false, true, false),
+        KMEMLAB_KIND_KMEM_CACHE => (false, false, true),
+        _ => return Err(EINVAL),
+    };
+    if (!uses_size && a.size != 0) || (!uses_order && a.order != 0) || (!uses_cache && a.cache != 0)
+    {
+        return Err(EINVAL);
+    }
+    if a.order > MAX_ORDER {
+        return Err(EINVAL);
+    }
+    let mut table = file.table.lock();
+    let source = match a.kind {
+        KMEMLAB_KIND_KMALLOC => Source::Kmalloc(byte_size(a.size, KMALLOC_MAX)?),
+        KMEMLAB_KIND_VMALLOC => Source::Vmalloc(byte_size(a.size, VMALLOC_MAX)?),
+        KMEMLAB_KIND_FREE_PAGES if node == Node::ANY => Source::FreePages(a.order),
+        KMEMLAB_KIND_FREE_PAGES => return Err(EINVAL),
+        KMEMLAB_KIND_PAGES_NODE => Source::NodePages(a.order),
+        _ => Source::Cache(a.cache, table.cache(a.cache)?),
+    };
+    let req = Request {
+        source,
+        gfp,
+        gfp_bits: a.gfp,
+        node,
+    };
+    // CAST: `count` is at most KMEMLAB_BATCH_MAX.
+    let handles = table.alloc(&req, a.count as usize, quota())?;
+    if let Err(e) = copy_handles_out(a.handles, &handles) {
+        // Nothing may change on failure: the objects go again.
+        table.free(&handles)?;
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// `KMEMLAB_IOC_FREE`.
+fn free(file: &KmemlabFile, arg: usize) -> Result<isize> {
+    let f = KmemlabFree::decode(&copy_in(arg)?);
+    match f.flags {
+        KMEMLAB_FREE_ALL if f.count == 0 && f.handles == 0 => {
+            file.table.lock().free_all();
+            Ok(0)
+        }
+        0 if f.count != 0 && f.count <= KMEMLAB_BATCH_MAX => {
+            // CAST: `count` is at most KMEMLAB_BATCH_MAX.
+            let handles = copy_handles_in(f.handles, f.count as usize)?;
+            file.table.lock().free(&handles)?;
+            Ok(0)
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+/// The data operations on one object.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IoOp {
+    Write,
+    Read,
+    Fill,
+    Verify,
+}
+
+/// `KMEMLAB_IOC_WRITE`, `_READ`, `_FILL` and `_VERIFY`.
+fn io(file: &KmemlabFile, arg: usize, op: IoOp) -> Result<isize> {
+    let mut io = KmemlabIo::decode(&copy_in(arg)?);
+    if io.reserved != 0 {
+        return Err(EINVAL);
+    }
+    let mut table = file.table.lock();
+    let object = table.get_mut(io.handle)?;
+    let range = object::range(object.mem.bytes().len(), io.offset, io.len)?;
+    let len = range.len();
+    match op {
+        IoOp::Write => object::write(
+            object,
+            range,
+            UserSlice::new(user_ptr(io.addr)?, len).reader(),
+        )?,
+        IoOp::Read => object::read(
+            object,
+            range,
+            UserSlice::new(user_ptr(io.addr)?, len).writer(),
+        )?,
+        IoOp::Fill => object::fill(object, range, io.addr),
+        IoOp::Verify => {
+            // CAST: object offsets fit in a `u64`.
+            io.result = object::verify(object, range, io.addr).map_or(u64::MAX, |at| at as u64);
+            drop(table);
+            return copy_out(arg, &io.encode());
+        }
+    }
+    Ok(0)
+}
+
+/// `KMEMLAB_IOC_INFO`.
+fn info(file: &KmemlabFile, arg: usize) -> Result<isize> {
+    let query = KmemlabInfo::decode(&copy_in(arg)?);
+    let reply = file.table.lock().get(query.handle)?.info();
+    copy_out(arg, &reply.encode())
+}
+
+/// `KMEMLAB_IOC_LIST`.
+fn list(file: &KmemlabFile, arg: usize) -> Result<isize> {
+    let mut l = KmemlabList::decode(&copy_in(arg)?);
+    if l.reserved != 0 {
+        return Err(EINVAL);
+    }
+    let table = file.table.lock();
+    let objects = table.objects();
+    // CAST: `count` is a `u32`.
+    let room = (l.count as usize).min(objects.len());
+    let mut to = UserSlice::new(user_ptr(l.infos)?, room * KmemlabInfo::SIZE).writer();
+    for object in &objects[..room] {
+        to.write_slice(&object.info().encode())?;
+    }
+    l.count = u32::try_from(objects.len()).map_err(|_| EOVERFLOW)?;
+    drop(table);
+    copy_out(arg, &l.encode())
+}
+
+/// `KMEMLAB_IOC_CACHE_CREATE`.
+fn cache_create(file: &KmemlabFile, arg: usize) -> Result<isize> {
+    let mut c = KmemlabCacheCreate::decode(&copy_in(arg)?);
+    let name_len = c.name.iter().position(|b| *b == 0).ok_or(EINVAL)?;
+    if c.flags & !(KMEMLAB_CACHE_HWCACHE_ALIGN | KMEMLAB_CACHE_CTOR) != 0 {
+        return Err(EINVAL);
+    }
+    let config = CacheConfig {
+        // CAST: a `u32` fits in a `usize`.
+        object_size: c.object_size as usize,
+        align: c.align as usize,
+        hwcache_align: c.flags & KMEMLAB_CACHE_HWCACHE_ALIGN != 0,
+        ctor: c.flags & KMEMLAB_CACHE_CTOR != 0,
+    };
+    let cache = KmemCache::new(&c.name[..name_len], config)?;
+    let mut table = file.table.lock();
+    c.handle = table.add_cache(cache)?;
+    if let Err(e) = copy_out(arg, &c.encode()) {
+        table.destroy_cache(c.handle)?;
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// `KMEMLAB_IOC_CACHE_DESTROY`.
+fn cache_destroy(file: &KmemlabFile, arg: usize) -> Result<isize> {
+    let d = KmemlabCacheDestroy::decode(&copy_in(arg)?);
+    if d.reserved != 0 {
+        return Err(EINVAL);
+    }
+    file.table.lock().destroy_cache(d.handle)?;
+    Ok(0)
 }

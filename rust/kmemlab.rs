@@ -23,12 +23,19 @@ mod alloc;
 mod debugfs;
 mod file;
 mod ioctl;
+mod object;
+// Shared with the userspace tool, which uses other parts of it.
+#[allow(dead_code)]
 mod uapi;
 
 use file::KmemlabFile;
 
 /// Features of this build, as `KMEMLAB_FEAT_*` bits reported by `KMEMLAB_IOC_VERSION`.
-pub(crate) const SUPPORTED_FEATURES: u64 = 0;
+pub(crate) const SUPPORTED_FEATURES: u64 = uapi::KMEMLAB_FEAT_KMALLOC
+    | uapi::KMEMLAB_FEAT_KMEM_CACHE
+    | uapi::KMEMLAB_FEAT_FREE_PAGES
+    | uapi::KMEMLAB_FEAT_PAGES_NODE
+    | uapi::KMEMLAB_FEAT_VMALLOC;
 
 module! {
     type: Kmemlab,
@@ -36,6 +43,16 @@ module! {
     authors: ["kmemlab developers"],
     description: "Kernel memory allocators in safe Rust, exercised from userspace",
     license: "GPL",
+    params: {
+        max_objects: u64 {
+            default: 65536,
+            description: "Most objects one open /dev/kmemlab may hold",
+        },
+        max_bytes: u64 {
+            default: 268435456,
+            description: "Most bytes of allocations one open /dev/kmemlab may hold",
+        },
+    },
 }
 
 /// The loaded module.
@@ -53,6 +70,7 @@ struct Kmemlab {
 
 impl kernel::InPlaceModule for Kmemlab {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        alloc::slab::init_registry();
         let dir = Dir::new(c"kmemlab");
         try_pin_init!(Self {
             _misc <- MiscDeviceRegistration::register(MiscDeviceOptions {

@@ -1,12 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kmemlab C shim: kernel macros and static inline functions that Rust cannot
- * reach through bindgen, exposed as plain functions. No logic lives here.
+ * reach through bindgen, exposed as plain functions. No logic lives here:
+ * every function forwards to exactly one macro or inline, and its caller in
+ * rust/alloc/ checks the arguments first.
  */
 #ifndef KMEMLAB_SHIM_H
 #define KMEMLAB_SHIM_H
 
+#include <linux/types.h>
+
+struct page;
+
 unsigned int kmemlab_num_online_cpus(void);
 unsigned int kmemlab_num_online_nodes(void);
+bool kmemlab_node_online(int nid);
+unsigned int kmemlab_current_cpu(void);
+void *kmemlab_page_address(struct page *page);
+int kmemlab_page_to_nid(const struct page *page);
+int kmemlab_virt_to_nid(const void *addr);
+int kmemlab_vmalloc_to_nid(const void *addr);
 
 #endif /* KMEMLAB_SHIM_H */

@@ -11,6 +11,8 @@
 //! Structures cross the user boundary as byte arrays produced and consumed by
 //! the methods [`abi_struct!`] generates: encoding writes every byte (padding
 //! and reserved fields included), so no uninitialised memory can leak.
+//!
+//! Each side uses part of this file, so both declare it `#[allow(dead_code)]`.
 
 /// A field type that can live in an ABI structure.
 pub(crate) trait AbiField: Sized {
@@ -34,7 +36,7 @@ macro_rules! abi_int {
         }
     )*};
 }
-abi_int!(u32, u64);
+abi_int!(u32, u64, i32);
 
 impl<const N: usize> AbiField for [u8; N] {
     fn put(&self, out: &mut [u8]) {
@@ -48,7 +50,6 @@ impl<const N: usize> AbiField for [u8; N] {
 }
 
 /// Layout of one ABI structure: its C name, size and `(field, offset, size)` list.
-#[allow(dead_code)] // Read by the userspace ABI test only.
 pub(crate) struct AbiLayout {
     pub(crate) c_name: &'static str,
     pub(crate) size: usize,
@@ -96,7 +97,6 @@ macro_rules! abi_struct {
             }
 
             /// Decodes a structure from its C representation.
-            #[allow(dead_code)]
             pub(crate) fn decode(raw: &[u8; Self::SIZE]) -> Self {
                 Self {
                     $($field: {
@@ -110,7 +110,6 @@ macro_rules! abi_struct {
 }
 
 /// `_IOC` direction bits (asm-generic/ioctl.h, as used on x86 and arm64).
-const IOC_NONE: u32 = 0;
 const IOC_WRITE: u32 = 1;
 const IOC_READ: u32 = 2;
 
@@ -126,21 +125,13 @@ const fn ior(nr: u32, size: usize) -> u32 {
 }
 
 /// `_IOW(KMEMLAB_IOC_MAGIC, nr, T)`: userspace passes a `T` to the kernel.
-#[allow(dead_code)]
 const fn iow(nr: u32, size: usize) -> u32 {
     ioc(IOC_WRITE, nr, size)
 }
 
 /// `_IOWR(KMEMLAB_IOC_MAGIC, nr, T)`: a `T` goes in and comes back updated.
-#[allow(dead_code)]
 const fn iowr(nr: u32, size: usize) -> u32 {
     ioc(IOC_READ | IOC_WRITE, nr, size)
-}
-
-/// `_IO(KMEMLAB_IOC_MAGIC, nr)`: no argument.
-#[allow(dead_code)]
-const fn io(nr: u32) -> u32 {
-    ioc(IOC_NONE, nr, 0)
 }
 
 pub(crate) const KMEMLAB_IOC_MAGIC: u32 = 0xBB;
@@ -184,10 +175,200 @@ abi_struct! {
 
 pub(crate) const KMEMLAB_IOC_VERSION: u32 = ior(0x00, KmemlabVersion::SIZE);
 
+pub(crate) const KMEMLAB_KIND_KMALLOC: u32 = 1;
+pub(crate) const KMEMLAB_KIND_KMEM_CACHE: u32 = 2;
+pub(crate) const KMEMLAB_KIND_FREE_PAGES: u32 = 3;
+pub(crate) const KMEMLAB_KIND_PAGES_NODE: u32 = 4;
+pub(crate) const KMEMLAB_KIND_VMALLOC: u32 = 5;
+
+/// Every allocator kind with its name, as the tools print it.
+pub(crate) const KIND_NAMES: &[(u32, &str)] = &[
+    (KMEMLAB_KIND_KMALLOC, "kmalloc"),
+    (KMEMLAB_KIND_KMEM_CACHE, "kmem_cache"),
+    (KMEMLAB_KIND_FREE_PAGES, "free_pages"),
+    (KMEMLAB_KIND_PAGES_NODE, "pages_node"),
+    (KMEMLAB_KIND_VMALLOC, "vmalloc"),
+];
+
+pub(crate) const KMEMLAB_GFP_KERNEL: u32 = 0x00;
+pub(crate) const KMEMLAB_GFP_ATOMIC: u32 = 0x01;
+pub(crate) const KMEMLAB_GFP_NOWAIT: u32 = 0x02;
+pub(crate) const KMEMLAB_GFP_ZERO: u32 = 0x10;
+pub(crate) const KMEMLAB_GFP_NOWARN: u32 = 0x20;
+pub(crate) const KMEMLAB_GFP_ACCOUNT: u32 = 0x40;
+
+pub(crate) const KMEMLAB_NODE_ANY: i32 = -1;
+pub(crate) const KMEMLAB_BATCH_MAX: u32 = 1024;
+pub(crate) const KMEMLAB_FREE_ALL: u32 = 0x1;
+
+pub(crate) const KMEMLAB_CACHE_NAME_MAX: usize = 24;
+pub(crate) const KMEMLAB_CACHE_HWCACHE_ALIGN: u32 = 0x1;
+pub(crate) const KMEMLAB_CACHE_CTOR: u32 = 0x2;
+pub(crate) const KMEMLAB_CTOR_MAGIC: u64 = 0x6b6d_656d_6c61_6263;
+
+abi_struct! {
+    /// `struct kmemlab_alloc`: [`KMEMLAB_IOC_ALLOC`].
+    "kmemlab_alloc" => struct KmemlabAlloc {
+        kind: u32,
+        gfp: u32,
+        size: u64,
+        order: u32,
+        node: i32,
+        cache: u32,
+        count: u32,
+        handles: u64,
+    }
+}
+
+abi_struct! {
+    /// `struct kmemlab_free`: [`KMEMLAB_IOC_FREE`].
+    "kmemlab_free" => struct KmemlabFree {
+        flags: u32,
+        count: u32,
+        handles: u64,
+    }
+}
+
+abi_struct! {
+    /// `struct kmemlab_io`: [`KMEMLAB_IOC_WRITE`], `_READ`, `_FILL`, `_VERIFY`.
+    "kmemlab_io" => struct KmemlabIo {
+        handle: u32,
+        reserved: u32,
+        offset: u64,
+        len: u64,
+        addr: u64,
+        result: u64,
+    }
+}
+
+abi_struct! {
+    /// `struct kmemlab_info`: [`KMEMLAB_IOC_INFO`], and the entries of a list.
+    "kmemlab_info" => struct KmemlabInfo {
+        handle: u32,
+        kind: u32,
+        size: u64,
+        order: u32,
+        node: i32,
+        nid: i32,
+        cpu: u32,
+        cache: u32,
+        gfp: u32,
+    }
+}
+
+abi_struct! {
+    /// `struct kmemlab_list`: [`KMEMLAB_IOC_LIST`].
+    "kmemlab_list" => struct KmemlabList {
+        count: u32,
+        reserved: u32,
+        infos: u64,
+    }
+}
+
+abi_struct! {
+    /// `struct kmemlab_cache_create`: [`KMEMLAB_IOC_CACHE_CREATE`].
+    "kmemlab_cache_create" => struct KmemlabCacheCreate {
+        name: [u8; KMEMLAB_CACHE_NAME_MAX],
+        object_size: u32,
+        align: u32,
+        flags: u32,
+        handle: u32,
+    }
+}
+
+abi_struct! {
+    /// `struct kmemlab_cache_destroy`: [`KMEMLAB_IOC_CACHE_DESTROY`].
+    "kmemlab_cache_destroy" => struct KmemlabCacheDestroy {
+        handle: u32,
+        reserved: u32,
+    }
+}
+
+pub(crate) const KMEMLAB_IOC_ALLOC: u32 = iow(0x10, KmemlabAlloc::SIZE);
+pub(crate) const KMEMLAB_IOC_FREE: u32 = iow(0x11, KmemlabFree::SIZE);
+pub(crate) const KMEMLAB_IOC_WRITE: u32 = iow(0x12, KmemlabIo::SIZE);
+pub(crate) const KMEMLAB_IOC_READ: u32 = iow(0x13, KmemlabIo::SIZE);
+pub(crate) const KMEMLAB_IOC_FILL: u32 = iow(0x14, KmemlabIo::SIZE);
+pub(crate) const KMEMLAB_IOC_VERIFY: u32 = iowr(0x15, KmemlabIo::SIZE);
+pub(crate) const KMEMLAB_IOC_INFO: u32 = iowr(0x16, KmemlabInfo::SIZE);
+pub(crate) const KMEMLAB_IOC_LIST: u32 = iowr(0x17, KmemlabList::SIZE);
+pub(crate) const KMEMLAB_IOC_CACHE_CREATE: u32 = iowr(0x18, KmemlabCacheCreate::SIZE);
+pub(crate) const KMEMLAB_IOC_CACHE_DESTROY: u32 = iow(0x19, KmemlabCacheDestroy::SIZE);
+
+/// Byte `offset` of an object filled with `seed` (`kmemlab_pattern_byte()` in the header).
+pub(crate) fn pattern_byte(seed: u64, offset: u64) -> u8 {
+    let mut x = seed.wrapping_add((offset >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    // CAST: keeps the byte selected by the offset, as the C version does.
+    (x >> ((offset & 7) * 8)) as u8
+}
+
 /// Every ABI structure, for the ABI check against the C header.
-#[allow(dead_code)]
-pub(crate) const ABI_STRUCTS: &[AbiLayout] = &[KmemlabVersion::LAYOUT];
+#[cfg(test)]
+pub(crate) const ABI_STRUCTS: &[AbiLayout] = &[
+    KmemlabVersion::LAYOUT,
+    KmemlabAlloc::LAYOUT,
+    KmemlabFree::LAYOUT,
+    KmemlabIo::LAYOUT,
+    KmemlabInfo::LAYOUT,
+    KmemlabList::LAYOUT,
+    KmemlabCacheCreate::LAYOUT,
+    KmemlabCacheDestroy::LAYOUT,
+];
 
 /// Every ioctl number with its C macro name, for the ABI check.
-#[allow(dead_code)]
-pub(crate) const ABI_IOCTLS: &[(&str, u32)] = &[("KMEMLAB_IOC_VERSION", KMEMLAB_IOC_VERSION)];
+#[cfg(test)]
+pub(crate) const ABI_IOCTLS: &[(&str, u32)] = &[
+    ("KMEMLAB_IOC_VERSION", KMEMLAB_IOC_VERSION),
+    ("KMEMLAB_IOC_ALLOC", KMEMLAB_IOC_ALLOC),
+    ("KMEMLAB_IOC_FREE", KMEMLAB_IOC_FREE),
+    ("KMEMLAB_IOC_WRITE", KMEMLAB_IOC_WRITE),
+    ("KMEMLAB_IOC_READ", KMEMLAB_IOC_READ),
+    ("KMEMLAB_IOC_FILL", KMEMLAB_IOC_FILL),
+    ("KMEMLAB_IOC_VERIFY", KMEMLAB_IOC_VERIFY),
+    ("KMEMLAB_IOC_INFO", KMEMLAB_IOC_INFO),
+    ("KMEMLAB_IOC_LIST", KMEMLAB_IOC_LIST),
+    ("KMEMLAB_IOC_CACHE_CREATE", KMEMLAB_IOC_CACHE_CREATE),
+    ("KMEMLAB_IOC_CACHE_DESTROY", KMEMLAB_IOC_CACHE_DESTROY),
+];
+
+/// Every other constant of the header with its C name (signed ones as their
+/// two's-complement bits), for the ABI check.
+#[cfg(test)]
+pub(crate) const ABI_CONSTANTS: &[(&str, u64)] = &[
+    ("KMEMLAB_IOC_MAGIC", KMEMLAB_IOC_MAGIC as u64),
+    ("KMEMLAB_ABI_VERSION", KMEMLAB_ABI_VERSION as u64),
+    ("KMEMLAB_FEAT_KMALLOC", KMEMLAB_FEAT_KMALLOC),
+    ("KMEMLAB_FEAT_KMEM_CACHE", KMEMLAB_FEAT_KMEM_CACHE),
+    ("KMEMLAB_FEAT_FREE_PAGES", KMEMLAB_FEAT_FREE_PAGES),
+    ("KMEMLAB_FEAT_PAGES_NODE", KMEMLAB_FEAT_PAGES_NODE),
+    ("KMEMLAB_FEAT_VMALLOC", KMEMLAB_FEAT_VMALLOC),
+    ("KMEMLAB_FEAT_DMA_COHERENT", KMEMLAB_FEAT_DMA_COHERENT),
+    ("KMEMLAB_FEAT_IOREMAP", KMEMLAB_FEAT_IOREMAP),
+    ("KMEMLAB_FEAT_PERCPU", KMEMLAB_FEAT_PERCPU),
+    ("KMEMLAB_FEAT_STATS", KMEMLAB_FEAT_STATS),
+    ("KMEMLAB_FEAT_BENCH", KMEMLAB_FEAT_BENCH),
+    ("KMEMLAB_KIND_KMALLOC", KMEMLAB_KIND_KMALLOC as u64),
+    ("KMEMLAB_KIND_KMEM_CACHE", KMEMLAB_KIND_KMEM_CACHE as u64),
+    ("KMEMLAB_KIND_FREE_PAGES", KMEMLAB_KIND_FREE_PAGES as u64),
+    ("KMEMLAB_KIND_PAGES_NODE", KMEMLAB_KIND_PAGES_NODE as u64),
+    ("KMEMLAB_KIND_VMALLOC", KMEMLAB_KIND_VMALLOC as u64),
+    ("KMEMLAB_GFP_KERNEL", KMEMLAB_GFP_KERNEL as u64),
+    ("KMEMLAB_GFP_ATOMIC", KMEMLAB_GFP_ATOMIC as u64),
+    ("KMEMLAB_GFP_NOWAIT", KMEMLAB_GFP_NOWAIT as u64),
+    ("KMEMLAB_GFP_ZERO", KMEMLAB_GFP_ZERO as u64),
+    ("KMEMLAB_GFP_NOWARN", KMEMLAB_GFP_NOWARN as u64),
+    ("KMEMLAB_GFP_ACCOUNT", KMEMLAB_GFP_ACCOUNT as u64),
+    ("KMEMLAB_NODE_ANY", KMEMLAB_NODE_ANY as u64),
+    ("KMEMLAB_BATCH_MAX", KMEMLAB_BATCH_MAX as u64),
+    ("KMEMLAB_FREE_ALL", KMEMLAB_FREE_ALL as u64),
+    ("KMEMLAB_CACHE_NAME_MAX", KMEMLAB_CACHE_NAME_MAX as u64),
+    (
+        "KMEMLAB_CACHE_HWCACHE_ALIGN",
+        KMEMLAB_CACHE_HWCACHE_ALIGN as u64,
+    ),
+    ("KMEMLAB_CACHE_CTOR", KMEMLAB_CACHE_CTOR as u64),
+    ("KMEMLAB_CTOR_MAGIC", KMEMLAB_CTOR_MAGIC),
+];

@@ -5,12 +5,21 @@
 //! C headers: [`include/linux/cpumask.h`](srctree/include/linux/cpumask.h),
 //! [`include/linux/nodemask.h`](srctree/include/linux/nodemask.h)
 
-use kernel::ffi::c_uint;
+use kernel::{
+    bindings,
+    ffi::{
+        c_int,
+        c_uint, //
+    },
+    prelude::*,
+};
 
 // The C shim (`rust/shim.c`) forwards to the kernel's inline helpers.
 extern "C" {
     fn kmemlab_num_online_cpus() -> c_uint;
     fn kmemlab_num_online_nodes() -> c_uint;
+    fn kmemlab_node_online(nid: c_int) -> bool;
+    fn kmemlab_current_cpu() -> c_uint;
 }
 
 /// Number of CPUs online right now (it can change under CPU hotplug).
@@ -23,4 +32,61 @@ pub(crate) fn online_cpus() -> u32 {
 pub(crate) fn online_nodes() -> u32 {
     // SAFETY: the shim function has no preconditions; it reads a global bitmap.
     unsafe { kmemlab_num_online_nodes() }
+}
+
+/// The CPU the caller is running on; only a hint, as the caller may migrate.
+pub(crate) fn current_cpu() -> u32 {
+    // SAFETY: the shim function has no preconditions.
+    unsafe { kmemlab_current_cpu() }
+}
+
+/// An online NUMA node, or no preference.
+///
+/// # Invariants
+///
+/// When `Some`, the node id was online when the value was made (nodes do not
+/// go offline while they hold memory, so allocating on it stays valid).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Node(Option<i32>);
+
+impl Node {
+    /// No node preference: the allocator picks (normally the local node).
+    pub(crate) const ANY: Node = Node(None);
+
+    /// Validates `nid`: `-1` means any node; otherwise it must be an online node.
+    pub(crate) fn new(nid: i32) -> Result<Node> {
+        if nid == -1 {
+            return Ok(Node::ANY);
+        }
+        // CAST: MAX_NUMNODES is a small power of two.
+        if nid < 0 || nid >= bindings::MAX_NUMNODES as i32 {
+            return Err(EINVAL);
+        }
+        // SAFETY: `nid` is within `0..MAX_NUMNODES`, the range `node_online()` accepts.
+        if !unsafe { kmemlab_node_online(nid) } {
+            return Err(EINVAL);
+        }
+        // INVARIANT: `nid` is online.
+        Ok(Node(Some(nid)))
+    }
+
+    /// The C node id: the node, or `NUMA_NO_NODE`.
+    pub(crate) fn raw(self) -> c_int {
+        self.0.unwrap_or(bindings::NUMA_NO_NODE)
+    }
+
+    /// The kernel crate's view of the same request.
+    pub(crate) fn numa(self) -> kernel::alloc::NumaNode {
+        match self.0 {
+            Some(nid) => {
+                kernel::alloc::NumaNode::new(nid).unwrap_or(kernel::alloc::NumaNode::NO_NODE)
+            }
+            None => kernel::alloc::NumaNode::NO_NODE,
+        }
+    }
+
+    /// The id as the ABI reports it (`-1` for any).
+    pub(crate) fn id(self) -> i32 {
+        self.0.unwrap_or(-1)
+    }
 }

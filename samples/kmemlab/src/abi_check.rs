@@ -27,21 +27,21 @@ fn header_text() -> String {
 
 /// The constants both sides define: C macro name and the Rust value.
 fn constants() -> Vec<(String, u64)> {
-    let mut v = vec![
-        (
-            "KMEMLAB_ABI_VERSION".to_string(),
-            u64::from(uapi::KMEMLAB_ABI_VERSION),
-        ),
-        (
-            "KMEMLAB_IOC_MAGIC".to_string(),
-            u64::from(uapi::KMEMLAB_IOC_MAGIC),
-        ),
-    ];
-    for (bit, name) in uapi::FEATURE_NAMES {
-        v.push((format!("KMEMLAB_FEAT_{}", name.to_uppercase()), *bit));
-    }
-    v
+    uapi::ABI_CONSTANTS
+        .iter()
+        .map(|(n, v)| (n.to_string(), *v))
+        .collect()
 }
+
+/// Seeds and offsets at which the C and Rust fill patterns are compared.
+const PATTERN_PROBES: &[(u64, u64)] = &[
+    (0, 0),
+    (0, 7),
+    (1, 8),
+    (0xdead_beef, 12345),
+    (u64::MAX, u64::MAX),
+    (42, 4096 * 1024 + 3),
+];
 
 /// What the Rust side expects the C program to print, line by line.
 fn expected_lines() -> Vec<String> {
@@ -57,6 +57,10 @@ fn expected_lines() -> Vec<String> {
     }
     for (name, value) in constants() {
         lines.push(format!("const {name} {value:#x}"));
+    }
+    for (seed, offset) in PATTERN_PROBES {
+        let byte = uapi::pattern_byte(*seed, *offset);
+        lines.push(format!("pattern {seed:#x} {offset:#x} {byte:#x}"));
     }
     lines
 }
@@ -93,8 +97,24 @@ fn c_program() -> String {
         )
         .unwrap();
     }
+    for (seed, offset) in PATTERN_PROBES {
+        writeln!(
+            c,
+            "\tprintf(\"pattern %#llx %#llx %#x\\n\", {seed:#x}ULL, {offset:#x}ULL, \
+             kmemlab_pattern_byte({seed:#x}ULL, {offset:#x}ULL));"
+        )
+        .unwrap();
+    }
     c.push_str("\treturn 0;\n}\n");
     c
+}
+
+/// C's `%#x` prints zero as `0`, Rust's `{:#x}` as `0x0`: compare them alike.
+fn normalise(line: &str) -> String {
+    line.split(' ')
+        .map(|t| if t == "0" { "0x0" } else { t })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[test]
@@ -119,19 +139,13 @@ fn rust_mirror_matches_c_header() {
     );
     let out = Command::new(&exe).output().unwrap();
     std::fs::remove_dir_all(&dir).ok();
-    // "%#x" prints 0 as "0", Rust's {:#x} as "0x0": normalise.
     let c_lines: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(|l| {
-            if l.ends_with(" 0") {
-                format!("{}0x0", &l[..l.len() - 1])
-            } else {
-                l.to_string()
-            }
-        })
+        .map(normalise)
         .collect();
-    assert_eq!(c_lines, expected_lines());
+    let rust_lines: Vec<String> = expected_lines().iter().map(|l| normalise(l)).collect();
+    assert_eq!(c_lines, rust_lines);
 }
 
 /// Every name of the given kind declared in the header.

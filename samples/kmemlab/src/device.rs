@@ -8,7 +8,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use crate::uapi::{KmemlabVersion, KMEMLAB_IOC_VERSION};
+use crate::uapi::*;
 
 extern "C" {
     fn ioctl(fd: i32, request: std::ffi::c_ulong, ...) -> i32;
@@ -100,6 +100,21 @@ impl Device {
         }
     }
 
+    /// Issues `request` with `arg` encoded, and decodes what the kernel wrote back.
+    fn call<T: Copy>(
+        &self,
+        request: u32,
+        what: &'static str,
+        encode: impl Fn(&T) -> Vec<u8>,
+        decode: impl Fn(&[u8]) -> T,
+        arg: &T,
+    ) -> Result<T, OpError> {
+        let mut buf = encode(arg);
+        self.ioctl_buf(request, &mut buf)
+            .map_err(|e| OpError { what, err: e })?;
+        Ok(decode(&buf))
+    }
+
     /// `KMEMLAB_IOC_VERSION`.
     pub fn version(&self) -> Result<KmemlabVersion, DeviceError> {
         let mut buf = [0u8; KmemlabVersion::SIZE];
@@ -114,5 +129,226 @@ impl Device {
                 e,
             )),
         }
+    }
+}
+
+/// A failed kmemlab operation: which one, and the kernel's errno.
+#[derive(Debug)]
+pub struct OpError {
+    pub what: &'static str,
+    pub err: io::Error,
+}
+
+impl OpError {
+    /// The errno name, e.g. `ENOENT`.
+    pub fn errno_name(&self) -> &'static str {
+        match self.err.raw_os_error() {
+            Some(1) => "EPERM",
+            Some(2) => "ENOENT",
+            Some(12) => "ENOMEM",
+            Some(13) => "EACCES",
+            Some(14) => "EFAULT",
+            Some(16) => "EBUSY",
+            Some(17) => "EEXIST",
+            Some(22) => "EINVAL",
+            Some(25) => "ENOTTY",
+            Some(28) => "ENOSPC",
+            _ => "error",
+        }
+    }
+}
+
+impl fmt::Display for OpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} failed: {} ({})",
+            self.what,
+            self.err,
+            self.errno_name()
+        )
+    }
+}
+
+macro_rules! abi_call {
+    ($dev:expr, $req:expr, $what:literal, $t:ty, $arg:expr) => {
+        $dev.call::<$t>(
+            $req,
+            $what,
+            |a| a.encode().to_vec(),
+            |b| {
+                let mut raw = [0u8; <$t>::SIZE];
+                raw.copy_from_slice(b);
+                <$t>::decode(&raw)
+            },
+            $arg,
+        )
+    };
+}
+
+impl Device {
+    /// `KMEMLAB_IOC_ALLOC`: returns the new handles.
+    pub fn alloc(&self, req: &KmemlabAlloc) -> Result<Vec<u32>, OpError> {
+        let mut handles = vec![0u32; req.count as usize];
+        let req = KmemlabAlloc {
+            handles: handles.as_mut_ptr() as u64,
+            ..*req
+        };
+        abi_call!(self, KMEMLAB_IOC_ALLOC, "alloc", KmemlabAlloc, &req)?;
+        Ok(handles)
+    }
+
+    /// `KMEMLAB_IOC_FREE` of `handles`, or of everything when `handles` is empty.
+    pub fn free(&self, handles: &[u32]) -> Result<(), OpError> {
+        let req = if handles.is_empty() {
+            KmemlabFree {
+                flags: KMEMLAB_FREE_ALL,
+                count: 0,
+                handles: 0,
+            }
+        } else {
+            KmemlabFree {
+                flags: 0,
+                count: handles.len() as u32,
+                handles: handles.as_ptr() as u64,
+            }
+        };
+        abi_call!(self, KMEMLAB_IOC_FREE, "free", KmemlabFree, &req).map(|_| ())
+    }
+
+    /// `KMEMLAB_IOC_WRITE` of `data` at `offset`.
+    pub fn write(&self, handle: u32, offset: u64, data: &[u8]) -> Result<(), OpError> {
+        let req = KmemlabIo {
+            handle,
+            offset,
+            len: data.len() as u64,
+            addr: data.as_ptr() as u64,
+            ..Default::default()
+        };
+        abi_call!(self, KMEMLAB_IOC_WRITE, "write", KmemlabIo, &req).map(|_| ())
+    }
+
+    /// `KMEMLAB_IOC_READ` of `len` bytes at `offset`.
+    pub fn read(&self, handle: u32, offset: u64, len: usize) -> Result<Vec<u8>, OpError> {
+        let mut data = vec![0u8; len];
+        let req = KmemlabIo {
+            handle,
+            offset,
+            len: len as u64,
+            addr: data.as_mut_ptr() as u64,
+            ..Default::default()
+        };
+        abi_call!(self, KMEMLAB_IOC_READ, "read", KmemlabIo, &req)?;
+        Ok(data)
+    }
+
+    /// `KMEMLAB_IOC_FILL` with `seed`.
+    pub fn fill(&self, handle: u32, seed: u64, offset: u64, len: u64) -> Result<(), OpError> {
+        let req = KmemlabIo {
+            handle,
+            offset,
+            len,
+            addr: seed,
+            ..Default::default()
+        };
+        abi_call!(self, KMEMLAB_IOC_FILL, "fill", KmemlabIo, &req).map(|_| ())
+    }
+
+    /// `KMEMLAB_IOC_VERIFY` with `seed`: the first differing offset, if any.
+    pub fn verify(
+        &self,
+        handle: u32,
+        seed: u64,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<u64>, OpError> {
+        let req = KmemlabIo {
+            handle,
+            offset,
+            len,
+            addr: seed,
+            ..Default::default()
+        };
+        let out = abi_call!(self, KMEMLAB_IOC_VERIFY, "verify", KmemlabIo, &req)?;
+        Ok((out.result != u64::MAX).then_some(out.result))
+    }
+
+    /// `KMEMLAB_IOC_INFO`.
+    pub fn info(&self, handle: u32) -> Result<KmemlabInfo, OpError> {
+        let req = KmemlabInfo {
+            handle,
+            ..Default::default()
+        };
+        abi_call!(self, KMEMLAB_IOC_INFO, "info", KmemlabInfo, &req)
+    }
+
+    /// `KMEMLAB_IOC_LIST`: every object of this file.
+    pub fn list(&self) -> Result<Vec<KmemlabInfo>, OpError> {
+        let mut room = 64usize;
+        loop {
+            let mut raw = vec![0u8; room * KmemlabInfo::SIZE];
+            let req = KmemlabList {
+                count: room as u32,
+                reserved: 0,
+                infos: raw.as_mut_ptr() as u64,
+            };
+            let out = abi_call!(self, KMEMLAB_IOC_LIST, "list", KmemlabList, &req)?;
+            let total = out.count as usize;
+            if total <= room {
+                return Ok(raw[..total * KmemlabInfo::SIZE]
+                    .chunks_exact(KmemlabInfo::SIZE)
+                    .map(|c| {
+                        let mut b = [0u8; KmemlabInfo::SIZE];
+                        b.copy_from_slice(c);
+                        KmemlabInfo::decode(&b)
+                    })
+                    .collect());
+            }
+            room = total;
+        }
+    }
+
+    /// `KMEMLAB_IOC_CACHE_CREATE`: returns the cache's handle.
+    pub fn cache_create(
+        &self,
+        name: &str,
+        object_size: u32,
+        align: u32,
+        flags: u32,
+    ) -> Result<u32, OpError> {
+        let mut raw_name = [0u8; KMEMLAB_CACHE_NAME_MAX];
+        let n = name.len().min(KMEMLAB_CACHE_NAME_MAX - 1);
+        raw_name[..n].copy_from_slice(&name.as_bytes()[..n]);
+        let req = KmemlabCacheCreate {
+            name: raw_name,
+            object_size,
+            align,
+            flags,
+            handle: 0,
+        };
+        Ok(abi_call!(
+            self,
+            KMEMLAB_IOC_CACHE_CREATE,
+            "cache create",
+            KmemlabCacheCreate,
+            &req
+        )?
+        .handle)
+    }
+
+    /// `KMEMLAB_IOC_CACHE_DESTROY`.
+    pub fn cache_destroy(&self, handle: u32) -> Result<(), OpError> {
+        let req = KmemlabCacheDestroy {
+            handle,
+            reserved: 0,
+        };
+        abi_call!(
+            self,
+            KMEMLAB_IOC_CACHE_DESTROY,
+            "cache destroy",
+            KmemlabCacheDestroy,
+            &req
+        )
+        .map(|_| ())
     }
 }

@@ -5,10 +5,14 @@
 use std::fmt::Write;
 
 /// A JSON value the tool emits.
+#[derive(Clone)]
 pub enum Value {
     Num(u64),
+    Int(i64),
+    Bool(bool),
     Str(String),
     List(Vec<Value>),
+    Object(Vec<(String, Value)>),
 }
 
 /// Appends `s` as a JSON string literal.
@@ -33,7 +37,23 @@ fn value(out: &mut String, v: &Value) {
         Value::Num(n) => {
             let _ = write!(out, "{n}");
         }
+        Value::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Str(s) => quote(out, s),
+        Value::Object(fields) => {
+            out.push('{');
+            for (i, (k, v)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                quote(out, k);
+                out.push(':');
+                value(out, v);
+            }
+            out.push('}');
+        }
         Value::List(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -49,16 +69,12 @@ fn value(out: &mut String, v: &Value) {
 
 /// Renders an object with the given fields, in order.
 pub fn object(fields: &[(&str, Value)]) -> String {
-    let mut out = String::from("{");
-    for (i, (k, v)) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        quote(&mut out, k);
-        out.push(':');
-        value(&mut out, v);
-    }
-    out.push('}');
+    let mut out = String::new();
+    let owned = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    value(&mut out, &Value::Object(owned));
     out
 }
 

@@ -11,6 +11,7 @@ mod uapi;
 
 #[cfg(test)]
 mod abi_check;
+mod commands;
 mod device;
 mod json;
 
@@ -18,48 +19,114 @@ use device::Device;
 use json::Value;
 
 const USAGE: &str = "\
-usage: kmemlab [--json] [--device PATH] COMMAND
+usage: kmemlab [--json] [--device PATH] [--hold] COMMAND [ARGS...]
+       kmemlab [--json] [--device PATH] [--hold] script [FILE|-]
 
-Drive the kmemlab kernel module through /dev/kmemlab.
+Drive the kmemlab kernel module through /dev/kmemlab. Objects belong to the
+open device file and are freed when the tool exits: run several commands on
+one file with `script`, and keep them alive with --hold.
 
 commands:
-  version     the module's ABI version, features and the CPUs and nodes it sees
+  version                       ABI version, features, online CPUs and NUMA nodes
+  alloc KIND [--size N] [--order N] [--node N] [--cache H] [--count N]
+             [--gfp kernel|atomic|nowait] [--zero] [--nowarn] [--account]
+                                KIND: kmalloc, kmem_cache, free_pages, pages_node, vmalloc
+  free HANDLE... | free --all
+  write HANDLE [--offset N] (--string TEXT | --hex HEX)
+  read HANDLE [--offset N] [--len N]
+  fill HANDLE --seed S [--offset N] [--len N]
+  verify HANDLE --seed S [--offset N] [--len N]
+  info HANDLE
+  list
+  cache create NAME --size N [--align N] [--hwcache-align] [--ctor]
+  cache destroy HANDLE
+  cache list                    every kmemlab-* cache in /proc/slabinfo
+  script [FILE|-]               one command per line ('#' comments), on one open file
 
 options:
-  --json          machine-readable output (one JSON object)
+  --json          machine-readable output (one JSON object per command)
   --device PATH   the device node (default: /dev/kmemlab)
+  --hold          keep the device open after the commands until interrupted
   -h, --help      this text
+
+Numbers take 0x hex and k/m/g suffixes. Exit status: 0 success, 1 failure,
+2 usage error.
 ";
 
 /// Parsed command line.
 #[derive(Debug, PartialEq)]
 struct Args {
     json: bool,
+    hold: bool,
     device: PathBuf,
-    command: String,
+    command: Vec<String>,
 }
 
 fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let mut json = false;
+    let mut hold = false;
     let mut device = PathBuf::from("/dev/kmemlab");
-    let mut command = None;
+    let mut command = Vec::new();
     while let Some(arg) = argv.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
             "--json" => json = true,
+            "--hold" => hold = true,
             "--device" => device = argv.next().ok_or("--device needs a path")?.into(),
             s if s.starts_with("--device=") => device = s["--device=".len()..].into(),
             s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
-            s if command.is_none() => command = Some(s.to_string()),
-            s => return Err(format!("unexpected argument '{s}'")),
+            s => {
+                command.push(s.to_string());
+                command.extend(argv.by_ref());
+            }
         }
     }
-    let command = command.ok_or("no command given")?;
+    if command.is_empty() {
+        return Err("no command given".into());
+    }
     Ok(Some(Args {
         json,
+        hold,
         device,
         command,
     }))
+}
+
+/// Prints a command's output in the chosen form.
+fn print(out: &commands::Output, json: bool) {
+    if json {
+        println!("{}", out.json);
+    } else {
+        println!("{}", out.text);
+    }
+}
+
+/// Runs the commands of a script (`-`: standard input) on one open device.
+fn run_script(dev: &Device, path: &str, json: bool) -> Result<(), String> {
+    let text = if path == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("reading stdin: {e}"))?
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?
+    };
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        let out = commands::run(dev, &words).map_err(|e| format!("{path}:{}: {e}", n + 1))?;
+        print(&out, json);
+    }
+    Ok(())
+}
+
+/// Keeps `dev` (and every object it owns) open until the process is interrupted.
+fn hold(dev: Device) -> ! {
+    eprintln!("kmemlab: holding /dev/kmemlab open; interrupt (Ctrl-C) to release its objects");
+    let _dev = dev;
+    loop {
+        std::thread::park();
+    }
 }
 
 /// The names of the feature bits set in `bits`, plus any unknown bits as hex.
@@ -133,15 +200,28 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match args.command.as_str() {
-        "version" => Device::open(&args.device)
-            .map_err(|e| e.to_string())
-            .and_then(|dev| cmd_version(&dev, args.json)),
-        other => {
-            eprintln!("kmemlab: unknown command '{other}'\n\n{USAGE}");
-            return ExitCode::from(2);
+    let dev = match Device::open(&args.device) {
+        Ok(dev) => dev,
+        Err(e) => {
+            eprintln!("kmemlab: {e}");
+            return ExitCode::FAILURE;
         }
     };
+    let result = match args.command[0].as_str() {
+        "version" => cmd_version(&dev, args.json),
+        "script" => match args.command.get(1..) {
+            Some([path]) => run_script(&dev, path, args.json),
+            Some([]) => run_script(&dev, "-", args.json),
+            _ => {
+                eprintln!("kmemlab: script takes one FILE (or -)\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => commands::run(&dev, &args.command).map(|out| print(&out, args.json)),
+    };
+    if result.is_ok() && args.hold {
+        hold(dev);
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -161,21 +241,34 @@ mod tests {
 
     #[test]
     fn parses_options_and_command() {
-        let a = parse(&["--json", "--device=/tmp/x", "version"])
-            .unwrap()
-            .unwrap();
+        let a = parse(&[
+            "--json",
+            "--device=/tmp/x",
+            "alloc",
+            "kmalloc",
+            "--size",
+            "64",
+        ])
+        .unwrap()
+        .unwrap();
         assert_eq!(
             a,
             Args {
                 json: true,
+                hold: false,
                 device: "/tmp/x".into(),
-                command: "version".into()
+                command: vec![
+                    "alloc".into(),
+                    "kmalloc".into(),
+                    "--size".into(),
+                    "64".into()
+                ],
             }
         );
+        assert!(parse(&["--hold", "script"]).unwrap().unwrap().hold);
         assert!(parse(&["--help"]).unwrap().is_none());
         assert!(parse(&[]).is_err());
         assert!(parse(&["--bogus", "version"]).is_err());
-        assert!(parse(&["version", "extra"]).is_err());
         assert!(parse(&["--device"]).is_err());
     }
 

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! GFP flags: what an allocation may do to find memory.
+//!
+//! C header: [`include/linux/gfp_types.h`](srctree/include/linux/gfp_types.h)
+//!
+//! The kernel crate's [`Flags`] keeps its raw value private, and the raw C
+//! allocators kmemlab wraps take a `gfp_t`; [`Gfp`] is one validated request
+//! that yields either form.
+
+use kernel::{
+    alloc::Flags,
+    bindings,
+    prelude::*, //
+};
+
+/// How hard an allocation may try: the base of a GFP mask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GfpBase {
+    /// May sleep, reclaim and do I/O.
+    Kernel,
+    /// Must not sleep; may use the atomic reserves.
+    Atomic,
+    /// Must not sleep; no reserves.
+    Nowait,
+}
+
+/// A GFP request: one base and the modifiers kmemlab supports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Gfp {
+    pub(crate) base: GfpBase,
+    /// `__GFP_ZERO`: return zeroed memory.
+    pub(crate) zero: bool,
+    /// `__GFP_NOWARN`: no allocation-failure report.
+    pub(crate) nowarn: bool,
+    /// `__GFP_ACCOUNT`: charge the memory to the caller's memory cgroup.
+    pub(crate) account: bool,
+}
+
+/// `__GFP_ACCOUNT` is only reachable through `GFP_KERNEL_ACCOUNT` in the bindings.
+const GFP_ACCOUNT_BIT: bindings::gfp_t = bindings::GFP_KERNEL_ACCOUNT & !bindings::GFP_KERNEL;
+
+impl Gfp {
+    /// The same request, asking for zeroed memory.
+    pub(crate) fn zeroed(self) -> Gfp {
+        Gfp { zero: true, ..self }
+    }
+
+    /// The raw `gfp_t` for C allocators.
+    pub(crate) fn raw(self) -> bindings::gfp_t {
+        let mut gfp = match self.base {
+            GfpBase::Kernel => bindings::GFP_KERNEL,
+            GfpBase::Atomic => bindings::GFP_ATOMIC,
+            GfpBase::Nowait => bindings::GFP_NOWAIT,
+        };
+        if self.zero {
+            gfp |= bindings::__GFP_ZERO;
+        }
+        if self.nowarn {
+            gfp |= bindings::__GFP_NOWARN;
+        }
+        if self.account {
+            gfp |= GFP_ACCOUNT_BIT;
+        }
+        gfp
+    }
+
+    /// The kernel crate's [`Flags`] for the same request.
+    ///
+    /// `Flags` can only express accounting as `GFP_KERNEL_ACCOUNT`, so an
+    /// accounted atomic or nowait request is refused with `EINVAL`.
+    pub(crate) fn flags(self) -> Result<Flags> {
+        let mut flags = match (self.base, self.account) {
+            (GfpBase::Kernel, false) => GFP_KERNEL,
+            (GfpBase::Kernel, true) => GFP_KERNEL_ACCOUNT,
+            (GfpBase::Atomic, false) => GFP_ATOMIC,
+            (GfpBase::Nowait, false) => GFP_NOWAIT,
+            (_, true) => return Err(EINVAL),
+        };
+        if self.zero {
+            flags = flags | __GFP_ZERO;
+        }
+        if self.nowarn {
+            flags = flags | __GFP_NOWARN;
+        }
+        Ok(flags)
+    }
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Page allocations: `__get_free_pages` and `alloc_pages_node`.
+//!
+//! C header: [`include/linux/gfp.h`](srctree/include/linux/gfp.h)
+//!
+//! The kernel crate's `Page` is a single order-0 page with no node choice;
+//! these types own `2^order` contiguous pages, either as a kernel virtual
+//! address (`__get_free_pages`) or as a `struct page` placed on a chosen NUMA
+//! node (`alloc_pages_node`).
+
+use core::ptr::NonNull;
+
+use kernel::{
+    bindings,
+    page::PAGE_SIZE,
+    prelude::*, //
+};
+
+use super::{
+    gfp::Gfp,
+    topology::Node, //
+};
+
+extern "C" {
+    // `struct page` is passed as `void *`: its bindgen type is not FFI-safe.
+    fn kmemlab_page_address(page: *mut c_void) -> *mut c_void;
+    fn kmemlab_page_to_nid(page: *const c_void) -> c_int;
+    fn kmemlab_virt_to_nid(addr: *const c_void) -> c_int;
+}
+
+/// The largest order the page allocator serves (`MAX_PAGE_ORDER`).
+pub(crate) const MAX_ORDER: u32 = bindings::MAX_PAGE_ORDER;
+
+/// Bytes in `2^order` pages, or `EINVAL` for an order above [`MAX_ORDER`].
+pub(crate) fn order_bytes(order: u32) -> Result<usize> {
+    if order > MAX_ORDER {
+        return Err(EINVAL);
+    }
+    Ok(PAGE_SIZE << order)
+}
+
+/// `2^order` pages from `__get_free_pages`, freed on drop.
+///
+/// # Invariants
+///
+/// `addr` is the kernel virtual address `__get_free_pages` returned for
+/// `order`; the pages are owned only by this value. Page allocations never
+/// come from highmem here (no `__GFP_HIGHMEM`), so `addr` is a linear-map
+/// address valid for `PAGE_SIZE << order` bytes.
+pub(crate) struct FreePages {
+    addr: NonNull<u8>,
+    order: u32,
+}
+
+// SAFETY: the pages are plain memory owned by this value, freeable from any context.
+unsafe impl Send for FreePages {}
+// SAFETY: shared references only allow reads of plain bytes.
+unsafe impl Sync for FreePages {}
+
+impl FreePages {
+    /// Allocates `2^order` pages (order 0 to [`MAX_ORDER`]) with `gfp`.
+    pub(crate) fn new(order: u32, gfp: Gfp) -> Result<Self> {
+        order_bytes(order)?;
+        // SAFETY: `order` is at most `MAX_PAGE_ORDER` and `gfp` is a valid mask
+        // without `__GFP_HIGHMEM`.
+        let addr = unsafe { bindings::get_free_pages_noprof(gfp.raw(), order) };
+        // CAST: a kernel virtual address fits in a pointer.
+        let addr = NonNull::new(addr as *mut u8).ok_or(ENOMEM)?;
+        // INVARIANT: `addr` is a fresh allocation of `order`, owned by the new value.
+        Ok(Self { addr, order })
+    }
+
+    /// The order of the allocation.
+    pub(crate) fn order(&self) -> u32 {
+        self.order
+    }
+
+    /// The NUMA node of the first page.
+    pub(crate) fn nid(&self) -> i32 {
+        // SAFETY: `addr` is a live linear-map address by the type invariant.
+        unsafe { kmemlab_virt_to_nid(self.addr.as_ptr().cast()) }
+    }
+
+    /// The contents.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: by the type invariant `addr` is valid for `PAGE_SIZE << order`
+        // bytes owned by `self`.
+        unsafe { core::slice::from_raw_parts(self.addr.as_ptr(), PAGE_SIZE << self.order) }
+    }
+
+    /// The contents, writable.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, and `&mut self` makes the access exclusive.
+        unsafe { core::slice::from_raw_parts_mut(self.addr.as_ptr(), PAGE_SIZE << self.order) }
+    }
+}
+
+impl Drop for FreePages {
+    fn drop(&mut self) {
+        // CAST: the pointer came from an address `__get_free_pages` returned.
+        let addr = self.addr.as_ptr() as c_ulong;
+        // SAFETY: by the type invariant `addr` and `order` are those of a live
+        // `__get_free_pages` allocation, freed exactly once, here.
+        unsafe { bindings::free_pages(addr, self.order) };
+    }
+}
+
+/// `2^order` pages from `alloc_pages_node`, freed on drop.
+///
+/// # Invariants
+///
+/// `page` is the first `struct page` of a live `alloc_pages_node` allocation
+/// of `order`, owned only by this value, and `addr` is its linear-map address
+/// (no `__GFP_HIGHMEM`), valid for `PAGE_SIZE << order` bytes.
+pub(crate) struct NodePages {
+    page: NonNull<bindings::page>,
+    addr: NonNull<u8>,
+    order: u32,
+}
+
+// SAFETY: the pages are plain memory owned by this value, freeable from any context.
+unsafe impl Send for NodePages {}
+// SAFETY: shared references only allow reads of plain bytes.
+unsafe impl Sync for NodePages {}
+
+impl NodePages {
+    /// Allocates `2^order` pages (order 0 to [`MAX_ORDER`]) on `node`
+    /// (preferred, not forced: the allocator may fall back to another node
+    /// unless the request forbids it; [`NodePages::nid`] tells where they landed).
+    pub(crate) fn new(order: u32, gfp: Gfp, node: Node) -> Result<Self> {
+        order_bytes(order)?;
+        // SAFETY: `order` is at most `MAX_PAGE_ORDER`, `node` is online or
+        // `NUMA_NO_NODE`, and `gfp` has no `__GFP_HIGHMEM`.
+        let page = unsafe { bindings::alloc_pages_node_noprof(node.raw(), gfp.raw(), order) };
+        let page = NonNull::new(page).ok_or(ENOMEM)?;
+        // SAFETY: `page` is a live lowmem page we own.
+        let addr = unsafe { kmemlab_page_address(page.as_ptr().cast()) };
+        let Some(addr) = NonNull::new(addr.cast::<u8>()) else {
+            // SAFETY: `page` was just allocated with `order` and is not used again.
+            unsafe { bindings::__free_pages(page.as_ptr(), order) };
+            return Err(ENOMEM);
+        };
+        // INVARIANT: `page` is a fresh allocation of `order` and `addr` its mapping.
+        Ok(Self { page, addr, order })
+    }
+
+    /// The order of the allocation.
+    pub(crate) fn order(&self) -> u32 {
+        self.order
+    }
+
+    /// The NUMA node the pages really landed on.
+    pub(crate) fn nid(&self) -> i32 {
+        // SAFETY: `page` is a live page by the type invariant.
+        unsafe { kmemlab_page_to_nid(self.page.as_ptr().cast()) }
+    }
+
+    /// The contents.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: by the type invariant `addr` is valid for `PAGE_SIZE << order`
+        // bytes owned by `self`.
+        unsafe { core::slice::from_raw_parts(self.addr.as_ptr(), PAGE_SIZE << self.order) }
+    }
+
+    /// The contents, writable.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, and `&mut self` makes the access exclusive.
+        unsafe { core::slice::from_raw_parts_mut(self.addr.as_ptr(), PAGE_SIZE << self.order) }
+    }
+}
+
+impl Drop for NodePages {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant `page` and `order` are those of a live
+        // `alloc_pages_node` allocation, freed exactly once, here.
+        unsafe { bindings::__free_pages(self.page.as_ptr(), self.order) };
+    }
+}

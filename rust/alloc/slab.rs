@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Slab caches: `kmem_cache_create` and friends.
+//!
+//! C header: [`include/linux/slab.h`](srctree/include/linux/slab.h)
+//!
+//! The kernel crate has no slab-cache abstraction. [`KmemCache`] owns a cache
+//! named `kmemlab-<name>`; every [`CacheObject`] holds a reference to its
+//! cache, so no object can outlive the cache it came from and a cache is
+//! destroyed only once its last object is gone (destroying a cache with live
+//! objects would make the kernel WARN). Caches are created with
+//! `SLAB_NO_MERGE`, so each shows under its own name in `/proc/slabinfo` and
+//! `/sys/kernel/slab/`, and cache names are kept unique across all files (a
+//! duplicate name would confuse `/sys/kernel/slab` and makes the kernel WARN).
+
+use core::ptr::NonNull;
+
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::{
+        atomic::{
+            Acquire,
+            Atomic,
+            Full,
+            Relaxed,
+            Release, //
+        },
+        Arc, //
+    }, //
+};
+
+use super::{
+    gfp::Gfp,
+    topology::Node, //
+};
+
+extern "C" {
+    fn kmemlab_virt_to_nid(addr: *const c_void) -> c_int;
+}
+
+/// Longest user part of a cache name (the cache is `kmemlab-<name>`).
+pub(crate) const NAME_MAX: usize = 23;
+/// `"kmemlab-"`, the prefix of every cache kmemlab creates.
+const PREFIX: &[u8] = b"kmemlab-";
+/// A full cache name with its NUL terminator.
+type FullName = [u8; PREFIX.len() + NAME_MAX + 1];
+
+/// The largest object a cache may hold (`KMALLOC_MAX_SIZE`, the limit the slab allocator enforces).
+// CAST: a `u32` always fits in `usize`.
+pub(crate) const OBJECT_MAX: usize = bindings::KMALLOC_MAX_SIZE as usize;
+
+/// The first eight bytes of every object of a cache made with a constructor.
+pub(crate) const CTOR_MAGIC: u64 = 0x6b6d_656d_6c61_6263;
+
+kernel::sync::global_lock! {
+    // SAFETY: `init_registry` initialises it exactly once, and `registry`
+    // refuses to lock it before that has completed.
+    unsafe(uninit) static CACHE_NAMES: Mutex<KVec<FullName>> = KVec::new();
+}
+
+/// Set by the one caller that gets to initialise [`CACHE_NAMES`].
+static REGISTRY_CLAIMED: Atomic<bool> = Atomic::new(false);
+/// Set once [`CACHE_NAMES`] is initialised.
+static REGISTRY_READY: Atomic<bool> = Atomic::new(false);
+
+/// Prepares the cache-name registry; called from module init. Later calls do nothing.
+pub(crate) fn init_registry() {
+    if REGISTRY_CLAIMED.xchg(true, Full) {
+        return;
+    }
+    // SAFETY: the exchange above lets exactly one caller reach this point.
+    unsafe { CACHE_NAMES.init() };
+    REGISTRY_READY.store(true, Release);
+}
+
+/// Locks the registry, or `EAGAIN` before [`init_registry`] has run.
+fn registry() -> Result<kernel::sync::GlobalGuard<CACHE_NAMES>> {
+    if !REGISTRY_READY.load(Acquire) {
+        return Err(EAGAIN);
+    }
+    Ok(CACHE_NAMES.lock())
+}
+
+/// Takes `full` out of the registry, so the name may be used again.
+///
+/// The registry is a static, never dropped: once its last name is gone its
+/// buffer is freed, so nothing of it outlives the module (every cache is
+/// destroyed before the module can be unloaded).
+fn release_name(full: &FullName) {
+    // A registry that cannot be locked has never held the name.
+    if let Ok(mut names) = registry() {
+        if let Some(i) = names.iter().position(|n| n == full) {
+            names.remove(i).ok();
+        }
+        if names.is_empty() {
+            *names = KVec::new();
+        }
+    }
+}
+
+/// What a cache is asked to be.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CacheConfig {
+    /// Object size in bytes, 1 to [`OBJECT_MAX`] (8 or more with a constructor).
+    pub(crate) object_size: usize,
+    /// Minimum alignment: 0 or a power of two no larger than a page.
+    pub(crate) align: usize,
+    /// `SLAB_HWCACHE_ALIGN`: align objects to cache lines.
+    pub(crate) hwcache_align: bool,
+    /// Give the cache a constructor that writes [`CTOR_MAGIC`] at the start of each object.
+    pub(crate) ctor: bool,
+}
+
+/// A slab cache owned by kmemlab.
+///
+/// # Invariants
+///
+/// `cache` was returned by `__kmem_cache_create_args` and is destroyed only by
+/// `Drop`; `name` (NUL-terminated, registered in [`CACHE_NAMES`]) outlives it.
+/// `live` counts the [`CacheObject`]s allocated from it and not yet freed,
+/// each of which holds an `Arc` to this value.
+pub(crate) struct KmemCache {
+    cache: NonNull<bindings::kmem_cache>,
+    name: KBox<FullName>,
+    config: CacheConfig,
+    live: Atomic<usize>,
+}
+
+// SAFETY: the slab allocator's cache functions may be called from any thread.
+unsafe impl Send for KmemCache {}
+// SAFETY: as above; all shared state is in the kernel's cache or atomic.
+unsafe impl Sync for KmemCache {}
+
+/// The constructor of caches made with `ctor`: marks the object's first eight bytes.
+///
+/// # Safety
+///
+/// `object` must point to a writable, 8-byte aligned object of at least eight
+/// bytes; the slab allocator calls it only on objects of caches `KmemCache::new`
+/// made with a constructor, which guarantees that.
+unsafe extern "C" fn ctor_fill(object: *mut c_void) {
+    // SAFETY: the slab allocator passes an object of the cache, at least eight
+    // bytes long (`KmemCache::new` requires it) and aligned to at least 8
+    // (slab objects are aligned to the word size).
+    unsafe { object.cast::<u64>().write(CTOR_MAGIC) };
+}
+
+impl KmemCache {
+    /// Creates the cache `kmemlab-<name>`.
+    ///
+    /// `name` is 1 to [`NAME_MAX`] bytes of `[a-z0-9_-]`; a name already in use
+    /// is refused with `EEXIST`.
+    pub(crate) fn new(name: &[u8], config: CacheConfig) -> Result<Arc<Self>> {
+        let valid =
+            |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-';
+        if name.is_empty() || name.len() > NAME_MAX || !name.iter().all(valid) {
+            return Err(EINVAL);
+        }
+        let min_size = if config.ctor { 8 } else { 1 };
+        if config.object_size < min_size || config.object_size > OBJECT_MAX {
+            return Err(EINVAL);
+        }
+        if config.align != 0
+            && (!config.align.is_power_of_two() || config.align > kernel::page::PAGE_SIZE)
+        {
+            return Err(EINVAL);
+        }
+        let mut full: FullName = [0; PREFIX.len() + NAME_MAX + 1];
+        full[..PREFIX.len()].copy_from_slice(PREFIX);
+        full[PREFIX.len()..PREFIX.len() + name.len()].copy_from_slice(name);
+
+        // Claim the name first: two files racing for it cannot both win.
+        {
+            let mut names = registry()?;
+            if names.iter().any(|n| *n == full) {
+                return Err(EEXIST);
+            }
+            names.push(full, GFP_KERNEL)?;
+        }
+        let unregister = |full: &FullName| release_name(full);
+        // The slab allocator keeps the name pointer, so it lives on the heap
+        // as long as the cache.
+        let name = match KBox::new(full, GFP_KERNEL) {
+            Ok(name) => name,
+            Err(e) => {
+                unregister(&full);
+                return Err(e.into());
+            }
+        };
+
+        let mut flags: bindings::slab_flags_t = 1 << bindings::_slab_flag_bits__SLAB_NO_MERGE;
+        if config.hwcache_align {
+            flags |= 1 << bindings::_slab_flag_bits__SLAB_HWCACHE_ALIGN;
+        }
+        let mut args = bindings::kmem_cache_args {
+            // CAST: checked above: at most a page.
+            align: config.align as c_uint,
+            ctor: if config.ctor { Some(ctor_fill) } else { None },
+            ..Default::default()
+        };
+        // SAFETY: `name` is NUL-terminated and heap-allocated; it is kept with
+        // the cache and freed only after `kmem_cache_destroy`. `args` is a
+        // valid argument block for the duration of the call.
+        let raw = unsafe {
+            bindings::__kmem_cache_create_args(
+                name.as_ptr().cast(),
+                // CAST: checked above: at most KMALLOC_MAX_SIZE.
+                config.object_size as c_uint,
+                &mut args,
+                flags,
+            )
+        };
+        let Some(cache) = NonNull::new(raw) else {
+            unregister(&full);
+            return Err(ENOMEM);
+        };
+        // INVARIANT: `cache` is live and its `name` registered. From here on,
+        // dropping the value (even when `Arc::new` fails) destroys the cache
+        // and releases the name.
+        Ok(Arc::new(
+            Self {
+                cache,
+                name,
+                config,
+                live: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// How the cache was configured.
+    pub(crate) fn config(&self) -> CacheConfig {
+        self.config
+    }
+
+    /// Objects allocated from this cache and not yet freed.
+    pub(crate) fn live_objects(&self) -> usize {
+        self.live.load(Relaxed)
+    }
+
+    /// Allocates one object, on `node` if one is given.
+    ///
+    /// `__GFP_ZERO` is refused (`EINVAL`) for a cache with a constructor, as the
+    /// slab allocator forbids it.
+    pub(crate) fn alloc(self: &Arc<Self>, gfp: Gfp, node: Node) -> Result<CacheObject> {
+        if gfp.zero && self.config.ctor {
+            return Err(EINVAL);
+        }
+        // SAFETY: `cache` is live by the type invariant; `gfp` is a valid mask
+        // and `node` is online or `NUMA_NO_NODE`.
+        let raw = unsafe {
+            bindings::kmem_cache_alloc_node_noprof(self.cache.as_ptr(), gfp.raw(), node.raw())
+        };
+        let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
+        self.live.fetch_add(1, Relaxed);
+        // INVARIANT: `ptr` is a fresh object of `self`, counted in `live`.
+        Ok(CacheObject {
+            cache: self.clone(),
+            ptr,
+        })
+    }
+}
+
+impl Drop for KmemCache {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant `cache` is live, and no object of it is
+        // left: each holds an `Arc` to `self`, which is being dropped.
+        unsafe { bindings::kmem_cache_destroy(self.cache.as_ptr()) };
+        release_name(&self.name);
+    }
+}
+
+/// One object from a [`KmemCache`], freed back to it on drop.
+///
+/// # Invariants
+///
+/// `ptr` is a live object of `cache`, of `cache.config.object_size` bytes,
+/// owned only by this value and counted in `cache.live`.
+pub(crate) struct CacheObject {
+    cache: Arc<KmemCache>,
+    ptr: NonNull<u8>,
+}
+
+// SAFETY: the object is plain memory owned by this value; slab objects may be
+// freed from any context.
+unsafe impl Send for CacheObject {}
+// SAFETY: shared references only allow reads of plain bytes.
+unsafe impl Sync for CacheObject {}
+
+impl CacheObject {
+    /// The object size in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.cache.config.object_size
+    }
+
+    /// The NUMA node the object lies on.
+    pub(crate) fn nid(&self) -> i32 {
+        // SAFETY: `ptr` is a live slab object, a linear-map address.
+        unsafe { kmemlab_virt_to_nid(self.ptr.as_ptr().cast()) }
+    }
+
+    /// The contents.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: by the type invariant `ptr` is valid for `object_size` bytes owned by `self`.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len()) }
+    }
+
+    /// The contents, writable.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, and `&mut self` makes the access exclusive.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len()) }
+    }
+}
+
+impl Drop for CacheObject {
+    fn drop(&mut self) {
+        if self.cache.config.ctor {
+            // Objects go back in their constructed state, as the slab allocator expects.
+            self.as_mut_slice()[..8].copy_from_slice(&CTOR_MAGIC.to_ne_bytes());
+        }
+        // SAFETY: by the type invariant `ptr` is a live object of `cache`,
+        // freed exactly once, here; `cache` is kept alive by `self.cache`.
+        unsafe { bindings::kmem_cache_free(self.cache.cache.as_ptr(), self.ptr.as_ptr().cast()) };
+        self.cache.live.fetch_sub(1, Relaxed);
+    }
+}

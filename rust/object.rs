@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! An allocation of any kind, and the per-file table that owns them.
+//!
+//! Everything here is safe code composed from the abstractions in
+//! [`crate::alloc`]: an [`Object`] owns its memory, so removing it from the
+//! [`Table`] frees it, and dropping the table (when the file closes) frees
+//! everything the file made.
+
+use kernel::{
+    prelude::*,
+    sync::Arc,
+    uaccess::{
+        UserSliceReader,
+        UserSliceWriter, //
+    }, //
+};
+
+use crate::{
+    alloc::{
+        gfp::Gfp,
+        kmalloc::KmallocBuf,
+        pages::{
+            FreePages,
+            NodePages, //
+        },
+        slab::{
+            CacheObject,
+            KmemCache, //
+        },
+        topology::{
+            self,
+            Node, //
+        },
+        vmalloc::VmallocBuf,
+    },
+    uapi::*,
+};
+
+/// The memory an object owns, by allocator.
+pub(crate) enum Memory {
+    Kmalloc(KmallocBuf),
+    Cache(CacheObject),
+    FreePages(FreePages),
+    NodePages(NodePages),
+    Vmalloc(VmallocBuf),
+}
+
+impl Memory {
+    /// The `KMEMLAB_KIND_*` of this memory.
+    pub(crate) fn kind(&self) -> u32 {
+        match self {
+            Memory::Kmalloc(_) => KMEMLAB_KIND_KMALLOC,
+            Memory::Cache(_) => KMEMLAB_KIND_KMEM_CACHE,
+            Memory::FreePages(_) => KMEMLAB_KIND_FREE_PAGES,
+            Memory::NodePages(_) => KMEMLAB_KIND_PAGES_NODE,
+            Memory::Vmalloc(_) => KMEMLAB_KIND_VMALLOC,
+        }
+    }
+
+    /// The contents.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Memory::Kmalloc(m) => m.as_slice(),
+            Memory::Cache(m) => m.as_slice(),
+            Memory::FreePages(m) => m.as_slice(),
+            Memory::NodePages(m) => m.as_slice(),
+            Memory::Vmalloc(m) => m.as_slice(),
+        }
+    }
+
+    /// The contents, writable.
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Memory::Kmalloc(m) => m.as_mut_slice(),
+            Memory::Cache(m) => m.as_mut_slice(),
+            Memory::FreePages(m) => m.as_mut_slice(),
+            Memory::NodePages(m) => m.as_mut_slice(),
+            Memory::Vmalloc(m) => m.as_mut_slice(),
+        }
+    }
+
+    /// The NUMA node the memory is on (its first page).
+    pub(crate) fn nid(&self) -> i32 {
+        match self {
+            Memory::Kmalloc(m) => m.nid(),
+            Memory::Cache(m) => m.nid(),
+            Memory::FreePages(m) => m.nid(),
+            Memory::NodePages(m) => m.nid(),
+            Memory::Vmalloc(m) => m.nid(),
+        }
+    }
+
+    /// The page order, for the page kinds.
+    pub(crate) fn order(&self) -> u32 {
+        match self {
+            Memory::FreePages(m) => m.order(),
+            Memory::NodePages(m) => m.order(),
+            _ => 0,
+        }
+    }
+}
+
+/// What to allocate: a validated `struct kmemlab_alloc`, less the count.
+pub(crate) enum Source {
+    Kmalloc(usize),
+    Cache(u32, Arc<KmemCache>),
+    FreePages(u32),
+    NodePages(u32),
+    Vmalloc(usize),
+}
+
+/// A validated allocation request.
+pub(crate) struct Request {
+    pub(crate) source: Source,
+    pub(crate) gfp: Gfp,
+    /// The ABI `gfp` bits, reported back by `info`.
+    pub(crate) gfp_bits: u32,
+    pub(crate) node: Node,
+}
+
+impl Request {
+    /// Bytes one object of this request takes.
+    pub(crate) fn bytes(&self) -> usize {
+        match &self.source {
+            Source::Kmalloc(len) | Source::Vmalloc(len) => *len,
+            Source::Cache(_, cache) => cache.config().object_size,
+            Source::FreePages(order) | Source::NodePages(order) => {
+                kernel::page::PAGE_SIZE << *order
+            }
+        }
+    }
+
+    /// Allocates one object's memory, initialised: zeroed, or for a cache
+    /// with a constructor, the constructor's mark followed by zeroes.
+    fn allocate(&self) -> Result<(Memory, u32)> {
+        let zeroed = self.gfp.zeroed();
+        Ok(match &self.source {
+            Source::Kmalloc(len) => (
+                Memory::Kmalloc(KmallocBuf::new(*len, zeroed, self.node)?),
+                0,
+            ),
+            Source::Vmalloc(len) => (
+                Memory::Vmalloc(VmallocBuf::new(*len, zeroed, self.node)?),
+                0,
+            ),
+            Source::FreePages(order) => (Memory::FreePages(FreePages::new(*order, zeroed)?), 0),
+            Source::NodePages(order) => (
+                Memory::NodePages(NodePages::new(*order, zeroed, self.node)?),
+                0,
+            ),
+            Source::Cache(handle, cache) => {
+                let mut object = if cache.config().ctor {
+                    cache.alloc(self.gfp, self.node)?
+                } else {
+                    cache.alloc(zeroed, self.node)?
+                };
+                if cache.config().ctor {
+                    object.as_mut_slice()[8..].fill(0);
+                }
+                (Memory::Cache(object), *handle)
+            }
+        })
+    }
+}
+
+/// One allocation owned by a file.
+pub(crate) struct Object {
+    pub(crate) handle: u32,
+    pub(crate) mem: Memory,
+    /// The node asked for (`-1`: any).
+    pub(crate) node: i32,
+    /// The CPU the allocation was made on.
+    pub(crate) cpu: u32,
+    pub(crate) gfp: u32,
+    /// The cache handle, for cache objects.
+    pub(crate) cache: u32,
+}
+
+impl Object {
+    /// The `struct kmemlab_info` describing this object.
+    pub(crate) fn info(&self) -> KmemlabInfo {
+        KmemlabInfo {
+            handle: self.handle,
+            kind: self.mem.kind(),
+            // CAST: a `usize` always fits in a `u64`.
+            size: self.mem.bytes().len() as u64,
+            order: self.mem.order(),
+            node: self.node,
+            nid: self.mem.nid(),
+            cpu: self.cpu,
+            cache: self.cache,
+            gfp: self.gfp,
+        }
+    }
+}
+
+/// A cache owned by a file.
+struct CacheEntry {
+    handle: u32,
+    cache: Arc<KmemCache>,
+}
+
+/// Limits on what one file may hold.
+#[derive(Clone, Copy)]
+pub(crate) struct Quota {
+    pub(crate) objects: usize,
+    pub(crate) bytes: usize,
+}
+
+/// Everything one open file owns.
+///
+/// Objects are kept in handle order; handles are never reused within a file.
+pub(crate) struct Table {
+    objects: KVec<Object>,
+    caches: KVec<CacheEntry>,
+    last_handle: u32,
+    bytes: usize,
+}
+
+impl Table {
+    pub(crate) const fn new() -> Self {
+        Self {
+            objects: KVec::new(),
+            caches: KVec::new(),
+            last_handle: 0,
+            bytes: 0,
+        }
+    }
+
+    fn next_handle(&mut self) -> Result<u32> {
+        self.last_handle = self.last_handle.checked_add(1).ok_or(ENOSPC)?;
+        Ok(self.last_handle)
+    }
+
+    /// Creates `count` objects for `req`: all of them, or none (`ENOMEM` when
+    /// the quota would be exceeded or an allocation fails). Returns their handles.
+    pub(crate) fn alloc(&mut self, req: &Request, count: usize, quota: Quota) -> Result<KVec<u32>> {
+        let more_bytes = req.bytes().checked_mul(count).ok_or(ENOMEM)?;
+        let bytes = self.bytes.checked_add(more_bytes).ok_or(ENOMEM)?;
+        let objects = self.objects.len().checked_add(count).ok_or(ENOMEM)?;
+        if objects > quota.objects || bytes > quota.bytes {
+            return Err(ENOMEM);
+        }
+        let mut made = KVec::with_capacity(count, GFP_KERNEL)?;
+        let mut handles = KVec::with_capacity(count, GFP_KERNEL)?;
+        self.objects.reserve(count, GFP_KERNEL)?;
+        let first = self.last_handle;
+        for _ in 0..count {
+            let cpu = topology::current_cpu();
+            // On failure, `made` is dropped and frees what was allocated so far.
+            let (mem, cache) = req.allocate()?;
+            let handle = match self.next_handle() {
+                Ok(h) => h,
+                Err(e) => {
+                    self.last_handle = first;
+                    return Err(e);
+                }
+            };
+            made.push(
+                Object {
+                    handle,
+                    mem,
+                    node: req.node.id(),
+                    cpu,
+                    gfp: req.gfp_bits,
+                    cache,
+                },
+                GFP_KERNEL,
+            )?;
+            handles.push(handle, GFP_KERNEL)?;
+        }
+        for object in made.drain_all() {
+            // Capacity was reserved above: this cannot fail.
+            self.objects
+                .push_within_capacity(object)
+                .map_err(|_| ENOMEM)?;
+        }
+        self.bytes = bytes;
+        Ok(handles)
+    }
+
+    fn index(&self, handle: u32) -> Result<usize> {
+        self.objects
+            .binary_search_by_key(&handle, |o| o.handle)
+            .map_err(|_| ENOENT)
+    }
+
+    /// The object named `handle` (`ENOENT` if there is none).
+    pub(crate) fn get(&self, handle: u32) -> Result<&Object> {
+        Ok(&self.objects[self.index(handle)?])
+    }
+
+    /// The object named `handle`, writable.
+    pub(crate) fn get_mut(&mut self, handle: u32) -> Result<&mut Object> {
+        let i = self.index(handle)?;
+        Ok(&mut self.objects[i])
+    }
+
+    /// Frees the objects named in `handles`: all of them, or none when one is
+    /// unknown (`ENOENT`) or named twice (`EINVAL`).
+    pub(crate) fn free(&mut self, handles: &[u32]) -> Result {
+        for (i, h) in handles.iter().enumerate() {
+            self.index(*h)?;
+            if handles[..i].contains(h) {
+                return Err(EINVAL);
+            }
+        }
+        for h in handles {
+            let i = self.index(*h)?;
+            let object = self.objects.remove(i).map_err(|_| EINVAL)?;
+            self.bytes -= object.mem.bytes().len();
+        }
+        Ok(())
+    }
+
+    /// Frees every object; caches stay.
+    pub(crate) fn free_all(&mut self) {
+        self.objects.clear();
+        self.bytes = 0;
+    }
+
+    /// Every object, in handle order.
+    pub(crate) fn objects(&self) -> &[Object] {
+        &self.objects
+    }
+
+    /// Adds a cache and returns its handle.
+    pub(crate) fn add_cache(&mut self, cache: Arc<KmemCache>) -> Result<u32> {
+        self.caches.reserve(1, GFP_KERNEL)?;
+        let handle = self.next_handle()?;
+        self.caches.push(CacheEntry { handle, cache }, GFP_KERNEL)?;
+        Ok(handle)
+    }
+
+    /// The cache named `handle` (`ENOENT` if there is none).
+    pub(crate) fn cache(&self, handle: u32) -> Result<Arc<KmemCache>> {
+        self.caches
+            .iter()
+            .find(|c| c.handle == handle)
+            .map(|c| c.cache.clone())
+            .ok_or(ENOENT)
+    }
+
+    /// Destroys the cache named `handle`: `EBUSY` while it has objects.
+    pub(crate) fn destroy_cache(&mut self, handle: u32) -> Result {
+        let i = self
+            .caches
+            .iter()
+            .position(|c| c.handle == handle)
+            .ok_or(ENOENT)?;
+        if self.caches[i].cache.live_objects() != 0 {
+            return Err(EBUSY);
+        }
+        // The entry held the last reference: the cache is destroyed here.
+        self.caches.remove(i).map_err(|_| EINVAL)?;
+        Ok(())
+    }
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        // Objects first: each cache object holds its cache.
+        self.objects.clear();
+        self.caches.clear();
+    }
+}
+
+/// Checks that `offset..offset + len` lies within an object of `size` bytes.
+pub(crate) fn range(size: usize, offset: u64, len: u64) -> Result<core::ops::Range<usize>> {
+    let start = usize::try_from(offset).map_err(|_| EINVAL)?;
+    let len = usize::try_from(len).map_err(|_| EINVAL)?;
+    let end = start.checked_add(len).ok_or(EINVAL)?;
+    if end > size {
+        return Err(EINVAL);
+    }
+    Ok(start..end)
+}
+
+/// Copies `range` of the object from user memory.
+pub(crate) fn write(
+    object: &mut Object,
+    range: core::ops::Range<usize>,
+    mut from: UserSliceReader,
+) -> Result {
+    from.read_slice(&mut object.mem.bytes_mut()[range])
+}
+
+/// Copies `range` of the object to user memory.
+pub(crate) fn read(
+    object: &Object,
+    range: core::ops::Range<usize>,
+    mut to: UserSliceWriter,
+) -> Result {
+    to.write_slice(&object.mem.bytes()[range])
+}
+
+/// Fills `range` with the pattern for `seed`.
+pub(crate) fn fill(object: &mut Object, range: core::ops::Range<usize>, seed: u64) {
+    let start = range.start;
+    for (i, b) in object.mem.bytes_mut()[range].iter_mut().enumerate() {
+        // CAST: object offsets fit in a `u64`.
+        *b = pattern_byte(seed, (start + i) as u64);
+    }
+}
+
+/// The offset of the first byte in `range` that differs from the pattern for `seed`.
+pub(crate) fn verify(object: &Object, range: core::ops::Range<usize>, seed: u64) -> Option<usize> {
+    let start = range.start;
+    object.mem.bytes()[range]
+        .iter()
+        .enumerate()
+        // CAST: object offsets fit in a `u64`.
+        .position(|(i, b)| *b != pattern_byte(seed, (start + i) as u64))
+        .map(|i| start + i)
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmemlab kselftest: the five general-purpose allocators through /dev/kmemlab
+ * (kmalloc, kmem_cache, __get_free_pages, alloc_pages_node, vmalloc).
+ *
+ * Every test checks the real effect where the kernel shows one: the cache in
+ * /proc/slabinfo and /sys/kernel/slab, the area in /proc/vmallocinfo, the
+ * node the pages landed on, the bytes the kernel filled. Run as root with
+ * kmemlab.ko loaded; tests skip when the module or a feature is missing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "kmemlab.h"
+
+/* x86-64 defaults: MAX_PAGE_ORDER 10 with 4 KiB pages; KMALLOC_MAX_SIZE 4 MiB. */
+#define MAX_ORDER 10
+#define KMALLOC_MAX (4UL << 20)
+#define VMALLOC_MAX (1UL << 30)
+
+static int open_dev(struct __test_metadata *_metadata)
+{
+	int fd = open(KMEMLAB_DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 && access("/sys/module/kmemlab", F_OK))
+		SKIP(return -1, "kmemlab module not loaded");
+	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
+	return fd;
+}
+
+/* One object; returns 0 or -errno. */
+static int alloc_n(int fd, __u32 kind, __u64 size, __u32 order, __s32 node,
+		   __u32 cache, __u32 gfp, __u32 count, __u32 *handles)
+{
+	struct kmemlab_alloc a = {
+		.kind = kind, .gfp = gfp, .size = size, .order = order,
+		.node = node, .cache = cache, .count = count,
+		.handles = (__u64)(unsigned long)handles,
+	};
+
+	return ioctl(fd, KMEMLAB_IOC_ALLOC, &a) ? -errno : 0;
+}
+
+static int alloc1(int fd, __u32 kind, __u64 size, __u32 order, __s32 node, __u32 cache,
+		  __u32 *handle)
+{
+	return alloc_n(fd, kind, size, order, node, cache, 0, 1, handle);
+}
+
+static int free_handles(int fd, __u32 count, __u32 *handles)
+{
+	struct kmemlab_free f = { .count = count, .handles = (__u64)(unsigned long)handles };
+
+	return ioctl(fd, KMEMLAB_IOC_FREE, &f) ? -errno : 0;
+}
+
+static int free_all(int fd)
+{
+	struct kmemlab_free f = { .flags = KMEMLAB_FREE_ALL };
+
+	return ioctl(fd, KMEMLAB_IOC_FREE, &f) ? -errno : 0;
+}
+
+/* A fill with the reserved field set. */
+static int fill_reserved(int fd, __u32 handle)
+{
+	struct kmemlab_io r = { .handle = handle, .reserved = 1, .len = 1, .addr = 1 };
+
+	return ioctl(fd, KMEMLAB_IOC_FILL, &r) ? -errno : 0;
+}
+
+static int io(int fd, unsigned long cmd, __u32 handle, __u64 offset, __u64 len, __u64 addr,
+	      __u64 *result)
+{
+	struct kmemlab_io r = { .handle = handle, .offset = offset, .len = len, .addr = addr };
+	int ret = ioctl(fd, cmd, &r) ? -errno : 0;
+
+	if (result)
+		*result = r.result;
+	return ret;
+}
+
+static int info(int fd, __u32 handle, struct kmemlab_info *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->handle = handle;
+	return ioctl(fd, KMEMLAB_IOC_INFO, i) ? -errno : 0;
+}
+
+static __u32 nr_objects(int fd)
+{
+	struct kmemlab_list l = { 0 };
+
+	return ioctl(fd, KMEMLAB_IOC_LIST, &l) ? ~0U : l.count;
+}
+
+static int cache_create(int fd, const char *name, __u32 size, __u32 flags, __u32 *handle)
+{
+	struct kmemlab_cache_create c = { .object_size = size, .flags = flags };
+
+	strncpy(c.name, name, sizeof(c.name) - 1);
+	if (ioctl(fd, KMEMLAB_IOC_CACHE_CREATE, &c))
+		return -errno;
+	*handle = c.handle;
+	return 0;
+}
+
+static int cache_destroy(int fd, __u32 handle)
+{
+	struct kmemlab_cache_destroy d = { .handle = handle };
+
+	return ioctl(fd, KMEMLAB_IOC_CACHE_DESTROY, &d) ? -errno : 0;
+}
+
+/* active_objs of a /proc/slabinfo row, or -1 when the cache is not listed. */
+static long slab_active(const char *name)
+{
+	char line[512], n[128];
+	long active = -1, a;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -2;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %ld", n, &a) == 2 && !strcmp(n, name))
+			active = a;
+	fclose(f);
+	return active;
+}
+
+/* Lines of /proc/vmallocinfo from kmemlab with exactly @pages pages. */
+static int vmalloc_areas(long pages)
+{
+	char line[512], want[64];
+	int n = 0;
+	FILE *f = fopen("/proc/vmallocinfo", "r");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), " pages=%ld ", pages);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[kmemlab]") && strstr(line, want))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static int online_nodes(void)
+{
+	int n = 0;
+	char path[64];
+
+	for (int i = 0; i < 64; i++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", i);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+/* Index of the first byte of @p that is not @c, or @len. */
+static __u64 first_not(const unsigned char *p, __u64 len, unsigned char c)
+{
+	__u64 i = 0;
+
+	while (i < len && p[i] == c)
+		i++;
+	return i;
+}
+
+/* Index of the first byte of @p that differs from the pattern of @seed, or @len. */
+static __u64 first_unlike_pattern(const unsigned char *p, __u64 len, __u64 seed)
+{
+	__u64 i = 0;
+
+	while (i < len && p[i] == kmemlab_pattern_byte(seed, i))
+		i++;
+	return i;
+}
+
+/* Round trip on one object: write/read, kernel fill checked byte by byte, verify. */
+static void round_trip(struct __test_metadata *_metadata, int fd, __u32 h, __u64 size)
+{
+	unsigned char *buf = malloc(size), *back = malloc(size);
+	__u64 result = 0;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, back);
+	/* A fresh object reads as zeroes: nothing uninitialised comes out. */
+	memset(back, 0xa5, size);
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_READ, h, 0, size, (unsigned long)back, NULL));
+	ASSERT_EQ(size, first_not(back, size, 0)) TH_LOG("a new object must read as zeroes");
+
+	for (__u64 i = 0; i < size; i++)
+		buf[i] = (unsigned char)(i * 7 + 3);
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_WRITE, h, 0, size, (unsigned long)buf, NULL));
+	memset(back, 0, size);
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_READ, h, 0, size, (unsigned long)back, NULL));
+	ASSERT_EQ(0, memcmp(buf, back, size));
+
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_FILL, h, 0, size, 0x1234, NULL));
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_READ, h, 0, size, (unsigned long)back, NULL));
+	ASSERT_EQ(size, first_unlike_pattern(back, size, 0x1234))
+		TH_LOG("the kernel's fill must match kmemlab_pattern_byte()");
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_VERIFY, h, 0, size, 0x1234, &result));
+	EXPECT_EQ(~0ULL, result);
+	/* Spoil one byte: verify finds exactly that one. */
+	buf[0] = ~kmemlab_pattern_byte(0x1234, size / 2);
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_WRITE, h, size / 2, 1, (unsigned long)buf, NULL));
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_VERIFY, h, 0, size, 0x1234, &result));
+	EXPECT_EQ(size / 2, result);
+	free(buf);
+	free(back);
+}
+
+FIXTURE(dev) {
+	int fd;
+};
+
+FIXTURE_SETUP(dev)
+{
+	self->fd = open_dev(_metadata);
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(dev, kmalloc_round_trip_and_limits)
+{
+	struct kmemlab_info i;
+	__u32 h;
+
+	ASSERT_EQ(0, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, 300, 0, KMEMLAB_NODE_ANY, 0, &h));
+	ASSERT_EQ(0, info(self->fd, h, &i));
+	EXPECT_EQ(KMEMLAB_KIND_KMALLOC, i.kind);
+	EXPECT_EQ(300U, i.size);
+	round_trip(_metadata, self->fd, h, 300);
+	ASSERT_EQ(0, free_handles(self->fd, 1, &h));
+	EXPECT_EQ(-ENOENT, info(self->fd, h, &i));
+
+	ASSERT_EQ(0, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, 1, 0, KMEMLAB_NODE_ANY, 0, &h));
+	ASSERT_EQ(0, free_handles(self->fd, 1, &h));
+	ASSERT_EQ(0, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, KMALLOC_MAX, 0, KMEMLAB_NODE_ANY, 0, &h));
+	round_trip(_metadata, self->fd, h, KMALLOC_MAX);
+	ASSERT_EQ(0, free_handles(self->fd, 1, &h));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, KMALLOC_MAX + 1, 0,
+				  KMEMLAB_NODE_ANY, 0, &h));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, 0, 0, KMEMLAB_NODE_ANY, 0, &h));
+	EXPECT_EQ(0U, nr_objects(self->fd));
+}
+
+TEST_F(dev, vmalloc_round_trip_limits_and_vmallocinfo)
+{
+	__u64 size = 3 << 20;
+	long pages = size / 4096;
+	__u32 h;
+
+	if (access("/proc/vmallocinfo", R_OK))
+		SKIP(return, "no /proc/vmallocinfo");
+	ASSERT_EQ(0, vmalloc_areas(pages));
+	ASSERT_EQ(0, alloc1(self->fd, KMEMLAB_KIND_VMALLOC, size, 0, KMEMLAB_NODE_ANY, 0, &h));
+	EXPECT_EQ(1, vmalloc_areas(pages)) TH_LOG("the area is in /proc/vmallocinfo as kmemlab's");
+	round_trip(_metadata, self->fd, h, size);
+	ASSERT_EQ(0, free_handles(self->fd, 1, &h));
+	EXPECT_EQ(0, vmalloc_areas(pages)) TH_LOG("the area is gone once freed");
+
+	ASSERT_EQ(0, alloc1(self->fd, KMEMLAB_KIND_VMALLOC, 1, 0, KMEMLAB_NODE_ANY, 0, &h));
+	round_trip(_metadata, self->fd, h, 1);
+	ASSERT_EQ(0, free_handles(self->fd, 1, &h));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_VMALLOC, VMALLOC_MAX + 1, 0,
+				  KMEMLAB_NODE_ANY, 0, &h));
+	EXPECT_EQ(-EINVAL, alloc_n(self->fd, KMEMLAB_KIND_VMALLOC, 4096, 0, KMEMLAB_NODE_ANY, 0,
+				   KMEMLAB_GFP_ATOMIC, 1, &h)) TH_LOG("vmalloc cannot be atomic");
+}
+
+TEST_F(dev, free_pages_orders)
+{
+	struct kmemlab_info i;
+	__u32 h;
+
+	for (__u32 order = 0; order <= MAX_ORDER; order += 5) {
+		ASSERT_EQ(0, alloc1(self->fd, KMEMLAB_KIND_FREE_PAGES, 0, order, KMEMLAB_NODE_ANY, 0, &h));
+		ASSERT_EQ(0, info(self->fd, h, &i));
+		EXPECT_EQ(order, i.order);
+		EXPECT_EQ(4096ULL << order, i.size);
+		round_trip(_metadata, self->fd, h, 4096ULL << order);
+		ASSERT_EQ(0, free_handles(self->fd, 1, &h));
+	}
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_FREE_PAGES, 0, MAX_ORDER + 1,
+				  KMEMLAB_NODE_ANY, 0, &h));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_FREE_PAGES, 0, 0, 0, 0, &h))
+		TH_LOG("__get_free_pages takes no node");
+}
+
+TEST_F(dev, pages_node_lands_on_the_node_asked)
+{
+	struct kmemlab_info i;
+	__u32 h;
+
+	if (online_nodes() < 2)
+		SKIP(return, "needs two NUMA nodes");
+	for (int node = 0; node < 2; node++) {
+		for (__u32 order = 0; order <= MAX_ORDER; order += MAX_ORDER) {
+			ASSERT_EQ(0, alloc1(self->fd, KMEMLAB_KIND_PAGES_NODE, 0, order, node, 0, &h));
+			ASSERT_EQ(0, info(self->fd, h, &i));
+			EXPECT_EQ(node, i.nid) TH_LOG("order %u asked node %d", order, node);
+			EXPECT_EQ(node, i.node);
+			round_trip(_metadata, self->fd, h, 4096ULL << order);
+			ASSERT_EQ(0, free_handles(self->fd, 1, &h));
+		}
+	}
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_PAGES_NODE, 0, MAX_ORDER + 1, 0, 0, &h));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_PAGES_NODE, 0, 0, 63, 0, &h))
+		TH_LOG("a node that does not exist");
+}
+
+TEST_F(dev, kmem_cache_in_slabinfo_and_sysfs)
+{
+	__u32 c = 0, handles[64], h;
+	char line[256];
+	long objects = -1;
+	FILE *f;
+
+	if (slab_active("kmalloc-64") == -2)
+		SKIP(return, "no /proc/slabinfo (CONFIG_SLUB_DEBUG)");
+	ASSERT_EQ(-1, slab_active("kmemlab-kselftest"));
+	ASSERT_EQ(0, cache_create(self->fd, "kselftest", 200, KMEMLAB_CACHE_HWCACHE_ALIGN, &c));
+	EXPECT_EQ(0, slab_active("kmemlab-kselftest"));
+	EXPECT_EQ(-EEXIST, cache_create(self->fd, "kselftest", 64, 0, &h));
+	ASSERT_EQ(0, alloc_n(self->fd, KMEMLAB_KIND_KMEM_CACHE, 0, 0, KMEMLAB_NODE_ANY, c, 0, 64,
+			     handles));
+	EXPECT_LE(64, slab_active("kmemlab-kselftest"));
+	f = fopen("/sys/kernel/slab/kmemlab-kselftest/objects", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+	fclose(f);
+	objects = atol(line);
+	EXPECT_LE(64, objects);
+	round_trip(_metadata, self->fd, handles[7], 200);
+
+	EXPECT_EQ(-EBUSY, cache_destroy(self->fd, c)) TH_LOG("a cache with objects stays");
+	EXPECT_LE(64, slab_active("kmemlab-kselftest"));
+	ASSERT_EQ(0, free_handles(self->fd, 64, handles));
+	ASSERT_EQ(0, cache_destroy(self->fd, c));
+	EXPECT_EQ(-1, slab_active("kmemlab-kselftest"));
+	EXPECT_NE(0, access("/sys/kernel/slab/kmemlab-kselftest", F_OK));
+	EXPECT_EQ(-ENOENT, cache_destroy(self->fd, c));
+}
+
+TEST_F(dev, kmem_cache_constructor_and_names)
+{
+	unsigned char back[64];
+	__u64 magic = KMEMLAB_CTOR_MAGIC;
+	__u32 c = 0, h;
+
+	ASSERT_EQ(0, cache_create(self->fd, "kselftest-ctor", 64, KMEMLAB_CACHE_CTOR, &c));
+	ASSERT_EQ(0, alloc1(self->fd, KMEMLAB_KIND_KMEM_CACHE, 0, 0, KMEMLAB_NODE_ANY, c, &h));
+	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_READ, h, 0, 64, (unsigned long)back, NULL));
+	EXPECT_EQ(0, memcmp(back, &magic, 8));
+	EXPECT_EQ(56U, first_not(back + 8, 56, 0));
+	EXPECT_EQ(-EINVAL, alloc_n(self->fd, KMEMLAB_KIND_KMEM_CACHE, 0, 0, KMEMLAB_NODE_ANY, c,
+				   KMEMLAB_GFP_ZERO, 1, &h)) TH_LOG("no __GFP_ZERO with a constructor");
+	EXPECT_EQ(-EBUSY, cache_destroy(self->fd, c));
+	ASSERT_EQ(0, free_handles(self->fd, 1, &h));
+	ASSERT_EQ(0, cache_destroy(self->fd, c));
+
+	EXPECT_EQ(-EINVAL, cache_create(self->fd, "Bad Name", 64, 0, &c));
+	EXPECT_EQ(-EINVAL, cache_create(self->fd, "", 64, 0, &c));
+	EXPECT_EQ(-EINVAL, cache_create(self->fd, "zero", 0, 0, &c));
+	EXPECT_EQ(-EINVAL, cache_create(self->fd, "huge", KMALLOC_MAX + 1, 0, &c));
+	EXPECT_EQ(-EINVAL, cache_create(self->fd, "tiny-ctor", 4, KMEMLAB_CACHE_CTOR, &c));
+	EXPECT_EQ(-EINVAL, cache_create(self->fd, "flags", 64, 0x80, &c));
+	EXPECT_EQ(-ENOENT, alloc1(self->fd, KMEMLAB_KIND_KMEM_CACHE, 0, 0, KMEMLAB_NODE_ANY, 999, &h));
+}
+
+TEST_F(dev, batch_alloc_and_free)
+{
+	__u32 handles[KMEMLAB_BATCH_MAX], dup[2];
+
+	ASSERT_EQ(0, alloc_n(self->fd, KMEMLAB_KIND_KMALLOC, 64, 0, KMEMLAB_NODE_ANY, 0, 0,
+			     KMEMLAB_BATCH_MAX, handles));
+	EXPECT_EQ((__u32)KMEMLAB_BATCH_MAX, nr_objects(self->fd));
+	for (int i = 1; i < KMEMLAB_BATCH_MAX; i++) {
+		ASSERT_LT(handles[i - 1], handles[i]);
+	}
+	/* A repeated or unknown handle frees nothing. */
+	dup[0] = dup[1] = handles[0];
+	EXPECT_EQ(-EINVAL, free_handles(self->fd, 2, dup));
+	dup[1] = 0;
+	EXPECT_EQ(-ENOENT, free_handles(self->fd, 2, dup));
+	EXPECT_EQ((__u32)KMEMLAB_BATCH_MAX, nr_objects(self->fd));
+	ASSERT_EQ(0, free_handles(self->fd, 10, handles));
+	EXPECT_EQ((__u32)KMEMLAB_BATCH_MAX - 10, nr_objects(self->fd));
+	ASSERT_EQ(0, free_all(self->fd));
+	EXPECT_EQ(0U, nr_objects(self->fd));
+	EXPECT_EQ(-EINVAL, alloc_n(self->fd, KMEMLAB_KIND_KMALLOC, 64, 0, KMEMLAB_NODE_ANY, 0, 0,
+				   KMEMLAB_BATCH_MAX + 1, handles));
+	EXPECT_EQ(-EINVAL, alloc_n(self->fd, KMEMLAB_KIND_KMALLOC, 64, 0, KMEMLAB_NODE_ANY, 0, 0,
+				   0, handles));
+}
+
+TEST_F(dev, bad_input_changes_nothing)
+{
+	unsigned char buf[16];
+	struct kmemlab_info i;
+	__u32 h, c = 0;
+	void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_EQ(0, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, 16, 0, KMEMLAB_NODE_ANY, 0, &h));
+	/* Unknown handle. */
+	EXPECT_EQ(-ENOENT, info(self->fd, h + 100, &i));
+	EXPECT_EQ(-ENOENT, io(self->fd, KMEMLAB_IOC_READ, h + 100, 0, 1, (unsigned long)buf, NULL));
+	EXPECT_EQ(-ENOENT, io(self->fd, KMEMLAB_IOC_FILL, 0, 0, 1, 1, NULL));
+	/* Ranges: past the end, overflowing offset + len, zero-length is fine. */
+	EXPECT_EQ(-EINVAL, io(self->fd, KMEMLAB_IOC_READ, h, 8, 9, (unsigned long)buf, NULL));
+	EXPECT_EQ(-EINVAL, io(self->fd, KMEMLAB_IOC_FILL, h, ~0ULL, 2, 1, NULL));
+	EXPECT_EQ(-EINVAL, io(self->fd, KMEMLAB_IOC_WRITE, h, 1, ~0ULL, (unsigned long)buf, NULL));
+	EXPECT_EQ(0, io(self->fd, KMEMLAB_IOC_FILL, h, 16, 0, 1, NULL));
+	/* Bad user pointers. */
+	EXPECT_EQ(-EFAULT, io(self->fd, KMEMLAB_IOC_WRITE, h, 0, 16, 1, NULL));
+	EXPECT_EQ(-EFAULT, io(self->fd, KMEMLAB_IOC_READ, h, 0, 16, (unsigned long)ro, NULL));
+	EXPECT_EQ(-EFAULT, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, 16, 0, KMEMLAB_NODE_ANY, 0, ro));
+	EXPECT_EQ(-EFAULT, free_handles(self->fd, 1, NULL));
+	/* Bad kinds, flags, fields that must be zero, nodes. */
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, 0, 16, 0, KMEMLAB_NODE_ANY, 0, &c));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, 99, 16, 0, KMEMLAB_NODE_ANY, 0, &c));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, 16, 1, KMEMLAB_NODE_ANY, 0, &c));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_FREE_PAGES, 16, 0, KMEMLAB_NODE_ANY, 0, &c));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, 16, 0, 64, 0, &c));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, 16, 0, -2, 0, &c));
+	EXPECT_EQ(-EINVAL, alloc_n(self->fd, KMEMLAB_KIND_KMALLOC, 16, 0, KMEMLAB_NODE_ANY, 0,
+				   0x8000, 1, &c));
+	EXPECT_EQ(-EINVAL, alloc_n(self->fd, KMEMLAB_KIND_KMALLOC, 16, 0, KMEMLAB_NODE_ANY, 0,
+				   0x3, 1, &c));
+	EXPECT_EQ(-EINVAL, fill_reserved(self->fd, h));
+	/* The quota (256 MiB by default): refused, nothing allocated. */
+	EXPECT_EQ(-ENOMEM, alloc1(self->fd, KMEMLAB_KIND_VMALLOC, 512UL << 20, 0,
+				  KMEMLAB_NODE_ANY, 0, &c));
+	/* Still exactly the one object, intact. */
+	EXPECT_EQ(1U, nr_objects(self->fd));
+	ASSERT_EQ(0, info(self->fd, h, &i));
+	EXPECT_EQ(16U, i.size);
+	munmap(ro, 4096);
+}
+
+/* Free pages of the whole machine, in KiB (from /proc/meminfo). */
+static long mem_free_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+TEST(closing_the_file_frees_everything)
+{
+	__u32 h[100], c = 0;
+	long before_free, after_alloc, after_close;
+	int fd = open_dev(_metadata);
+
+	if (fd < 0)
+		return;
+	before_free = mem_free_kb();
+	ASSERT_EQ(-1, slab_active("kmemlab-kselftest-close"));
+	ASSERT_EQ(0, vmalloc_areas(4096));
+	ASSERT_EQ(0, cache_create(fd, "kselftest-close", 512, 0, &c));
+	ASSERT_EQ(0, alloc_n(fd, KMEMLAB_KIND_KMEM_CACHE, 0, 0, KMEMLAB_NODE_ANY, c, 0, 100, h));
+	ASSERT_EQ(0, alloc_n(fd, KMEMLAB_KIND_KMALLOC, 1 << 20, 0, KMEMLAB_NODE_ANY, 0, 0, 8, h));
+	ASSERT_EQ(0, alloc_n(fd, KMEMLAB_KIND_VMALLOC, 16 << 20, 0, KMEMLAB_NODE_ANY, 0, 0, 2, h));
+	ASSERT_EQ(0, alloc_n(fd, KMEMLAB_KIND_FREE_PAGES, 0, 8, KMEMLAB_NODE_ANY, 0, 0, 8, h));
+	ASSERT_EQ(0, alloc_n(fd, KMEMLAB_KIND_PAGES_NODE, 0, 8, 0, 0, 0, 8, h));
+	after_alloc = mem_free_kb();
+	EXPECT_LE(100, slab_active("kmemlab-kselftest-close"));
+	EXPECT_EQ(2, vmalloc_areas(4096));
+	/* 8 MiB + 32 MiB + 8 MiB + 8 MiB + the cache's slabs are in use. */
+	EXPECT_LE(50L << 10, before_free - after_alloc);
+
+	close(fd);
+	after_close = mem_free_kb();
+	EXPECT_EQ(-1, slab_active("kmemlab-kselftest-close"));
+	EXPECT_EQ(0, vmalloc_areas(4096));
+	/* Back to within 8 MiB of where it was (per-CPU lists, other activity). */
+	EXPECT_GE(8L << 10, before_free - after_close)
+		TH_LOG("MemFree %ld kB before, %ld after alloc, %ld after close",
+		       before_free, after_alloc, after_close);
+}
+
+TEST_HARNESS_MAIN
