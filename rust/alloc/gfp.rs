@@ -41,6 +41,15 @@ pub(crate) struct Gfp {
 const GFP_ACCOUNT_BIT: bindings::gfp_t = bindings::GFP_KERNEL_ACCOUNT & !bindings::GFP_KERNEL;
 
 impl Gfp {
+    /// `GFP_KERNEL` with no modifier (for the KUnit tests).
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) const KERNEL: Gfp = Gfp {
+        base: GfpBase::Kernel,
+        zero: false,
+        nowarn: false,
+        account: false,
+    };
+
     /// The same request, asking for zeroed memory.
     pub(crate) fn zeroed(self) -> Gfp {
         Gfp { zero: true, ..self }
@@ -84,5 +93,42 @@ impl Gfp {
             flags = flags | __GFP_NOWARN;
         }
         Ok(flags)
+    }
+}
+
+#[cfg(CONFIG_KUNIT)]
+#[kernel::macros::kunit_tests(kmemlab_gfp)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_masks_match_the_kernel() {
+        assert_eq!(Gfp::KERNEL.raw(), bindings::GFP_KERNEL);
+        assert_eq!(
+            Gfp::KERNEL.zeroed().raw(),
+            bindings::GFP_KERNEL | bindings::__GFP_ZERO
+        );
+        let account = Gfp {
+            account: true,
+            ..Gfp::KERNEL
+        };
+        assert_eq!(account.raw(), bindings::GFP_KERNEL_ACCOUNT);
+        let atomic = Gfp {
+            base: GfpBase::Atomic,
+            nowarn: true,
+            ..Gfp::KERNEL
+        };
+        assert_eq!(atomic.raw(), bindings::GFP_ATOMIC | bindings::__GFP_NOWARN);
+    }
+
+    #[test]
+    fn flags_refuse_what_they_cannot_express() {
+        let atomic_account = Gfp {
+            base: GfpBase::Atomic,
+            account: true,
+            ..Gfp::KERNEL
+        };
+        assert!(atomic_account.flags().is_err());
+        assert!(Gfp::KERNEL.flags().is_ok());
     }
 }

@@ -8,10 +8,7 @@
 //! `krealloc_node_align`), adding what kmemlab needs: any size up to
 //! `KMALLOC_MAX_SIZE`, an explicit GFP request and an optional node.
 
-use core::{
-    alloc::Layout,
-    ptr::NonNull, //
-};
+use core::alloc::Layout;
 
 use kernel::{
     alloc::{
@@ -24,7 +21,8 @@ use kernel::{
 
 use super::{
     gfp::Gfp,
-    topology::Node, //
+    topology::Node,
+    Bytes, //
 };
 
 extern "C" {
@@ -39,11 +37,10 @@ pub(crate) const KMALLOC_MAX: usize = bindings::KMALLOC_MAX_SIZE as usize;
 ///
 /// # Invariants
 ///
-/// `ptr` points to a live allocation made by [`Kmalloc`] with the layout
-/// `layout()`, of which this value is the only owner; `len` is non-zero.
+/// `bytes` is a live allocation made by [`Kmalloc`] with the layout
+/// `layout()`, of which this value is the only owner.
 pub(crate) struct KmallocBuf {
-    ptr: NonNull<u8>,
-    len: usize,
+    bytes: Bytes,
 }
 
 // SAFETY: the buffer is plain memory owned by this value; it may be used and
@@ -67,42 +64,71 @@ impl KmallocBuf {
         }
         let layout = Layout::from_size_align(len, 1).map_err(|_| EINVAL)?;
         let ptr = Kmalloc::alloc(layout, gfp.flags()?, node.numa()).map_err(|_| ENOMEM)?;
-        // INVARIANT: `ptr` is a fresh `Kmalloc` allocation of `layout`, owned by the new value.
-        Ok(Self {
-            ptr: ptr.cast(),
-            len,
-        })
+        // SAFETY: `ptr` is a fresh allocation of `len` bytes that only the new value uses.
+        let bytes = unsafe { Bytes::new(ptr.cast(), len) };
+        // INVARIANT: `bytes` is a fresh `Kmalloc` allocation of `layout`, owned by the new value.
+        Ok(Self { bytes })
     }
 
     fn layout(&self) -> Layout {
+        let len = self.bytes.as_slice().len();
         // SAFETY: `len` was accepted by `Layout::from_size_align(len, 1)` in `new`.
-        unsafe { Layout::from_size_align_unchecked(self.len, 1) }
+        unsafe { Layout::from_size_align_unchecked(len, 1) }
     }
 
     /// The NUMA node the memory lies on.
     pub(crate) fn nid(&self) -> i32 {
         // SAFETY: `ptr` is a live `kmalloc` allocation, a linear-map address.
-        unsafe { kmemlab_virt_to_nid(self.ptr.as_ptr().cast()) }
+        unsafe { kmemlab_virt_to_nid(self.bytes.ptr().as_ptr().cast()) }
     }
 
     /// The contents.
     pub(crate) fn as_slice(&self) -> &[u8] {
-        // SAFETY: by the type invariant `ptr` is valid for `len` bytes owned by
-        // `self`, which `&self` keeps alive and unaliased by writers.
-        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+        self.bytes.as_slice()
     }
 
     /// The contents, writable.
     pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: as in `as_slice`, and `&mut self` makes the access exclusive.
-        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+        self.bytes.as_mut_slice()
     }
 }
 
 impl Drop for KmallocBuf {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant `ptr` was allocated by `Kmalloc` with
-        // `self.layout()` and is freed exactly once, here.
-        unsafe { Kmalloc::free(self.ptr, self.layout()) };
+        // SAFETY: by the type invariant the memory was allocated by `Kmalloc`
+        // with `self.layout()` and is freed exactly once, here.
+        unsafe { Kmalloc::free(self.bytes.ptr(), self.layout()) };
+    }
+}
+
+#[cfg(CONFIG_KUNIT)]
+#[kernel::macros::kunit_tests(kmemlab_kmalloc)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocates_zeroed_writable_memory() -> Result {
+        let mut buf = KmallocBuf::new(100, Gfp::KERNEL.zeroed(), Node::ANY)?;
+        assert_eq!(buf.as_slice().len(), 100);
+        assert!(buf.as_slice().iter().all(|b| *b == 0));
+        buf.as_mut_slice().fill(0x5a);
+        assert!(buf.as_slice().iter().all(|b| *b == 0x5a));
+        Ok(())
+    }
+
+    #[test]
+    fn sizes_are_bounded() -> Result {
+        assert!(KmallocBuf::new(0, Gfp::KERNEL.zeroed(), Node::ANY).is_err());
+        assert!(KmallocBuf::new(KMALLOC_MAX + 1, Gfp::KERNEL.zeroed(), Node::ANY).is_err());
+        let big = KmallocBuf::new(KMALLOC_MAX, Gfp::KERNEL.zeroed(), Node::ANY)?;
+        assert_eq!(big.as_slice().len(), KMALLOC_MAX);
+        Ok(())
+    }
+
+    #[test]
+    fn node_zero_is_honoured() -> Result {
+        let buf = KmallocBuf::new(4096, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
+        assert_eq!(buf.nid(), 0);
+        Ok(())
     }
 }

@@ -6,9 +6,57 @@
 //! places in kmemlab that use `unsafe`; everything above them composes safe
 //! types. The abstractions know nothing of ioctls, statistics or debugfs.
 
+use core::ptr::NonNull;
+
 pub(crate) mod gfp;
 pub(crate) mod kmalloc;
 pub(crate) mod pages;
 pub(crate) mod slab;
 pub(crate) mod topology;
 pub(crate) mod vmalloc;
+
+/// The bytes of an allocation, as the owning allocation type lends them out.
+///
+/// Every allocation type keeps one of these for its memory and frees the
+/// memory only when it is dropped itself, so the slices handed out here never
+/// outlive it.
+///
+/// # Invariants
+///
+/// `ptr` is valid for reads and writes of `len` bytes, and only the owner of
+/// this value accesses them.
+pub(crate) struct Bytes {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl Bytes {
+    /// Wraps `len` bytes at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be valid for reads and writes of `len` bytes, accessed only
+    /// through the returned value for as long as it lives.
+    pub(crate) unsafe fn new(ptr: NonNull<u8>, len: usize) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self { ptr, len }
+    }
+
+    /// The start of the memory.
+    pub(crate) fn ptr(&self) -> NonNull<u8> {
+        self.ptr
+    }
+
+    /// The memory, readable.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: by the type invariant `ptr` is valid for `len` bytes that
+        // only `self` accesses; `&self` rules out writers.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The memory, writable.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, and `&mut self` makes the access exclusive.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}

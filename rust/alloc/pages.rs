@@ -19,7 +19,8 @@ use kernel::{
 
 use super::{
     gfp::Gfp,
-    topology::Node, //
+    topology::Node,
+    Bytes, //
 };
 
 extern "C" {
@@ -44,12 +45,11 @@ pub(crate) fn order_bytes(order: u32) -> Result<usize> {
 ///
 /// # Invariants
 ///
-/// `addr` is the kernel virtual address `__get_free_pages` returned for
-/// `order`; the pages are owned only by this value. Page allocations never
-/// come from highmem here (no `__GFP_HIGHMEM`), so `addr` is a linear-map
-/// address valid for `PAGE_SIZE << order` bytes.
+/// `bytes` starts at the kernel virtual address `__get_free_pages` returned
+/// for `order` and covers its `PAGE_SIZE << order` bytes (no `__GFP_HIGHMEM`,
+/// so it is a linear-map address); the pages are owned only by this value.
 pub(crate) struct FreePages {
-    addr: NonNull<u8>,
+    bytes: Bytes,
     order: u32,
 }
 
@@ -67,8 +67,11 @@ impl FreePages {
         let addr = unsafe { bindings::get_free_pages_noprof(gfp.raw(), order) };
         // CAST: a kernel virtual address fits in a pointer.
         let addr = NonNull::new(addr as *mut u8).ok_or(ENOMEM)?;
-        // INVARIANT: `addr` is a fresh allocation of `order`, owned by the new value.
-        Ok(Self { addr, order })
+        // SAFETY: `addr` is a fresh, mapped allocation of `PAGE_SIZE << order`
+        // bytes that only the new value uses.
+        let bytes = unsafe { Bytes::new(addr, PAGE_SIZE << order) };
+        // INVARIANT: `bytes` is a fresh allocation of `order`, owned by the new value.
+        Ok(Self { bytes, order })
     }
 
     /// The order of the allocation.
@@ -78,28 +81,25 @@ impl FreePages {
 
     /// The NUMA node of the first page.
     pub(crate) fn nid(&self) -> i32 {
-        // SAFETY: `addr` is a live linear-map address by the type invariant.
-        unsafe { kmemlab_virt_to_nid(self.addr.as_ptr().cast()) }
+        // SAFETY: the pages are live and linear-mapped by the type invariant.
+        unsafe { kmemlab_virt_to_nid(self.bytes.ptr().as_ptr().cast()) }
     }
 
     /// The contents.
     pub(crate) fn as_slice(&self) -> &[u8] {
-        // SAFETY: by the type invariant `addr` is valid for `PAGE_SIZE << order`
-        // bytes owned by `self`.
-        unsafe { core::slice::from_raw_parts(self.addr.as_ptr(), PAGE_SIZE << self.order) }
+        self.bytes.as_slice()
     }
 
     /// The contents, writable.
     pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: as in `as_slice`, and `&mut self` makes the access exclusive.
-        unsafe { core::slice::from_raw_parts_mut(self.addr.as_ptr(), PAGE_SIZE << self.order) }
+        self.bytes.as_mut_slice()
     }
 }
 
 impl Drop for FreePages {
     fn drop(&mut self) {
         // CAST: the pointer came from an address `__get_free_pages` returned.
-        let addr = self.addr.as_ptr() as c_ulong;
+        let addr = self.bytes.ptr().as_ptr() as c_ulong;
         // SAFETY: by the type invariant `addr` and `order` are those of a live
         // `__get_free_pages` allocation, freed exactly once, here.
         unsafe { bindings::free_pages(addr, self.order) };
@@ -111,11 +111,11 @@ impl Drop for FreePages {
 /// # Invariants
 ///
 /// `page` is the first `struct page` of a live `alloc_pages_node` allocation
-/// of `order`, owned only by this value, and `addr` is its linear-map address
-/// (no `__GFP_HIGHMEM`), valid for `PAGE_SIZE << order` bytes.
+/// of `order`, owned only by this value, and `bytes` covers its linear-map
+/// address (no `__GFP_HIGHMEM`) for `PAGE_SIZE << order` bytes.
 pub(crate) struct NodePages {
     page: NonNull<bindings::page>,
-    addr: NonNull<u8>,
+    bytes: Bytes,
     order: u32,
 }
 
@@ -141,8 +141,11 @@ impl NodePages {
             unsafe { bindings::__free_pages(page.as_ptr(), order) };
             return Err(ENOMEM);
         };
-        // INVARIANT: `page` is a fresh allocation of `order` and `addr` its mapping.
-        Ok(Self { page, addr, order })
+        // SAFETY: `addr` maps the fresh allocation's `PAGE_SIZE << order` bytes,
+        // which only the new value uses.
+        let bytes = unsafe { Bytes::new(addr, PAGE_SIZE << order) };
+        // INVARIANT: `page` is a fresh allocation of `order` and `bytes` its mapping.
+        Ok(Self { page, bytes, order })
     }
 
     /// The order of the allocation.
@@ -158,15 +161,12 @@ impl NodePages {
 
     /// The contents.
     pub(crate) fn as_slice(&self) -> &[u8] {
-        // SAFETY: by the type invariant `addr` is valid for `PAGE_SIZE << order`
-        // bytes owned by `self`.
-        unsafe { core::slice::from_raw_parts(self.addr.as_ptr(), PAGE_SIZE << self.order) }
+        self.bytes.as_slice()
     }
 
     /// The contents, writable.
     pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: as in `as_slice`, and `&mut self` makes the access exclusive.
-        unsafe { core::slice::from_raw_parts_mut(self.addr.as_ptr(), PAGE_SIZE << self.order) }
+        self.bytes.as_mut_slice()
     }
 }
 
@@ -175,5 +175,34 @@ impl Drop for NodePages {
         // SAFETY: by the type invariant `page` and `order` are those of a live
         // `alloc_pages_node` allocation, freed exactly once, here.
         unsafe { bindings::__free_pages(self.page.as_ptr(), self.order) };
+    }
+}
+
+#[cfg(CONFIG_KUNIT)]
+#[kernel::macros::kunit_tests(kmemlab_pages)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_pages_have_the_order_asked() -> Result {
+        for order in [0, 3] {
+            let mut pages = FreePages::new(order, Gfp::KERNEL.zeroed())?;
+            assert_eq!(pages.order(), order);
+            assert_eq!(pages.as_slice().len(), PAGE_SIZE << order);
+            assert!(pages.as_slice().iter().all(|b| *b == 0));
+            pages.as_mut_slice().fill(1);
+        }
+        assert_eq!(order_bytes(MAX_ORDER + 1), Err(EINVAL));
+        assert!(FreePages::new(MAX_ORDER + 1, Gfp::KERNEL.zeroed()).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn node_pages_land_on_the_node() -> Result {
+        let pages = NodePages::new(2, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
+        assert_eq!(pages.nid(), 0);
+        assert_eq!(pages.as_slice().len(), PAGE_SIZE << 2);
+        assert!(NodePages::new(MAX_ORDER + 1, Gfp::KERNEL.zeroed(), Node::ANY).is_err());
+        Ok(())
     }
 }

@@ -32,7 +32,8 @@ use kernel::{
 
 use super::{
     gfp::Gfp,
-    topology::Node, //
+    topology::Node,
+    Bytes, //
 };
 
 extern "C" {
@@ -254,10 +255,13 @@ impl KmemCache {
         };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
         self.live.fetch_add(1, Relaxed);
-        // INVARIANT: `ptr` is a fresh object of `self`, counted in `live`.
+        // SAFETY: `ptr` is a fresh object of `object_size` bytes that only the
+        // new value uses.
+        let bytes = unsafe { Bytes::new(ptr, self.config.object_size) };
+        // INVARIANT: `bytes` is a fresh object of `self`, counted in `live`.
         Ok(CacheObject {
             cache: self.clone(),
-            ptr,
+            bytes,
         })
     }
 }
@@ -275,11 +279,11 @@ impl Drop for KmemCache {
 ///
 /// # Invariants
 ///
-/// `ptr` is a live object of `cache`, of `cache.config.object_size` bytes,
-/// owned only by this value and counted in `cache.live`.
+/// `bytes` is a live object of `cache` (all its `cache.config.object_size`
+/// bytes), owned only by this value and counted in `cache.live`.
 pub(crate) struct CacheObject {
     cache: Arc<KmemCache>,
-    ptr: NonNull<u8>,
+    bytes: Bytes,
 }
 
 // SAFETY: the object is plain memory owned by this value; slab objects may be
@@ -289,27 +293,20 @@ unsafe impl Send for CacheObject {}
 unsafe impl Sync for CacheObject {}
 
 impl CacheObject {
-    /// The object size in bytes.
-    pub(crate) fn len(&self) -> usize {
-        self.cache.config.object_size
-    }
-
     /// The NUMA node the object lies on.
     pub(crate) fn nid(&self) -> i32 {
         // SAFETY: `ptr` is a live slab object, a linear-map address.
-        unsafe { kmemlab_virt_to_nid(self.ptr.as_ptr().cast()) }
+        unsafe { kmemlab_virt_to_nid(self.bytes.ptr().as_ptr().cast()) }
     }
 
     /// The contents.
     pub(crate) fn as_slice(&self) -> &[u8] {
-        // SAFETY: by the type invariant `ptr` is valid for `object_size` bytes owned by `self`.
-        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len()) }
+        self.bytes.as_slice()
     }
 
     /// The contents, writable.
     pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: as in `as_slice`, and `&mut self` makes the access exclusive.
-        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len()) }
+        self.bytes.as_mut_slice()
     }
 }
 
@@ -321,7 +318,67 @@ impl Drop for CacheObject {
         }
         // SAFETY: by the type invariant `ptr` is a live object of `cache`,
         // freed exactly once, here; `cache` is kept alive by `self.cache`.
-        unsafe { bindings::kmem_cache_free(self.cache.cache.as_ptr(), self.ptr.as_ptr().cast()) };
+        unsafe {
+            bindings::kmem_cache_free(self.cache.cache.as_ptr(), self.bytes.ptr().as_ptr().cast())
+        };
         self.cache.live.fetch_sub(1, Relaxed);
+    }
+}
+
+#[cfg(CONFIG_KUNIT)]
+#[kernel::macros::kunit_tests(kmemlab_slab)]
+mod tests {
+    use super::*;
+
+    fn config(object_size: usize, ctor: bool) -> CacheConfig {
+        CacheConfig {
+            object_size,
+            align: 0,
+            hwcache_align: false,
+            ctor,
+        }
+    }
+
+    #[test]
+    fn objects_are_counted_and_names_unique() -> Result {
+        init_registry();
+        let cache = KmemCache::new(b"kunit-count", config(48, false))?;
+        assert_eq!(
+            KmemCache::new(b"kunit-count", config(48, false)).err(),
+            Some(EEXIST)
+        );
+        let mut a = cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY)?;
+        let b = cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY)?;
+        assert_eq!(cache.live_objects(), 2);
+        assert_eq!(a.as_slice().len(), 48);
+        a.as_mut_slice().fill(9);
+        drop(a);
+        drop(b);
+        assert_eq!(cache.live_objects(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn constructor_marks_objects() -> Result {
+        init_registry();
+        let cache = KmemCache::new(b"kunit-ctor", config(16, true))?;
+        let object = cache.alloc(Gfp::KERNEL, Node::ANY)?;
+        assert_eq!(object.as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
+        assert!(cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn bad_configs_are_refused() {
+        init_registry();
+        assert!(KmemCache::new(b"Upper", config(8, false)).is_err());
+        assert!(KmemCache::new(b"", config(8, false)).is_err());
+        assert!(KmemCache::new(b"kunit-zero", config(0, false)).is_err());
+        assert!(KmemCache::new(b"kunit-small-ctor", config(4, true)).is_err());
+        let odd_align = CacheConfig {
+            align: 3,
+            ..config(8, false)
+        };
+        assert!(KmemCache::new(b"kunit-align", odd_align).is_err());
     }
 }

@@ -90,3 +90,26 @@ impl Node {
         self.0.unwrap_or(-1)
     }
 }
+
+#[cfg(CONFIG_KUNIT)]
+#[kernel::macros::kunit_tests(kmemlab_topology)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_are_validated() {
+        assert_eq!(Node::new(-1), Ok(Node::ANY));
+        assert_eq!(Node::new(0).map(Node::id), Ok(0));
+        assert_eq!(Node::new(-2), Err(EINVAL));
+        // CAST: MAX_NUMNODES is small.
+        assert_eq!(Node::new(bindings::MAX_NUMNODES as i32), Err(EINVAL));
+        assert_eq!(Node::ANY.raw(), bindings::NUMA_NO_NODE);
+    }
+
+    #[test]
+    fn topology_is_sane() {
+        assert!(online_cpus() >= 1);
+        assert!(online_nodes() >= 1);
+        assert!(current_cpu() < kernel::cpu::nr_cpu_ids());
+    }
+}

@@ -19,6 +19,7 @@ use super::{
         GfpBase, //
     },
     topology::Node,
+    Bytes,
 };
 
 extern "C" {
@@ -36,11 +37,10 @@ pub(crate) const VMALLOC_MAX: usize = 1 << 30;
 ///
 /// # Invariants
 ///
-/// `ptr` is the start of a live area returned by `vmalloc_node()` or
-/// `vzalloc_node()` for `len` bytes, owned only by this value.
+/// `bytes` is a live area returned by `vmalloc_node()` or `vzalloc_node()`,
+/// owned only by this value.
 pub(crate) struct VmallocBuf {
-    ptr: NonNull<u8>,
-    len: usize,
+    bytes: Bytes,
 }
 
 // SAFETY: the area is plain memory owned by this value; `vfree` may be called
@@ -68,27 +68,26 @@ impl VmallocBuf {
             unsafe { vmalloc_node_noprof(size, node.raw()) }
         };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
-        // INVARIANT: `ptr` is a fresh area of `len` bytes owned by the new value.
-        Ok(Self { ptr, len })
+        // SAFETY: `ptr` is a fresh, mapped area of `len` bytes that only the new value uses.
+        let bytes = unsafe { Bytes::new(ptr, len) };
+        // INVARIANT: `bytes` is a fresh area owned by the new value.
+        Ok(Self { bytes })
     }
 
     /// The NUMA node of the area's first page.
     pub(crate) fn nid(&self) -> i32 {
         // SAFETY: `ptr` is the start of a live vmalloc area.
-        unsafe { kmemlab_vmalloc_to_nid(self.ptr.as_ptr().cast()) }
+        unsafe { kmemlab_vmalloc_to_nid(self.bytes.ptr().as_ptr().cast()) }
     }
 
     /// The contents.
     pub(crate) fn as_slice(&self) -> &[u8] {
-        // SAFETY: by the type invariant the area is mapped for `len` bytes and
-        // owned by `self`, which `&self` keeps alive.
-        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+        self.bytes.as_slice()
     }
 
     /// The contents, writable.
     pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: as in `as_slice`, and `&mut self` makes the access exclusive.
-        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+        self.bytes.as_mut_slice()
     }
 }
 
@@ -96,6 +95,33 @@ impl Drop for VmallocBuf {
     fn drop(&mut self) {
         // SAFETY: by the type invariant `ptr` came from `vmalloc_node()` or
         // `vzalloc_node()` and is freed exactly once, here.
-        unsafe { vfree(self.ptr.as_ptr().cast()) };
+        unsafe { vfree(self.bytes.ptr().as_ptr().cast()) };
+    }
+}
+
+#[cfg(CONFIG_KUNIT)]
+#[kernel::macros::kunit_tests(kmemlab_vmalloc)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocates_zeroed_writable_areas() -> Result {
+        let mut area = VmallocBuf::new(3 * 4096 + 1, Gfp::KERNEL.zeroed(), Node::ANY)?;
+        assert_eq!(area.as_slice().len(), 3 * 4096 + 1);
+        assert!(area.as_slice().iter().all(|b| *b == 0));
+        area.as_mut_slice()[3 * 4096] = 7;
+        assert_eq!(area.as_slice()[3 * 4096], 7);
+        Ok(())
+    }
+
+    #[test]
+    fn refuses_what_vmalloc_cannot_do() {
+        let atomic = Gfp {
+            base: GfpBase::Atomic,
+            ..Gfp::KERNEL
+        };
+        assert!(VmallocBuf::new(4096, atomic, Node::ANY).is_err());
+        assert!(VmallocBuf::new(0, Gfp::KERNEL, Node::ANY).is_err());
+        assert!(VmallocBuf::new(VMALLOC_MAX + 1, Gfp::KERNEL, Node::ANY).is_err());
     }
 }

@@ -31,7 +31,7 @@ if [ ! -e /sys/module/kmemlab ]; then
 	echo "1..0 # SKIP kmemlab module not loaded"
 	exit $KSFT_SKIP
 fi
-echo "1..5"
+echo "1..10"
 
 out=$(kmemlab version 2>&1)
 check "version_exits_0" [ $? -eq 0 ]
@@ -55,6 +55,47 @@ check "unprivileged_gets_clear_error" expect_error 1 'permission denied.*root' "
 msg=$(kmemlab --device /dev/kmemlab-missing version 2>&1)
 rc=$?
 check "missing_node_is_explained" expect_error 1 'kmemlab-missing is missing' "$rc" "$msg"
+
+# Script mode: several commands on one open file see each other's objects.
+out=$(printf 'alloc kmalloc --size 64\nfill 1 --seed 7\nverify 1 --seed 7 # a comment\ninfo 1\n' |
+	kmemlab script - 2>&1)
+rc=$?
+check "script_runs_commands_on_one_file" expect_error 0 'ok: 64 bytes at 0 match seed 0x7' "$rc" "$out"
+
+out=$(printf 'alloc kmalloc --size 8\ninfo 99\n' | kmemlab script - 2>&1)
+rc=$?
+check "script_stops_at_the_failing_line" expect_error 1 '^kmemlab: -:2: info failed: .*(ENOENT)' "$rc" "$out"
+
+json=$(kmemlab --json alloc kmalloc --size 32 --count 3 2>&1)
+check "alloc_json_lists_handles" python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])
+assert v["kind"] == "kmalloc" and len(v["handles"]) == 3, v
+' "$json"
+
+# --hold keeps the objects alive until the tool is interrupted or killed.
+vmalloc_areas() { grep '\[kmemlab\]' /proc/vmallocinfo | grep -c ' pages=768 '; }
+held() {
+	[ "$(vmalloc_areas)" -eq 0 ] || return 1
+	kmemlab --hold alloc vmalloc --size 3m >/dev/null 2>&1 &
+	local pid=$! i
+	for i in $(seq 50); do
+		[ "$(vmalloc_areas)" -eq 1 ] && break
+		sleep 0.2
+	done
+	[ "$(vmalloc_areas)" -eq 1 ] || { echo "# area never appeared"; kill $pid; return 1; }
+	sleep 1
+	[ "$(vmalloc_areas)" -eq 1 ] || { echo "# area went away while held"; kill $pid; return 1; }
+	# SIGTERM: a background job of a non-interactive shell ignores SIGINT.
+	kill -TERM $pid
+	wait $pid
+	[ "$(vmalloc_areas)" -eq 0 ] || { echo "# area outlived the tool"; return 1; }
+}
+check "hold_keeps_objects_until_interrupted" held
+
+out=$(kmemlab alloc kmalloc --size 0 2>&1)
+rc=$?
+check "kernel_errors_are_named" expect_error 1 'alloc failed: .*(EINVAL)' "$rc" "$out"
 
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
 [ $fail -eq 0 ]
