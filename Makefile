@@ -44,7 +44,7 @@ PREPARE := prepare-kernel
 else
 # A user's own kernel tree: plain out-of-tree module rules.
 MODULE_OUT := $(TOP)
-KSRC := $(KDIR)
+KSRC := $(if $(wildcard $(KDIR)/source/Makefile),$(KDIR)/source,$(KDIR))
 KMAKE := $(MAKE) -C $(KDIR) M=$(TOP)
 RUN :=
 PREPARE :=
@@ -76,7 +76,7 @@ run:
 check:
 	$(TOP)/scripts/check
 
-modules_install: $(PREPARE)
+modules_install: modules
 	+$(KMAKE) modules_install
 
 # The kernel writes rust-project.json into the module's output directory; the
