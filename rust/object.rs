@@ -33,6 +33,7 @@ use crate::{
             Node, //
         },
         vmalloc::VmallocBuf,
+        Allocation,
     },
     uapi::*,
 };
@@ -58,37 +59,41 @@ impl Memory {
         }
     }
 
+    /// The allocation behind this memory.
+    fn allocation(&self) -> &dyn Allocation {
+        match self {
+            Memory::Kmalloc(m) => m,
+            Memory::Cache(m) => m,
+            Memory::FreePages(m) => m,
+            Memory::NodePages(m) => m,
+            Memory::Vmalloc(m) => m,
+        }
+    }
+
+    /// The allocation behind this memory, writable.
+    fn allocation_mut(&mut self) -> &mut dyn Allocation {
+        match self {
+            Memory::Kmalloc(m) => m,
+            Memory::Cache(m) => m,
+            Memory::FreePages(m) => m,
+            Memory::NodePages(m) => m,
+            Memory::Vmalloc(m) => m,
+        }
+    }
+
     /// The contents.
     pub(crate) fn bytes(&self) -> &[u8] {
-        match self {
-            Memory::Kmalloc(m) => m.as_slice(),
-            Memory::Cache(m) => m.as_slice(),
-            Memory::FreePages(m) => m.as_slice(),
-            Memory::NodePages(m) => m.as_slice(),
-            Memory::Vmalloc(m) => m.as_slice(),
-        }
+        self.allocation().bytes().as_slice()
     }
 
     /// The contents, writable.
     pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
-        match self {
-            Memory::Kmalloc(m) => m.as_mut_slice(),
-            Memory::Cache(m) => m.as_mut_slice(),
-            Memory::FreePages(m) => m.as_mut_slice(),
-            Memory::NodePages(m) => m.as_mut_slice(),
-            Memory::Vmalloc(m) => m.as_mut_slice(),
-        }
+        self.allocation_mut().bytes_mut().as_mut_slice()
     }
 
     /// The NUMA node the memory is on (its first page).
     pub(crate) fn nid(&self) -> i32 {
-        match self {
-            Memory::Kmalloc(m) => m.nid(),
-            Memory::Cache(m) => m.nid(),
-            Memory::FreePages(m) => m.nid(),
-            Memory::NodePages(m) => m.nid(),
-            Memory::Vmalloc(m) => m.nid(),
-        }
+        self.allocation().nid()
     }
 
     /// The page order, for the page kinds.
@@ -156,7 +161,7 @@ impl Request {
                     cache.alloc(zeroed, self.node)?
                 };
                 if cache.config().ctor {
-                    object.as_mut_slice()[8..].fill(0);
+                    object.bytes_mut().as_mut_slice()[8..].fill(0);
                 }
                 (Memory::Cache(object), *handle)
             }

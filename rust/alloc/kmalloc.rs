@@ -22,12 +22,9 @@ use kernel::{
 use super::{
     gfp::Gfp,
     topology::Node,
+    Allocation,
     Bytes, //
 };
-
-extern "C" {
-    fn kmemlab_virt_to_nid(addr: *const c_void) -> c_int;
-}
 
 /// The largest size `kmalloc` serves (`KMALLOC_MAX_SIZE`).
 // CAST: a `u32` always fits in `usize` on the architectures Rust-for-Linux supports.
@@ -75,21 +72,15 @@ impl KmallocBuf {
         // SAFETY: `len` was accepted by `Layout::from_size_align(len, 1)` in `new`.
         unsafe { Layout::from_size_align_unchecked(len, 1) }
     }
+}
 
-    /// The NUMA node the memory lies on.
-    pub(crate) fn nid(&self) -> i32 {
-        // SAFETY: `ptr` is a live `kmalloc` allocation, a linear-map address.
-        unsafe { kmemlab_virt_to_nid(self.bytes.ptr().as_ptr().cast()) }
+impl Allocation for KmallocBuf {
+    fn bytes(&self) -> &Bytes {
+        &self.bytes
     }
 
-    /// The contents.
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
-    /// The contents, writable.
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes.as_mut_slice()
+    fn bytes_mut(&mut self) -> &mut Bytes {
+        &mut self.bytes
     }
 }
 
@@ -109,10 +100,10 @@ mod tests {
     #[test]
     fn allocates_zeroed_writable_memory() -> Result {
         let mut buf = KmallocBuf::new(100, Gfp::KERNEL.zeroed(), Node::ANY)?;
-        assert_eq!(buf.as_slice().len(), 100);
-        assert!(buf.as_slice().iter().all(|b| *b == 0));
-        buf.as_mut_slice().fill(0x5a);
-        assert!(buf.as_slice().iter().all(|b| *b == 0x5a));
+        assert_eq!(buf.bytes().as_slice().len(), 100);
+        assert!(buf.bytes().as_slice().iter().all(|b| *b == 0));
+        buf.bytes_mut().as_mut_slice().fill(0x5a);
+        assert!(buf.bytes().as_slice().iter().all(|b| *b == 0x5a));
         Ok(())
     }
 
@@ -121,7 +112,7 @@ mod tests {
         assert!(KmallocBuf::new(0, Gfp::KERNEL.zeroed(), Node::ANY).is_err());
         assert!(KmallocBuf::new(KMALLOC_MAX + 1, Gfp::KERNEL.zeroed(), Node::ANY).is_err());
         let big = KmallocBuf::new(KMALLOC_MAX, Gfp::KERNEL.zeroed(), Node::ANY)?;
-        assert_eq!(big.as_slice().len(), KMALLOC_MAX);
+        assert_eq!(big.bytes().as_slice().len(), KMALLOC_MAX);
         Ok(())
     }
 

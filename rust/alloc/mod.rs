@@ -8,6 +8,11 @@
 
 use core::ptr::NonNull;
 
+use kernel::ffi::{
+    c_int,
+    c_void, //
+};
+
 pub(crate) mod gfp;
 pub(crate) mod kmalloc;
 pub(crate) mod pages;
@@ -59,4 +64,26 @@ impl Bytes {
         // SAFETY: as in `as_slice`, and `&mut self` makes the access exclusive.
         unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
+}
+
+/// What every kmemlab allocation type offers: its bytes and where they lie.
+pub(crate) trait Allocation {
+    /// The memory.
+    fn bytes(&self) -> &Bytes;
+
+    /// The memory, writable.
+    fn bytes_mut(&mut self) -> &mut Bytes;
+
+    /// The NUMA node of the memory (of its first page, if it spans several).
+    ///
+    /// The default suits memory in the kernel's linear map.
+    fn nid(&self) -> i32 {
+        // SAFETY: the allocation is live while `self` is, and its memory is
+        // in the linear map (the types that are not override this method).
+        unsafe { kmemlab_virt_to_nid(self.bytes().ptr().as_ptr().cast()) }
+    }
+}
+
+extern "C" {
+    fn kmemlab_virt_to_nid(addr: *const c_void) -> c_int;
 }

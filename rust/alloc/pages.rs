@@ -20,6 +20,7 @@ use kernel::{
 use super::{
     gfp::Gfp,
     topology::Node,
+    Allocation,
     Bytes, //
 };
 
@@ -27,7 +28,6 @@ extern "C" {
     // `struct page` is passed as `void *`: its bindgen type is not FFI-safe.
     fn kmemlab_page_address(page: *mut c_void) -> *mut c_void;
     fn kmemlab_page_to_nid(page: *const c_void) -> c_int;
-    fn kmemlab_virt_to_nid(addr: *const c_void) -> c_int;
 }
 
 /// The largest order the page allocator serves (`MAX_PAGE_ORDER`).
@@ -78,21 +78,15 @@ impl FreePages {
     pub(crate) fn order(&self) -> u32 {
         self.order
     }
+}
 
-    /// The NUMA node of the first page.
-    pub(crate) fn nid(&self) -> i32 {
-        // SAFETY: the pages are live and linear-mapped by the type invariant.
-        unsafe { kmemlab_virt_to_nid(self.bytes.ptr().as_ptr().cast()) }
+impl Allocation for FreePages {
+    fn bytes(&self) -> &Bytes {
+        &self.bytes
     }
 
-    /// The contents.
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
-    /// The contents, writable.
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes.as_mut_slice()
+    fn bytes_mut(&mut self) -> &mut Bytes {
+        &mut self.bytes
     }
 }
 
@@ -152,21 +146,21 @@ impl NodePages {
     pub(crate) fn order(&self) -> u32 {
         self.order
     }
+}
 
-    /// The NUMA node the pages really landed on.
-    pub(crate) fn nid(&self) -> i32 {
+impl Allocation for NodePages {
+    fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    fn bytes_mut(&mut self) -> &mut Bytes {
+        &mut self.bytes
+    }
+
+    fn nid(&self) -> i32 {
+        // The node the pages really landed on.
         // SAFETY: `page` is a live page by the type invariant.
         unsafe { kmemlab_page_to_nid(self.page.as_ptr().cast()) }
-    }
-
-    /// The contents.
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
-    /// The contents, writable.
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes.as_mut_slice()
     }
 }
 
@@ -188,9 +182,9 @@ mod tests {
         for order in [0, 3] {
             let mut pages = FreePages::new(order, Gfp::KERNEL.zeroed())?;
             assert_eq!(pages.order(), order);
-            assert_eq!(pages.as_slice().len(), PAGE_SIZE << order);
-            assert!(pages.as_slice().iter().all(|b| *b == 0));
-            pages.as_mut_slice().fill(1);
+            assert_eq!(pages.bytes().as_slice().len(), PAGE_SIZE << order);
+            assert!(pages.bytes().as_slice().iter().all(|b| *b == 0));
+            pages.bytes_mut().as_mut_slice().fill(1);
         }
         assert_eq!(order_bytes(MAX_ORDER + 1), Err(EINVAL));
         assert!(FreePages::new(MAX_ORDER + 1, Gfp::KERNEL.zeroed()).is_err());
@@ -201,7 +195,7 @@ mod tests {
     fn node_pages_land_on_the_node() -> Result {
         let pages = NodePages::new(2, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
         assert_eq!(pages.nid(), 0);
-        assert_eq!(pages.as_slice().len(), PAGE_SIZE << 2);
+        assert_eq!(pages.bytes().as_slice().len(), PAGE_SIZE << 2);
         assert!(NodePages::new(MAX_ORDER + 1, Gfp::KERNEL.zeroed(), Node::ANY).is_err());
         Ok(())
     }

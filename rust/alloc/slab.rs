@@ -33,12 +33,9 @@ use kernel::{
 use super::{
     gfp::Gfp,
     topology::Node,
+    Allocation,
     Bytes, //
 };
-
-extern "C" {
-    fn kmemlab_virt_to_nid(addr: *const c_void) -> c_int;
-}
 
 /// Longest user part of a cache name (the cache is `kmemlab-<name>`).
 pub(crate) const NAME_MAX: usize = 23;
@@ -292,21 +289,15 @@ unsafe impl Send for CacheObject {}
 // SAFETY: shared references only allow reads of plain bytes.
 unsafe impl Sync for CacheObject {}
 
-impl CacheObject {
-    /// The NUMA node the object lies on.
-    pub(crate) fn nid(&self) -> i32 {
-        // SAFETY: `ptr` is a live slab object, a linear-map address.
-        unsafe { kmemlab_virt_to_nid(self.bytes.ptr().as_ptr().cast()) }
+impl CacheObject {}
+
+impl Allocation for CacheObject {
+    fn bytes(&self) -> &Bytes {
+        &self.bytes
     }
 
-    /// The contents.
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
-    /// The contents, writable.
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes.as_mut_slice()
+    fn bytes_mut(&mut self) -> &mut Bytes {
+        &mut self.bytes
     }
 }
 
@@ -314,7 +305,7 @@ impl Drop for CacheObject {
     fn drop(&mut self) {
         if self.cache.config.ctor {
             // Objects go back in their constructed state, as the slab allocator expects.
-            self.as_mut_slice()[..8].copy_from_slice(&CTOR_MAGIC.to_ne_bytes());
+            self.bytes.as_mut_slice()[..8].copy_from_slice(&CTOR_MAGIC.to_ne_bytes());
         }
         // SAFETY: by the type invariant `ptr` is a live object of `cache`,
         // freed exactly once, here; `cache` is kept alive by `self.cache`.
@@ -350,8 +341,8 @@ mod tests {
         let mut a = cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY)?;
         let b = cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY)?;
         assert_eq!(cache.live_objects(), 2);
-        assert_eq!(a.as_slice().len(), 48);
-        a.as_mut_slice().fill(9);
+        assert_eq!(a.bytes().as_slice().len(), 48);
+        a.bytes_mut().as_mut_slice().fill(9);
         drop(a);
         drop(b);
         assert_eq!(cache.live_objects(), 0);
@@ -363,7 +354,7 @@ mod tests {
         init_registry();
         let cache = KmemCache::new(b"kunit-ctor", config(16, true))?;
         let object = cache.alloc(Gfp::KERNEL, Node::ANY)?;
-        assert_eq!(object.as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
+        assert_eq!(object.bytes().as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
         assert!(cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY).is_err());
         Ok(())
     }

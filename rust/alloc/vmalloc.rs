@@ -19,7 +19,7 @@ use super::{
         GfpBase, //
     },
     topology::Node,
-    Bytes,
+    Allocation, Bytes,
 };
 
 extern "C" {
@@ -73,21 +73,21 @@ impl VmallocBuf {
         // INVARIANT: `bytes` is a fresh area owned by the new value.
         Ok(Self { bytes })
     }
+}
 
-    /// The NUMA node of the area's first page.
-    pub(crate) fn nid(&self) -> i32 {
+impl Allocation for VmallocBuf {
+    fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    fn bytes_mut(&mut self) -> &mut Bytes {
+        &mut self.bytes
+    }
+
+    fn nid(&self) -> i32 {
+        // vmalloc memory is not in the linear map: look its first page up.
         // SAFETY: `ptr` is the start of a live vmalloc area.
         unsafe { kmemlab_vmalloc_to_nid(self.bytes.ptr().as_ptr().cast()) }
-    }
-
-    /// The contents.
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
-    /// The contents, writable.
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes.as_mut_slice()
     }
 }
 
@@ -107,10 +107,10 @@ mod tests {
     #[test]
     fn allocates_zeroed_writable_areas() -> Result {
         let mut area = VmallocBuf::new(3 * 4096 + 1, Gfp::KERNEL.zeroed(), Node::ANY)?;
-        assert_eq!(area.as_slice().len(), 3 * 4096 + 1);
-        assert!(area.as_slice().iter().all(|b| *b == 0));
-        area.as_mut_slice()[3 * 4096] = 7;
-        assert_eq!(area.as_slice()[3 * 4096], 7);
+        assert_eq!(area.bytes().as_slice().len(), 3 * 4096 + 1);
+        assert!(area.bytes().as_slice().iter().all(|b| *b == 0));
+        area.bytes_mut().as_mut_slice()[3 * 4096] = 7;
+        assert_eq!(area.bytes().as_slice()[3 * 4096], 7);
         Ok(())
     }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -501,6 +502,57 @@ TEST(closing_the_file_frees_everything)
 	EXPECT_GE(8L << 10, before_free - after_close)
 		TH_LOG("MemFree %ld kB before, %ld after alloc, %ld after close",
 		       before_free, after_alloc, after_close);
+}
+
+/* One thread's share of the concurrency test: its own objects, one shared file. */
+struct worker {
+	int fd;
+	int id;
+	int errors;
+};
+
+static void *churn(void *arg)
+{
+	struct worker *w = arg;
+	__u32 kinds[] = { KMEMLAB_KIND_KMALLOC, KMEMLAB_KIND_VMALLOC, KMEMLAB_KIND_FREE_PAGES };
+
+	for (int round = 0; round < 40; round++) {
+		__u32 kind = kinds[round % 3], h[4];
+		__u64 size = kind == KMEMLAB_KIND_FREE_PAGES ? 0 : 512 + w->id;
+		__u32 order = kind == KMEMLAB_KIND_FREE_PAGES ? 1 : 0;
+		__u64 seed = (__u64)w->id << 32 | round, result = 0;
+		__u64 bytes = kind == KMEMLAB_KIND_FREE_PAGES ? 8192 : size;
+
+		if (alloc_n(w->fd, kind, size, order, KMEMLAB_NODE_ANY, 0, 0, 4, h)) {
+			w->errors++;
+			continue;
+		}
+		for (int i = 0; i < 4; i++) {
+			if (io(w->fd, KMEMLAB_IOC_FILL, h[i], 0, bytes, seed + i, NULL) ||
+			    io(w->fd, KMEMLAB_IOC_VERIFY, h[i], 0, bytes, seed + i, &result) ||
+			    result != ~0ULL)
+				w->errors++;
+		}
+		if (free_handles(w->fd, 4, h))
+			w->errors++;
+	}
+	return NULL;
+}
+
+TEST_F(dev, threads_share_one_file)
+{
+	struct worker w[4];
+	pthread_t t[4];
+
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){ .fd = self->fd, .id = i };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, churn, &w[i]));
+	}
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+		EXPECT_EQ(0, w[i].errors) TH_LOG("thread %d", i);
+	}
+	EXPECT_EQ(0U, nr_objects(self->fd));
 }
 
 TEST_HARNESS_MAIN
