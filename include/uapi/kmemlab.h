@@ -89,8 +89,10 @@ struct kmemlab_version {
 /**
  * struct kmemlab_alloc - KMEMLAB_IOC_ALLOC: create @count objects
  * @kind: KMEMLAB_KIND_*
- * @gfp: KMEMLAB_GFP_*; vmalloc takes KERNEL (+ZERO, +NOWARN) only
- * @size: bytes, for KMALLOC (1 to KMALLOC_MAX_SIZE) and VMALLOC; must be 0 otherwise
+ * @gfp: KMEMLAB_GFP_*; vmalloc takes KERNEL only (+ZERO; NOWARN is accepted
+ *       and has no effect); ACCOUNT with ATOMIC or NOWAIT is refused for kmalloc
+ * @size: bytes, for KMALLOC (1 to KMALLOC_MAX_SIZE) and VMALLOC (1 to 1 GiB);
+ *        must be 0 otherwise
  * @order: for FREE_PAGES and PAGES_NODE (0 to MAX_PAGE_ORDER); must be 0 otherwise
  * @node: KMEMLAB_NODE_ANY or an online node (not for FREE_PAGES)
  * @cache: for KMEM_CACHE, the cache's handle; must be 0 otherwise
