@@ -357,7 +357,7 @@ fn cache_create(file: &KmemlabFile, arg: usize) -> Result<isize> {
     };
     let cache = KmemCache::new(&c.name[..name_len], config)?;
     let mut table = file.table.lock();
-    c.handle = table.add_cache(cache)?;
+    c.handle = table.add_cache(cache, quota())?;
     if let Err(e) = copy_out(arg, &c.encode()) {
         table.destroy_cache(c.handle)?;
         return Err(e);

@@ -233,8 +233,10 @@ impl Table {
         }
     }
 
+    /// A fresh handle; running out of them (after 2^32 allocations) counts
+    /// as an exhausted quota.
     fn next_handle(&mut self) -> Result<u32> {
-        self.last_handle = self.last_handle.checked_add(1).ok_or(ENOSPC)?;
+        self.last_handle = self.last_handle.checked_add(1).ok_or(ENOMEM)?;
         Ok(self.last_handle)
     }
 
@@ -243,7 +245,9 @@ impl Table {
     pub(crate) fn alloc(&mut self, req: &Request, count: usize, quota: Quota) -> Result<KVec<u32>> {
         let more_bytes = req.bytes().checked_mul(count).ok_or(ENOMEM)?;
         let bytes = self.bytes.checked_add(more_bytes).ok_or(ENOMEM)?;
-        let objects = self.objects.len().checked_add(count).ok_or(ENOMEM)?;
+        let objects = (self.objects.len() + self.caches.len())
+            .checked_add(count)
+            .ok_or(ENOMEM)?;
         if objects > quota.objects || bytes > quota.bytes {
             return Err(ENOMEM);
         }
@@ -253,10 +257,13 @@ impl Table {
         let first = self.last_handle;
         for _ in 0..count {
             let cpu = topology::current_cpu();
-            // On failure, `made` is dropped and frees what was allocated so far.
-            let (mem, cache) = req.allocate()?;
-            let handle = match self.next_handle() {
-                Ok(h) => h,
+            // On failure, `made` is dropped and frees what was allocated so
+            // far, and the handles it would have had are given back.
+            let made_one = req
+                .allocate()
+                .and_then(|(mem, cache)| Ok((mem, cache, self.next_handle()?)));
+            let (mem, cache, handle) = match made_one {
+                Ok(m) => m,
                 Err(e) => {
                     self.last_handle = first;
                     return Err(e);
@@ -330,8 +337,12 @@ impl Table {
         &self.objects
     }
 
-    /// Adds a cache and returns its handle.
-    pub(crate) fn add_cache(&mut self, cache: Arc<KmemCache>) -> Result<u32> {
+    /// Adds a cache and returns its handle; caches count as objects against
+    /// the quota (`ENOMEM` beyond it).
+    pub(crate) fn add_cache(&mut self, cache: Arc<KmemCache>, quota: Quota) -> Result<u32> {
+        if self.caches.len() + self.objects.len() >= quota.objects {
+            return Err(ENOMEM);
+        }
         self.caches.reserve(1, GFP_KERNEL)?;
         let handle = self.next_handle()?;
         self.caches.push(CacheEntry { handle, cache }, GFP_KERNEL)?;
@@ -383,12 +394,18 @@ pub(crate) fn range(size: usize, offset: u64, len: u64) -> Result<core::ops::Ran
 }
 
 /// Copies `range` of the object from user memory.
+///
+/// The bytes go through a bounce buffer, so a fault halfway through the user
+/// buffer (`EFAULT`) leaves the object as it was.
 pub(crate) fn write(
     object: &mut Object,
     range: core::ops::Range<usize>,
     mut from: UserSliceReader,
 ) -> Result {
-    from.read_slice(&mut object.mem.bytes_mut()[range])
+    let mut bounce = KVVec::from_elem(0u8, range.len(), GFP_KERNEL)?;
+    from.read_slice(&mut bounce)?;
+    object.mem.bytes_mut()[range].copy_from_slice(&bounce);
+    Ok(())
 }
 
 /// Copies `range` of the object to user memory.

@@ -144,7 +144,8 @@ struct kmemlab_free {
  *
  * The pattern byte at object offset i is kmemlab_pattern_byte(seed, i), so a
  * fill and a verify of any sub-ranges agree. Errors: ENOENT (handle), EINVAL
- * (range, reserved), EFAULT (@addr for WRITE/READ).
+ * (range, reserved), EFAULT (@addr for WRITE/READ; a WRITE that faults
+ * leaves the object unchanged), ENOMEM (WRITE's bounce buffer).
  */
 struct kmemlab_io {
 	__u32 handle;
@@ -201,12 +202,13 @@ struct kmemlab_list {
 /**
  * struct kmemlab_cache_create - KMEMLAB_IOC_CACHE_CREATE
  * @name: NUL-terminated, 1 to 23 of [a-z0-9_-]
- * @object_size: 1 to KMALLOC_MAX_SIZE (8 or more with KMEMLAB_CACHE_CTOR)
+ * @object_size: 1 to KMALLOC_MAX_SIZE / 2 (8 or more with KMEMLAB_CACHE_CTOR)
  * @align: 0 or a power of two up to the page size
  * @flags: KMEMLAB_CACHE_*
  * @handle: the new cache's handle (out)
  *
- * Errors: EINVAL, EEXIST (a kmemlab cache of that name exists), ENOMEM.
+ * Errors: EINVAL, EEXIST (a kmemlab cache of that name exists), ENOMEM
+ * (failure, or the file's quota: caches count as objects).
  */
 struct kmemlab_cache_create {
 	char name[KMEMLAB_CACHE_NAME_MAX];

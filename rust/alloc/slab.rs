@@ -44,9 +44,13 @@ const PREFIX: &[u8] = b"kmemlab-";
 /// A full cache name with its NUL terminator.
 type FullName = [u8; PREFIX.len() + NAME_MAX + 1];
 
-/// The largest object a cache may hold (`KMALLOC_MAX_SIZE`, the limit the slab allocator enforces).
+/// The largest object a kmemlab cache may hold: half of `KMALLOC_MAX_SIZE`.
+///
+/// The slab allocator's own limit is a slab of `MAX_PAGE_ORDER`, and with
+/// debugging on (red zones, tracking, KASAN metadata) a `KMALLOC_MAX_SIZE`
+/// object no longer fits in one; half of it always does.
 // CAST: a `u32` always fits in `usize`.
-pub(crate) const OBJECT_MAX: usize = bindings::KMALLOC_MAX_SIZE as usize;
+pub(crate) const OBJECT_MAX: usize = bindings::KMALLOC_MAX_SIZE as usize / 2;
 
 /// The first eight bytes of every object of a cache made with a constructor.
 pub(crate) const CTOR_MAGIC: u64 = 0x6b6d_656d_6c61_6263;
@@ -134,14 +138,13 @@ unsafe impl Sync for KmemCache {}
 ///
 /// # Safety
 ///
-/// `object` must point to a writable, 8-byte aligned object of at least eight
-/// bytes; the slab allocator calls it only on objects of caches `KmemCache::new`
+/// `object` must point to a writable object of at least eight bytes; the slab allocator calls it only on objects of caches `KmemCache::new`
 /// made with a constructor, which guarantees that.
 unsafe extern "C" fn ctor_fill(object: *mut c_void) {
-    // SAFETY: the slab allocator passes an object of the cache, at least eight
-    // bytes long (`KmemCache::new` requires it) and aligned to at least 8
-    // (slab objects are aligned to the word size).
-    unsafe { object.cast::<u64>().write(CTOR_MAGIC) };
+    // SAFETY: the slab allocator passes a writable object of the cache, at
+    // least eight bytes long (`KmemCache::new` requires it). Objects are only
+    // word-aligned, which is less than 8 on 32-bit machines: write unaligned.
+    unsafe { object.cast::<u64>().write_unaligned(CTOR_MAGIC) };
 }
 
 impl KmemCache {
@@ -194,6 +197,11 @@ impl KmemCache {
         let mut args = bindings::kmem_cache_args {
             // CAST: checked above: at most a page.
             align: config.align as c_uint,
+            // The whole object may be copied to and from userspace (READ and
+            // WRITE do): without this, CONFIG_HARDENED_USERCOPY kills the copy.
+            useroffset: 0,
+            // CAST: checked above: at most OBJECT_MAX.
+            usersize: config.object_size as c_uint,
             ctor: if config.ctor { Some(ctor_fill) } else { None },
             ..Default::default()
         };

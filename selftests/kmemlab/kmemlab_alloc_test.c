@@ -378,7 +378,13 @@ TEST_F(dev, kmem_cache_constructor_and_names)
 	EXPECT_EQ(-EINVAL, cache_create(self->fd, "Bad Name", 64, 0, &c));
 	EXPECT_EQ(-EINVAL, cache_create(self->fd, "", 64, 0, &c));
 	EXPECT_EQ(-EINVAL, cache_create(self->fd, "zero", 0, 0, &c));
-	EXPECT_EQ(-EINVAL, cache_create(self->fd, "huge", KMALLOC_MAX + 1, 0, &c));
+	EXPECT_EQ(-EINVAL, cache_create(self->fd, "huge", KMALLOC_MAX / 2 + 1, 0, &c));
+	/* The largest object a kmemlab cache takes fits even with debug metadata. */
+	ASSERT_EQ(0, cache_create(self->fd, "kselftest-big", KMALLOC_MAX / 2, 0, &c));
+	ASSERT_EQ(0, alloc1(self->fd, KMEMLAB_KIND_KMEM_CACHE, 0, 0, KMEMLAB_NODE_ANY, c, &h));
+	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_FILL, h, 0, KMALLOC_MAX / 2, 5, NULL));
+	ASSERT_EQ(0, free_handles(self->fd, 1, &h));
+	ASSERT_EQ(0, cache_destroy(self->fd, c));
 	EXPECT_EQ(-EINVAL, cache_create(self->fd, "tiny-ctor", 4, KMEMLAB_CACHE_CTOR, &c));
 	EXPECT_EQ(-EINVAL, cache_create(self->fd, "flags", 64, 0x80, &c));
 	EXPECT_EQ(-ENOENT, alloc1(self->fd, KMEMLAB_KIND_KMEM_CACHE, 0, 0, KMEMLAB_NODE_ANY, 999, &h));
@@ -408,6 +414,25 @@ TEST_F(dev, batch_alloc_and_free)
 				   KMEMLAB_BATCH_MAX + 1, handles));
 	EXPECT_EQ(-EINVAL, alloc_n(self->fd, KMEMLAB_KIND_KMALLOC, 64, 0, KMEMLAB_NODE_ANY, 0, 0,
 				   0, handles));
+}
+
+/* A WRITE from a buffer whose second page is unmapped: EFAULT, object intact. */
+static void write_fault_changes_nothing(struct __test_metadata *_metadata, int fd)
+{
+	__u32 big;
+	__u64 result = 0;
+	char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, two);
+	ASSERT_EQ(0, mprotect(two + 4096, 4096, PROT_NONE));
+	memset(two, 0x77, 4096);
+	ASSERT_EQ(0, alloc1(fd, KMEMLAB_KIND_KMALLOC, 8192, 0, KMEMLAB_NODE_ANY, 0, &big));
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_FILL, big, 0, 8192, 9, NULL));
+	EXPECT_EQ(-EFAULT, io(fd, KMEMLAB_IOC_WRITE, big, 0, 8192, (unsigned long)two, NULL));
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_VERIFY, big, 0, 8192, 9, &result));
+	EXPECT_EQ(~0ULL, result);
+	ASSERT_EQ(0, free_handles(fd, 1, &big));
+	munmap(two, 8192);
 }
 
 TEST_F(dev, bad_input_changes_nothing)
@@ -445,6 +470,8 @@ TEST_F(dev, bad_input_changes_nothing)
 	EXPECT_EQ(-EINVAL, alloc_n(self->fd, KMEMLAB_KIND_KMALLOC, 16, 0, KMEMLAB_NODE_ANY, 0,
 				   0x3, 1, &c));
 	EXPECT_EQ(-EINVAL, fill_reserved(self->fd, h));
+	/* A WRITE whose source faults halfway leaves the object as it was. */
+	write_fault_changes_nothing(_metadata, self->fd);
 	/* The quota (256 MiB by default): refused, nothing allocated. */
 	EXPECT_EQ(-ENOMEM, alloc1(self->fd, KMEMLAB_KIND_VMALLOC, 512UL << 20, 0,
 				  KMEMLAB_NODE_ANY, 0, &c));
