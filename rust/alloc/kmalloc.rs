@@ -118,8 +118,16 @@ mod tests {
 
     #[test]
     fn node_zero_is_honoured() -> Result {
-        let buf = KmallocBuf::new(4096, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
-        assert_eq!(buf.nid(), 0);
+        // KFENCE may serve one sampled allocation from its own pool, on
+        // whatever node that is; it samples at most one of a quick burst.
+        let mut on_node_zero = 0;
+        for _ in 0..4 {
+            let buf = KmallocBuf::new(4096, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
+            if buf.nid() == 0 {
+                on_node_zero += 1;
+            }
+        }
+        assert!(on_node_zero >= 3);
         Ok(())
     }
 }
