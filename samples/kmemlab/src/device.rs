@@ -244,13 +244,7 @@ impl Device {
 
     /// `KMEMLAB_IOC_FILL` with `seed`.
     pub fn fill(&self, handle: u32, seed: u64, offset: u64, len: u64) -> Result<(), OpError> {
-        let req = KmemlabIo {
-            handle,
-            offset,
-            len,
-            addr: seed,
-            ..Default::default()
-        };
+        let req = seeded_io(handle, seed, offset, len);
         abi_call!(self, KMEMLAB_IOC_FILL, "fill", KmemlabIo, &req).map(|_| ())
     }
 
@@ -262,13 +256,7 @@ impl Device {
         offset: u64,
         len: u64,
     ) -> Result<Option<u64>, OpError> {
-        let req = KmemlabIo {
-            handle,
-            offset,
-            len,
-            addr: seed,
-            ..Default::default()
-        };
+        let req = seeded_io(handle, seed, offset, len);
         let out = abi_call!(self, KMEMLAB_IOC_VERIFY, "verify", KmemlabIo, &req)?;
         Ok((out.result != u64::MAX).then_some(out.result))
     }
@@ -350,5 +338,16 @@ impl Device {
             &req
         )
         .map(|_| ())
+    }
+}
+
+/// The `struct kmemlab_io` of a FILL or VERIFY: the seed travels in `addr`.
+fn seeded_io(handle: u32, seed: u64, offset: u64, len: u64) -> KmemlabIo {
+    KmemlabIo {
+        handle,
+        offset,
+        len,
+        addr: seed,
+        ..Default::default()
     }
 }
