@@ -145,6 +145,7 @@ pub(crate) const KMEMLAB_FEAT_VMALLOC: u64 = 1 << 4;
 pub(crate) const KMEMLAB_FEAT_DMA_COHERENT: u64 = 1 << 5;
 pub(crate) const KMEMLAB_FEAT_IOREMAP: u64 = 1 << 6;
 pub(crate) const KMEMLAB_FEAT_PERCPU: u64 = 1 << 7;
+pub(crate) const KMEMLAB_FEAT_EDU: u64 = 1 << 8;
 pub(crate) const KMEMLAB_FEAT_STATS: u64 = 1 << 16;
 pub(crate) const KMEMLAB_FEAT_BENCH: u64 = 1 << 17;
 
@@ -158,6 +159,7 @@ pub(crate) const FEATURE_NAMES: &[(u64, &str)] = &[
     (KMEMLAB_FEAT_DMA_COHERENT, "dma_coherent"),
     (KMEMLAB_FEAT_IOREMAP, "ioremap"),
     (KMEMLAB_FEAT_PERCPU, "percpu"),
+    (KMEMLAB_FEAT_EDU, "edu"),
     (KMEMLAB_FEAT_STATS, "stats"),
     (KMEMLAB_FEAT_BENCH, "bench"),
 ];
@@ -180,6 +182,16 @@ pub(crate) const KMEMLAB_KIND_KMEM_CACHE: u32 = 2;
 pub(crate) const KMEMLAB_KIND_FREE_PAGES: u32 = 3;
 pub(crate) const KMEMLAB_KIND_PAGES_NODE: u32 = 4;
 pub(crate) const KMEMLAB_KIND_VMALLOC: u32 = 5;
+pub(crate) const KMEMLAB_KIND_DMA_COHERENT: u32 = 6;
+pub(crate) const KMEMLAB_KIND_IOREMAP: u32 = 7;
+pub(crate) const KMEMLAB_KIND_PERCPU: u32 = 8;
+
+pub(crate) const KMEMLAB_DEV_FAUX: u32 = 1;
+pub(crate) const KMEMLAB_DEV_EDU: u32 = 2;
+
+/// Every DMA device with its name, as the tools print it.
+pub(crate) const DEVICE_NAMES: &[(u32, &str)] =
+    &[(KMEMLAB_DEV_FAUX, "faux"), (KMEMLAB_DEV_EDU, "edu")];
 
 /// Every allocator kind with its name, as the tools print it.
 pub(crate) const KIND_NAMES: &[(u32, &str)] = &[
@@ -188,6 +200,9 @@ pub(crate) const KIND_NAMES: &[(u32, &str)] = &[
     (KMEMLAB_KIND_FREE_PAGES, "free_pages"),
     (KMEMLAB_KIND_PAGES_NODE, "pages_node"),
     (KMEMLAB_KIND_VMALLOC, "vmalloc"),
+    (KMEMLAB_KIND_DMA_COHERENT, "dma_coherent"),
+    (KMEMLAB_KIND_IOREMAP, "ioremap"),
+    (KMEMLAB_KIND_PERCPU, "percpu"),
 ];
 
 pub(crate) const KMEMLAB_GFP_KERNEL: u32 = 0x00;
@@ -214,6 +229,7 @@ abi_struct! {
         size: u64,
         order: u32,
         node: i32,
+        /// The cache handle, or for DMA_COHERENT the device (a C union of `cache` and `device`).
         cache: u32,
         count: u32,
         handles: u64,
@@ -284,6 +300,70 @@ abi_struct! {
     }
 }
 
+pub(crate) const KMEMLAB_IOREMAP_EDU: u32 = 1;
+pub(crate) const KMEMLAB_IOREMAP_PHYS: u32 = 2;
+pub(crate) const KMEMLAB_EDU_REGS_SIZE: u64 = 0x80;
+pub(crate) const KMEMLAB_IOREMAP_MAX: u64 = 16 << 20;
+
+/// Every ioremap source with its name, as the tools print it.
+pub(crate) const IOREMAP_SOURCE_NAMES: &[(u32, &str)] =
+    &[(KMEMLAB_IOREMAP_EDU, "edu"), (KMEMLAB_IOREMAP_PHYS, "phys")];
+
+abi_struct! {
+    /// `struct kmemlab_ioremap`: [`KMEMLAB_IOC_IOREMAP`].
+    "kmemlab_ioremap" => struct KmemlabIoremap {
+        source: u32,
+        handle: u32,
+        phys: u64,
+        size: u64,
+    }
+}
+
+pub(crate) const KMEMLAB_MMIO_READ: u32 = 0;
+pub(crate) const KMEMLAB_MMIO_WRITE: u32 = 1;
+
+abi_struct! {
+    /// `struct kmemlab_mmio`: [`KMEMLAB_IOC_MMIO`].
+    "kmemlab_mmio" => struct KmemlabMmio {
+        handle: u32,
+        op: u32,
+        width: u32,
+        reserved: u32,
+        offset: u64,
+        value: u64,
+    }
+}
+
+pub(crate) const KMEMLAB_EDU_DMA_MAX: u64 = 4096;
+
+abi_struct! {
+    /// `struct kmemlab_dma_copy`: [`KMEMLAB_IOC_DMA_COPY`].
+    "kmemlab_dma_copy" => struct KmemlabDmaCopy {
+        src: u32,
+        dst: u32,
+        src_offset: u64,
+        dst_offset: u64,
+        len: u64,
+    }
+}
+
+pub(crate) const KMEMLAB_PERCPU_ADD: u32 = 0;
+pub(crate) const KMEMLAB_PERCPU_ADD_ON: u32 = 1;
+pub(crate) const KMEMLAB_PERCPU_READ: u32 = 2;
+
+abi_struct! {
+    /// `struct kmemlab_percpu`: [`KMEMLAB_IOC_PERCPU`].
+    "kmemlab_percpu" => struct KmemlabPercpu {
+        handle: u32,
+        op: u32,
+        cpu: u32,
+        count: u32,
+        value: u64,
+        sum: u64,
+        values: u64,
+    }
+}
+
 pub(crate) const KMEMLAB_IOC_ALLOC: u32 = iow(0x10, KmemlabAlloc::SIZE);
 pub(crate) const KMEMLAB_IOC_FREE: u32 = iow(0x11, KmemlabFree::SIZE);
 pub(crate) const KMEMLAB_IOC_WRITE: u32 = iow(0x12, KmemlabIo::SIZE);
@@ -294,6 +374,10 @@ pub(crate) const KMEMLAB_IOC_INFO: u32 = iowr(0x16, KmemlabInfo::SIZE);
 pub(crate) const KMEMLAB_IOC_LIST: u32 = iowr(0x17, KmemlabList::SIZE);
 pub(crate) const KMEMLAB_IOC_CACHE_CREATE: u32 = iowr(0x18, KmemlabCacheCreate::SIZE);
 pub(crate) const KMEMLAB_IOC_CACHE_DESTROY: u32 = iow(0x19, KmemlabCacheDestroy::SIZE);
+pub(crate) const KMEMLAB_IOC_IOREMAP: u32 = iowr(0x1a, KmemlabIoremap::SIZE);
+pub(crate) const KMEMLAB_IOC_MMIO: u32 = iowr(0x1b, KmemlabMmio::SIZE);
+pub(crate) const KMEMLAB_IOC_DMA_COPY: u32 = iow(0x1c, KmemlabDmaCopy::SIZE);
+pub(crate) const KMEMLAB_IOC_PERCPU: u32 = iowr(0x1d, KmemlabPercpu::SIZE);
 
 /// Byte `offset` of an object filled with `seed` (`kmemlab_pattern_byte()` in the header).
 pub(crate) fn pattern_byte(seed: u64, offset: u64) -> u8 {
@@ -316,6 +400,10 @@ pub(crate) const ABI_STRUCTS: &[AbiLayout] = &[
     KmemlabList::LAYOUT,
     KmemlabCacheCreate::LAYOUT,
     KmemlabCacheDestroy::LAYOUT,
+    KmemlabIoremap::LAYOUT,
+    KmemlabMmio::LAYOUT,
+    KmemlabDmaCopy::LAYOUT,
+    KmemlabPercpu::LAYOUT,
 ];
 
 /// Every ioctl number with its C macro name, for the ABI check.
@@ -332,6 +420,10 @@ pub(crate) const ABI_IOCTLS: &[(&str, u32)] = &[
     ("KMEMLAB_IOC_LIST", KMEMLAB_IOC_LIST),
     ("KMEMLAB_IOC_CACHE_CREATE", KMEMLAB_IOC_CACHE_CREATE),
     ("KMEMLAB_IOC_CACHE_DESTROY", KMEMLAB_IOC_CACHE_DESTROY),
+    ("KMEMLAB_IOC_IOREMAP", KMEMLAB_IOC_IOREMAP),
+    ("KMEMLAB_IOC_MMIO", KMEMLAB_IOC_MMIO),
+    ("KMEMLAB_IOC_DMA_COPY", KMEMLAB_IOC_DMA_COPY),
+    ("KMEMLAB_IOC_PERCPU", KMEMLAB_IOC_PERCPU),
 ];
 
 /// Every other constant of the header with its C name (signed ones as their
@@ -371,4 +463,23 @@ pub(crate) const ABI_CONSTANTS: &[(&str, u64)] = &[
     ),
     ("KMEMLAB_CACHE_CTOR", KMEMLAB_CACHE_CTOR as u64),
     ("KMEMLAB_CTOR_MAGIC", KMEMLAB_CTOR_MAGIC),
+    ("KMEMLAB_FEAT_EDU", KMEMLAB_FEAT_EDU),
+    (
+        "KMEMLAB_KIND_DMA_COHERENT",
+        KMEMLAB_KIND_DMA_COHERENT as u64,
+    ),
+    ("KMEMLAB_KIND_IOREMAP", KMEMLAB_KIND_IOREMAP as u64),
+    ("KMEMLAB_KIND_PERCPU", KMEMLAB_KIND_PERCPU as u64),
+    ("KMEMLAB_DEV_FAUX", KMEMLAB_DEV_FAUX as u64),
+    ("KMEMLAB_DEV_EDU", KMEMLAB_DEV_EDU as u64),
+    ("KMEMLAB_IOREMAP_EDU", KMEMLAB_IOREMAP_EDU as u64),
+    ("KMEMLAB_IOREMAP_PHYS", KMEMLAB_IOREMAP_PHYS as u64),
+    ("KMEMLAB_EDU_REGS_SIZE", KMEMLAB_EDU_REGS_SIZE),
+    ("KMEMLAB_IOREMAP_MAX", KMEMLAB_IOREMAP_MAX),
+    ("KMEMLAB_MMIO_READ", KMEMLAB_MMIO_READ as u64),
+    ("KMEMLAB_MMIO_WRITE", KMEMLAB_MMIO_WRITE as u64),
+    ("KMEMLAB_EDU_DMA_MAX", KMEMLAB_EDU_DMA_MAX),
+    ("KMEMLAB_PERCPU_ADD", KMEMLAB_PERCPU_ADD as u64),
+    ("KMEMLAB_PERCPU_ADD_ON", KMEMLAB_PERCPU_ADD_ON as u64),
+    ("KMEMLAB_PERCPU_READ", KMEMLAB_PERCPU_READ as u64),
 ];

@@ -13,7 +13,8 @@
  * - The device node is root-only (0600).
  * - Errors: ENOTTY for an unknown command, EFAULT for a bad user pointer,
  *   EINVAL for malformed input, ENOENT for an unknown handle, ENOMEM for
- *   allocation failure or an exceeded quota, EPERM for missing privilege.
+ *   allocation failure or an exceeded quota, EPERM for missing privilege,
+ *   ENODEV for a device that is not there. Each command lists its own.
  */
 #ifndef _UAPI_KMEMLAB_H
 #define _UAPI_KMEMLAB_H
@@ -39,6 +40,8 @@
 #define KMEMLAB_FEAT_DMA_COHERENT	(1ULL << 5)
 #define KMEMLAB_FEAT_IOREMAP		(1ULL << 6)
 #define KMEMLAB_FEAT_PERCPU		(1ULL << 7)
+/* QEMU's edu device is bound: DMA_COHERENT on KMEMLAB_DEV_EDU, DMA_COPY, IOREMAP of its BAR0. */
+#define KMEMLAB_FEAT_EDU		(1ULL << 8)
 #define KMEMLAB_FEAT_STATS		(1ULL << 16)
 #define KMEMLAB_FEAT_BENCH		(1ULL << 17)
 
@@ -73,6 +76,19 @@ struct kmemlab_version {
 #define KMEMLAB_KIND_FREE_PAGES		3	/* __get_free_pages: 2^order pages */
 #define KMEMLAB_KIND_PAGES_NODE		4	/* alloc_pages_node: 2^order pages on node */
 #define KMEMLAB_KIND_VMALLOC		5	/* vmalloc: size bytes */
+#define KMEMLAB_KIND_DMA_COHERENT	6	/* dma_alloc_coherent: size bytes for a device */
+#define KMEMLAB_KIND_IOREMAP		7	/* ioremap: made by KMEMLAB_IOC_IOREMAP only */
+#define KMEMLAB_KIND_PERCPU		8	/* alloc_percpu: one __u64 counter per CPU */
+
+/*
+ * Devices kmemlab allocates DMA_COHERENT buffers for. FAUX is kmemlab's own
+ * faux device ("kmemlab", /sys/bus/faux/devices/kmemlab): always there, 64-bit
+ * coherent mask, no DMA engine. EDU is QEMU's edu PCI device (1234:11e8), bound
+ * by kmemlab when present (KMEMLAB_FEAT_EDU): 28-bit DMA mask and a DMA engine
+ * (KMEMLAB_IOC_DMA_COPY).
+ */
+#define KMEMLAB_DEV_FAUX		1
+#define KMEMLAB_DEV_EDU			2
 
 /* GFP request: one base (bits 0-1) and any modifiers. */
 #define KMEMLAB_GFP_KERNEL		0x00
@@ -90,18 +106,27 @@ struct kmemlab_version {
  * struct kmemlab_alloc - KMEMLAB_IOC_ALLOC: create @count objects
  * @kind: KMEMLAB_KIND_*
  * @gfp: KMEMLAB_GFP_*; vmalloc takes KERNEL only (+ZERO; NOWARN is accepted
- *       and has no effect); ACCOUNT with ATOMIC or NOWAIT is refused for kmalloc
- * @size: bytes, for KMALLOC (1 to KMALLOC_MAX_SIZE) and VMALLOC (1 to 1 GiB);
- *        must be 0 otherwise
+ *       and has no effect); ACCOUNT with ATOMIC or NOWAIT is refused for kmalloc;
+ *       DMA_COHERENT refuses ACCOUNT; PERCPU takes KERNEL only
+ * @size: bytes, for KMALLOC (1 to KMALLOC_MAX_SIZE), VMALLOC (1 to 1 GiB) and
+ *        DMA_COHERENT (1 to PAGE_SIZE << MAX_PAGE_ORDER); must be 0 otherwise
  * @order: for FREE_PAGES and PAGES_NODE (0 to MAX_PAGE_ORDER); must be 0 otherwise
- * @node: KMEMLAB_NODE_ANY or an online node (not for FREE_PAGES)
- * @cache: for KMEM_CACHE, the cache's handle; must be 0 otherwise
+ * @node: KMEMLAB_NODE_ANY or an online node (not for FREE_PAGES, DMA_COHERENT,
+ *        PERCPU, which place memory themselves)
+ * @cache: for KMEM_CACHE, the cache's handle
+ * @device: for DMA_COHERENT, the KMEMLAB_DEV_* to allocate for
+ *          (@cache and @device share their bytes; 0 for other kinds)
  * @count: objects to create, 1 to KMEMLAB_BATCH_MAX: all are created or none
  * @handles: user pointer to a __u32[@count] that receives the new handles
  *
- * Errors: EINVAL (bad kind, flags, size, order, node, count, or a field that
- * must be 0), ENOENT (unknown cache handle), EFAULT (@handles), ENOMEM
- * (allocation failure, or the file's quota of objects or bytes exceeded).
+ * A PERCPU object is one __u64 counter per possible CPU, all zero; it counts
+ * 8 bytes per possible CPU against the quota. KMEMLAB_KIND_IOREMAP is refused
+ * here (EINVAL): KMEMLAB_IOC_IOREMAP makes those objects.
+ *
+ * Errors: EINVAL (bad kind, flags, size, order, node, count, device, or a
+ * field that must be 0), ENOENT (unknown cache handle), ENODEV (the device
+ * is not bound), EFAULT (@handles), ENOMEM (allocation failure, or the file's
+ * quota of objects or bytes exceeded).
  */
 struct kmemlab_alloc {
 	__u32 kind;
@@ -109,7 +134,10 @@ struct kmemlab_alloc {
 	__u64 size;
 	__u32 order;
 	__s32 node;
-	__u32 cache;
+	union {
+		__u32 cache;
+		__u32 device;
+	};
 	__u32 count;
 	__u64 handles;
 };
@@ -143,8 +171,9 @@ struct kmemlab_free {
  *          or ~0ULL when all match (out)
  *
  * The pattern byte at object offset i is kmemlab_pattern_byte(seed, i), so a
- * fill and a verify of any sub-ranges agree. Errors: ENOENT (handle), EINVAL
- * (range, reserved), EFAULT (@addr for WRITE/READ; a WRITE that faults
+ * fill and a verify of any sub-ranges agree. IOREMAP and PERCPU objects have
+ * no byte contents: use KMEMLAB_IOC_MMIO and KMEMLAB_IOC_PERCPU (EINVAL here).
+ * Errors: ENOENT (handle), EINVAL (range, reserved, kind), EFAULT (@addr for WRITE/READ; a WRITE that faults
  * leaves the object unchanged), ENOMEM (WRITE's bounce buffer).
  */
 struct kmemlab_io {
@@ -160,13 +189,17 @@ struct kmemlab_io {
  * struct kmemlab_info - KMEMLAB_IOC_INFO: describe an object
  * @handle: the object (in)
  * @kind: KMEMLAB_KIND_*
- * @size: usable bytes
+ * @size: usable bytes (PERCPU: bytes per CPU; IOREMAP: bytes mapped)
  * @order: page order (page kinds), else 0
  * @node: the node asked for, or KMEMLAB_NODE_ANY
- * @nid: the node the memory is on (the first page, for vmalloc)
+ * @nid: the node the memory is on (the first page, for vmalloc), or -1 when
+ *       it is not RAM on one node (IOREMAP, PERCPU)
  * @cpu: the CPU the allocation was made on
- * @cache: the cache handle (KMEM_CACHE), else 0
+ * @cache: the cache handle (KMEM_CACHE), the KMEMLAB_DEV_* (DMA_COHERENT),
+ *         the KMEMLAB_IOREMAP_* source (IOREMAP), else 0
  * @gfp: the KMEMLAB_GFP_* request
+ *
+ * No address of any kind (virtual, physical or bus) is ever reported.
  */
 struct kmemlab_info {
 	__u32 handle;
@@ -240,6 +273,128 @@ struct kmemlab_cache_destroy {
 #define KMEMLAB_IOC_LIST		_IOWR(KMEMLAB_IOC_MAGIC, 0x17, struct kmemlab_list)
 #define KMEMLAB_IOC_CACHE_CREATE	_IOWR(KMEMLAB_IOC_MAGIC, 0x18, struct kmemlab_cache_create)
 #define KMEMLAB_IOC_CACHE_DESTROY	_IOW(KMEMLAB_IOC_MAGIC, 0x19, struct kmemlab_cache_destroy)
+
+/* Where KMEMLAB_IOC_IOREMAP maps from. */
+#define KMEMLAB_IOREMAP_EDU		1	/* edu's BAR0 register block */
+#define KMEMLAB_IOREMAP_PHYS		2	/* an explicit physical range */
+/* Bytes of edu's BAR0 that KMEMLAB_IOREMAP_EDU maps: the registers below its DMA engine. */
+#define KMEMLAB_EDU_REGS_SIZE		0x80
+/* Most bytes one KMEMLAB_IOREMAP_PHYS mapping may cover. */
+#define KMEMLAB_IOREMAP_MAX		(16 << 20)
+
+/**
+ * struct kmemlab_ioremap - KMEMLAB_IOC_IOREMAP: map device memory as an object
+ * @source: KMEMLAB_IOREMAP_*
+ * @handle: the new object's handle (out)
+ * @phys: PHYS: first physical address, a multiple of 4; EDU: 0
+ * @size: PHYS: bytes, a multiple of 4, 4 to KMEMLAB_IOREMAP_MAX; EDU: 0 (the
+ *        whole register block, KMEMLAB_EDU_REGS_SIZE bytes)
+ *
+ * The object (KMEMLAB_KIND_IOREMAP) is read and written with KMEMLAB_IOC_MMIO
+ * and unmapped when freed. Through an EDU mapping only the liveness (0x04) and
+ * factorial (0x08) registers are writable: the interrupt and status registers
+ * belong to kmemlab's driver. A PHYS mapping needs CAP_SYS_RAWIO and a kernel
+ * that is not locked down, and is refused for any range that is or overlaps
+ * System RAM. A refused request leaves no mapping behind.
+ *
+ * Errors: EINVAL (source, alignment, size, overflow, a field that must be 0),
+ * EPERM (PHYS without CAP_SYS_RAWIO, or kernel lockdown), EACCES (the range
+ * overlaps System RAM), ENODEV (EDU: the device is not bound), ENOMEM
+ * (ioremap failed, or the file's quota is exceeded), EFAULT.
+ */
+struct kmemlab_ioremap {
+	__u32 source;
+	__u32 handle;
+	__u64 phys;
+	__u64 size;
+};
+
+#define KMEMLAB_MMIO_READ		0
+#define KMEMLAB_MMIO_WRITE		1
+
+/**
+ * struct kmemlab_mmio - KMEMLAB_IOC_MMIO: one access to an IOREMAP object
+ * @handle: the object
+ * @op: KMEMLAB_MMIO_READ or KMEMLAB_MMIO_WRITE
+ * @width: bytes: 1, 2, 4 or 8 (readb/readw/readl/readq and their writes)
+ * @reserved: zero
+ * @offset: byte offset in the mapping, a multiple of @width
+ * @value: WRITE: the value (in, its low @width bytes); READ: the value read (out)
+ *
+ * Errors: ENOENT (handle), EINVAL (not an IOREMAP object, op, width,
+ * unaligned @offset, @offset + @width past the end, bits of @value above
+ * @width, reserved), EACCES (a register kmemlab keeps read-only).
+ */
+struct kmemlab_mmio {
+	__u32 handle;
+	__u32 op;
+	__u32 width;
+	__u32 reserved;
+	__u64 offset;
+	__u64 value;
+};
+
+/* The edu device's DMA engine moves at most this many bytes at once (its buffer). */
+#define KMEMLAB_EDU_DMA_MAX		4096
+
+/**
+ * struct kmemlab_dma_copy - KMEMLAB_IOC_DMA_COPY: a device DMA round trip
+ * @src: a DMA_COHERENT object of KMEMLAB_DEV_EDU
+ * @dst: another DMA_COHERENT object of KMEMLAB_DEV_EDU
+ * @src_offset: first byte of @src to send
+ * @dst_offset: first byte of @dst to receive
+ * @len: bytes, 1 to KMEMLAB_EDU_DMA_MAX, within both objects
+ *
+ * The edu DMA engine copies @len bytes from @src (RAM) into its own buffer,
+ * then from its buffer into @dst (RAM); the call returns when both transfers
+ * are done. The CPU does not touch the bytes.
+ *
+ * Errors: ENOENT (handle), EINVAL (not edu DMA objects, @src == @dst, range),
+ * ENODEV (edu is not bound), ETIMEDOUT (the engine did not finish; edu is then
+ * taken out of service), EFAULT.
+ */
+struct kmemlab_dma_copy {
+	__u32 src;
+	__u32 dst;
+	__u64 src_offset;
+	__u64 dst_offset;
+	__u64 len;
+};
+
+#define KMEMLAB_PERCPU_ADD		0	/* add @value on the CPU the call runs on */
+#define KMEMLAB_PERCPU_ADD_ON		1	/* add @value on @cpu, running there */
+#define KMEMLAB_PERCPU_READ		2	/* read every CPU's value and the sum */
+
+/**
+ * struct kmemlab_percpu - KMEMLAB_IOC_PERCPU: use a PERCPU counter object
+ * @handle: the object
+ * @op: KMEMLAB_PERCPU_*
+ * @cpu: ADD: the CPU the add ran on (out); ADD_ON: the CPU to run on (in);
+ *       READ: 0
+ * @count: READ: in, room in @values; out, the number of CPU ids (nr_cpu_ids);
+ *         otherwise 0
+ * @value: ADD, ADD_ON: the amount (the counter wraps modulo 2^64); READ: 0
+ * @sum: READ: the sum over every possible CPU (out, modulo 2^64)
+ * @values: READ: user pointer to a __u64[@count], filled by CPU id (CPUs that
+ *          are not possible read 0); otherwise 0
+ *
+ * Errors: ENOENT (handle), EINVAL (not a PERCPU object, op, a CPU that is not
+ * possible, a field that must be 0), ENXIO (ADD_ON: the CPU is offline), EFAULT.
+ */
+struct kmemlab_percpu {
+	__u32 handle;
+	__u32 op;
+	__u32 cpu;
+	__u32 count;
+	__u64 value;
+	__u64 sum;
+	__u64 values;
+};
+
+#define KMEMLAB_IOC_IOREMAP		_IOWR(KMEMLAB_IOC_MAGIC, 0x1a, struct kmemlab_ioremap)
+#define KMEMLAB_IOC_MMIO		_IOWR(KMEMLAB_IOC_MAGIC, 0x1b, struct kmemlab_mmio)
+#define KMEMLAB_IOC_DMA_COPY		_IOW(KMEMLAB_IOC_MAGIC, 0x1c, struct kmemlab_dma_copy)
+#define KMEMLAB_IOC_PERCPU		_IOWR(KMEMLAB_IOC_MAGIC, 0x1d, struct kmemlab_percpu)
 
 /*
  * The fill pattern: byte @offset of an object filled with @seed. A
