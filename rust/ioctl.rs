@@ -10,6 +10,7 @@
 
 use kernel::{
     prelude::*,
+    sync::atomic::Relaxed,
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -18,12 +19,22 @@ use kernel::{
 
 use crate::{
     alloc::{
+        dma::{
+            DmaDevice,
+            DMA_MAX, //
+        },
+        edu,
         gfp::{
             Gfp,
             GfpBase, //
         },
+        iomem::{
+            self,
+            Width, //
+        },
         kmalloc::KMALLOC_MAX,
         pages::MAX_ORDER,
+        percpu,
         slab::{
             CacheConfig,
             KmemCache, //
@@ -37,6 +48,8 @@ use crate::{
     file::KmemlabFile,
     object::{
         self,
+        IoSource,
+        Memory,
         Quota,
         Request,
         Source, //
@@ -99,11 +112,29 @@ const COMMANDS: &[Command] = &[
         cmd: KMEMLAB_IOC_CACHE_DESTROY,
         run: cache_destroy,
     },
+    Command {
+        cmd: KMEMLAB_IOC_IOREMAP,
+        run: ioremap,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_MMIO,
+        run: mmio,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_DMA_COPY,
+        run: dma_copy,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_PERCPU,
+        run: percpu_op,
+    },
 ];
 
 /// Runs the handler for `cmd`, or fails with `ENOTTY` when there is none.
+/// Every command run is counted on the CPU that dispatched it.
 pub(crate) fn dispatch(file: &KmemlabFile, cmd: u32, arg: usize) -> Result<isize> {
     let command = COMMANDS.iter().find(|c| c.cmd == cmd).ok_or(ENOTTY)?;
+    percpu::ioctl_calls().this_cpu().add(1);
     (command.run)(file, arg)
 }
 
@@ -194,7 +225,7 @@ fn version(_file: &KmemlabFile, arg: usize) -> Result<isize> {
     let reply = KmemlabVersion {
         abi_version: KMEMLAB_ABI_VERSION,
         nr_cpus: topology::online_cpus(),
-        features: crate::SUPPORTED_FEATURES,
+        features: crate::features(),
         nr_nodes: topology::online_nodes(),
         reserved: 0,
     };
@@ -217,27 +248,41 @@ fn alloc(file: &KmemlabFile, arg: usize) -> Result<isize> {
     }
     let gfp = gfp_from_abi(a.gfp)?;
     let node = Node::new(a.node)?;
-    // Fields a kind does not use must be zero.
-    let (uses_size, uses_order, uses_cache) = match a.kind {
-        KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_VMALLOC => (true, false, false),
-        KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE => (false, true, false),
-        KMEMLAB_KIND_KMEM_CACHE => (false, false, true),
+    // Fields a kind does not use must be zero; some kinds place memory themselves.
+    let (uses_size, uses_order, uses_cache, uses_node) = match a.kind {
+        KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_VMALLOC => (true, false, false, true),
+        KMEMLAB_KIND_FREE_PAGES => (false, true, false, false),
+        KMEMLAB_KIND_PAGES_NODE => (false, true, false, true),
+        KMEMLAB_KIND_KMEM_CACHE => (false, false, true, true),
+        KMEMLAB_KIND_DMA_COHERENT => (true, false, true, false),
+        KMEMLAB_KIND_PERCPU => (false, false, false, false),
         _ => return Err(EINVAL),
     };
-    if (!uses_size && a.size != 0) || (!uses_order && a.order != 0) || (!uses_cache && a.cache != 0)
+    if (!uses_size && a.size != 0)
+        || (!uses_order && a.order != 0)
+        || (!uses_cache && a.cache != 0)
+        || (!uses_node && node != Node::ANY)
     {
         return Err(EINVAL);
     }
-    if a.order > MAX_ORDER {
+    if a.order > MAX_ORDER || (a.kind == KMEMLAB_KIND_PERCPU && a.gfp != KMEMLAB_GFP_KERNEL) {
         return Err(EINVAL);
     }
     let mut table = file.table.lock();
     let source = match a.kind {
         KMEMLAB_KIND_KMALLOC => Source::Kmalloc(byte_size(a.size, KMALLOC_MAX)?),
         KMEMLAB_KIND_VMALLOC => Source::Vmalloc(byte_size(a.size, VMALLOC_MAX)?),
-        KMEMLAB_KIND_FREE_PAGES if node == Node::ANY => Source::FreePages(a.order),
-        KMEMLAB_KIND_FREE_PAGES => return Err(EINVAL),
+        KMEMLAB_KIND_FREE_PAGES => Source::FreePages(a.order),
         KMEMLAB_KIND_PAGES_NODE => Source::NodePages(a.order),
+        KMEMLAB_KIND_DMA_COHERENT => {
+            let device = match a.cache {
+                KMEMLAB_DEV_FAUX => DmaDevice::Faux,
+                KMEMLAB_DEV_EDU => DmaDevice::Edu,
+                _ => return Err(EINVAL),
+            };
+            Source::Dma(device, byte_size(a.size, DMA_MAX)?)
+        }
+        KMEMLAB_KIND_PERCPU => Source::PerCpu,
         _ => Source::Cache(a.cache, table.cache(a.cache)?),
     };
     let req = Request {
@@ -291,7 +336,7 @@ fn io(file: &KmemlabFile, arg: usize, op: IoOp) -> Result<isize> {
     }
     let mut table = file.table.lock();
     let object = table.get_mut(io.handle)?;
-    let range = object::range(object.mem.bytes().len(), io.offset, io.len)?;
+    let range = object::range(object.mem.bytes()?.len(), io.offset, io.len)?;
     let len = range.len();
     match op {
         IoOp::Write => object::write(
@@ -304,10 +349,10 @@ fn io(file: &KmemlabFile, arg: usize, op: IoOp) -> Result<isize> {
             range,
             UserSlice::new(user_ptr(io.addr)?, len).writer(),
         )?,
-        IoOp::Fill => object::fill(object, range, io.addr),
+        IoOp::Fill => object::fill(object, range, io.addr)?,
         IoOp::Verify => {
             // CAST: object offsets fit in a `u64`.
-            io.result = object::verify(object, range, io.addr).map_or(u64::MAX, |at| at as u64);
+            io.result = object::verify(object, range, io.addr)?.map_or(u64::MAX, |at| at as u64);
             drop(table);
             return copy_out(arg, &io.encode());
         }
@@ -373,4 +418,134 @@ fn cache_destroy(file: &KmemlabFile, arg: usize) -> Result<isize> {
     }
     file.table.lock().destroy_cache(d.handle)?;
     Ok(0)
+}
+
+/// `KMEMLAB_IOC_IOREMAP`.
+fn ioremap(file: &KmemlabFile, arg: usize) -> Result<isize> {
+    let mut m = KmemlabIoremap::decode(&copy_in(arg)?);
+    let source = match m.source {
+        KMEMLAB_IOREMAP_EDU if m.phys == 0 && m.size == 0 => {
+            Source::Iomem(IoSource::Edu, edu::bar0()?, edu::REGS_SIZE)
+        }
+        KMEMLAB_IOREMAP_PHYS => {
+            if m.size < 4 || m.size > KMEMLAB_IOREMAP_MAX || m.size % 4 != 0 || m.phys % 4 != 0 {
+                return Err(EINVAL);
+            }
+            m.phys.checked_add(m.size - 1).ok_or(EINVAL)?;
+            iomem::may_map_physical()?;
+            // CAST: at most KMEMLAB_IOREMAP_MAX.
+            Source::Iomem(IoSource::Phys, m.phys, m.size as usize)
+        }
+        _ => return Err(EINVAL),
+    };
+    let req = Request {
+        source,
+        gfp: Gfp::KERNEL,
+        gfp_bits: 0,
+        node: Node::ANY,
+    };
+    let mut table = file.table.lock();
+    let handles = table.alloc(&req, 1, quota())?;
+    m.handle = handles[0];
+    if let Err(e) = copy_out(arg, &m.encode()) {
+        table.free(&handles)?;
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// `KMEMLAB_IOC_MMIO`.
+fn mmio(file: &KmemlabFile, arg: usize) -> Result<isize> {
+    let mut m = KmemlabMmio::decode(&copy_in(arg)?);
+    let width = Width::from_bytes(m.width)?;
+    let write = match m.op {
+        KMEMLAB_MMIO_READ => false,
+        KMEMLAB_MMIO_WRITE if m.value <= width.max() => true,
+        _ => return Err(EINVAL),
+    };
+    if m.reserved != 0 {
+        return Err(EINVAL);
+    }
+    let table = file.table.lock();
+    let Memory::Iomem(map, source) = &table.get(m.handle)?.mem else {
+        return Err(EINVAL);
+    };
+    let offset = usize::try_from(m.offset).map_err(|_| EINVAL)?;
+    // CAST: widths are 1 to 8.
+    let bytes = m.width as usize;
+    if offset % bytes != 0 || offset.checked_add(bytes).is_none_or(|end| end > map.size()) {
+        return Err(EINVAL);
+    }
+    if write {
+        if *source == IoSource::Edu && !edu::register_writable(offset, bytes) {
+            return Err(EACCES);
+        }
+        map.write(offset, width, m.value)?;
+        return Ok(0);
+    }
+    m.value = map.read(offset, width)?;
+    drop(table);
+    copy_out(arg, &m.encode())
+}
+
+/// `KMEMLAB_IOC_DMA_COPY`.
+fn dma_copy(file: &KmemlabFile, arg: usize) -> Result<isize> {
+    let c = KmemlabDmaCopy::decode(&copy_in(arg)?);
+    let offset = |v: u64| usize::try_from(v).map_err(|_| EINVAL);
+    let (src_offset, dst_offset, len) =
+        (offset(c.src_offset)?, offset(c.dst_offset)?, offset(c.len)?);
+    let mut table = file.table.lock();
+    let (src, dst) = table.get_two_mut(c.src, c.dst)?;
+    let (Memory::Dma(src), Memory::Dma(dst)) = (&mut src.mem, &mut dst.mem) else {
+        return Err(EINVAL);
+    };
+    edu::dma_copy(src, src_offset, dst, dst_offset, len)?;
+    Ok(0)
+}
+
+/// `KMEMLAB_IOC_PERCPU`.
+fn percpu_op(file: &KmemlabFile, arg: usize) -> Result<isize> {
+    let mut p = KmemlabPercpu::decode(&copy_in(arg)?);
+    let valid = match p.op {
+        KMEMLAB_PERCPU_ADD | KMEMLAB_PERCPU_ADD_ON => p.count == 0 && p.sum == 0 && p.values == 0,
+        KMEMLAB_PERCPU_READ => p.cpu == 0 && p.value == 0 && p.sum == 0,
+        _ => false,
+    };
+    if !valid {
+        return Err(EINVAL);
+    }
+    let table = file.table.lock();
+    let Memory::PerCpu(counter) = &table.get(p.handle)?.mem else {
+        return Err(EINVAL);
+    };
+    let view = counter.get();
+    match p.op {
+        KMEMLAB_PERCPU_ADD => {
+            let this = view.this_cpu();
+            this.add(p.value);
+            p.cpu = this.cpu();
+        }
+        KMEMLAB_PERCPU_ADD_ON => {
+            let value = p.value;
+            percpu::run_on(p.cpu, move || view.this_cpu().add(value))?;
+        }
+        _ => {
+            let ids = percpu::nr_cpu_ids();
+            // CAST: CPU ids are `u32`.
+            let room = p.count.min(ids) as usize;
+            let mut raw = KVec::with_capacity(room * 8, GFP_KERNEL)?;
+            for cpu in 0..room {
+                // CAST: below `nr_cpu_ids`.
+                let value = view.on(cpu as u32).map_or(0, |v| v.load(Relaxed));
+                raw.extend_from_slice(&value.to_ne_bytes(), GFP_KERNEL)?;
+            }
+            p.sum = view.sum();
+            p.count = ids;
+            drop(table);
+            UserSlice::new(user_ptr(p.values)?, raw.len())
+                .writer()
+                .write_slice(&raw)?;
+        }
+    }
+    copy_out(arg, &p.encode())
 }

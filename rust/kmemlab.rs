@@ -28,14 +28,32 @@ mod object;
 #[allow(dead_code)]
 mod uapi;
 
+use alloc::{
+    dma::FauxDma,
+    edu::EduRegistration, //
+};
 use file::KmemlabFile;
 
-/// Features of this build, as `KMEMLAB_FEAT_*` bits reported by `KMEMLAB_IOC_VERSION`.
-pub(crate) const SUPPORTED_FEATURES: u64 = uapi::KMEMLAB_FEAT_KMALLOC
+/// Features of this build, as `KMEMLAB_FEAT_*` bits.
+const SUPPORTED_FEATURES: u64 = uapi::KMEMLAB_FEAT_KMALLOC
     | uapi::KMEMLAB_FEAT_KMEM_CACHE
     | uapi::KMEMLAB_FEAT_FREE_PAGES
     | uapi::KMEMLAB_FEAT_PAGES_NODE
-    | uapi::KMEMLAB_FEAT_VMALLOC;
+    | uapi::KMEMLAB_FEAT_VMALLOC
+    | uapi::KMEMLAB_FEAT_DMA_COHERENT
+    | uapi::KMEMLAB_FEAT_IOREMAP
+    | uapi::KMEMLAB_FEAT_PERCPU;
+
+/// The features available right now, as `KMEMLAB_IOC_VERSION` reports them:
+/// those of the build, and `KMEMLAB_FEAT_EDU` while the edu device is bound.
+pub(crate) fn features() -> u64 {
+    let edu = if alloc::edu::bar0().is_ok() {
+        uapi::KMEMLAB_FEAT_EDU
+    } else {
+        0
+    };
+    SUPPORTED_FEATURES | edu
+}
 
 module! {
     type: Kmemlab,
@@ -58,25 +76,34 @@ module! {
 /// The loaded module.
 ///
 /// Fields drop in declaration order: the misc device goes first, so no new
-/// file can be opened while the rest is torn down.
+/// file can be opened while the rest is torn down (and, since an open file
+/// holds the module, every file is closed by then), then the devices.
 #[pin_data]
 struct Kmemlab {
     #[pin]
     _misc: MiscDeviceRegistration<KmemlabFile>,
     #[pin]
-    _version: File<u64>,
+    _edu: EduRegistration,
+    _faux: FauxDma,
+    #[pin]
+    _version: File<()>,
+    #[pin]
+    _ioctls: File<()>,
     _debugfs: Dir,
 }
 
 impl kernel::InPlaceModule for Kmemlab {
-    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        alloc::slab::init_registry();
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        alloc::init();
         let dir = Dir::new(c"kmemlab");
         try_pin_init!(Self {
+            _faux: FauxDma::new()?,
+            _edu <- EduRegistration::new(c"kmemlab-edu", module),
             _misc <- MiscDeviceRegistration::register(MiscDeviceOptions {
                 name: c"kmemlab",
             }),
-            _version <- debugfs::version_file(&dir, SUPPORTED_FEATURES),
+            _version <- debugfs::version_file(&dir),
+            _ioctls <- debugfs::ioctls_file(&dir),
             _debugfs: dir,
         })
     }

@@ -18,11 +18,20 @@ use kernel::{
 
 use crate::{
     alloc::{
+        dma::{
+            DmaBuf,
+            DmaDevice, //
+        },
         gfp::Gfp,
+        iomem::IoMapping,
         kmalloc::KmallocBuf,
         pages::{
             FreePages,
             NodePages, //
+        },
+        percpu::{
+            self,
+            PerCpu, //
         },
         slab::{
             CacheObject,
@@ -38,6 +47,15 @@ use crate::{
     uapi::*,
 };
 
+/// Where an `ioremap` object maps from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IoSource {
+    /// The edu device's register block, by name.
+    Edu,
+    /// An explicit physical range.
+    Phys,
+}
+
 /// The memory an object owns, by allocator.
 pub(crate) enum Memory {
     Kmalloc(KmallocBuf),
@@ -45,6 +63,9 @@ pub(crate) enum Memory {
     FreePages(FreePages),
     NodePages(NodePages),
     Vmalloc(VmallocBuf),
+    Dma(DmaBuf),
+    Iomem(IoMapping, IoSource),
+    PerCpu(PerCpu<u64>),
 }
 
 impl Memory {
@@ -56,44 +77,66 @@ impl Memory {
             Memory::FreePages(_) => KMEMLAB_KIND_FREE_PAGES,
             Memory::NodePages(_) => KMEMLAB_KIND_PAGES_NODE,
             Memory::Vmalloc(_) => KMEMLAB_KIND_VMALLOC,
+            Memory::Dma(_) => KMEMLAB_KIND_DMA_COHERENT,
+            Memory::Iomem(..) => KMEMLAB_KIND_IOREMAP,
+            Memory::PerCpu(_) => KMEMLAB_KIND_PERCPU,
         }
     }
 
-    /// The allocation behind this memory.
-    fn allocation(&self) -> &dyn Allocation {
-        match self {
+    /// The allocation behind this memory, for the kinds that are plain bytes.
+    fn allocation(&self) -> Option<&dyn Allocation> {
+        Some(match self {
             Memory::Kmalloc(m) => m,
             Memory::Cache(m) => m,
             Memory::FreePages(m) => m,
             Memory::NodePages(m) => m,
             Memory::Vmalloc(m) => m,
-        }
+            Memory::Dma(m) => m,
+            Memory::Iomem(..) | Memory::PerCpu(_) => return None,
+        })
     }
 
     /// The allocation behind this memory, writable.
-    fn allocation_mut(&mut self) -> &mut dyn Allocation {
-        match self {
+    fn allocation_mut(&mut self) -> Option<&mut dyn Allocation> {
+        Some(match self {
             Memory::Kmalloc(m) => m,
             Memory::Cache(m) => m,
             Memory::FreePages(m) => m,
             Memory::NodePages(m) => m,
             Memory::Vmalloc(m) => m,
+            Memory::Dma(m) => m,
+            Memory::Iomem(..) | Memory::PerCpu(_) => return None,
+        })
+    }
+
+    /// The contents (`EINVAL` for the kinds that are not plain bytes:
+    /// device memory and per-CPU counters have their own commands).
+    pub(crate) fn bytes(&self) -> Result<&[u8]> {
+        self.allocation()
+            .map(|a| a.bytes().as_slice())
+            .ok_or(EINVAL)
+    }
+
+    /// The contents, writable (`EINVAL` as for [`Memory::bytes`]).
+    pub(crate) fn bytes_mut(&mut self) -> Result<&mut [u8]> {
+        self.allocation_mut()
+            .map(|a| a.bytes_mut().as_mut_slice())
+            .ok_or(EINVAL)
+    }
+
+    /// The usable size: bytes, bytes mapped, or bytes per CPU.
+    pub(crate) fn size(&self) -> usize {
+        match self {
+            Memory::Iomem(map, _) => map.size(),
+            Memory::PerCpu(_) => core::mem::size_of::<u64>(),
+            _ => self.bytes().map_or(0, |b| b.len()),
         }
     }
 
-    /// The contents.
-    pub(crate) fn bytes(&self) -> &[u8] {
-        self.allocation().bytes().as_slice()
-    }
-
-    /// The contents, writable.
-    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
-        self.allocation_mut().bytes_mut().as_mut_slice()
-    }
-
-    /// The NUMA node the memory is on (its first page).
+    /// The NUMA node the memory is on (its first page), or -1 for memory
+    /// that is not RAM on one node.
     pub(crate) fn nid(&self) -> i32 {
-        self.allocation().nid()
+        self.allocation().map_or(-1, |a| a.nid())
     }
 
     /// The page order, for the page kinds.
@@ -106,13 +149,18 @@ impl Memory {
     }
 }
 
-/// What to allocate: a validated `struct kmemlab_alloc`, less the count.
+/// What to allocate: a validated `struct kmemlab_alloc` less the count, or
+/// a validated `struct kmemlab_ioremap`.
 pub(crate) enum Source {
     Kmalloc(usize),
     Cache(u32, Arc<KmemCache>),
     FreePages(u32),
     NodePages(u32),
     Vmalloc(usize),
+    Dma(DmaDevice, usize),
+    /// Where from, the physical address and the size.
+    Iomem(IoSource, u64, usize),
+    PerCpu,
 }
 
 /// A validated allocation request.
@@ -125,19 +173,22 @@ pub(crate) struct Request {
 }
 
 impl Request {
-    /// Bytes one object of this request takes.
+    /// Bytes one object of this request counts against the quota.
     pub(crate) fn bytes(&self) -> usize {
         match &self.source {
-            Source::Kmalloc(len) | Source::Vmalloc(len) => *len,
+            Source::Kmalloc(len) | Source::Vmalloc(len) | Source::Dma(_, len) => *len,
+            Source::Iomem(_, _, len) => *len,
             Source::Cache(_, cache) => cache.config().object_size,
             Source::FreePages(order) | Source::NodePages(order) => {
                 kernel::page::PAGE_SIZE << *order
             }
+            Source::PerCpu => core::mem::size_of::<u64>() * percpu::possible_cpus().count(),
         }
     }
 
     /// Allocates one object's memory, initialised: zeroed, or for a cache
-    /// with a constructor, the constructor's mark followed by zeroes.
+    /// with a constructor, the constructor's mark followed by zeroes. Also
+    /// returns what `info` reports in its `cache` field.
     fn allocate(&self) -> Result<(Memory, u32)> {
         let zeroed = self.gfp.zeroed();
         Ok(match &self.source {
@@ -165,6 +216,21 @@ impl Request {
                 }
                 (Memory::Cache(object), *handle)
             }
+            Source::Dma(device, len) => {
+                let id = match device {
+                    DmaDevice::Faux => KMEMLAB_DEV_FAUX,
+                    DmaDevice::Edu => KMEMLAB_DEV_EDU,
+                };
+                (Memory::Dma(DmaBuf::new(*device, *len, zeroed)?), id)
+            }
+            Source::Iomem(source, phys, len) => {
+                let id = match source {
+                    IoSource::Edu => KMEMLAB_IOREMAP_EDU,
+                    IoSource::Phys => KMEMLAB_IOREMAP_PHYS,
+                };
+                (Memory::Iomem(IoMapping::new(*phys, *len)?, *source), id)
+            }
+            Source::PerCpu => (Memory::PerCpu(PerCpu::new()?), 0),
         })
     }
 }
@@ -178,8 +244,10 @@ pub(crate) struct Object {
     /// The CPU the allocation was made on.
     pub(crate) cpu: u32,
     pub(crate) gfp: u32,
-    /// The cache handle, for cache objects.
+    /// The cache handle, DMA device or ioremap source (`info`'s `cache`).
     pub(crate) cache: u32,
+    /// Bytes counted against the file's quota.
+    charge: usize,
 }
 
 impl Object {
@@ -189,7 +257,7 @@ impl Object {
             handle: self.handle,
             kind: self.mem.kind(),
             // CAST: a `usize` always fits in a `u64`.
-            size: self.mem.bytes().len() as u64,
+            size: self.mem.size() as u64,
             order: self.mem.order(),
             node: self.node,
             nid: self.mem.nid(),
@@ -277,6 +345,7 @@ impl Table {
                     cpu,
                     gfp: req.gfp_bits,
                     cache,
+                    charge: req.bytes(),
                 },
                 GFP_KERNEL,
             )?;
@@ -309,6 +378,22 @@ impl Table {
         Ok(&mut self.objects[i])
     }
 
+    /// The two different objects named `a` and `b`, writable (`EINVAL` when
+    /// they are the same, `ENOENT` when one is unknown).
+    pub(crate) fn get_two_mut(&mut self, a: u32, b: u32) -> Result<(&mut Object, &mut Object)> {
+        let (i, j) = (self.index(a)?, self.index(b)?);
+        if i == j {
+            return Err(EINVAL);
+        }
+        let (low, high) = self.objects.split_at_mut(i.max(j));
+        let (first, second) = (&mut low[i.min(j)], &mut high[0]);
+        Ok(if i < j {
+            (first, second)
+        } else {
+            (second, first)
+        })
+    }
+
     /// Frees the objects named in `handles`: all of them, or none when one is
     /// unknown (`ENOENT`) or named twice (`EINVAL`).
     pub(crate) fn free(&mut self, handles: &[u32]) -> Result {
@@ -321,7 +406,7 @@ impl Table {
         for h in handles {
             let i = self.index(*h)?;
             let object = self.objects.remove(i).map_err(|_| EINVAL)?;
-            self.bytes -= object.mem.bytes().len();
+            self.bytes -= object.charge;
         }
         Ok(())
     }
@@ -404,7 +489,7 @@ pub(crate) fn write(
 ) -> Result {
     let mut bounce = KVVec::from_elem(0u8, range.len(), GFP_KERNEL)?;
     from.read_slice(&mut bounce)?;
-    object.mem.bytes_mut()[range].copy_from_slice(&bounce);
+    object.mem.bytes_mut()?[range].copy_from_slice(&bounce);
     Ok(())
 }
 
@@ -414,25 +499,30 @@ pub(crate) fn read(
     range: core::ops::Range<usize>,
     mut to: UserSliceWriter,
 ) -> Result {
-    to.write_slice(&object.mem.bytes()[range])
+    to.write_slice(&object.mem.bytes()?[range])
 }
 
 /// Fills `range` with the pattern for `seed`.
-pub(crate) fn fill(object: &mut Object, range: core::ops::Range<usize>, seed: u64) {
+pub(crate) fn fill(object: &mut Object, range: core::ops::Range<usize>, seed: u64) -> Result {
     let start = range.start;
-    for (i, b) in object.mem.bytes_mut()[range].iter_mut().enumerate() {
+    for (i, b) in object.mem.bytes_mut()?[range].iter_mut().enumerate() {
         // CAST: object offsets fit in a `u64`.
         *b = pattern_byte(seed, (start + i) as u64);
     }
+    Ok(())
 }
 
 /// The offset of the first byte in `range` that differs from the pattern for `seed`.
-pub(crate) fn verify(object: &Object, range: core::ops::Range<usize>, seed: u64) -> Option<usize> {
+pub(crate) fn verify(
+    object: &Object,
+    range: core::ops::Range<usize>,
+    seed: u64,
+) -> Result<Option<usize>> {
     let start = range.start;
-    object.mem.bytes()[range]
+    Ok(object.mem.bytes()?[range]
         .iter()
         .enumerate()
         // CAST: object offsets fit in a `u64`.
         .position(|(i, b)| *b != pattern_byte(seed, (start + i) as u64))
-        .map(|i| start + i)
+        .map(|i| start + i))
 }

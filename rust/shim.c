@@ -5,8 +5,12 @@
  * abstraction that uses them.
  */
 #include <linux/cpumask.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/security.h>
 #include <linux/smp.h>
 #include <linux/vmalloc.h>
 
@@ -58,4 +62,79 @@ int kmemlab_virt_to_nid(const void *addr)
 int kmemlab_vmalloc_to_nid(const void *addr)
 {
 	return page_to_nid(vmalloc_to_page(addr));
+}
+
+/* virt_addr_valid() is a macro: is @addr in the linear map? */
+bool kmemlab_virt_addr_valid(const void *addr)
+{
+	return virt_addr_valid(addr);
+}
+
+/* virt_to_phys() is an inline; the caller passes a linear-map address. */
+phys_addr_t kmemlab_virt_to_phys(const void *addr)
+{
+	return virt_to_phys((void *)addr);
+}
+
+/*
+ * ioremap() may be a macro or an inline depending on the architecture, and it
+ * names its caller in /proc/vmallocinfo: called from here, that is kmemlab.
+ */
+void __iomem *kmemlab_ioremap(phys_addr_t phys, size_t size)
+{
+	return ioremap(phys, size);
+}
+
+/* iounmap() pairs with kmemlab_ioremap(). */
+void kmemlab_iounmap(void __iomem *addr)
+{
+	iounmap(addr);
+}
+
+/* security_locked_down() is an inline returning 0 without CONFIG_SECURITY. */
+bool kmemlab_iomem_locked_down(void)
+{
+	return security_locked_down(LOCKDOWN_DEV_MEM) != 0;
+}
+
+/* preempt_disable() is a macro. */
+void kmemlab_preempt_disable(void)
+{
+	preempt_disable();
+}
+
+/* preempt_enable() is a macro. */
+void kmemlab_preempt_enable(void)
+{
+	preempt_enable();
+}
+
+/* this_cpu_ptr() is a macro; the caller has preemption disabled. */
+void *kmemlab_this_cpu_ptr(void __percpu *ptr)
+{
+	return this_cpu_ptr(ptr);
+}
+
+/* per_cpu_ptr() is a macro; the caller checks that @cpu is possible. */
+void *kmemlab_per_cpu_ptr(void __percpu *ptr, unsigned int cpu)
+{
+	return per_cpu_ptr(ptr, cpu);
+}
+
+/* cpu_possible() is a macro; the caller checks @cpu < nr_cpu_ids. */
+bool kmemlab_cpu_possible(unsigned int cpu)
+{
+	return cpu_possible(cpu);
+}
+
+/*
+ * The static per-CPU variable: how many ioctls each CPU has dispatched.
+ * DEFINE_PER_CPU places it in the module's per-CPU section; its address is a
+ * __percpu pointer like the ones alloc_percpu() returns.
+ */
+static DEFINE_PER_CPU(u64, kmemlab_ioctl_calls);
+
+void __percpu *kmemlab_ioctl_calls_ptr(void)
+{
+	return &kmemlab_ioctl_calls;
 }

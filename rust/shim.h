@@ -20,5 +20,16 @@ void *kmemlab_page_address(struct page *page);
 int kmemlab_page_to_nid(const struct page *page);
 int kmemlab_virt_to_nid(const void *addr);
 int kmemlab_vmalloc_to_nid(const void *addr);
+bool kmemlab_virt_addr_valid(const void *addr);
+phys_addr_t kmemlab_virt_to_phys(const void *addr);
+void __iomem *kmemlab_ioremap(phys_addr_t phys, size_t size);
+void kmemlab_iounmap(void __iomem *addr);
+bool kmemlab_iomem_locked_down(void);
+void kmemlab_preempt_disable(void);
+void kmemlab_preempt_enable(void);
+void *kmemlab_this_cpu_ptr(void __percpu *ptr);
+void *kmemlab_per_cpu_ptr(void __percpu *ptr, unsigned int cpu);
+bool kmemlab_cpu_possible(unsigned int cpu);
+void __percpu *kmemlab_ioctl_calls_ptr(void);
 
 #endif /* KMEMLAB_SHIM_H */

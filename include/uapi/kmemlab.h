@@ -111,8 +111,8 @@ struct kmemlab_version {
  * @size: bytes, for KMALLOC (1 to KMALLOC_MAX_SIZE), VMALLOC (1 to 1 GiB) and
  *        DMA_COHERENT (1 to PAGE_SIZE << MAX_PAGE_ORDER); must be 0 otherwise
  * @order: for FREE_PAGES and PAGES_NODE (0 to MAX_PAGE_ORDER); must be 0 otherwise
- * @node: KMEMLAB_NODE_ANY or an online node (not for FREE_PAGES, DMA_COHERENT,
- *        PERCPU, which place memory themselves)
+ * @node: KMEMLAB_NODE_ANY or an online node; must be KMEMLAB_NODE_ANY for
+ *        FREE_PAGES, DMA_COHERENT and PERCPU, which place memory themselves
  * @cache: for KMEM_CACHE, the cache's handle
  * @device: for DMA_COHERENT, the KMEMLAB_DEV_* to allocate for
  *          (@cache and @device share their bytes; 0 for other kinds)
@@ -350,8 +350,9 @@ struct kmemlab_mmio {
  * are done. The CPU does not touch the bytes.
  *
  * Errors: ENOENT (handle), EINVAL (not edu DMA objects, @src == @dst, range),
- * ENODEV (edu is not bound), ETIMEDOUT (the engine did not finish; edu is then
- * taken out of service), EFAULT.
+ * ENODEV (edu is not bound, or out of service), ETIMEDOUT (the engine did not
+ * finish: edu's engine is then out of service until edu is bound again; the
+ * other edu commands and KMEMLAB_FEAT_EDU are not affected), EFAULT.
  */
 struct kmemlab_dma_copy {
 	__u32 src;
@@ -369,14 +370,15 @@ struct kmemlab_dma_copy {
  * struct kmemlab_percpu - KMEMLAB_IOC_PERCPU: use a PERCPU counter object
  * @handle: the object
  * @op: KMEMLAB_PERCPU_*
- * @cpu: ADD: the CPU the add ran on (out); ADD_ON: the CPU to run on (in);
- *       READ: 0
+ * @cpu: ADD: the CPU the add ran on (out); ADD_ON: the CPU to run on (in,
+ *       returned unchanged); READ: 0
  * @count: READ: in, room in @values; out, the number of CPU ids (nr_cpu_ids);
  *         otherwise 0
  * @value: ADD, ADD_ON: the amount (the counter wraps modulo 2^64); READ: 0
- * @sum: READ: the sum over every possible CPU (out, modulo 2^64)
+ * @sum: READ: the sum over every possible CPU (out, modulo 2^64, also when
+ *       @count is 0); otherwise 0
  * @values: READ: user pointer to a __u64[@count], filled by CPU id (CPUs that
- *          are not possible read 0); otherwise 0
+ *          are not possible read 0); may be 0 when @count is 0; otherwise 0
  *
  * Errors: ENOENT (handle), EINVAL (not a PERCPU object, op, a CPU that is not
  * possible, a field that must be 0), ENXIO (ADD_ON: the CPU is offline), EFAULT.

@@ -41,8 +41,7 @@ pub(crate) struct Gfp {
 const GFP_ACCOUNT_BIT: bindings::gfp_t = bindings::GFP_KERNEL_ACCOUNT & !bindings::GFP_KERNEL;
 
 impl Gfp {
-    /// `GFP_KERNEL` with no modifier (for the KUnit tests).
-    #[cfg(CONFIG_KUNIT)]
+    /// `GFP_KERNEL` with no modifier.
     pub(crate) const KERNEL: Gfp = Gfp {
         base: GfpBase::Kernel,
         zero: false,

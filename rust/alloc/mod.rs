@@ -8,17 +8,59 @@
 
 use core::ptr::NonNull;
 
-use kernel::ffi::{
-    c_int,
-    c_void, //
+use kernel::{
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    prelude::*,
+    sync::atomic::{
+        Acquire,
+        Atomic,
+        Full,
+        Release, //
+    },
 };
 
+pub(crate) mod dma;
+pub(crate) mod edu;
 pub(crate) mod gfp;
+pub(crate) mod iomem;
 pub(crate) mod kmalloc;
 pub(crate) mod pages;
+pub(crate) mod percpu;
 pub(crate) mod slab;
 pub(crate) mod topology;
 pub(crate) mod vmalloc;
+
+/// Set by the one caller that gets to initialise the registries' locks.
+static INIT_CLAIMED: Atomic<bool> = Atomic::new(false);
+/// Set once the registries' locks are initialised.
+static INIT_DONE: Atomic<bool> = Atomic::new(false);
+
+/// Prepares the abstractions' global registries (slab-cache names, DMA
+/// devices); called from module init. Later calls do nothing.
+pub(crate) fn init() {
+    if INIT_CLAIMED.xchg(true, Full) {
+        return;
+    }
+    // SAFETY: the exchange above lets exactly one caller reach this point,
+    // and no registry is used before `INIT_DONE` is set below.
+    unsafe {
+        slab::init_lock();
+        dma::init_lock();
+    }
+    INIT_DONE.store(true, Release);
+}
+
+/// `EAGAIN` until [`init`] has completed.
+fn ready() -> Result {
+    if INIT_DONE.load(Acquire) {
+        Ok(())
+    } else {
+        Err(EAGAIN)
+    }
+}
 
 /// The bytes of an allocation, as the owning allocation type lends them out.
 ///

@@ -20,11 +20,8 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::{
-            Acquire,
             Atomic,
-            Full,
-            Relaxed,
-            Release, //
+            Relaxed, //
         },
         Arc, //
     }, //
@@ -56,31 +53,24 @@ pub(crate) const OBJECT_MAX: usize = bindings::KMALLOC_MAX_SIZE as usize / 2;
 pub(crate) const CTOR_MAGIC: u64 = 0x6b6d_656d_6c61_6263;
 
 kernel::sync::global_lock! {
-    // SAFETY: `init_registry` initialises it exactly once, and `registry`
+    // SAFETY: `super::init` initialises it exactly once, and `registry`
     // refuses to lock it before that has completed.
     unsafe(uninit) static CACHE_NAMES: Mutex<KVec<FullName>> = KVec::new();
 }
 
-/// Set by the one caller that gets to initialise [`CACHE_NAMES`].
-static REGISTRY_CLAIMED: Atomic<bool> = Atomic::new(false);
-/// Set once [`CACHE_NAMES`] is initialised.
-static REGISTRY_READY: Atomic<bool> = Atomic::new(false);
-
-/// Prepares the cache-name registry; called from module init. Later calls do nothing.
-pub(crate) fn init_registry() {
-    if REGISTRY_CLAIMED.xchg(true, Full) {
-        return;
-    }
-    // SAFETY: the exchange above lets exactly one caller reach this point.
+/// Initialises the registry's lock.
+///
+/// # Safety
+///
+/// Called once, by `super::init`, before any `registry()` call.
+pub(super) unsafe fn init_lock() {
+    // SAFETY: guaranteed by the caller.
     unsafe { CACHE_NAMES.init() };
-    REGISTRY_READY.store(true, Release);
 }
 
-/// Locks the registry, or `EAGAIN` before [`init_registry`] has run.
+/// Locks the registry, or `EAGAIN` before module init has prepared it.
 fn registry() -> Result<kernel::sync::GlobalGuard<CACHE_NAMES>> {
-    if !REGISTRY_READY.load(Acquire) {
-        return Err(EAGAIN);
-    }
+    super::ready()?;
     Ok(CACHE_NAMES.lock())
 }
 
@@ -340,7 +330,7 @@ mod tests {
 
     #[test]
     fn objects_are_counted_and_names_unique() -> Result {
-        init_registry();
+        crate::alloc::init();
         let cache = KmemCache::new(b"kunit-count", config(48, false))?;
         assert_eq!(
             KmemCache::new(b"kunit-count", config(48, false)).err(),
@@ -359,7 +349,7 @@ mod tests {
 
     #[test]
     fn constructor_marks_objects() -> Result {
-        init_registry();
+        crate::alloc::init();
         let cache = KmemCache::new(b"kunit-ctor", config(16, true))?;
         let object = cache.alloc(Gfp::KERNEL, Node::ANY)?;
         assert_eq!(object.bytes().as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
@@ -369,7 +359,7 @@ mod tests {
 
     #[test]
     fn bad_configs_are_refused() {
-        init_registry();
+        crate::alloc::init();
         assert!(KmemCache::new(b"Upper", config(8, false)).is_err());
         assert!(KmemCache::new(b"", config(8, false)).is_err());
         assert!(KmemCache::new(b"kunit-zero", config(0, false)).is_err());

@@ -9,6 +9,7 @@ n=0 pass=0 fail=0 skip=0
 
 ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
 not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
+skip_test() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
 check() { # check NAME CONDITION-COMMAND...
 	local name=$1
 	shift
@@ -22,6 +23,9 @@ expect_error() {
 	return 1
 }
 
+# has_feature NAME: `kmemlab version` lists the feature.
+has_feature() { kmemlab version 2>/dev/null | grep '^features:' | grep -qw "$1"; }
+
 echo "TAP version 13"
 if ! command -v kmemlab >/dev/null; then
 	echo "1..0 # SKIP kmemlab tool not on PATH"
@@ -31,14 +35,14 @@ if [ ! -e /sys/module/kmemlab ]; then
 	echo "1..0 # SKIP kmemlab module not loaded"
 	exit $KSFT_SKIP
 fi
-echo "1..10"
+echo "1..17"
 
 out=$(kmemlab version 2>&1)
 check "version_exits_0" [ $? -eq 0 ]
 check "version_reports_abi_1" grep -q '^module ABI: *1$' <<<"$out"
 
 json=$(kmemlab --json version 2>&1)
-nodes=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)
+nodes=$(find /sys/devices/system/node -maxdepth 1 -name 'node[0-9]*' 2>/dev/null | wc -l)
 check "json_parses_and_matches_sysfs" python3 -c '
 import json, os, sys
 v = json.loads(sys.argv[1])
@@ -78,8 +82,8 @@ vmalloc_areas() { grep '\[kmemlab\]' /proc/vmallocinfo | grep -c ' pages=768 '; 
 held() {
 	[ "$(vmalloc_areas)" -eq 0 ] || return 1
 	kmemlab --hold alloc vmalloc --size 3m >/dev/null 2>&1 &
-	local pid=$! i
-	for i in $(seq 50); do
+	local pid=$!
+	for _ in $(seq 50); do
 		[ "$(vmalloc_areas)" -eq 1 ] && break
 		sleep 0.2
 	done
@@ -96,6 +100,79 @@ check "hold_keeps_objects_until_interrupted" held
 out=$(kmemlab alloc kmalloc --size 0 2>&1)
 rc=$?
 check "kernel_errors_are_named" expect_error 1 'alloc failed: .*(EINVAL)' "$rc" "$out"
+
+# DMA_COHERENT on kmemlab's faux device: always there.
+json=$(printf 'alloc dma 4096\ninfo 1\n' | kmemlab --json script - 2>&1)
+check "dma_alloc_on_faux_info_names_device" python3 -c '
+import json, sys
+alloc, info = (json.loads(l) for l in sys.argv[1].splitlines())
+assert alloc["kind"] == "dma_coherent" and alloc["handles"] == [1], alloc
+assert info["kind"] == "dma_coherent" and info["device"] == "faux", info
+assert info["size"] == 4096 and "cache" not in info, info
+' "$json"
+
+# The last verify uses another seed: it must fail, at line 4 and not before.
+out=$(printf 'alloc dma 4096\nfill 1 --seed 5\nverify 1 --seed 5\nverify 1 --seed 6\n' |
+	kmemlab script - 2>&1)
+rc=$?
+check "dma_fill_verify_through_tool" expect_error 1 '^kmemlab: -:4: mismatch' "$rc" "$out"
+
+# PERCPU: adds pinned to CPUs 0 and 1 and one wherever the tool runs add up.
+percpu_adds_sum_up() {
+	local json
+	json=$(printf '%s\n' 'alloc percpu' 'percpu add 1 5 --cpu 0' 'percpu add 1 7 --cpu 1' \
+		'percpu add 1 11' 'percpu read 1' | kmemlab --json script - 2>&1)
+	python3 -c '
+import json, sys
+alloc, on0, on1, here, read = (json.loads(l) for l in sys.argv[1].splitlines())
+assert alloc["kind"] == "percpu", alloc
+assert on0["cpu"] == 0 and on1["cpu"] == 1, (on0, on1)
+want = [0] * len(read["values"])
+want[0] += 5
+want[1] += 7
+want[here["cpu"]] += 11
+assert read["values"] == want and read["sum"] == 23, (here, read)
+' "$json"
+}
+ncpus=$(getconf _NPROCESSORS_ONLN)
+if [ "$ncpus" -lt 2 ]; then
+	skip_test "percpu_adds_sum_up" "needs 2 online CPUs, has $ncpus"
+else
+	check "percpu_adds_sum_up" percpu_adds_sum_up
+fi
+
+# Script mode: a DMA object and a per-CPU counter on one open file.
+dma_and_percpu_script() {
+	local out rc
+	out=$(printf '%s\n' 'alloc dma 256' 'alloc percpu' 'percpu add 2 3 --cpu 0' 'info 1' \
+		'percpu read 2' | kmemlab script - 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] && grep -q 'dma_coherent .* device faux$' <<<"$out" &&
+		grep -q '^sum  *3$' <<<"$out" && return 0
+	echo "# status $rc, output:"
+	while IFS= read -r line; do echo "#   $line"; done <<<"$out"
+	return 1
+}
+check "script_dma_and_percpu_on_one_file" dma_and_percpu_script
+
+# QEMU's edu device (scripts/guest adds it): DMA engine and BAR0 registers.
+if has_feature edu; then
+	out=$(kmemlab dma roundtrip 2>&1)
+	rc=$?
+	check "dma_roundtrip_through_edu" expect_error 0 '^dma roundtrip: 4096 bytes, .*: ok$' "$rc" "$out"
+	# 10000 bytes: three copies of at most KMEMLAB_EDU_DMA_MAX, the last partial.
+	out=$(kmemlab dma roundtrip --size 10000 --seed 0x1234 2>&1)
+	rc=$?
+	check "dma_roundtrip_in_several_copies" expect_error 0 ': 10000 bytes, seed 0x1234: ok$' "$rc" "$out"
+	# Register 0x00 is edu's identification: version 1.0, 0xed.
+	out=$(printf 'ioremap edu\nmmio read 1 0\n' | kmemlab script - 2>&1)
+	rc=$?
+	check "ioremap_edu_mmio_reads_id" expect_error 0 '^0x010000ed$' "$rc" "$out"
+else
+	for t in dma_roundtrip_through_edu dma_roundtrip_in_several_copies ioremap_edu_mmio_reads_id; do
+		skip_test "$t" "the edu device is not bound (no edu in kmemlab version)"
+	done
+fi
 
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
 [ $fail -eq 0 ]

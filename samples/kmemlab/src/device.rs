@@ -145,14 +145,17 @@ impl OpError {
         match self.err.raw_os_error() {
             Some(1) => "EPERM",
             Some(2) => "ENOENT",
+            Some(6) => "ENXIO",
             Some(12) => "ENOMEM",
             Some(13) => "EACCES",
             Some(14) => "EFAULT",
             Some(16) => "EBUSY",
             Some(17) => "EEXIST",
+            Some(19) => "ENODEV",
             Some(22) => "EINVAL",
             Some(25) => "ENOTTY",
             Some(28) => "ENOSPC",
+            Some(110) => "ETIMEDOUT",
             _ => "error",
         }
     }
@@ -338,6 +341,58 @@ impl Device {
             &req
         )
         .map(|_| ())
+    }
+
+    /// `KMEMLAB_IOC_IOREMAP`: returns the new object's handle.
+    pub fn ioremap(&self, req: &KmemlabIoremap) -> Result<u32, OpError> {
+        Ok(abi_call!(self, KMEMLAB_IOC_IOREMAP, "ioremap", KmemlabIoremap, req)?.handle)
+    }
+
+    /// `KMEMLAB_IOC_MMIO`: returns `value` as the kernel left it (for a read, what was read).
+    pub fn mmio(&self, req: &KmemlabMmio) -> Result<u64, OpError> {
+        Ok(abi_call!(self, KMEMLAB_IOC_MMIO, "mmio", KmemlabMmio, req)?.value)
+    }
+
+    /// `KMEMLAB_IOC_DMA_COPY`.
+    pub fn dma_copy(&self, req: &KmemlabDmaCopy) -> Result<(), OpError> {
+        abi_call!(self, KMEMLAB_IOC_DMA_COPY, "dma copy", KmemlabDmaCopy, req).map(|_| ())
+    }
+
+    /// `KMEMLAB_IOC_PERCPU`: returns the structure as the kernel left it.
+    pub fn percpu(&self, req: &KmemlabPercpu) -> Result<KmemlabPercpu, OpError> {
+        abi_call!(self, KMEMLAB_IOC_PERCPU, "percpu", KmemlabPercpu, req)
+    }
+
+    /// `KMEMLAB_IOC_PERCPU` READ: every CPU id's value, and their sum.
+    pub fn percpu_read(&self, handle: u32) -> Result<(Vec<u64>, u64), OpError> {
+        // A first call with no room learns nr_cpu_ids.
+        let mut values = Vec::new();
+        loop {
+            let req = percpu_read_req(handle, &mut values);
+            let out = self.percpu(&req)?;
+            let ids = out.count as usize;
+            if ids <= values.len() {
+                values.truncate(ids);
+                return Ok((values, out.sum));
+            }
+            values = vec![0u64; ids];
+        }
+    }
+}
+
+/// The `struct kmemlab_percpu` of a READ into `values` (its length is the room).
+fn percpu_read_req(handle: u32, values: &mut [u64]) -> KmemlabPercpu {
+    KmemlabPercpu {
+        handle,
+        op: KMEMLAB_PERCPU_READ,
+        // CAST: nr_cpu_ids, as the kernel reported it, fits its __u32 count.
+        count: values.len() as u32,
+        values: if values.is_empty() {
+            0
+        } else {
+            values.as_mut_ptr() as u64
+        },
+        ..Default::default()
     }
 }
 

@@ -28,9 +28,13 @@ one file with `script`, and keep them alive with --hold.
 
 commands:
   version                       ABI version, features, online CPUs and NUMA nodes
-  alloc KIND [--size N] [--order N] [--node N] [--cache H] [--count N]
+  alloc KIND [SIZE|--size N] [--order N] [--node N] [--cache H] [--count N]
              [--gfp kernel|atomic|nowait] [--zero] [--nowarn] [--account]
-                                KIND: kmalloc, kmem_cache, free_pages, pages_node, vmalloc
+                                KIND: kmalloc, kmem_cache, free_pages, pages_node,
+                                vmalloc, dma (dma_coherent), percpu
+  alloc dma SIZE [--device faux|edu] [--count N]
+                                coherent DMA memory for a device (default faux)
+  alloc percpu [--count N]      a u64 counter per CPU
   free HANDLE... | free --all
   write HANDLE [--offset N] (--string TEXT | --hex HEX)
   read HANDLE [--offset N] [--len N]
@@ -41,6 +45,18 @@ commands:
   cache create NAME --size N [--align N] [--hwcache-align] [--ctor]
   cache destroy HANDLE
   cache list                    every kmemlab-* cache in /proc/slabinfo
+  ioremap edu | ioremap phys ADDR SIZE
+                                map edu's registers or a physical range
+  mmio read HANDLE OFFSET [--width 1|2|4|8]
+  mmio write HANDLE OFFSET VALUE [--width 1|2|4|8]
+                                one access to an ioremap object (width 4)
+  dma copy SRC DST LEN [--src-offset N] [--dst-offset N]
+                                edu's DMA engine copies between two edu objects
+  dma roundtrip [--size N] [--seed S]
+                                fill, DMA copy and verify two edu objects (4096)
+  percpu add HANDLE VALUE [--cpu N]
+                                add on this CPU (prints it) or on CPU N
+  percpu read HANDLE            every CPU's value and the sum
   script [FILE|-]               one command per line ('#' comments), on one open file
 
 options:
@@ -266,6 +282,12 @@ mod tests {
             }
         );
         assert!(parse(&["--hold", "script"]).unwrap().unwrap().hold);
+        // After the command, --device is the command's (alloc dma --device edu).
+        let a = parse(&["alloc", "dma", "4k", "--device", "edu"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.device, PathBuf::from("/dev/kmemlab"));
+        assert_eq!(a.command[3..], ["--device", "edu"]);
         assert!(parse(&["--help"]).unwrap().is_none());
         assert!(parse(&[]).is_err());
         assert!(parse(&["--bogus", "version"]).is_err());
@@ -278,6 +300,15 @@ mod tests {
         assert_eq!(
             feature_names(uapi::KMEMLAB_FEAT_KMALLOC | uapi::KMEMLAB_FEAT_PERCPU | (1 << 40)),
             vec!["kmalloc", "percpu", "0x10000000000"]
+        );
+        assert_eq!(
+            feature_names(
+                uapi::KMEMLAB_FEAT_DMA_COHERENT
+                    | uapi::KMEMLAB_FEAT_IOREMAP
+                    | uapi::KMEMLAB_FEAT_EDU
+                    | uapi::KMEMLAB_FEAT_STATS
+            ),
+            vec!["dma_coherent", "ioremap", "edu", "stats"]
         );
     }
 

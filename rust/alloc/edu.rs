@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A PCI driver for QEMU's edu device, so kmemlab has real hardware to map
+//! and to DMA with.
+//!
+//! QEMU source: `hw/misc/edu.c`; documentation: `docs/specs/edu.rst`.
+//!
+//! The device (1234:11e8) has one MMIO BAR (1 MiB) with an identification
+//! register, a liveness register that reads back the bitwise inverse of what
+//! was written, a factorial unit, interrupt registers, and a DMA engine that
+//! moves up to 4 KiB between RAM and a buffer inside the device, for
+//! addresses within a 28-bit DMA mask.
+//!
+//! On probe the driver enables the device, sets its 28-bit DMA mask, maps
+//! the DMA engine's registers and publishes the device in the DMA registry
+//! ([`super::dma::Devices`]); unbind takes it out again. The engine is used
+//! only under the registry's lock, so one transfer runs at a time and the
+//! device cannot unbind in the middle of one.
+
+use kernel::{
+    bindings,
+    device::{
+        self,
+        Bound,
+        Core, //
+    },
+    dma::{
+        Device as _,
+        DmaMask, //
+    },
+    pci,
+    prelude::*,
+    time::{
+        delay::fsleep,
+        Delta, //
+    },
+};
+
+use super::{
+    dma::{
+        self,
+        DmaBuf,
+        DmaDevice,
+        DmaHost, //
+    },
+    iomem::{
+        IoMapping,
+        Width, //
+    },
+};
+
+/// Identification register: reads [`IDENT`].
+const REG_IDENT: usize = 0x00;
+/// Liveness register: reads back the bitwise inverse of the last write.
+const REG_LIVENESS: usize = 0x04;
+/// Factorial register: write n, read n! once the status says it is done.
+const REG_FACTORIAL: usize = 0x08;
+/// DMA source address.
+const REG_DMA_SRC: usize = 0x80;
+/// DMA destination address.
+const REG_DMA_DST: usize = 0x88;
+/// DMA byte count.
+const REG_DMA_COUNT: usize = 0x90;
+/// DMA command: [`DMA_RUN`] starts a transfer and reads back set until it is done.
+const REG_DMA_CMD: usize = 0x98;
+/// Bytes of BAR0 the driver maps for the DMA engine.
+const ENGINE_WINDOW: usize = 0x100;
+
+/// What the identification register reads: version 1.0, "ed" for edu.
+pub(crate) const IDENT: u32 = 0x0100_00ed;
+/// Bytes of BAR0 below the DMA engine: the registers a user may map by name.
+pub(crate) const REGS_SIZE: usize = 0x80;
+/// The device's DMA buffer, as the engine addresses it.
+const DMA_BUFFER: u64 = 0x40000;
+/// The size of the device's DMA buffer: the most one transfer moves.
+pub(crate) const DMA_MAX: usize = 4096;
+/// Command bit: start (reads back set while the transfer runs).
+const DMA_RUN: u64 = 0x1;
+/// Command bit: from the device's buffer to RAM (clear: RAM to the device).
+const DMA_TO_RAM: u64 = 0x2;
+/// The device decodes 28 bits of DMA address.
+const DMA_MASK: DmaMask = DmaMask::new::<28>();
+/// How long to wait for one transfer (QEMU runs it from a 100 ms timer).
+const DMA_TIMEOUT_MS: i64 = 5000;
+/// How often to look whether a transfer is done.
+const DMA_POLL_MS: i64 = 10;
+
+/// What kmemlab keeps for the bound edu device, in the DMA registry.
+pub(crate) struct EduState {
+    host: DmaHost,
+    engine: IoMapping,
+    bar0: u64,
+    /// Set when a transfer did not finish: the engine is not used again.
+    broken: bool,
+}
+
+impl EduState {
+    /// The device as a DMA host.
+    pub(crate) fn host(&self) -> &DmaHost {
+        &self.host
+    }
+
+    /// Runs one transfer of `len` bytes and waits for it.
+    fn transfer(&mut self, src: u64, dst: u64, len: usize, to_ram: bool) -> Result {
+        if self.broken {
+            return Err(ENODEV);
+        }
+        let cmd = DMA_RUN | if to_ram { DMA_TO_RAM } else { 0 };
+        self.engine.write(REG_DMA_SRC, Width::W64, src)?;
+        self.engine.write(REG_DMA_DST, Width::W64, dst)?;
+        // CAST: at most `DMA_MAX` bytes.
+        self.engine.write(REG_DMA_COUNT, Width::W64, len as u64)?;
+        self.engine.write(REG_DMA_CMD, Width::W64, cmd)?;
+        for _ in 0..DMA_TIMEOUT_MS / DMA_POLL_MS {
+            fsleep(Delta::from_millis(DMA_POLL_MS));
+            if self.engine.read(REG_DMA_CMD, Width::W64)? & DMA_RUN == 0 {
+                return Ok(());
+            }
+        }
+        // The transfer may still land later; no further one is started.
+        self.broken = true;
+        Err(ETIMEDOUT)
+    }
+}
+
+/// The physical address of edu's BAR0 (`ENODEV` when edu is not bound).
+pub(crate) fn bar0() -> Result<u64> {
+    dma::devices()?.edu.as_ref().map(|e| e.bar0).ok_or(ENODEV)
+}
+
+/// Whether a user may write `width` bytes at `offset` of the register block:
+/// only the liveness and factorial registers; the status and interrupt
+/// registers belong to the driver (a raised interrupt nobody acknowledges
+/// would storm).
+pub(crate) fn register_writable(offset: usize, width: usize) -> bool {
+    offset >= REG_LIVENESS
+        && offset
+            .checked_add(width)
+            .is_some_and(|end| end <= REG_FACTORIAL + 4)
+}
+
+/// Has the DMA engine copy `len` bytes from `src` at `src_offset` into its
+/// buffer, then from its buffer into `dst` at `dst_offset`.
+///
+/// Errors: `EINVAL` (a buffer not for edu, `len` 0 or above [`DMA_MAX`], a
+/// range past a buffer's end), `ENODEV` (edu not bound, or out of service
+/// after a timeout), `ETIMEDOUT`.
+pub(crate) fn dma_copy(
+    src: &mut DmaBuf,
+    src_offset: usize,
+    dst: &mut DmaBuf,
+    dst_offset: usize,
+    len: usize,
+) -> Result {
+    use super::Allocation;
+
+    let fits = |buf: &DmaBuf, offset: usize| {
+        offset
+            .checked_add(len)
+            .is_some_and(|end| end <= buf.bytes().as_slice().len())
+    };
+    if src.device() != DmaDevice::Edu
+        || dst.device() != DmaDevice::Edu
+        || len == 0
+        || len > DMA_MAX
+        || !fits(src, src_offset)
+        || !fits(dst, dst_offset)
+    {
+        return Err(EINVAL);
+    }
+    // CAST: offsets within a buffer fit in a bus address.
+    let from = src.bus_address() + src_offset as u64;
+    let to = dst.bus_address() + dst_offset as u64;
+    let mut devices = dma::devices()?;
+    let edu = devices.edu.as_mut().ok_or(ENODEV)?;
+    edu.transfer(from, DMA_BUFFER, len, false)?;
+    edu.transfer(DMA_BUFFER, to, len, true)
+}
+
+/// kmemlab's driver for the edu device.
+pub(crate) struct EduDriver;
+
+/// The driver's registration with the PCI core.
+pub(crate) type EduRegistration = kernel::driver::Registration<pci::Adapter<EduDriver>>;
+
+/// QEMU's edu device: vendor 0x1234 (not among the kernel crate's named
+/// vendors), device 0x11e8.
+const EDU_ID: pci::DeviceId = {
+    let id = bindings::pci_device_id {
+        vendor: 0x1234,
+        device: 0x11e8,
+        subvendor: !0,
+        subdevice: !0,
+        class: 0,
+        class_mask: 0,
+        driver_data: 0,
+        override_only: 0,
+    };
+    // SAFETY: `pci::DeviceId` is a transparent wrapper of `struct pci_device_id`.
+    unsafe { core::mem::transmute::<bindings::pci_device_id, pci::DeviceId>(id) }
+};
+
+kernel::pci_device_table!(
+    EDU_TABLE,
+    <EduDriver as pci::Driver>::IdInfo,
+    [(EDU_ID, ())]
+);
+
+impl EduDriver {
+    /// Sets the device up and publishes it.
+    fn bind(pdev: &pci::Device<Core<'_>>) -> Result {
+        pdev.enable_device_mem()?;
+        pdev.set_master();
+        // SAFETY: nothing allocates or maps for the device yet: it is
+        // published only at the end of this function.
+        unsafe { pdev.dma_set_mask_and_coherent(DMA_MASK)? };
+        let bar0 = pdev.resource_start(0)?;
+        let bar0_len = pdev.resource_len(0)?;
+        // CAST: the window is a few hundred bytes.
+        if bar0_len < ENGINE_WINDOW as u64 {
+            return Err(ENODEV);
+        }
+        let engine = IoMapping::new(bar0, ENGINE_WINDOW)?;
+        if engine.read(REG_IDENT, Width::W32)? != u64::from(IDENT) {
+            return Err(ENODEV);
+        }
+        let bound: &pci::Device<Bound> = pdev;
+        let dev: &device::Device<Bound> = bound.as_ref();
+        let mut devices = dma::devices()?;
+        if devices.edu.is_some() {
+            // One edu device is enough for kmemlab.
+            return Err(EBUSY);
+        }
+        let state = EduState {
+            host: DmaHost::new(dev, DMA_MASK.value()),
+            engine,
+            bar0,
+            broken: false,
+        };
+        // SAFETY: the device is bound from a successful probe (nothing can
+        // fail after this) until unbind, which unpublishes it first.
+        unsafe { devices.publish_edu(state) };
+        Ok(())
+    }
+}
+
+impl pci::Driver for EduDriver {
+    type IdInfo = ();
+    type Data<'bound> = ();
+    const ID_TABLE: pci::IdTable<Self::IdInfo> = &EDU_TABLE;
+
+    fn probe<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        let bound = Self::bind(pdev);
+        if let Err(e) = &bound {
+            dev_info!(pdev, "kmemlab: not using this edu device: {:?}\n", e);
+        }
+        bound
+    }
+
+    fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, _this: Pin<&Self::Data<'bound>>) {
+        // The registry was ready: probe could not have succeeded otherwise.
+        if let Ok(mut devices) = dma::devices() {
+            devices.unpublish_edu();
+        }
+    }
+}
+
+#[kunit_tests(kmemlab_edu)]
+mod tests {
+    use super::*;
+    use crate::alloc::{
+        gfp::Gfp,
+        Allocation, //
+    };
+
+    // Without the edu device (not a QEMU guest) these tests have nothing to
+    // test and pass; the kselftests report the skip.
+
+    #[test]
+    fn registers_answer() -> Result {
+        let Ok(phys) = bar0() else { return Ok(()) };
+        let regs = IoMapping::new(phys, REGS_SIZE)?;
+        assert_eq!(regs.read(REG_IDENT, Width::W32)?, u64::from(IDENT));
+        regs.write(REG_LIVENESS, Width::W32, 0x1234_5678)?;
+        assert_eq!(regs.read(REG_LIVENESS, Width::W32)?, 0xedcb_a987);
+        assert_eq!(regs.read(REGS_SIZE, Width::W32).err(), Some(EINVAL));
+        assert_eq!(regs.read(2, Width::W32).err(), Some(EINVAL));
+        Ok(())
+    }
+
+    #[test]
+    fn dma_round_trip() -> Result {
+        if bar0().is_err() {
+            return Ok(());
+        }
+        let mut src = DmaBuf::new(DmaDevice::Edu, DMA_MAX, Gfp::KERNEL)?;
+        let mut dst = DmaBuf::new(DmaDevice::Edu, DMA_MAX, Gfp::KERNEL)?;
+        for (i, b) in src.bytes_mut().as_mut_slice().iter_mut().enumerate() {
+            // CAST: the pattern keeps the low bits on purpose.
+            *b = (i * 7 + 3) as u8;
+        }
+        dma_copy(&mut src, 0, &mut dst, 0, DMA_MAX)?;
+        assert!(dst.bytes().as_slice() == src.bytes().as_slice());
+        assert_eq!(
+            dma_copy(&mut src, 1, &mut dst, 0, DMA_MAX).err(),
+            Some(EINVAL)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn only_liveness_and_factorial_are_writable() {
+        assert!(register_writable(REG_LIVENESS, 4));
+        assert!(register_writable(REG_FACTORIAL, 4));
+        assert!(!register_writable(REG_IDENT, 4));
+        assert!(!register_writable(0x20, 4));
+        assert!(!register_writable(0x60, 4));
+        assert!(!register_writable(REG_FACTORIAL, 8));
+    }
+}

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Device memory mapped with `ioremap()`.
+//!
+//! C header: [`include/asm-generic/io.h`](srctree/include/asm-generic/io.h)
+//!
+//! The kernel crate maps device memory only for a bound platform or PCI
+//! driver; [`IoMapping`] maps any physical range that is not RAM, owns the
+//! mapping and gives bounds- and alignment-checked 8/16/32/64-bit accesses
+//! through the kernel crate's MMIO accessors ([`Mmio`]).
+
+use kernel::{
+    bindings,
+    ffi::c_void,
+    io::{
+        Io,
+        Mmio,
+        MmioRaw,
+        Region, //
+    },
+    prelude::*,
+};
+
+extern "C" {
+    fn kmemlab_ioremap(phys: bindings::phys_addr_t, size: usize) -> *mut c_void;
+    fn kmemlab_iounmap(addr: *mut c_void);
+    fn kmemlab_iomem_locked_down() -> bool;
+    #[cfg(CONFIG_KUNIT)]
+    fn kmemlab_virt_to_phys(addr: *const c_void) -> bindings::phys_addr_t;
+}
+
+/// The width of one MMIO access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Width {
+    W8,
+    W16,
+    W32,
+    W64,
+}
+
+impl Width {
+    /// The width of `bytes` bytes: 1, 2, 4 or 8 (`EINVAL` otherwise).
+    pub(crate) fn from_bytes(bytes: u32) -> Result<Width> {
+        match bytes {
+            1 => Ok(Width::W8),
+            2 => Ok(Width::W16),
+            4 => Ok(Width::W32),
+            8 => Ok(Width::W64),
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// The largest value an access of this width carries.
+    pub(crate) fn max(self) -> u64 {
+        match self {
+            Width::W8 => u8::MAX.into(),
+            Width::W16 => u16::MAX.into(),
+            Width::W32 => u32::MAX.into(),
+            Width::W64 => u64::MAX,
+        }
+    }
+}
+
+/// Whether the caller may map an arbitrary physical range: it needs
+/// `CAP_SYS_RAWIO` and a kernel that is not locked down (`EPERM` otherwise),
+/// the rules `/dev/mem` follows.
+pub(crate) fn may_map_physical() -> Result {
+    // SAFETY: no precondition.
+    if unsafe { kmemlab_iomem_locked_down() } {
+        return Err(EPERM);
+    }
+    // CAST: capability numbers are small.
+    // SAFETY: `capable()` may be called from process context with any capability number.
+    if !unsafe { bindings::capable(bindings::CAP_SYS_RAWIO as i32) } {
+        return Err(EPERM);
+    }
+    Ok(())
+}
+
+/// Whether any byte of `phys..phys + size` is System RAM.
+pub(crate) fn overlaps_ram(phys: u64, size: usize) -> bool {
+    // SAFETY: `region_intersects()` only walks the resource tree.
+    let found = unsafe {
+        bindings::region_intersects(
+            phys,
+            size,
+            // CAST: the flag and descriptor values fit in a C `unsigned long`.
+            bindings::IORESOURCE_SYSTEM_RAM as usize,
+            bindings::IORES_DESC_NONE as usize,
+        )
+    };
+    // CAST: the `REGION_*` values are small.
+    found != bindings::REGION_DISJOINT as i32
+}
+
+/// A mapping of device memory, unmapped when dropped.
+///
+/// # Invariants
+///
+/// `raw` describes the whole mapping `ioremap()` returned for a physical
+/// range of `raw.size()` bytes, which stays mapped until `Drop`; the range is not
+/// System RAM; its address and size are multiples of 4.
+pub(crate) struct IoMapping {
+    raw: MmioRaw<Region>,
+}
+
+impl IoMapping {
+    /// Maps `size` bytes of device memory at `phys`.
+    ///
+    /// Both must be multiples of 4 and `size` non-zero (`EINVAL`); a range
+    /// that overlaps System RAM is refused (`EACCES`) before anything is
+    /// mapped; `ENOMEM` when `ioremap()` fails.
+    pub(crate) fn new(phys: u64, size: usize) -> Result<Self> {
+        if size == 0 || size % 4 != 0 || phys % 4 != 0 {
+            return Err(EINVAL);
+        }
+        // CAST: a `usize` fits in a `u64`.
+        phys.checked_add(size as u64 - 1).ok_or(EINVAL)?;
+        if overlaps_ram(phys, size) {
+            return Err(EACCES);
+        }
+        // SAFETY: the range is not System RAM (checked above), so mapping it
+        // cannot alias the kernel's own cached mapping of memory.
+        let addr = unsafe { kmemlab_ioremap(phys, size) };
+        if addr.is_null() {
+            return Err(ENOMEM);
+        }
+        // `ioremap()` keeps the offset within the page, so the address is a
+        // multiple of 4 like `phys`, and the region check cannot fail.
+        let raw = match MmioRaw::new_region(addr.addr(), size) {
+            Ok(raw) => raw,
+            Err(e) => {
+                // SAFETY: `addr` was just mapped and is not used again.
+                unsafe { kmemlab_iounmap(addr) };
+                return Err(e);
+            }
+        };
+        // INVARIANT: checked and mapped above.
+        Ok(Self { raw })
+    }
+
+    /// Bytes mapped.
+    pub(crate) fn size(&self) -> usize {
+        self.raw.size()
+    }
+
+    /// The kernel crate's accessors over the mapping.
+    fn io(&self) -> Mmio<'_, Region> {
+        // SAFETY: by the type invariant, `raw` is mapped while `self` lives,
+        // its address and size are multiples of 4.
+        unsafe { Mmio::from_raw(self.raw) }
+    }
+
+    /// Reads `width` bytes at `offset` (`EINVAL` when unaligned or out of range).
+    pub(crate) fn read(&self, offset: usize, width: Width) -> Result<u64> {
+        let io = self.io();
+        Ok(match width {
+            Width::W8 => io.try_read8(offset)?.into(),
+            Width::W16 => io.try_read16(offset)?.into(),
+            Width::W32 => io.try_read32(offset)?.into(),
+            Width::W64 => io.try_read64(offset)?,
+        })
+    }
+
+    /// Writes the low `width` bytes of `value` at `offset` (`EINVAL` when
+    /// unaligned, out of range, or `value` does not fit in `width`).
+    pub(crate) fn write(&self, offset: usize, width: Width, value: u64) -> Result {
+        let io = self.io();
+        match width {
+            Width::W8 => io.try_write8(u8::try_from(value)?, offset),
+            Width::W16 => io.try_write16(u16::try_from(value)?, offset),
+            Width::W32 => io.try_write32(u32::try_from(value)?, offset),
+            Width::W64 => io.try_write64(value, offset),
+        }
+    }
+}
+
+impl Drop for IoMapping {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant, the address came from `ioremap()`
+        // and is unmapped only here; nothing borrows `self` any more.
+        unsafe { kmemlab_iounmap(core::ptr::without_provenance_mut(self.raw.addr())) };
+    }
+}
+
+// SAFETY: MMIO accessors may be used from any thread; the mapping is global.
+unsafe impl Send for IoMapping {}
+// SAFETY: as above; every access is a single MMIO instruction.
+unsafe impl Sync for IoMapping {}
+
+#[kunit_tests(kmemlab_iomem)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ram_is_refused_before_mapping() -> Result {
+        // A kmalloc buffer is System RAM by definition.
+        let buf = KBox::new([0u64; 8], GFP_KERNEL)?;
+        // SAFETY: `virt_to_phys()` of a live linear-map address.
+        let phys = unsafe { kmemlab_virt_to_phys((&raw const *buf).cast()) };
+        assert!(overlaps_ram(phys, 64));
+        assert_eq!(IoMapping::new(phys, 64).err(), Some(EACCES));
+        Ok(())
+    }
+
+    #[test]
+    fn malformed_ranges_are_refused() {
+        assert_eq!(IoMapping::new(0xfee0_0000, 0).err(), Some(EINVAL));
+        assert_eq!(IoMapping::new(0xfee0_0002, 4).err(), Some(EINVAL));
+        assert_eq!(IoMapping::new(0xfee0_0000, 6).err(), Some(EINVAL));
+        assert_eq!(IoMapping::new(u64::MAX - 3, 8).err(), Some(EINVAL));
+    }
+
+    #[test]
+    fn widths() {
+        assert_eq!(Width::from_bytes(4), Ok(Width::W32));
+        assert_eq!(Width::from_bytes(3), Err(EINVAL));
+        assert_eq!(Width::W16.max(), 0xffff);
+    }
+}

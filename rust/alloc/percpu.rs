@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-CPU variables: one value per possible CPU.
+//!
+//! C header: [`include/linux/percpu.h`](srctree/include/linux/percpu.h)
+//!
+//! The kernel has two forms, and kmemlab wraps both behind one view:
+//! - dynamic: [`PerCpu`] owns memory from `alloc_percpu()` and gives it back
+//!   with `free_percpu()` when dropped;
+//! - static: `DEFINE_PER_CPU` in `rust/shim.c` ([`ioctl_calls`]).
+//!
+//! Each is seen through a [`PerCpuRef`]. A CPU's value is an [`Atomic`], so
+//! any CPU's value can be read at any time without a data race. The value of
+//! the CPU the caller runs on is reached only through a [`ThisCpu`] guard,
+//! which disables preemption while it lives and cannot leave the thread (it is
+//! `!Send`), so the caller cannot migrate away from the value it is updating:
+//! updates through it are plain loads and stores, as cheap as `this_cpu_add()`
+//! (they are not IRQ-safe; kmemlab never touches them from interrupts).
+
+use core::{
+    marker::PhantomData,
+    ptr::NonNull, //
+};
+
+use kernel::{
+    bindings,
+    ffi::{
+        c_uint,
+        c_void, //
+    },
+    prelude::*,
+    sync::atomic::{
+        Atomic,
+        AtomicType,
+        Relaxed, //
+    },
+};
+
+extern "C" {
+    fn kmemlab_preempt_disable();
+    fn kmemlab_preempt_enable();
+    fn kmemlab_this_cpu_ptr(ptr: *mut c_void) -> *mut c_void;
+    fn kmemlab_per_cpu_ptr(ptr: *mut c_void, cpu: c_uint) -> *mut c_void;
+    fn kmemlab_cpu_possible(cpu: c_uint) -> bool;
+    fn kmemlab_ioctl_calls_ptr() -> *mut c_void;
+}
+
+/// The number of CPU ids: every possible CPU is below it.
+pub(crate) fn nr_cpu_ids() -> u32 {
+    kernel::cpu::nr_cpu_ids()
+}
+
+/// Whether `cpu` is a possible CPU (one that has per-CPU memory).
+pub(crate) fn cpu_possible(cpu: u32) -> bool {
+    // SAFETY: the shim's `cpu_possible()` reads a bitmap of `nr_cpu_ids`
+    // bits; `cpu` is checked to be below that first.
+    cpu < nr_cpu_ids() && unsafe { kmemlab_cpu_possible(cpu) }
+}
+
+/// Every possible CPU, in increasing order.
+pub(crate) fn possible_cpus() -> impl Iterator<Item = u32> {
+    (0..nr_cpu_ids()).filter(|cpu| cpu_possible(*cpu))
+}
+
+/// A view of a per-CPU variable whose memory lives for `'a`.
+///
+/// # Invariants
+///
+/// `ptr` is a `__percpu` pointer to a `T` (aligned, initialised) for every
+/// possible CPU, valid for `'a`; every access to those values is atomic.
+pub(crate) struct PerCpuRef<'a, T: AtomicType> {
+    ptr: NonNull<T>,
+    _life: PhantomData<&'a Atomic<T>>,
+}
+
+impl<T: AtomicType> Clone for PerCpuRef<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: AtomicType> Copy for PerCpuRef<'_, T> {}
+
+// SAFETY: the view only hands out `&Atomic<T>`, which may be shared between threads.
+unsafe impl<T: AtomicType> Send for PerCpuRef<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: AtomicType> Sync for PerCpuRef<'_, T> {}
+
+impl<'a, T: AtomicType> PerCpuRef<'a, T> {
+    /// The value of `cpu` (`EINVAL` when it is not a possible CPU).
+    pub(crate) fn on(self, cpu: u32) -> Result<&'a Atomic<T>> {
+        if !cpu_possible(cpu) {
+            return Err(EINVAL);
+        }
+        // SAFETY: `cpu` is possible, so `per_cpu_ptr()` gives its copy of the
+        // variable, which by the type invariant is a valid `T` for `'a` that is
+        // only accessed atomically.
+        Ok(unsafe {
+            Atomic::from_ptr(kmemlab_per_cpu_ptr(self.ptr.as_ptr().cast(), cpu).cast::<T>())
+        })
+    }
+
+    /// The value of the CPU this runs on, with preemption disabled until the
+    /// guard is dropped.
+    pub(crate) fn this_cpu(self) -> ThisCpu<'a, T> {
+        // SAFETY: no precondition; undone by `ThisCpu::drop`.
+        unsafe { kmemlab_preempt_disable() };
+        // SAFETY: preemption is disabled, so the caller stays on this CPU while
+        // the pointer is used; by the type invariant the variable is valid.
+        let value = unsafe { kmemlab_this_cpu_ptr(self.ptr.as_ptr().cast()).cast::<T>() };
+        // SAFETY: as above: a valid `T` for `'a`, only accessed atomically.
+        let value = unsafe { Atomic::from_ptr(value) };
+        // INVARIANT: preemption was disabled just above.
+        ThisCpu {
+            value,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Every possible CPU with its value.
+    pub(crate) fn iter(self) -> impl Iterator<Item = (u32, &'a Atomic<T>)> {
+        possible_cpus().filter_map(move |cpu| self.on(cpu).ok().map(|v| (cpu, v)))
+    }
+}
+
+impl<'a> PerCpuRef<'a, u64> {
+    /// The sum of every CPU's value, wrapping at 2^64. Not a snapshot: CPUs
+    /// may add to their values while it is taken.
+    pub(crate) fn sum(self) -> u64 {
+        self.iter()
+            .fold(0u64, |acc, (_, v)| acc.wrapping_add(v.load(Relaxed)))
+    }
+}
+
+/// This CPU's value of a per-CPU variable, pinned: preemption stays disabled
+/// while the guard lives, so the value stays this CPU's.
+///
+/// The guard cannot be sent to another thread, and what it lends out cannot
+/// outlive it. Do not sleep while holding it.
+///
+/// # Invariants
+///
+/// Preemption was disabled when the guard was made and is enabled again by
+/// its `Drop`; `value` is this CPU's copy.
+pub(crate) struct ThisCpu<'a, T: AtomicType> {
+    value: &'a Atomic<T>,
+    /// Preemption state belongs to the thread: the guard must stay on it.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<T: AtomicType> ThisCpu<'_, T> {
+    /// This CPU's value, for as long as the guard is held (a reference kept
+    /// past the guard does not compile).
+    pub(crate) fn value(&self) -> &Atomic<T> {
+        self.value
+    }
+
+    /// The CPU the guard pins.
+    pub(crate) fn cpu(&self) -> u32 {
+        kernel::cpu::CpuId::current().as_u32()
+    }
+}
+
+impl ThisCpu<'_, u64> {
+    /// Adds `v` to this CPU's value (wrapping): a plain load and store, which
+    /// is enough since only this CPU writes its value and it cannot be
+    /// preempted in between.
+    pub(crate) fn add(&self, v: u64) {
+        let value = self.value();
+        value.store(value.load(Relaxed).wrapping_add(v), Relaxed)
+    }
+}
+
+impl<T: AtomicType> Drop for ThisCpu<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant, preemption was disabled by this guard.
+        unsafe { kmemlab_preempt_enable() };
+    }
+}
+
+/// A dynamically allocated per-CPU variable: one `T` per possible CPU, all
+/// zero to begin with.
+///
+/// # Invariants
+///
+/// `ptr` was returned by `pcpu_alloc_noprof()` for a `T` and is freed only by
+/// `Drop`.
+pub(crate) struct PerCpu<T: AtomicType> {
+    ptr: NonNull<T>,
+}
+
+// SAFETY: the memory is only reached through `PerCpuRef`, which is `Send` and `Sync`.
+unsafe impl<T: AtomicType> Send for PerCpu<T> {}
+// SAFETY: as above.
+unsafe impl<T: AtomicType> Sync for PerCpu<T> {}
+
+impl<T: AtomicType> PerCpu<T> {
+    /// Allocates the variable (`alloc_percpu_gfp(T, GFP_KERNEL)`), zeroed.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: size and alignment are those of `T`, which is a few bytes;
+        // `reserved` is false as for any module allocation.
+        let ptr = unsafe {
+            bindings::pcpu_alloc_noprof(
+                core::mem::size_of::<T>(),
+                core::mem::align_of::<T>(),
+                false,
+                bindings::GFP_KERNEL,
+            )
+        };
+        // INVARIANT: a non-NULL pointer is a fresh per-CPU allocation, which
+        // the per-CPU allocator hands out zeroed.
+        Ok(Self {
+            ptr: NonNull::new(ptr.cast::<T>()).ok_or(ENOMEM)?,
+        })
+    }
+
+    /// The view through which the values are used.
+    pub(crate) fn get(&self) -> PerCpuRef<'_, T> {
+        // INVARIANT: a zeroed `T` is valid for the atomic integer types, and
+        // the memory lives as long as `self` is borrowed.
+        PerCpuRef {
+            ptr: self.ptr,
+            _life: PhantomData,
+        }
+    }
+}
+
+impl<T: AtomicType> Drop for PerCpu<T> {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant, `ptr` came from the per-CPU allocator
+        // and is freed only here; no `PerCpuRef` outlives `self`.
+        unsafe { bindings::free_percpu(self.ptr.as_ptr().cast()) };
+    }
+}
+
+/// The static per-CPU variable defined in `rust/shim.c`: how many ioctls each
+/// CPU has dispatched.
+pub(crate) fn ioctl_calls() -> PerCpuRef<'static, u64> {
+    // SAFETY: the shim returns the address of a `DEFINE_PER_CPU(u64, ...)`,
+    // which is never NULL.
+    let ptr = unsafe { NonNull::new_unchecked(kmemlab_ioctl_calls_ptr().cast::<u64>()) };
+    // INVARIANT: a static per-CPU `u64`, zero-initialised, lives as long as
+    // the module, and kmemlab accesses it only through this view.
+    PerCpuRef {
+        ptr,
+        _life: PhantomData,
+    }
+}
+
+/// Runs `f` on `cpu` and waits for it (`smp_call_function_single()`): `f`
+/// runs with interrupts disabled there, so it must not sleep.
+///
+/// Errors: `EINVAL` when `cpu` is not possible, `ENXIO` when it is offline.
+pub(crate) fn run_on<F: FnOnce() + Send>(cpu: u32, f: F) -> Result {
+    /// Calls the closure behind `info` once.
+    ///
+    /// # Safety
+    ///
+    /// `info` points to an `Option<F>` that no one else uses until this returns.
+    unsafe extern "C" fn trampoline<F: FnOnce()>(info: *mut c_void) {
+        // SAFETY: guaranteed by the caller.
+        let slot = unsafe { &mut *info.cast::<Option<F>>() };
+        if let Some(f) = slot.take() {
+            f();
+        }
+    }
+
+    if !cpu_possible(cpu) {
+        return Err(EINVAL);
+    }
+    let mut slot = Some(f);
+    // CAST: `cpu` is below `nr_cpu_ids`, which fits in a `c_int`.
+    let cpu = cpu as i32;
+    // SAFETY: `wait` is 1, so the call returns only after `trampoline` has
+    // run (or not at all, on error) and `slot` outlives every use of it; `F`
+    // is `Send`, so running it on another CPU is allowed.
+    let ret = unsafe {
+        bindings::smp_call_function_single(cpu, Some(trampoline::<F>), (&raw mut slot).cast(), true)
+    };
+    kernel::error::to_result(ret)
+}
+
+#[kunit_tests(kmemlab_percpu)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_start_at_zero_and_add_up() -> Result {
+        let counter = PerCpu::<u64>::new()?;
+        let view = counter.get();
+        assert_eq!(view.sum(), 0);
+        let cpu = {
+            let this = view.this_cpu();
+            this.add(5);
+            this.add(6);
+            this.cpu()
+        };
+        assert_eq!(view.on(cpu)?.load(Relaxed), 11);
+        assert_eq!(view.sum(), 11);
+        Ok(())
+    }
+
+    #[test]
+    fn run_on_reaches_every_online_cpu() -> Result {
+        let counter = PerCpu::<u64>::new()?;
+        let view = counter.get();
+        let mut expected = 0u64;
+        for cpu in possible_cpus() {
+            match run_on(cpu, || view.this_cpu().add(u64::from(cpu) + 1)) {
+                Ok(()) => {
+                    assert_eq!(view.on(cpu)?.load(Relaxed), u64::from(cpu) + 1);
+                    expected += u64::from(cpu) + 1;
+                }
+                Err(e) => assert_eq!(e, ENXIO),
+            }
+        }
+        assert_eq!(view.sum(), expected);
+        Ok(())
+    }
+
+    #[test]
+    fn impossible_cpus_are_refused() {
+        let counter = PerCpu::<u64>::new();
+        assert!(counter.is_ok());
+        if let Ok(counter) = counter {
+            assert!(counter.get().on(nr_cpu_ids()).is_err());
+            assert!(counter.get().on(u32::MAX).is_err());
+        }
+        assert_eq!(run_on(nr_cpu_ids(), || {}), Err(EINVAL));
+    }
+
+    #[test]
+    fn static_variable_is_readable_on_every_cpu() {
+        let calls = ioctl_calls();
+        assert_eq!(calls.iter().count(), possible_cpus().count());
+        let before = calls.sum();
+        calls.this_cpu().add(0);
+        assert!(calls.sum() >= before);
+    }
+}
