@@ -297,7 +297,8 @@ struct kmemlab_cache_destroy {
  * that is not locked down, and is refused for any range that is or overlaps
  * System RAM. A refused request leaves no mapping behind.
  *
- * Errors: EINVAL (source, alignment, size, overflow, a field that must be 0),
+ * Errors: EINVAL (source, alignment, size, overflow, a range beyond the
+ * physical address space, a field that must be 0),
  * EPERM (PHYS without CAP_SYS_RAWIO, or kernel lockdown), EACCES (the range
  * overlaps System RAM), ENODEV (EDU: the device is not bound), ENOMEM
  * (ioremap failed, or the file's quota is exceeded), EFAULT.

@@ -77,6 +77,14 @@ pub(crate) fn may_map_physical() -> Result {
     Ok(())
 }
 
+/// The last physical address the CPU can reach: the end of the root of the
+/// I/O memory resource tree. `ioremap()` WARNs beyond it on x86.
+fn physical_end() -> u64 {
+    // SAFETY: `iomem_resource` is a static the kernel sets up at boot; its
+    // end is not changed afterwards, and reading it is a plain load.
+    unsafe { bindings::iomem_resource.end }
+}
+
 /// Whether any byte of `phys..phys + size` is System RAM.
 pub(crate) fn overlaps_ram(phys: u64, size: usize) -> bool {
     // SAFETY: `region_intersects()` only walks the resource tree.
@@ -115,7 +123,10 @@ impl IoMapping {
             return Err(EINVAL);
         }
         // CAST: a `usize` fits in a `u64`.
-        phys.checked_add(size as u64 - 1).ok_or(EINVAL)?;
+        let last = phys.checked_add(size as u64 - 1).ok_or(EINVAL)?;
+        if last > physical_end() {
+            return Err(EINVAL);
+        }
         if overlaps_ram(phys, size) {
             return Err(EACCES);
         }
@@ -209,6 +220,9 @@ mod tests {
         assert_eq!(IoMapping::new(0xfee0_0002, 4).err(), Some(EINVAL));
         assert_eq!(IoMapping::new(0xfee0_0000, 6).err(), Some(EINVAL));
         assert_eq!(IoMapping::new(u64::MAX - 3, 8).err(), Some(EINVAL));
+        // Beyond the physical address space: refused before ioremap() can WARN.
+        assert_eq!(IoMapping::new(physical_end() + 1, 4).err(), Some(EINVAL));
+        assert_eq!(IoMapping::new(physical_end() & !3, 8).err(), Some(EINVAL));
     }
 
     #[test]

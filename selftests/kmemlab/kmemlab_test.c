@@ -6,34 +6,16 @@
  * the module is not loaded.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include "kselftest_harness.h"
-#include "kmemlab.h"
+#include "kmemlab_util.h"
 
 #define DEBUGFS_DIR "/sys/kernel/debug/kmemlab"
 #define MISC_MAJOR 10U
-
-static int open_device(struct __test_metadata *_metadata)
-{
-	int fd = open(KMEMLAB_DEVICE, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0 && errno == ENOENT && access("/sys/module/kmemlab", F_OK))
-		SKIP(return -1, "kmemlab module not loaded");
-	ASSERT_LE(0, fd) TH_LOG("open %s: %s", KMEMLAB_DEVICE, strerror(errno));
-	return fd;
-}
 
 /* Number of online NUMA nodes, from a "0-1,3" style sysfs list. */
 static unsigned int online_nodes(void)
@@ -64,7 +46,7 @@ FIXTURE(dev) {
 
 FIXTURE_SETUP(dev)
 {
-	self->fd = open_device(_metadata);
+	self->fd = open_dev(_metadata);
 }
 
 FIXTURE_TEARDOWN(dev)
@@ -80,7 +62,7 @@ TEST_F(dev, version)
 		      KMEMLAB_FEAT_FREE_PAGES | KMEMLAB_FEAT_PAGES_NODE |
 		      KMEMLAB_FEAT_VMALLOC | KMEMLAB_FEAT_DMA_COHERENT |
 		      KMEMLAB_FEAT_IOREMAP | KMEMLAB_FEAT_PERCPU |
-		      KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH;
+		      KMEMLAB_FEAT_EDU | KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH;
 
 	/* Poison: every byte must be overwritten by the kernel. */
 	memset(&v, 0xa5, sizeof(v));
@@ -186,7 +168,7 @@ TEST(debugfs_version_matches_ioctl)
 		SKIP(return, "kmemlab module not loaded");
 	if (access("/sys/kernel/debug/", F_OK))
 		SKIP(return, "debugfs not mounted");
-	fd = open_device(_metadata);
+	fd = open_dev(_metadata);
 	if (fd < 0)
 		return;
 	ASSERT_EQ(0, ioctl(fd, KMEMLAB_IOC_VERSION, &v));
