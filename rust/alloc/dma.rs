@@ -38,7 +38,18 @@ use kernel::{
     prelude::*,
     sync::{
         aref::ARef,
+        atomic::{
+            Acquire,
+            Atomic,
+            Relaxed,
+            Release, //
+        },
+        Arc,
         GlobalGuard, //
+    },
+    time::{
+        delay::fsleep,
+        Delta, //
     },
 };
 
@@ -68,19 +79,63 @@ pub(crate) enum DmaDevice {
     Edu,
 }
 
-/// A published device: its reference and the coherent mask it was given.
+/// A published device: its reference, the coherent mask it was given, and
+/// how many of kmemlab's buffers it has.
 pub(crate) struct DmaHost {
     dev: ARef<device::Device>,
     mask: u64,
+    buffers: Arc<Atomic<usize>>,
 }
 
 impl DmaHost {
     /// Describes `dev`, whose coherent DMA mask is `mask`.
-    pub(crate) fn new(dev: &device::Device<Bound>, mask: u64) -> Self {
-        Self {
+    pub(crate) fn new(dev: &device::Device<Bound>, mask: u64) -> Result<Self> {
+        Ok(Self {
             dev: dev.into(),
             mask,
+            buffers: Arc::new(Atomic::new(0), GFP_KERNEL)?,
+        })
+    }
+
+    /// Waits until every buffer allocated for the device has been freed.
+    ///
+    /// Called once the device is unpublished and before it unbinds: the DMA
+    /// core must not see a device leave its driver with buffers still
+    /// allocated (`CONFIG_DMA_API_DEBUG` reports them as leaked). kmemlab's
+    /// buffers are freed when their owners free them or close their files.
+    pub(crate) fn wait_for_buffers(&self) {
+        let mut told = false;
+        loop {
+            let live = self.buffers.load(Acquire);
+            if live == 0 {
+                return;
+            }
+            if !told {
+                dev_info!(
+                    self.dev,
+                    "kmemlab: waiting for its coherent buffers to be freed ({} left)\n",
+                    live
+                );
+                told = true;
+            }
+            fsleep(Delta::from_millis(100));
         }
+    }
+}
+
+/// One buffer counted against its host, until dropped.
+struct Counted(Arc<Atomic<usize>>);
+
+impl Counted {
+    fn new(host: &DmaHost) -> Self {
+        host.buffers.add(1, Relaxed);
+        Self(host.buffers.clone())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Release);
     }
 }
 
@@ -117,9 +172,10 @@ impl Devices {
         self.edu = Some(edu);
     }
 
-    /// Takes the edu device out; it may unbind once the lock is released.
-    pub(crate) fn unpublish_edu(&mut self) {
-        self.edu = None;
+    /// Takes the edu device out; it may unbind once its buffers are freed
+    /// ([`DmaHost::wait_for_buffers`], without the lock held).
+    pub(crate) fn unpublish_edu(&mut self) -> Option<EduState> {
+        self.edu.take()
     }
 }
 
@@ -165,7 +221,7 @@ impl FauxDma {
         kernel::error::to_result(unsafe { bindings::dma_set_coherent_mask(raw, u64::MAX) })?;
         // INVARIANT: the faux device is bound while `reg` lives, and `drop`
         // takes it out of the registry before `reg` is dropped.
-        devices()?.faux = Some(DmaHost::new(dev, u64::MAX));
+        devices()?.faux = Some(DmaHost::new(dev, u64::MAX)?);
         Ok(Self { _reg: reg })
     }
 }
@@ -173,8 +229,9 @@ impl FauxDma {
 impl Drop for FauxDma {
     fn drop(&mut self) {
         // The registry is ready: `new` could not have succeeded otherwise.
-        if let Ok(mut devices) = devices() {
-            devices.faux = None;
+        let host = devices().ok().and_then(|mut devices| devices.faux.take());
+        if let Some(host) = host {
+            host.wait_for_buffers();
         }
     }
 }
@@ -185,11 +242,13 @@ impl Drop for FauxDma {
 ///
 /// `bytes` covers the CPU side of `mem`. The device accesses the buffer only
 /// while the buffer is borrowed mutably for it ([`DmaBuf::bus_address`]), so
-/// CPU accesses through `bytes` never race with the device.
+/// CPU accesses through `bytes` never race with the device. `counted` keeps
+/// the device bound until `mem` is freed (fields drop in order).
 pub(crate) struct DmaBuf {
     mem: Coherent<[u8]>,
     bytes: Bytes,
     device: DmaDevice,
+    _counted: Counted,
 }
 
 // SAFETY: the buffer is memory owned by this value; it may be used and freed
@@ -209,6 +268,7 @@ impl DmaBuf {
         let flags = gfp.zeroed().flags()?;
         let devices = devices()?;
         let host = devices.host(device)?;
+        let counted = Counted::new(host);
         // SAFETY: by the invariant of `Devices`, a published device is bound,
         // and it cannot unbind while `devices` holds the registry's lock.
         let dev = unsafe { host.dev.as_bound() };
@@ -230,7 +290,12 @@ impl DmaBuf {
         // type invariant.
         let bytes = unsafe { Bytes::new(ptr, size) };
         // INVARIANT: see above.
-        Ok(Self { mem, bytes, device })
+        Ok(Self {
+            mem,
+            bytes,
+            device,
+            _counted: counted,
+        })
     }
 
     /// The device the buffer belongs to.

@@ -232,7 +232,7 @@ impl EduDriver {
             return Err(EBUSY);
         }
         let state = EduState {
-            host: DmaHost::new(dev, DMA_MASK.value()),
+            host: DmaHost::new(dev, DMA_MASK.value())?,
             engine,
             bar0,
             broken: false,
@@ -262,8 +262,13 @@ impl pci::Driver for EduDriver {
 
     fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, _this: Pin<&Self::Data<'bound>>) {
         // The registry was ready: probe could not have succeeded otherwise.
-        if let Ok(mut devices) = dma::devices() {
-            devices.unpublish_edu();
+        let edu = dma::devices()
+            .ok()
+            .and_then(|mut devices| devices.unpublish_edu());
+        // No new buffer or transfer can start now; the device stays bound
+        // until the buffers it has are freed.
+        if let Some(edu) = edu {
+            edu.host.wait_for_buffers();
         }
     }
 }

@@ -960,30 +960,62 @@ TEST_F(dev, ioremap_phys_refusals)
 	}
 }
 
+/* Writes @name to the kmemlab-edu driver's @attr ("bind" or "unbind"). */
+static int edu_driver_write(const char *attr, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/kmemlab-edu/%s", attr);
+	return write_str(path, name);
+}
+
+struct unbinder {
+	const char *name;
+	int ret;
+	volatile bool done;
+};
+
+static void *unbind_edu(void *arg)
+{
+	struct unbinder *u = arg;
+
+	u->ret = edu_driver_write("unbind", u->name);
+	u->done = true;
+	return NULL;
+}
+
 /*
- * Unbinding edu takes it out of kmemlab's DMA registry: its commands answer
+ * Unbinding edu takes it out of kmemlab's DMA registry: while kmemlab still
+ * holds edu buffers the unbind waits for them (the DMA core must not see the
+ * device leave its driver with buffers allocated); then edu's commands answer
  * ENODEV, the faux device is unaffected, and binding it again brings it back.
  */
 TEST_F(dev, edu_unbind_and_rebind)
 {
-	const char *drv = "/sys/bus/pci/drivers/kmemlab-edu";
-	char path[PATH_MAX];
+	struct unbinder u = { 0 };
 	struct edu_pci pci;
+	pthread_t thread;
 	__u32 h[2];
-	int unbound;
 
 	if (!has_edu(self->fd) || !find_edu(&pci))
 		SKIP(return, "QEMU's edu device is not bound to kmemlab");
-	snprintf(path, sizeof(path), "%s/unbind", drv);
-	unbound = write_str(path, pci.name);
-	ASSERT_EQ(0, unbound) TH_LOG("cannot unbind %s", pci.name);
+	u.name = pci.name;
+	ASSERT_EQ(0, dma_alloc(self->fd, KMEMLAB_DEV_EDU, 4096, 0, 1, h));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, unbind_edu, &u));
+	usleep(500 * 1000);
+	/* The unbind waits for the buffer; no new edu buffer can be made meanwhile. */
+	EXPECT_FALSE(u.done);
+	EXPECT_EQ(-ENODEV, dma_alloc(self->fd, KMEMLAB_DEV_EDU, 4096, 0, 1, &h[1]));
+	EXPECT_EQ(0, free_handles(self->fd, 1, h));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, u.ret) TH_LOG("cannot unbind %s", pci.name);
+	EXPECT_FALSE(edu_bound_to_kmemlab(&pci));
 	EXPECT_FALSE(has_edu(self->fd));
 	EXPECT_EQ(-ENODEV, dma_alloc(self->fd, KMEMLAB_DEV_EDU, 4096, 0, 1, h));
 	EXPECT_EQ(-ENODEV, map_io(self->fd, KMEMLAB_IOREMAP_EDU, 0, 0, h));
 	EXPECT_EQ(0, dma_alloc(self->fd, KMEMLAB_DEV_FAUX, 4096, 0, 1, h));
 	EXPECT_EQ(1U, nr_objects(self->fd));
-	snprintf(path, sizeof(path), "%s/bind", drv);
-	ASSERT_EQ(0, write_str(path, pci.name)) TH_LOG("cannot bind %s again", pci.name);
+	ASSERT_EQ(0, edu_driver_write("bind", pci.name)) TH_LOG("cannot bind %s again", pci.name);
 	ASSERT_TRUE(has_edu(self->fd));
 	ASSERT_EQ(0, dma_alloc(self->fd, KMEMLAB_DEV_EDU, 4096, 0, 2, h));
 	ASSERT_EQ(0, dma_copy(self->fd, h[0], h[1], 0, 0, 4096));
