@@ -40,7 +40,7 @@ pub(crate) fn version_file(dir: &Dir) -> impl PinInit<File<()>> + '_ {
 /// (kmemlab's static per-CPU variable), one `<cpu> <calls>` line each after
 /// a `cpu calls` header, then `total <calls>`.
 fn write_ioctls(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let calls = percpu::ioctl_calls();
+    let calls = percpu::static_counter();
     writeln!(f, "cpu calls")?;
     for (cpu, value) in calls.iter() {
         writeln!(f, "{cpu} {}", value.load(Relaxed))?;

@@ -57,6 +57,11 @@ use crate::{
     uapi::*,
 };
 
+// The ABI's edu figures are the driver's.
+// CAST: small constants.
+const _: () = assert!(edu::REGS_SIZE as u64 == KMEMLAB_EDU_REGS_SIZE);
+const _: () = assert!(edu::DMA_MAX as u64 == KMEMLAB_EDU_DMA_MAX);
+
 /// An ioctl handler: the calling file's state and the raw user argument.
 type Handler = fn(&KmemlabFile, usize) -> Result<isize>;
 
@@ -134,7 +139,7 @@ const COMMANDS: &[Command] = &[
 /// Every command run is counted on the CPU that dispatched it.
 pub(crate) fn dispatch(file: &KmemlabFile, cmd: u32, arg: usize) -> Result<isize> {
     let command = COMMANDS.iter().find(|c| c.cmd == cmd).ok_or(ENOTTY)?;
-    percpu::ioctl_calls().this_cpu().add(1);
+    percpu::static_counter().add_this_cpu(1);
     (command.run)(file, arg)
 }
 
@@ -280,6 +285,12 @@ fn alloc(file: &KmemlabFile, arg: usize) -> Result<isize> {
                 KMEMLAB_DEV_EDU => DmaDevice::Edu,
                 _ => return Err(EINVAL),
             };
+            if gfp.account {
+                return Err(EINVAL);
+            }
+            if device == DmaDevice::Edu && !edu::bound() {
+                return Err(ENODEV);
+            }
             Source::Dma(device, byte_size(a.size, DMA_MAX)?)
         }
         KMEMLAB_KIND_PERCPU => Source::PerCpu,
@@ -425,16 +436,26 @@ fn ioremap(file: &KmemlabFile, arg: usize) -> Result<isize> {
     let mut m = KmemlabIoremap::decode(&copy_in(arg)?);
     let source = match m.source {
         KMEMLAB_IOREMAP_EDU if m.phys == 0 && m.size == 0 => {
-            Source::Iomem(IoSource::Edu, edu::bar0()?, edu::REGS_SIZE)
+            if !edu::bound() {
+                return Err(ENODEV);
+            }
+            Source::EduRegs
         }
         KMEMLAB_IOREMAP_PHYS => {
-            if m.size < 4 || m.size > KMEMLAB_IOREMAP_MAX || m.size % 4 != 0 || m.phys % 4 != 0 {
+            if m.size > KMEMLAB_IOREMAP_MAX {
                 return Err(EINVAL);
             }
-            m.phys.checked_add(m.size - 1).ok_or(EINVAL)?;
-            iomem::may_map_physical()?;
             // CAST: at most KMEMLAB_IOREMAP_MAX.
-            Source::Iomem(IoSource::Phys, m.phys, m.size as usize)
+            let size = m.size as usize;
+            iomem::check_range(m.phys, size)?;
+            iomem::may_map_physical()?;
+            if iomem::overlaps_ram(m.phys, size) {
+                return Err(EACCES);
+            }
+            if iomem::overlaps_busy(m.phys, size) {
+                return Err(EBUSY);
+            }
+            Source::Phys(m.phys, size)
         }
         _ => return Err(EINVAL),
     };
@@ -467,7 +488,7 @@ fn mmio(file: &KmemlabFile, arg: usize) -> Result<isize> {
         return Err(EINVAL);
     }
     let table = file.table.lock();
-    let Memory::Iomem(map, source) = &table.get(m.handle)?.mem else {
+    let Memory::Iomem { map, source, .. } = &table.get(m.handle)?.mem else {
         return Err(EINVAL);
     };
     let offset = usize::try_from(m.offset).map_err(|_| EINVAL)?;
@@ -506,9 +527,10 @@ fn dma_copy(file: &KmemlabFile, arg: usize) -> Result<isize> {
 /// `KMEMLAB_IOC_PERCPU`.
 fn percpu_op(file: &KmemlabFile, arg: usize) -> Result<isize> {
     let mut p = KmemlabPercpu::decode(&copy_in(arg)?);
+    // `sum` is output only, and ignored on input.
     let valid = match p.op {
-        KMEMLAB_PERCPU_ADD | KMEMLAB_PERCPU_ADD_ON => p.count == 0 && p.sum == 0 && p.values == 0,
-        KMEMLAB_PERCPU_READ => p.cpu == 0 && p.value == 0 && p.sum == 0,
+        KMEMLAB_PERCPU_ADD | KMEMLAB_PERCPU_ADD_ON => p.count == 0 && p.values == 0,
+        KMEMLAB_PERCPU_READ => p.cpu == 0 && p.value == 0,
         _ => false,
     };
     if !valid {
@@ -521,13 +543,25 @@ fn percpu_op(file: &KmemlabFile, arg: usize) -> Result<isize> {
     let view = counter.get();
     match p.op {
         KMEMLAB_PERCPU_ADD => {
-            let this = view.this_cpu();
-            this.add(p.value);
-            p.cpu = this.cpu();
+            p.cpu = {
+                let this = view.this_cpu();
+                view.add_this_cpu(p.value);
+                this.cpu()
+            };
+            p.sum = 0;
+            if let Err(e) = copy_out(arg, &p.encode()) {
+                // Nothing may change on failure: take the amount back off
+                // the CPU it went to.
+                let undo = p.value.wrapping_neg();
+                percpu::run_on(p.cpu, move || view.add_this_cpu(undo))?;
+                return Err(e);
+            }
+            Ok(0)
         }
         KMEMLAB_PERCPU_ADD_ON => {
             let value = p.value;
-            percpu::run_on(p.cpu, move || view.this_cpu().add(value))?;
+            percpu::run_on(p.cpu, move || view.add_this_cpu(value))?;
+            Ok(0)
         }
         _ => {
             let ids = percpu::nr_cpu_ids();
@@ -545,7 +579,7 @@ fn percpu_op(file: &KmemlabFile, arg: usize) -> Result<isize> {
             UserSlice::new(user_ptr(p.values)?, raw.len())
                 .writer()
                 .write_slice(&raw)?;
+            copy_out(arg, &p.encode())
         }
     }
-    copy_out(arg, &p.encode())
 }

@@ -47,7 +47,7 @@ const SUPPORTED_FEATURES: u64 = uapi::KMEMLAB_FEAT_KMALLOC
 /// The features available right now, as `KMEMLAB_IOC_VERSION` reports them:
 /// those of the build, and `KMEMLAB_FEAT_EDU` while the edu device is bound.
 pub(crate) fn features() -> u64 {
-    let edu = if alloc::edu::bar0().is_ok() {
+    let edu = if alloc::edu::bound() {
         uapi::KMEMLAB_FEAT_EDU
     } else {
         0

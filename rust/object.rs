@@ -20,8 +20,10 @@ use crate::{
     alloc::{
         dma::{
             DmaBuf,
-            DmaDevice, //
+            DmaDevice,
+            HostRef, //
         },
+        edu,
         gfp::Gfp,
         iomem::IoMapping,
         kmalloc::KmallocBuf,
@@ -64,7 +66,13 @@ pub(crate) enum Memory {
     NodePages(NodePages),
     Vmalloc(VmallocBuf),
     Dma(DmaBuf),
-    Iomem(IoMapping, IoSource),
+    /// A mapping, where it maps from, and for edu's registers, the use of
+    /// the device that keeps it bound.
+    Iomem {
+        map: IoMapping,
+        source: IoSource,
+        _user: Option<HostRef>,
+    },
     PerCpu(PerCpu<u64>),
 }
 
@@ -78,7 +86,7 @@ impl Memory {
             Memory::NodePages(_) => KMEMLAB_KIND_PAGES_NODE,
             Memory::Vmalloc(_) => KMEMLAB_KIND_VMALLOC,
             Memory::Dma(_) => KMEMLAB_KIND_DMA_COHERENT,
-            Memory::Iomem(..) => KMEMLAB_KIND_IOREMAP,
+            Memory::Iomem { .. } => KMEMLAB_KIND_IOREMAP,
             Memory::PerCpu(_) => KMEMLAB_KIND_PERCPU,
         }
     }
@@ -92,7 +100,7 @@ impl Memory {
             Memory::NodePages(m) => m,
             Memory::Vmalloc(m) => m,
             Memory::Dma(m) => m,
-            Memory::Iomem(..) | Memory::PerCpu(_) => return None,
+            Memory::Iomem { .. } | Memory::PerCpu(_) => return None,
         })
     }
 
@@ -105,7 +113,7 @@ impl Memory {
             Memory::NodePages(m) => m,
             Memory::Vmalloc(m) => m,
             Memory::Dma(m) => m,
-            Memory::Iomem(..) | Memory::PerCpu(_) => return None,
+            Memory::Iomem { .. } | Memory::PerCpu(_) => return None,
         })
     }
 
@@ -127,7 +135,7 @@ impl Memory {
     /// The usable size: bytes, bytes mapped, or bytes per CPU.
     pub(crate) fn size(&self) -> usize {
         match self {
-            Memory::Iomem(map, _) => map.size(),
+            Memory::Iomem { map, .. } => map.size(),
             Memory::PerCpu(_) => core::mem::size_of::<u64>(),
             _ => self.bytes().map_or(0, |b| b.len()),
         }
@@ -158,8 +166,10 @@ pub(crate) enum Source {
     NodePages(u32),
     Vmalloc(usize),
     Dma(DmaDevice, usize),
-    /// Where from, the physical address and the size.
-    Iomem(IoSource, u64, usize),
+    /// edu's register block.
+    EduRegs,
+    /// A physical address and a size.
+    Phys(u64, usize),
     PerCpu,
 }
 
@@ -177,7 +187,8 @@ impl Request {
     pub(crate) fn bytes(&self) -> usize {
         match &self.source {
             Source::Kmalloc(len) | Source::Vmalloc(len) | Source::Dma(_, len) => *len,
-            Source::Iomem(_, _, len) => *len,
+            Source::Phys(_, len) => *len,
+            Source::EduRegs => edu::REGS_SIZE,
             Source::Cache(_, cache) => cache.config().object_size,
             Source::FreePages(order) | Source::NodePages(order) => {
                 kernel::page::PAGE_SIZE << *order
@@ -223,12 +234,16 @@ impl Request {
                 };
                 (Memory::Dma(DmaBuf::new(*device, *len, zeroed)?), id)
             }
-            Source::Iomem(source, phys, len) => {
-                let id = match source {
-                    IoSource::Edu => KMEMLAB_IOREMAP_EDU,
-                    IoSource::Phys => KMEMLAB_IOREMAP_PHYS,
-                };
-                (Memory::Iomem(IoMapping::new(*phys, *len)?, *source), id)
+            Source::EduRegs => {
+                let (map, user) = edu::map_registers()?;
+                let source = IoSource::Edu;
+                let _user = Some(user);
+                (Memory::Iomem { map, source, _user }, KMEMLAB_IOREMAP_EDU)
+            }
+            Source::Phys(phys, len) => {
+                let map = IoMapping::new(*phys, *len)?;
+                let (source, _user) = (IoSource::Phys, None);
+                (Memory::Iomem { map, source, _user }, KMEMLAB_IOREMAP_PHYS)
             }
             Source::PerCpu => (Memory::PerCpu(PerCpu::new()?), 0),
         })

@@ -127,14 +127,20 @@ bool kmemlab_cpu_possible(unsigned int cpu)
 	return cpu_possible(cpu);
 }
 
-/*
- * The static per-CPU variable: how many ioctls each CPU has dispatched.
- * DEFINE_PER_CPU places it in the module's per-CPU section; its address is a
- * __percpu pointer like the ones alloc_percpu() returns.
- */
-static DEFINE_PER_CPU(u64, kmemlab_ioctl_calls);
-
-void __percpu *kmemlab_ioctl_calls_ptr(void)
+/* this_cpu_add() is a macro: one instruction on x86, IRQ- and preempt-safe. */
+void kmemlab_this_cpu_add_u64(u64 __percpu *ptr, u64 v)
 {
-	return &kmemlab_ioctl_calls;
+	this_cpu_add(*ptr, v);
+}
+
+/*
+ * The static per-CPU variable (kmemlab counts the commands each CPU
+ * dispatches in it). DEFINE_PER_CPU places it in the module's per-CPU
+ * section; its address is a __percpu pointer like alloc_percpu()'s.
+ */
+static DEFINE_PER_CPU(u64, kmemlab_static_counter);
+
+void __percpu *kmemlab_static_counter_ptr(void)
+{
+	return &kmemlab_static_counter;
 }

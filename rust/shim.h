@@ -30,6 +30,7 @@ void kmemlab_preempt_enable(void);
 void *kmemlab_this_cpu_ptr(void __percpu *ptr);
 void *kmemlab_per_cpu_ptr(void __percpu *ptr, unsigned int cpu);
 bool kmemlab_cpu_possible(unsigned int cpu);
-void __percpu *kmemlab_ioctl_calls_ptr(void);
+void kmemlab_this_cpu_add_u64(u64 __percpu *ptr, u64 v);
+void __percpu *kmemlab_static_counter_ptr(void);
 
 #endif /* KMEMLAB_SHIM_H */

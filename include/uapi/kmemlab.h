@@ -126,7 +126,8 @@ struct kmemlab_version {
  * Errors: EINVAL (bad kind, flags, size, order, node, count, device, or a
  * field that must be 0), ENOENT (unknown cache handle), ENODEV (the device
  * is not bound), EFAULT (@handles), ENOMEM (allocation failure, or the file's
- * quota of objects or bytes exceeded).
+ * quota of objects or bytes exceeded), EIO (a DMA buffer came back above the
+ * device's DMA mask; it is freed again: never seen, a safety check).
  */
 struct kmemlab_alloc {
 	__u32 kind;
@@ -293,15 +294,19 @@ struct kmemlab_cache_destroy {
  * The object (KMEMLAB_KIND_IOREMAP) is read and written with KMEMLAB_IOC_MMIO
  * and unmapped when freed. Through an EDU mapping only the liveness (0x04) and
  * factorial (0x08) registers are writable: the interrupt and status registers
- * belong to kmemlab's driver. A PHYS mapping needs CAP_SYS_RAWIO and a kernel
- * that is not locked down, and is refused for any range that is or overlaps
- * System RAM. A refused request leaves no mapping behind.
+ * belong to kmemlab's driver; the mapping keeps edu bound (an unbind waits
+ * for it to be freed). A PHYS mapping needs CAP_SYS_RAWIO and a kernel that
+ * is not locked down, and is refused for any range that is or overlaps
+ * System RAM, or that a driver has claimed (a busy range in /proc/iomem,
+ * such as edu's BAR0, which kmemlab's driver claims). A refused request
+ * leaves no mapping behind. Checks run in the order of the errors below.
  *
  * Errors: EINVAL (source, alignment, size, overflow, a range beyond the
- * physical address space, a field that must be 0),
- * EPERM (PHYS without CAP_SYS_RAWIO, or kernel lockdown), EACCES (the range
- * overlaps System RAM), ENODEV (EDU: the device is not bound), ENOMEM
- * (ioremap failed, or the file's quota is exceeded), EFAULT.
+ * physical address space, a field that must be 0), ENODEV (EDU: the device
+ * is not bound), EPERM (PHYS without CAP_SYS_RAWIO, or kernel lockdown),
+ * EACCES (the range overlaps System RAM), EBUSY (the range overlaps one a
+ * driver has claimed), ENOMEM (ioremap failed, or the file's quota is
+ * exceeded), EFAULT.
  */
 struct kmemlab_ioremap {
 	__u32 source;
@@ -319,11 +324,12 @@ struct kmemlab_ioremap {
  * @op: KMEMLAB_MMIO_READ or KMEMLAB_MMIO_WRITE
  * @width: bytes: 1, 2, 4 or 8 (readb/readw/readl/readq and their writes)
  * @reserved: zero
- * @offset: byte offset in the mapping, a multiple of @width
+ * @offset: byte offset in the mapping; the address (the mapping's physical
+ *          start + @offset) must be a multiple of @width
  * @value: WRITE: the value (in, its low @width bytes); READ: the value read (out)
  *
  * Errors: ENOENT (handle), EINVAL (not an IOREMAP object, op, width,
- * unaligned @offset, @offset + @width past the end, bits of @value above
+ * unaligned address, @offset + @width past the end, bits of @value above
  * @width, reserved), EACCES (a register kmemlab keeps read-only).
  */
 struct kmemlab_mmio {
@@ -351,9 +357,11 @@ struct kmemlab_mmio {
  * are done. The CPU does not touch the bytes.
  *
  * Errors: ENOENT (handle), EINVAL (not edu DMA objects, @src == @dst, range),
- * ENODEV (edu is not bound, or out of service), ETIMEDOUT (the engine did not
- * finish: edu's engine is then out of service until edu is bound again; the
- * other edu commands and KMEMLAB_FEAT_EDU are not affected), EFAULT.
+ * ENODEV (edu is not bound, the buffers were made for an earlier binding of
+ * it, or its engine is out of service), ETIMEDOUT (the engine did not finish:
+ * kmemlab stops edu from mastering the bus, so a late transfer cannot land,
+ * and its engine is out of service until edu is bound again; the other edu
+ * commands and KMEMLAB_FEAT_EDU are not affected), EFAULT.
  */
 struct kmemlab_dma_copy {
 	__u32 src;
@@ -377,9 +385,12 @@ struct kmemlab_dma_copy {
  *         otherwise 0
  * @value: ADD, ADD_ON: the amount (the counter wraps modulo 2^64); READ: 0
  * @sum: READ: the sum over every possible CPU (out, modulo 2^64, also when
- *       @count is 0); otherwise 0
+ *       @count is 0); ADD: 0 (out); ignored on input
  * @values: READ: user pointer to a __u64[@count], filled by CPU id (CPUs that
  *          are not possible read 0); may be 0 when @count is 0; otherwise 0
+ *
+ * ADD_ON writes nothing back. An ADD whose reply cannot be written (EFAULT)
+ * takes the amount back off the CPU it went to.
  *
  * Errors: ENOENT (handle), EINVAL (not a PERCPU object, op, a CPU that is not
  * possible, a field that must be 0), ENXIO (ADD_ON: the CPU is offline), EFAULT.

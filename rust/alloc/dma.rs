@@ -17,7 +17,13 @@
 //! Allocating takes the registry's lock, and unpublishing takes it too, so a
 //! device cannot unbind while a buffer is being allocated for it.
 
-use core::ptr::NonNull;
+use core::{
+    ops::{
+        Deref,
+        DerefMut, //
+    },
+    ptr::NonNull,
+};
 
 use kernel::{
     bindings,
@@ -80,11 +86,11 @@ pub(crate) enum DmaDevice {
 }
 
 /// A published device: its reference, the coherent mask it was given, and
-/// how many of kmemlab's buffers it has.
+/// how many of kmemlab's objects use it.
 pub(crate) struct DmaHost {
     dev: ARef<device::Device>,
     mask: u64,
-    buffers: Arc<Atomic<usize>>,
+    users: Arc<Atomic<usize>>,
 }
 
 impl DmaHost {
@@ -93,27 +99,43 @@ impl DmaHost {
         Ok(Self {
             dev: dev.into(),
             mask,
-            buffers: Arc::new(Atomic::new(0), GFP_KERNEL)?,
+            users: Arc::new(Atomic::new(0), GFP_KERNEL)?,
         })
     }
 
-    /// Waits until every buffer allocated for the device has been freed.
+    /// A new use of this device, counted until dropped.
+    pub(crate) fn user(&self) -> HostRef {
+        self.users.add(1, Relaxed);
+        HostRef(self.users.clone())
+    }
+
+    /// Waits until every object using the device (buffer or register
+    /// mapping) has been freed.
     ///
     /// Called once the device is unpublished and before it unbinds: the DMA
     /// core must not see a device leave its driver with buffers still
     /// allocated (`CONFIG_DMA_API_DEBUG` reports them as leaked). kmemlab's
-    /// buffers are freed when their owners free them or close their files.
-    pub(crate) fn wait_for_buffers(&self) {
+    /// objects are freed when their owners free them or close their files.
+    /// A signal stops the wait (the unbinding task may own the objects).
+    pub(crate) fn wait_for_users(&self) {
         let mut told = false;
         loop {
-            let live = self.buffers.load(Acquire);
+            let live = self.users.load(Acquire);
             if live == 0 {
+                return;
+            }
+            if kernel::current!().signal_pending() {
+                dev_warn!(
+                    self.dev,
+                    "kmemlab: unbound with {} objects still in use\n",
+                    live
+                );
                 return;
             }
             if !told {
                 dev_info!(
                     self.dev,
-                    "kmemlab: waiting for its coherent buffers to be freed ({} left)\n",
+                    "kmemlab: waiting for {} objects using the device to be freed\n",
                     live
                 );
                 told = true;
@@ -123,17 +145,18 @@ impl DmaHost {
     }
 }
 
-/// One buffer counted against its host, until dropped.
-struct Counted(Arc<Atomic<usize>>);
+/// One object using a [`DmaHost`], counted until dropped.
+pub(crate) struct HostRef(Arc<Atomic<usize>>);
 
-impl Counted {
-    fn new(host: &DmaHost) -> Self {
-        host.buffers.add(1, Relaxed);
-        Self(host.buffers.clone())
+impl HostRef {
+    /// Whether this use belongs to `host` (and not to an earlier binding of
+    /// the same kind of device).
+    pub(crate) fn is_of(&self, host: &DmaHost) -> bool {
+        Arc::ptr_eq(&self.0, &host.users)
     }
 }
 
-impl Drop for Counted {
+impl Drop for HostRef {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Release);
     }
@@ -147,18 +170,22 @@ impl Drop for Counted {
 /// [`DEVICES`] lock) before it unbinds.
 pub(crate) struct Devices {
     faux: Option<DmaHost>,
-    /// The edu device, with what kmemlab's driver keeps for it.
-    pub(crate) edu: Option<EduState>,
+    edu: Option<EduState>,
 }
 
 impl Devices {
     /// The published host for `which` (`ENODEV` if there is none).
-    fn host(&self, which: DmaDevice) -> Result<&DmaHost> {
+    pub(crate) fn host(&self, which: DmaDevice) -> Result<&DmaHost> {
         match which {
             DmaDevice::Faux => self.faux.as_ref(),
             DmaDevice::Edu => self.edu.as_ref().map(|e| e.host()),
         }
         .ok_or(ENODEV)
+    }
+
+    /// The edu device, while it is bound (`ENODEV` otherwise).
+    pub(crate) fn edu(&self) -> Result<&EduState> {
+        self.edu.as_ref().ok_or(ENODEV)
     }
 
     /// Publishes the edu device.
@@ -172,8 +199,8 @@ impl Devices {
         self.edu = Some(edu);
     }
 
-    /// Takes the edu device out; it may unbind once its buffers are freed
-    /// ([`DmaHost::wait_for_buffers`], without the lock held).
+    /// Takes the edu device out; it may unbind once no object uses it
+    /// ([`DmaHost::wait_for_users`], without the lock held).
     pub(crate) fn unpublish_edu(&mut self) -> Option<EduState> {
         self.edu.take()
     }
@@ -182,7 +209,7 @@ impl Devices {
 kernel::sync::global_lock! {
     // SAFETY: `super::init` initialises it exactly once, and `devices`
     // refuses to lock it before that has completed.
-    pub(crate) unsafe(uninit) static DEVICES: Mutex<Devices> = Devices { faux: None, edu: None };
+    unsafe(uninit) static DEVICES: Mutex<Devices> = Devices { faux: None, edu: None };
 }
 
 /// Initialises the registry's lock.
@@ -195,10 +222,27 @@ pub(super) unsafe fn init_lock() {
     unsafe { DEVICES.init() };
 }
 
+/// The device registry, locked.
+pub(crate) struct DevicesGuard(GlobalGuard<DEVICES>);
+
+impl Deref for DevicesGuard {
+    type Target = Devices;
+
+    fn deref(&self) -> &Devices {
+        &self.0
+    }
+}
+
+impl DerefMut for DevicesGuard {
+    fn deref_mut(&mut self) -> &mut Devices {
+        &mut self.0
+    }
+}
+
 /// Locks the device registry (`EAGAIN` before module init has prepared it).
-pub(crate) fn devices() -> Result<GlobalGuard<DEVICES>> {
+pub(crate) fn devices() -> Result<DevicesGuard> {
     super::ready()?;
-    Ok(DEVICES.lock())
+    Ok(DevicesGuard(DEVICES.lock()))
 }
 
 /// kmemlab's faux device ("kmemlab" on the faux bus), published for DMA for
@@ -231,7 +275,7 @@ impl Drop for FauxDma {
         // The registry is ready: `new` could not have succeeded otherwise.
         let host = devices().ok().and_then(|mut devices| devices.faux.take());
         if let Some(host) = host {
-            host.wait_for_buffers();
+            host.wait_for_users();
         }
     }
 }
@@ -242,13 +286,13 @@ impl Drop for FauxDma {
 ///
 /// `bytes` covers the CPU side of `mem`. The device accesses the buffer only
 /// while the buffer is borrowed mutably for it ([`DmaBuf::bus_address`]), so
-/// CPU accesses through `bytes` never race with the device. `counted` keeps
-/// the device bound until `mem` is freed (fields drop in order).
+/// CPU accesses through `bytes` never race with the device. `host` keeps the
+/// device bound until `mem` is freed (fields drop in order).
 pub(crate) struct DmaBuf {
     mem: Coherent<[u8]>,
     bytes: Bytes,
     device: DmaDevice,
-    _counted: Counted,
+    host: HostRef,
 }
 
 // SAFETY: the buffer is memory owned by this value; it may be used and freed
@@ -268,7 +312,7 @@ impl DmaBuf {
         let flags = gfp.zeroed().flags()?;
         let devices = devices()?;
         let host = devices.host(device)?;
-        let counted = Counted::new(host);
+        let user = host.user();
         // SAFETY: by the invariant of `Devices`, a published device is bound,
         // and it cannot unbind while `devices` holds the registry's lock.
         let dev = unsafe { host.dev.as_bound() };
@@ -294,13 +338,18 @@ impl DmaBuf {
             mem,
             bytes,
             device,
-            _counted: counted,
+            host: user,
         })
     }
 
     /// The device the buffer belongs to.
     pub(crate) fn device(&self) -> DmaDevice {
         self.device
+    }
+
+    /// The device binding the buffer was allocated for.
+    pub(super) fn host(&self) -> &HostRef {
+        &self.host
     }
 
     /// The bus address of the buffer, for a device transfer. The mutable

@@ -12,10 +12,11 @@
 //! addresses within a 28-bit DMA mask.
 //!
 //! On probe the driver enables the device, sets its 28-bit DMA mask, maps
-//! the DMA engine's registers and publishes the device in the DMA registry
-//! ([`super::dma::Devices`]); unbind takes it out again. The engine is used
-//! only under the registry's lock, so one transfer runs at a time and the
-//! device cannot unbind in the middle of one.
+//! the DMA engine's registers, claims BAR0 and publishes the device in the
+//! DMA registry ([`super::dma::Devices`]). Unbind takes it out again, then
+//! waits until no object uses it (buffers, register mappings, a transfer in
+//! flight) before it stops the device from mastering the bus and disables
+//! it. One transfer runs at a time, under the engine's own lock.
 
 use kernel::{
     bindings,
@@ -28,8 +29,13 @@ use kernel::{
         Device as _,
         DmaMask, //
     },
-    pci,
+    new_mutex, pci,
     prelude::*,
+    sync::{
+        aref::ARef,
+        Arc,
+        Mutex, //
+    },
     time::{
         delay::fsleep,
         Delta, //
@@ -41,7 +47,8 @@ use super::{
         self,
         DmaBuf,
         DmaDevice,
-        DmaHost, //
+        DmaHost,
+        HostRef, //
     },
     iomem::{
         IoMapping,
@@ -85,13 +92,46 @@ const DMA_TIMEOUT_MS: i64 = 5000;
 /// How often to look whether a transfer is done.
 const DMA_POLL_MS: i64 = 10;
 
+/// The DMA engine, used by one transfer at a time.
+struct Engine {
+    regs: IoMapping,
+    pdev: ARef<pci::Device>,
+    /// Set when a transfer did not finish: the engine is not used again.
+    broken: bool,
+}
+
+impl Engine {
+    /// Runs one transfer of `len` bytes and waits for it.
+    fn transfer(&mut self, src: u64, dst: u64, len: usize, to_ram: bool) -> Result {
+        if self.broken {
+            return Err(ENODEV);
+        }
+        let cmd = DMA_RUN | if to_ram { DMA_TO_RAM } else { 0 };
+        self.regs.write(REG_DMA_SRC, Width::W64, src)?;
+        self.regs.write(REG_DMA_DST, Width::W64, dst)?;
+        // CAST: at most `DMA_MAX` bytes.
+        self.regs.write(REG_DMA_COUNT, Width::W64, len as u64)?;
+        self.regs.write(REG_DMA_CMD, Width::W64, cmd)?;
+        for _ in 0..DMA_TIMEOUT_MS / DMA_POLL_MS {
+            fsleep(Delta::from_millis(DMA_POLL_MS));
+            if self.regs.read(REG_DMA_CMD, Width::W64)? & DMA_RUN == 0 {
+                return Ok(());
+            }
+        }
+        // The transfer may still be pending: stop the device from mastering
+        // the bus, so it cannot write into the buffers once they are freed.
+        // SAFETY: `pdev` is a live PCI device (we hold a reference).
+        unsafe { bindings::pci_clear_master(raw(&self.pdev)) };
+        self.broken = true;
+        Err(ETIMEDOUT)
+    }
+}
+
 /// What kmemlab keeps for the bound edu device, in the DMA registry.
 pub(crate) struct EduState {
     host: DmaHost,
-    engine: IoMapping,
+    engine: Arc<Mutex<Engine>>,
     bar0: u64,
-    /// Set when a transfer did not finish: the engine is not used again.
-    broken: bool,
 }
 
 impl EduState {
@@ -99,39 +139,29 @@ impl EduState {
     pub(crate) fn host(&self) -> &DmaHost {
         &self.host
     }
-
-    /// Runs one transfer of `len` bytes and waits for it.
-    fn transfer(&mut self, src: u64, dst: u64, len: usize, to_ram: bool) -> Result {
-        if self.broken {
-            return Err(ENODEV);
-        }
-        let cmd = DMA_RUN | if to_ram { DMA_TO_RAM } else { 0 };
-        self.engine.write(REG_DMA_SRC, Width::W64, src)?;
-        self.engine.write(REG_DMA_DST, Width::W64, dst)?;
-        // CAST: at most `DMA_MAX` bytes.
-        self.engine.write(REG_DMA_COUNT, Width::W64, len as u64)?;
-        self.engine.write(REG_DMA_CMD, Width::W64, cmd)?;
-        for _ in 0..DMA_TIMEOUT_MS / DMA_POLL_MS {
-            fsleep(Delta::from_millis(DMA_POLL_MS));
-            if self.engine.read(REG_DMA_CMD, Width::W64)? & DMA_RUN == 0 {
-                return Ok(());
-            }
-        }
-        // The transfer may still land later; no further one is started.
-        self.broken = true;
-        Err(ETIMEDOUT)
-    }
 }
 
-/// The physical address of edu's BAR0 (`ENODEV` when edu is not bound).
-pub(crate) fn bar0() -> Result<u64> {
-    dma::devices()?.edu.as_ref().map(|e| e.bar0).ok_or(ENODEV)
+/// The raw `struct pci_dev` of `pdev`.
+fn raw<Ctx: device::DeviceContext>(pdev: &pci::Device<Ctx>) -> *mut bindings::pci_dev {
+    // CAST: `pci::Device` is a transparent wrapper of `struct pci_dev`.
+    core::ptr::from_ref(pdev)
+        .cast::<bindings::pci_dev>()
+        .cast_mut()
 }
 
-/// Whether a user may write `width` bytes at `offset` of the register block:
-/// only the liveness and factorial registers; the status and interrupt
-/// registers belong to the driver (a raised interrupt nobody acknowledges
-/// would storm).
+/// Maps edu's register block (the [`REGS_SIZE`] bytes below the DMA engine),
+/// counted as a use of the device so it cannot unbind under the mapping
+/// (`ENODEV` when edu is not bound).
+pub(crate) fn map_registers() -> Result<(IoMapping, HostRef)> {
+    let devices = dma::devices()?;
+    let edu = devices.edu()?;
+    Ok((IoMapping::new(edu.bar0, REGS_SIZE)?, edu.host.user()))
+}
+
+/// Whether a write of `width` bytes at `offset` of the register block
+/// leaves the driver's use of the device undisturbed: only the liveness and
+/// factorial registers qualify; the status and interrupt registers belong to
+/// the driver (a raised interrupt nobody acknowledges would storm).
 pub(crate) fn register_writable(offset: usize, width: usize) -> bool {
     offset >= REG_LIVENESS
         && offset
@@ -139,12 +169,18 @@ pub(crate) fn register_writable(offset: usize, width: usize) -> bool {
             .is_some_and(|end| end <= REG_FACTORIAL + 4)
 }
 
+/// Whether edu is bound.
+pub(crate) fn bound() -> bool {
+    dma::devices().is_ok_and(|d| d.edu().is_ok())
+}
+
 /// Has the DMA engine copy `len` bytes from `src` at `src_offset` into its
 /// buffer, then from its buffer into `dst` at `dst_offset`.
 ///
 /// Errors: `EINVAL` (a buffer not for edu, `len` 0 or above [`DMA_MAX`], a
-/// range past a buffer's end), `ENODEV` (edu not bound, or out of service
-/// after a timeout), `ETIMEDOUT`.
+/// range past a buffer's end), `ENODEV` (edu not bound, the buffers belong
+/// to an earlier binding, or the engine is out of service after a timeout),
+/// `ETIMEDOUT`.
 pub(crate) fn dma_copy(
     src: &mut DmaBuf,
     src_offset: usize,
@@ -168,13 +204,22 @@ pub(crate) fn dma_copy(
     {
         return Err(EINVAL);
     }
+    let engine = {
+        let devices = dma::devices()?;
+        let edu = devices.edu()?;
+        if !src.host().is_of(&edu.host) || !dst.host().is_of(&edu.host) {
+            return Err(ENODEV);
+        }
+        edu.engine.clone()
+    };
+    // The buffers keep the binding alive (unbind waits for them), so the
+    // registry's lock is not needed while the engine runs.
     // CAST: offsets within a buffer fit in a bus address.
     let from = src.bus_address() + src_offset as u64;
     let to = dst.bus_address() + dst_offset as u64;
-    let mut devices = dma::devices()?;
-    let edu = devices.edu.as_mut().ok_or(ENODEV)?;
-    edu.transfer(from, DMA_BUFFER, len, false)?;
-    edu.transfer(DMA_BUFFER, to, len, true)
+    let mut engine = engine.lock();
+    engine.transfer(from, DMA_BUFFER, len, false)?;
+    engine.transfer(DMA_BUFFER, to, len, true)
 }
 
 /// kmemlab's driver for the edu device.
@@ -207,40 +252,65 @@ kernel::pci_device_table!(
 );
 
 impl EduDriver {
-    /// Sets the device up and publishes it.
-    fn bind(pdev: &pci::Device<Core<'_>>) -> Result {
-        pdev.enable_device_mem()?;
+    /// Sets the enabled device up, claims BAR0 and publishes the device.
+    fn publish(pdev: &pci::Device<Core<'_>>) -> Result {
         pdev.set_master();
         // SAFETY: nothing allocates or maps for the device yet: it is
         // published only at the end of this function.
         unsafe { pdev.dma_set_mask_and_coherent(DMA_MASK)? };
         let bar0 = pdev.resource_start(0)?;
-        let bar0_len = pdev.resource_len(0)?;
         // CAST: the window is a few hundred bytes.
-        if bar0_len < ENGINE_WINDOW as u64 {
+        if pdev.resource_len(0)? < ENGINE_WINDOW as u64 {
             return Err(ENODEV);
         }
-        let engine = IoMapping::new(bar0, ENGINE_WINDOW)?;
-        if engine.read(REG_IDENT, Width::W32)? != u64::from(IDENT) {
+        let regs = IoMapping::new(bar0, ENGINE_WINDOW)?;
+        if regs.read(REG_IDENT, Width::W32)? != u64::from(IDENT) {
             return Err(ENODEV);
         }
         let bound: &pci::Device<Bound> = pdev;
         let dev: &device::Device<Bound> = bound.as_ref();
+        let state = EduState {
+            host: DmaHost::new(dev, DMA_MASK.value())?,
+            engine: Arc::pin_init(
+                new_mutex!(Engine {
+                    regs,
+                    pdev: bound.into(),
+                    broken: false,
+                }),
+                GFP_KERNEL,
+            )?,
+            bar0,
+        };
         let mut devices = dma::devices()?;
-        if devices.edu.is_some() {
+        if devices.edu().is_ok() {
             // One edu device is enough for kmemlab.
             return Err(EBUSY);
         }
-        let state = EduState {
-            host: DmaHost::new(dev, DMA_MASK.value())?,
-            engine,
-            bar0,
-            broken: false,
-        };
+        // Claim BAR0, so that no physical mapping (KMEMLAB_IOREMAP_PHYS
+        // refuses busy ranges) can reach the engine behind the driver's back.
+        // SAFETY: `pdev` is a live, enabled PCI device; the name is static.
+        kernel::error::to_result(unsafe {
+            bindings::pci_request_region(raw(pdev), 0, c"kmemlab-edu".as_char_ptr())
+        })?;
         // SAFETY: the device is bound from a successful probe (nothing can
-        // fail after this) until unbind, which unpublishes it first.
+        // fail after this point, and the driver data is `()`) until unbind,
+        // which unpublishes it first.
         unsafe { devices.publish_edu(state) };
         Ok(())
+    }
+
+    /// Undoes [`EduDriver::publish`] and `enable_device_mem`; `claimed`
+    /// says whether BAR0 was claimed.
+    fn release(pdev: &pci::Device<Core<'_>>, claimed: bool) {
+        // SAFETY: the device is live; the driver enabled it and, when
+        // `claimed`, requested BAR0; nothing of kmemlab uses it any more.
+        unsafe {
+            bindings::pci_clear_master(raw(pdev));
+            if claimed {
+                bindings::pci_release_region(raw(pdev), 0);
+            }
+            bindings::pci_disable_device(raw(pdev));
+        }
     }
 }
 
@@ -253,23 +323,28 @@ impl pci::Driver for EduDriver {
         pdev: &'bound pci::Device<Core<'_>>,
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
-        let bound = Self::bind(pdev);
+        let bound = pdev
+            .enable_device_mem()
+            .and_then(|()| Self::publish(pdev).inspect_err(|_| Self::release(pdev, false)));
         if let Err(e) = &bound {
             dev_info!(pdev, "kmemlab: not using this edu device: {:?}\n", e);
         }
         bound
     }
 
-    fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, _this: Pin<&Self::Data<'bound>>) {
+    fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, _this: Pin<&Self::Data<'bound>>) {
         // The registry was ready: probe could not have succeeded otherwise.
         let edu = dma::devices()
             .ok()
             .and_then(|mut devices| devices.unpublish_edu());
-        // No new buffer or transfer can start now; the device stays bound
-        // until the buffers it has are freed.
+        // No new buffer, mapping or transfer can start now; the device stays
+        // bound until the objects using it are freed.
         if let Some(edu) = edu {
-            edu.host.wait_for_buffers();
+            edu.host.wait_for_users();
+            // A transfer in flight holds the engine: wait for it too.
+            drop(edu.engine.lock());
         }
+        Self::release(pdev, true);
     }
 }
 
@@ -286,8 +361,9 @@ mod tests {
 
     #[test]
     fn registers_answer() -> Result {
-        let Ok(phys) = bar0() else { return Ok(()) };
-        let regs = IoMapping::new(phys, REGS_SIZE)?;
+        let Ok((regs, _user)) = map_registers() else {
+            return Ok(());
+        };
         assert_eq!(regs.read(REG_IDENT, Width::W32)?, u64::from(IDENT));
         regs.write(REG_LIVENESS, Width::W32, 0x1234_5678)?;
         assert_eq!(regs.read(REG_LIVENESS, Width::W32)?, 0xedcb_a987);
@@ -298,7 +374,7 @@ mod tests {
 
     #[test]
     fn dma_round_trip() -> Result {
-        if bar0().is_err() {
+        if !bound() {
             return Ok(());
         }
         let mut src = DmaBuf::new(DmaDevice::Edu, DMA_MAX, Gfp::KERNEL)?;

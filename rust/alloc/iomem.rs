@@ -65,16 +65,27 @@ impl Width {
 /// `CAP_SYS_RAWIO` and a kernel that is not locked down (`EPERM` otherwise),
 /// the rules `/dev/mem` follows.
 pub(crate) fn may_map_physical() -> Result {
-    // SAFETY: no precondition.
-    if unsafe { kmemlab_iomem_locked_down() } {
-        return Err(EPERM);
-    }
+    // The capability first, as `/dev/mem` does: lockdown logs its refusals.
     // CAST: capability numbers are small.
     // SAFETY: `capable()` may be called from process context with any capability number.
     if !unsafe { bindings::capable(bindings::CAP_SYS_RAWIO as i32) } {
         return Err(EPERM);
     }
+    // SAFETY: no precondition.
+    if unsafe { kmemlab_iomem_locked_down() } {
+        return Err(EPERM);
+    }
     Ok(())
+}
+
+/// Whether any byte of `phys..phys + size` is claimed by a driver (a busy
+/// I/O memory resource, such as a BAR a driver requested).
+pub(crate) fn overlaps_busy(phys: u64, size: usize) -> bool {
+    intersects(
+        phys,
+        size,
+        bindings::IORESOURCE_MEM | bindings::IORESOURCE_BUSY,
+    )
 }
 
 /// The last physical address the CPU can reach: the end of the root of the
@@ -85,15 +96,35 @@ fn physical_end() -> u64 {
     unsafe { bindings::iomem_resource.end }
 }
 
+/// Checks that `size` bytes at `phys` make a range [`IoMapping::new`] can
+/// take: both multiples of 4, `size` non-zero, within the physical address
+/// space (`EINVAL` otherwise).
+pub(crate) fn check_range(phys: u64, size: usize) -> Result {
+    if size == 0 || size % 4 != 0 || phys % 4 != 0 {
+        return Err(EINVAL);
+    }
+    // CAST: a `usize` fits in a `u64`.
+    let last = phys.checked_add(size as u64 - 1).ok_or(EINVAL)?;
+    if last > physical_end() {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
 /// Whether any byte of `phys..phys + size` is System RAM.
 pub(crate) fn overlaps_ram(phys: u64, size: usize) -> bool {
-    // SAFETY: `region_intersects()` only walks the resource tree.
+    intersects(phys, size, bindings::IORESOURCE_SYSTEM_RAM)
+}
+
+/// Whether the range overlaps an I/O memory resource with all of `flags`.
+fn intersects(phys: u64, size: usize, flags: u32) -> bool {
+    // SAFETY: `region_intersects()` only walks the resource tree, under its lock.
     let found = unsafe {
         bindings::region_intersects(
             phys,
             size,
             // CAST: the flag and descriptor values fit in a C `unsigned long`.
-            bindings::IORESOURCE_SYSTEM_RAM as usize,
+            flags as usize,
             bindings::IORES_DESC_NONE as usize,
         )
     };
@@ -119,14 +150,7 @@ impl IoMapping {
     /// that overlaps System RAM is refused (`EACCES`) before anything is
     /// mapped; `ENOMEM` when `ioremap()` fails.
     pub(crate) fn new(phys: u64, size: usize) -> Result<Self> {
-        if size == 0 || size % 4 != 0 || phys % 4 != 0 {
-            return Err(EINVAL);
-        }
-        // CAST: a `usize` fits in a `u64`.
-        let last = phys.checked_add(size as u64 - 1).ok_or(EINVAL)?;
-        if last > physical_end() {
-            return Err(EINVAL);
-        }
+        check_range(phys, size)?;
         if overlaps_ram(phys, size) {
             return Err(EACCES);
         }

@@ -11,11 +11,10 @@
 //!
 //! Each is seen through a [`PerCpuRef`]. A CPU's value is an [`Atomic`], so
 //! any CPU's value can be read at any time without a data race. The value of
-//! the CPU the caller runs on is reached only through a [`ThisCpu`] guard,
-//! which disables preemption while it lives and cannot leave the thread (it is
-//! `!Send`), so the caller cannot migrate away from the value it is updating:
-//! updates through it are plain loads and stores, as cheap as `this_cpu_add()`
-//! (they are not IRQ-safe; kmemlab never touches them from interrupts).
+//! the CPU the caller runs on is reached through a [`ThisCpu`] guard, which
+//! disables preemption while it lives and cannot leave the thread (it is
+//! `!Send`), so the caller cannot migrate away from the value it uses; a
+//! counter is bumped with [`PerCpuRef::add_this_cpu`] (`this_cpu_add()`).
 
 use core::{
     marker::PhantomData,
@@ -42,7 +41,8 @@ extern "C" {
     fn kmemlab_this_cpu_ptr(ptr: *mut c_void) -> *mut c_void;
     fn kmemlab_per_cpu_ptr(ptr: *mut c_void, cpu: c_uint) -> *mut c_void;
     fn kmemlab_cpu_possible(cpu: c_uint) -> bool;
-    fn kmemlab_ioctl_calls_ptr() -> *mut c_void;
+    fn kmemlab_static_counter_ptr() -> *mut c_void;
+    fn kmemlab_this_cpu_add_u64(ptr: *mut u64, v: u64);
 }
 
 /// The number of CPU ids: every possible CPU is below it.
@@ -124,6 +124,14 @@ impl<'a, T: AtomicType> PerCpuRef<'a, T> {
 }
 
 impl<'a> PerCpuRef<'a, u64> {
+    /// Adds `v` (wrapping) to the value of the CPU this runs on, with
+    /// `this_cpu_add()`: one instruction on x86, safe against preemption and
+    /// interrupts, no guard needed.
+    pub(crate) fn add_this_cpu(self, v: u64) {
+        // SAFETY: by the type invariant `ptr` is a live per-CPU `u64`.
+        unsafe { kmemlab_this_cpu_add_u64(self.ptr.as_ptr(), v) }
+    }
+
     /// The sum of every CPU's value, wrapping at 2^64. Not a snapshot: CPUs
     /// may add to their values while it is taken.
     pub(crate) fn sum(self) -> u64 {
@@ -161,16 +169,6 @@ impl<T: AtomicType> ThisCpu<'_, T> {
     }
 }
 
-impl ThisCpu<'_, u64> {
-    /// Adds `v` to this CPU's value (wrapping): a plain load and store, which
-    /// is enough since only this CPU writes its value and it cannot be
-    /// preempted in between.
-    pub(crate) fn add(&self, v: u64) {
-        let value = self.value();
-        value.store(value.load(Relaxed).wrapping_add(v), Relaxed)
-    }
-}
-
 impl<T: AtomicType> Drop for ThisCpu<'_, T> {
     fn drop(&mut self) {
         // SAFETY: by the type invariant, preemption was disabled by this guard.
@@ -194,7 +192,7 @@ unsafe impl<T: AtomicType> Send for PerCpu<T> {}
 // SAFETY: as above.
 unsafe impl<T: AtomicType> Sync for PerCpu<T> {}
 
-impl<T: AtomicType> PerCpu<T> {
+impl<T: AtomicType + Zeroable> PerCpu<T> {
     /// Allocates the variable (`alloc_percpu_gfp(T, GFP_KERNEL)`), zeroed.
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: size and alignment are those of `T`, which is a few bytes;
@@ -208,7 +206,7 @@ impl<T: AtomicType> PerCpu<T> {
             )
         };
         // INVARIANT: a non-NULL pointer is a fresh per-CPU allocation, which
-        // the per-CPU allocator hands out zeroed.
+        // the per-CPU allocator hands out zeroed, a valid `T` (`Zeroable`).
         Ok(Self {
             ptr: NonNull::new(ptr.cast::<T>()).ok_or(ENOMEM)?,
         })
@@ -216,8 +214,8 @@ impl<T: AtomicType> PerCpu<T> {
 
     /// The view through which the values are used.
     pub(crate) fn get(&self) -> PerCpuRef<'_, T> {
-        // INVARIANT: a zeroed `T` is valid for the atomic integer types, and
-        // the memory lives as long as `self` is borrowed.
+        // INVARIANT: the values are valid `T`s (see `new`), and the memory
+        // lives as long as `self` is borrowed.
         PerCpuRef {
             ptr: self.ptr,
             _life: PhantomData,
@@ -233,12 +231,13 @@ impl<T: AtomicType> Drop for PerCpu<T> {
     }
 }
 
-/// The static per-CPU variable defined in `rust/shim.c`: how many ioctls each
-/// CPU has dispatched.
-pub(crate) fn ioctl_calls() -> PerCpuRef<'static, u64> {
+/// The static per-CPU variable defined in `rust/shim.c` (`DEFINE_PER_CPU`),
+/// a `u64` counter per CPU; kmemlab counts the commands each CPU dispatches
+/// in it.
+pub(crate) fn static_counter() -> PerCpuRef<'static, u64> {
     // SAFETY: the shim returns the address of a `DEFINE_PER_CPU(u64, ...)`,
     // which is never NULL.
-    let ptr = unsafe { NonNull::new_unchecked(kmemlab_ioctl_calls_ptr().cast::<u64>()) };
+    let ptr = unsafe { NonNull::new_unchecked(kmemlab_static_counter_ptr().cast::<u64>()) };
     // INVARIANT: a static per-CPU `u64`, zero-initialised, lives as long as
     // the module, and kmemlab accesses it only through this view.
     PerCpuRef {
@@ -248,7 +247,8 @@ pub(crate) fn ioctl_calls() -> PerCpuRef<'static, u64> {
 }
 
 /// Runs `f` on `cpu` and waits for it (`smp_call_function_single()`): `f`
-/// runs with interrupts disabled there, so it must not sleep.
+/// runs in interrupt context there, so it must not sleep (nor call
+/// `run_on`). Call from task context with interrupts enabled.
 ///
 /// Errors: `EINVAL` when `cpu` is not possible, `ENXIO` when it is offline.
 pub(crate) fn run_on<F: FnOnce() + Send>(cpu: u32, f: F) -> Result {
@@ -291,8 +291,9 @@ mod tests {
         assert_eq!(view.sum(), 0);
         let cpu = {
             let this = view.this_cpu();
-            this.add(5);
-            this.add(6);
+            view.add_this_cpu(5);
+            view.add_this_cpu(6);
+            assert_eq!(this.value().load(Relaxed), 11);
             this.cpu()
         };
         assert_eq!(view.on(cpu)?.load(Relaxed), 11);
@@ -306,7 +307,7 @@ mod tests {
         let view = counter.get();
         let mut expected = 0u64;
         for cpu in possible_cpus() {
-            match run_on(cpu, || view.this_cpu().add(u64::from(cpu) + 1)) {
+            match run_on(cpu, || view.add_this_cpu(u64::from(cpu) + 1)) {
                 Ok(()) => {
                     assert_eq!(view.on(cpu)?.load(Relaxed), u64::from(cpu) + 1);
                     expected += u64::from(cpu) + 1;
@@ -331,10 +332,10 @@ mod tests {
 
     #[test]
     fn static_variable_is_readable_on_every_cpu() {
-        let calls = ioctl_calls();
+        let calls = static_counter();
         assert_eq!(calls.iter().count(), possible_cpus().count());
         let before = calls.sum();
-        calls.this_cpu().add(0);
+        calls.add_this_cpu(0);
         assert!(calls.sum() >= before);
     }
 }
