@@ -45,7 +45,7 @@ use crate::{
         },
         vmalloc::VMALLOC_MAX,
     },
-    file::KmemlabFile,
+    file::FileState,
     object::{
         self,
         IoSource,
@@ -54,6 +54,7 @@ use crate::{
         Request,
         Source, //
     },
+    stats,
     uapi::*,
 };
 
@@ -63,7 +64,7 @@ const _: () = assert!(edu::REGS_SIZE as u64 == KMEMLAB_EDU_REGS_SIZE);
 const _: () = assert!(edu::DMA_MAX as u64 == KMEMLAB_EDU_DMA_MAX);
 
 /// An ioctl handler: the calling file's state and the raw user argument.
-type Handler = fn(&KmemlabFile, usize) -> Result<isize>;
+type Handler = fn(&FileState, usize) -> Result<isize>;
 
 /// One supported command.
 struct Command {
@@ -137,7 +138,7 @@ const COMMANDS: &[Command] = &[
 
 /// Runs the handler for `cmd`, or fails with `ENOTTY` when there is none.
 /// Every command run is counted on the CPU that dispatched it.
-pub(crate) fn dispatch(file: &KmemlabFile, cmd: u32, arg: usize) -> Result<isize> {
+pub(crate) fn dispatch(file: &FileState, cmd: u32, arg: usize) -> Result<isize> {
     let command = COMMANDS.iter().find(|c| c.cmd == cmd).ok_or(ENOTTY)?;
     percpu::static_counter().add_this_cpu(1);
     (command.run)(file, arg)
@@ -226,7 +227,7 @@ fn gfp_from_abi(bits: u32) -> Result<Gfp> {
 }
 
 /// `KMEMLAB_IOC_VERSION`: ABI version, supported features and the topology seen.
-fn version(_file: &KmemlabFile, arg: usize) -> Result<isize> {
+fn version(_file: &FileState, arg: usize) -> Result<isize> {
     let reply = KmemlabVersion {
         abi_version: KMEMLAB_ABI_VERSION,
         nr_cpus: topology::online_cpus(),
@@ -245,9 +246,14 @@ fn byte_size(size: u64, max: usize) -> Result<usize> {
     }
 }
 
-/// `KMEMLAB_IOC_ALLOC`.
-fn alloc(file: &KmemlabFile, arg: usize) -> Result<isize> {
+/// `KMEMLAB_IOC_ALLOC`; a failure is counted against the kind asked for.
+fn alloc(file: &FileState, arg: usize) -> Result<isize> {
     let a = KmemlabAlloc::decode(&copy_in(arg)?);
+    alloc_objects(file, &a).inspect_err(|e| stats::failed(a.kind, *e))
+}
+
+/// `KMEMLAB_IOC_ALLOC` for the decoded request `a`.
+fn alloc_objects(file: &FileState, a: &KmemlabAlloc) -> Result<isize> {
     if a.count == 0 || a.count > KMEMLAB_BATCH_MAX {
         return Err(EINVAL);
     }
@@ -313,7 +319,7 @@ fn alloc(file: &KmemlabFile, arg: usize) -> Result<isize> {
 }
 
 /// `KMEMLAB_IOC_FREE`.
-fn free(file: &KmemlabFile, arg: usize) -> Result<isize> {
+fn free(file: &FileState, arg: usize) -> Result<isize> {
     let f = KmemlabFree::decode(&copy_in(arg)?);
     match f.flags {
         KMEMLAB_FREE_ALL if f.count == 0 && f.handles == 0 => {
@@ -340,7 +346,7 @@ enum IoOp {
 }
 
 /// `KMEMLAB_IOC_WRITE`, `_READ`, `_FILL` and `_VERIFY`.
-fn io(file: &KmemlabFile, arg: usize, op: IoOp) -> Result<isize> {
+fn io(file: &FileState, arg: usize, op: IoOp) -> Result<isize> {
     let mut io = KmemlabIo::decode(&copy_in(arg)?);
     if io.reserved != 0 {
         return Err(EINVAL);
@@ -372,14 +378,14 @@ fn io(file: &KmemlabFile, arg: usize, op: IoOp) -> Result<isize> {
 }
 
 /// `KMEMLAB_IOC_INFO`.
-fn info(file: &KmemlabFile, arg: usize) -> Result<isize> {
+fn info(file: &FileState, arg: usize) -> Result<isize> {
     let query = KmemlabInfo::decode(&copy_in(arg)?);
     let reply = file.table.lock().get(query.handle)?.info();
     copy_out(arg, &reply.encode())
 }
 
 /// `KMEMLAB_IOC_LIST`.
-fn list(file: &KmemlabFile, arg: usize) -> Result<isize> {
+fn list(file: &FileState, arg: usize) -> Result<isize> {
     let mut l = KmemlabList::decode(&copy_in(arg)?);
     if l.reserved != 0 {
         return Err(EINVAL);
@@ -398,7 +404,7 @@ fn list(file: &KmemlabFile, arg: usize) -> Result<isize> {
 }
 
 /// `KMEMLAB_IOC_CACHE_CREATE`.
-fn cache_create(file: &KmemlabFile, arg: usize) -> Result<isize> {
+fn cache_create(file: &FileState, arg: usize) -> Result<isize> {
     let mut c = KmemlabCacheCreate::decode(&copy_in(arg)?);
     let name_len = c.name.iter().position(|b| *b == 0).ok_or(EINVAL)?;
     if c.flags & !(KMEMLAB_CACHE_HWCACHE_ALIGN | KMEMLAB_CACHE_CTOR) != 0 {
@@ -422,7 +428,7 @@ fn cache_create(file: &KmemlabFile, arg: usize) -> Result<isize> {
 }
 
 /// `KMEMLAB_IOC_CACHE_DESTROY`.
-fn cache_destroy(file: &KmemlabFile, arg: usize) -> Result<isize> {
+fn cache_destroy(file: &FileState, arg: usize) -> Result<isize> {
     let d = KmemlabCacheDestroy::decode(&copy_in(arg)?);
     if d.reserved != 0 {
         return Err(EINVAL);
@@ -431,9 +437,14 @@ fn cache_destroy(file: &KmemlabFile, arg: usize) -> Result<isize> {
     Ok(0)
 }
 
-/// `KMEMLAB_IOC_IOREMAP`.
-fn ioremap(file: &KmemlabFile, arg: usize) -> Result<isize> {
-    let mut m = KmemlabIoremap::decode(&copy_in(arg)?);
+/// `KMEMLAB_IOC_IOREMAP`; a failure is counted against the ioremap kind.
+fn ioremap(file: &FileState, arg: usize) -> Result<isize> {
+    let m = KmemlabIoremap::decode(&copy_in(arg)?);
+    map_object(file, arg, m).inspect_err(|e| stats::failed(KMEMLAB_KIND_IOREMAP, *e))
+}
+
+/// `KMEMLAB_IOC_IOREMAP` for the decoded request `m`.
+fn map_object(file: &FileState, arg: usize, mut m: KmemlabIoremap) -> Result<isize> {
     let source = match m.source {
         KMEMLAB_IOREMAP_EDU if m.phys == 0 && m.size == 0 => {
             if !edu::bound() {
@@ -476,7 +487,7 @@ fn ioremap(file: &KmemlabFile, arg: usize) -> Result<isize> {
 }
 
 /// `KMEMLAB_IOC_MMIO`.
-fn mmio(file: &KmemlabFile, arg: usize) -> Result<isize> {
+fn mmio(file: &FileState, arg: usize) -> Result<isize> {
     let mut m = KmemlabMmio::decode(&copy_in(arg)?);
     let width = Width::from_bytes(m.width)?;
     let write = match m.op {
@@ -510,7 +521,7 @@ fn mmio(file: &KmemlabFile, arg: usize) -> Result<isize> {
 }
 
 /// `KMEMLAB_IOC_DMA_COPY`.
-fn dma_copy(file: &KmemlabFile, arg: usize) -> Result<isize> {
+fn dma_copy(file: &FileState, arg: usize) -> Result<isize> {
     let c = KmemlabDmaCopy::decode(&copy_in(arg)?);
     let offset = |v: u64| usize::try_from(v).map_err(|_| EINVAL);
     let (src_offset, dst_offset, len) =
@@ -525,7 +536,7 @@ fn dma_copy(file: &KmemlabFile, arg: usize) -> Result<isize> {
 }
 
 /// `KMEMLAB_IOC_PERCPU`.
-fn percpu_op(file: &KmemlabFile, arg: usize) -> Result<isize> {
+fn percpu_op(file: &FileState, arg: usize) -> Result<isize> {
     let mut p = KmemlabPercpu::decode(&copy_in(arg)?);
     // `sum` is output only, and ignored on input.
     let valid = match p.op {

@@ -24,6 +24,7 @@ mod debugfs;
 mod file;
 mod ioctl;
 mod object;
+mod stats;
 // Shared with the userspace tool, which uses other parts of it.
 #[allow(dead_code)]
 mod uapi;
@@ -89,6 +90,8 @@ struct Kmemlab {
     _version: File<()>,
     #[pin]
     _ioctls: File<()>,
+    #[pin]
+    _stats: debugfs::StatsFiles,
     _debugfs: Dir,
 }
 
@@ -104,6 +107,7 @@ impl kernel::InPlaceModule for Kmemlab {
             }),
             _version <- debugfs::version_file(&dir),
             _ioctls <- debugfs::ioctls_file(&dir),
+            _stats <- debugfs::stats_files(&dir),
             _debugfs: dir,
         })
     }

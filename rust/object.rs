@@ -8,6 +8,7 @@
 //! everything the file made.
 
 use kernel::{
+    bindings,
     prelude::*,
     sync::Arc,
     uaccess::{
@@ -46,6 +47,7 @@ use crate::{
         vmalloc::VmallocBuf,
         Allocation,
     },
+    stats,
     uapi::*,
 };
 
@@ -145,6 +147,24 @@ impl Memory {
     /// that is not RAM on one node.
     pub(crate) fn nid(&self) -> i32 {
         self.allocation().map_or(-1, |a| a.nid())
+    }
+
+    /// Pages the object took straight from the page allocator: the page
+    /// kinds' blocks, vmalloc's pages, a coherent buffer's block, and the
+    /// block of a kmalloc too big for the kmalloc caches; 0 for the others.
+    pub(crate) fn pages(&self) -> usize {
+        let page = kernel::page::PAGE_SIZE;
+        let block = |bytes: usize| bytes.div_ceil(page).next_power_of_two();
+        match self {
+            Memory::FreePages(_) | Memory::NodePages(_) => 1 << self.order(),
+            Memory::Vmalloc(_) => self.size().div_ceil(page),
+            Memory::Dma(_) => block(self.size()),
+            // CAST: a `u32` fits in a `usize`.
+            Memory::Kmalloc(_) if self.size() > bindings::KMALLOC_MAX_CACHE_SIZE as usize => {
+                block(self.size())
+            }
+            _ => 0,
+        }
     }
 
     /// The page order, for the page kinds.
@@ -250,7 +270,7 @@ impl Request {
     }
 }
 
-/// One allocation owned by a file.
+/// One allocation owned by a file; dropping it frees the memory.
 pub(crate) struct Object {
     pub(crate) handle: u32,
     pub(crate) mem: Memory,
@@ -280,6 +300,12 @@ impl Object {
             cache: self.cache,
             gfp: self.gfp,
         }
+    }
+}
+
+impl Drop for Object {
+    fn drop(&mut self) {
+        stats::freed(self.mem.kind(), self.charge, self.mem.pages());
     }
 }
 
@@ -340,11 +366,14 @@ impl Table {
         let first = self.last_handle;
         for _ in 0..count {
             let cpu = topology::current_cpu();
+            let started = stats::start();
             // On failure, `made` is dropped and frees what was allocated so
             // far, and the handles it would have had are given back.
-            let made_one = req
-                .allocate()
-                .and_then(|(mem, cache)| Ok((mem, cache, self.next_handle()?)));
+            let made_one = req.allocate().and_then(|(mem, cache)| {
+                let handle = self.next_handle()?;
+                stats::created(mem.kind(), req.bytes(), mem.pages(), started);
+                Ok((mem, cache, handle))
+            });
             let (mem, cache, handle) = match made_one {
                 Ok(m) => m,
                 Err(e) => {
@@ -447,6 +476,11 @@ impl Table {
         let handle = self.next_handle()?;
         self.caches.push(CacheEntry { handle, cache }, GFP_KERNEL)?;
         Ok(handle)
+    }
+
+    /// Every cache, in creation order.
+    pub(crate) fn caches(&self) -> impl Iterator<Item = &Arc<KmemCache>> {
+        self.caches.iter().map(|c| &c.cache)
     }
 
     /// The cache named `handle` (`ENOENT` if there is none).

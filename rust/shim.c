@@ -144,3 +144,16 @@ void __percpu *kmemlab_static_counter_ptr(void)
 {
 	return &kmemlab_static_counter;
 }
+
+/*
+ * A static per-CPU array of counters (kmemlab's allocation statistics live
+ * in it). Returns NULL when the caller expects another size.
+ */
+static DEFINE_PER_CPU(u64 [KMEMLAB_STATIC_COUNTERS], kmemlab_static_counters);
+
+void __percpu *kmemlab_static_counters_ptr(unsigned int n)
+{
+	if (n != KMEMLAB_STATIC_COUNTERS)
+		return NULL;
+	return &kmemlab_static_counters;
+}

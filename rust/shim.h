@@ -33,4 +33,8 @@ bool kmemlab_cpu_possible(unsigned int cpu);
 void kmemlab_this_cpu_add_u64(u64 __percpu *ptr, u64 v);
 void __percpu *kmemlab_static_counter_ptr(void);
 
+/* Counters in the static per-CPU array (the Rust side asks for this many). */
+#define KMEMLAB_STATIC_COUNTERS 128
+void __percpu *kmemlab_static_counters_ptr(unsigned int n);
+
 #endif /* KMEMLAB_SHIM_H */

@@ -27,6 +27,7 @@ pub(crate) mod edu;
 pub(crate) mod gfp;
 pub(crate) mod iomem;
 pub(crate) mod kmalloc;
+pub(crate) mod owners;
 pub(crate) mod pages;
 pub(crate) mod percpu;
 pub(crate) mod slab;
@@ -39,7 +40,7 @@ static INIT_CLAIMED: Atomic<bool> = Atomic::new(false);
 static INIT_DONE: Atomic<bool> = Atomic::new(false);
 
 /// Prepares the abstractions' global registries (slab-cache names, DMA
-/// devices); called from module init. Later calls do nothing.
+/// devices, owners of allocations); called from module init. Later calls do nothing.
 pub(crate) fn init() {
     if INIT_CLAIMED.xchg(true, Full) {
         return;
@@ -49,6 +50,7 @@ pub(crate) fn init() {
     unsafe {
         slab::init_lock();
         dma::init_lock();
+        owners::init_lock();
     }
     INIT_DONE.store(true, Release);
 }

@@ -42,6 +42,7 @@ extern "C" {
     fn kmemlab_per_cpu_ptr(ptr: *mut c_void, cpu: c_uint) -> *mut c_void;
     fn kmemlab_cpu_possible(cpu: c_uint) -> bool;
     fn kmemlab_static_counter_ptr() -> *mut c_void;
+    fn kmemlab_static_counters_ptr(n: c_uint) -> *mut c_void;
     fn kmemlab_this_cpu_add_u64(ptr: *mut u64, v: u64);
 }
 
@@ -62,86 +63,126 @@ pub(crate) fn possible_cpus() -> impl Iterator<Item = u32> {
     (0..nr_cpu_ids()).filter(|cpu| cpu_possible(*cpu))
 }
 
-/// A view of a per-CPU variable whose memory lives for `'a`.
+/// A view of a per-CPU variable whose memory lives for `'a`: an array of `N`
+/// values of `T` per possible CPU (one, by default).
 ///
 /// # Invariants
 ///
-/// `ptr` is a `__percpu` pointer to a `T` (aligned, initialised) for every
-/// possible CPU, valid for `'a`; every access to those values is atomic.
-pub(crate) struct PerCpuRef<'a, T: AtomicType> {
-    ptr: NonNull<T>,
+/// `ptr` is a `__percpu` pointer to a `[T; N]` (aligned, initialised) for
+/// every possible CPU, valid for `'a`; every access to those values is atomic.
+pub(crate) struct PerCpuRef<'a, T: AtomicType, const N: usize = 1> {
+    ptr: NonNull<[T; N]>,
     _life: PhantomData<&'a Atomic<T>>,
 }
 
-impl<T: AtomicType> Clone for PerCpuRef<'_, T> {
+impl<T: AtomicType, const N: usize> Clone for PerCpuRef<'_, T, N> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<T: AtomicType> Copy for PerCpuRef<'_, T> {}
+impl<T: AtomicType, const N: usize> Copy for PerCpuRef<'_, T, N> {}
 
 // SAFETY: the view only hands out `&Atomic<T>`, which may be shared between threads.
-unsafe impl<T: AtomicType> Send for PerCpuRef<'_, T> {}
+unsafe impl<T: AtomicType, const N: usize> Send for PerCpuRef<'_, T, N> {}
 // SAFETY: as above.
-unsafe impl<T: AtomicType> Sync for PerCpuRef<'_, T> {}
+unsafe impl<T: AtomicType, const N: usize> Sync for PerCpuRef<'_, T, N> {}
 
-impl<'a, T: AtomicType> PerCpuRef<'a, T> {
-    /// The value of `cpu` (`EINVAL` when it is not a possible CPU).
-    pub(crate) fn on(self, cpu: u32) -> Result<&'a Atomic<T>> {
+/// Views `N` values at `ptr` as atomics.
+///
+/// # Safety
+///
+/// `ptr` points to `N` valid, aligned `T`s that live for `'a` and are only
+/// accessed atomically meanwhile.
+unsafe fn atomics<'a, T: AtomicType, const N: usize>(ptr: *mut c_void) -> &'a [Atomic<T>; N] {
+    // SAFETY: `Atomic<T>` is a transparent wrapper of a representation with
+    // the size and alignment of `T` (the `AtomicType` contract), so the array
+    // layouts agree; validity and lifetime are guaranteed by the caller.
+    unsafe { &*ptr.cast::<[Atomic<T>; N]>() }
+}
+
+impl<'a, T: AtomicType, const N: usize> PerCpuRef<'a, T, N> {
+    /// The values of `cpu` (`EINVAL` when it is not a possible CPU).
+    pub(crate) fn slots(self, cpu: u32) -> Result<&'a [Atomic<T>; N]> {
         if !cpu_possible(cpu) {
             return Err(EINVAL);
         }
         // SAFETY: `cpu` is possible, so `per_cpu_ptr()` gives its copy of the
-        // variable, which by the type invariant is a valid `T` for `'a` that is
-        // only accessed atomically.
-        Ok(unsafe {
-            Atomic::from_ptr(kmemlab_per_cpu_ptr(self.ptr.as_ptr().cast(), cpu).cast::<T>())
-        })
+        // variable, which by the type invariant is valid for `'a` and only
+        // accessed atomically.
+        Ok(unsafe { atomics(kmemlab_per_cpu_ptr(self.ptr.as_ptr().cast(), cpu)) })
     }
 
-    /// The value of the CPU this runs on, with preemption disabled until the
-    /// guard is dropped.
-    pub(crate) fn this_cpu(self) -> ThisCpu<'a, T> {
+    /// The values of the CPU this runs on, with preemption disabled until
+    /// the guard is dropped.
+    pub(crate) fn this_cpu(self) -> ThisCpu<'a, T, N> {
         // SAFETY: no precondition; undone by `ThisCpu::drop`.
         unsafe { kmemlab_preempt_disable() };
         // SAFETY: preemption is disabled, so the caller stays on this CPU while
-        // the pointer is used; by the type invariant the variable is valid.
-        let value = unsafe { kmemlab_this_cpu_ptr(self.ptr.as_ptr().cast()).cast::<T>() };
-        // SAFETY: as above: a valid `T` for `'a`, only accessed atomically.
-        let value = unsafe { Atomic::from_ptr(value) };
+        // the values are used; by the type invariant they are valid for `'a`
+        // and only accessed atomically.
+        let values = unsafe { atomics(kmemlab_this_cpu_ptr(self.ptr.as_ptr().cast())) };
         // INVARIANT: preemption was disabled just above.
         ThisCpu {
-            value,
+            values,
             _not_send: PhantomData,
         }
     }
 
+    /// Every possible CPU with its values.
+    pub(crate) fn iter_slots(self) -> impl Iterator<Item = (u32, &'a [Atomic<T>; N])> {
+        possible_cpus().filter_map(move |cpu| self.slots(cpu).ok().map(|v| (cpu, v)))
+    }
+}
+
+impl<'a, T: AtomicType> PerCpuRef<'a, T> {
+    /// The value of `cpu` (`EINVAL` when it is not a possible CPU).
+    pub(crate) fn on(self, cpu: u32) -> Result<&'a Atomic<T>> {
+        Ok(&self.slots(cpu)?[0])
+    }
+
     /// Every possible CPU with its value.
     pub(crate) fn iter(self) -> impl Iterator<Item = (u32, &'a Atomic<T>)> {
-        possible_cpus().filter_map(move |cpu| self.on(cpu).ok().map(|v| (cpu, v)))
+        self.iter_slots().map(|(cpu, v)| (cpu, &v[0]))
     }
 }
 
-impl<'a> PerCpuRef<'a, u64> {
-    /// Adds `v` (wrapping) to the value of the CPU this runs on, with
-    /// `this_cpu_add()`: one instruction on x86, safe against preemption and
-    /// interrupts, no guard needed.
+impl<const N: usize> PerCpuRef<'_, u64, N> {
+    /// Adds `v` (wrapping) to value `i` (below `N`; others are ignored) of
+    /// the CPU this runs on, with `this_cpu_add()`: one instruction on x86,
+    /// safe against preemption and interrupts, no guard needed.
+    pub(crate) fn add_this_cpu_at(self, i: usize, v: u64) {
+        if i < N {
+            // SAFETY: by the type invariant `ptr` is a live per-CPU `[u64; N]`,
+            // and `i < N` keeps the element pointer inside it.
+            unsafe { kmemlab_this_cpu_add_u64(self.ptr.as_ptr().cast::<u64>().add(i), v) }
+        }
+    }
+
+    /// The sum over every CPU of value `i`, wrapping at 2^64. Not a
+    /// snapshot: CPUs may add to their values while it is taken.
+    pub(crate) fn sum_at(self, i: usize) -> u64 {
+        self.iter_slots().fold(0u64, |acc, (_, v)| {
+            acc.wrapping_add(v.get(i).map_or(0, |v| v.load(Relaxed)))
+        })
+    }
+}
+
+impl PerCpuRef<'_, u64> {
+    /// Adds `v` (wrapping) to the value of the CPU this runs on
+    /// (`this_cpu_add()`).
     pub(crate) fn add_this_cpu(self, v: u64) {
-        // SAFETY: by the type invariant `ptr` is a live per-CPU `u64`.
-        unsafe { kmemlab_this_cpu_add_u64(self.ptr.as_ptr(), v) }
+        self.add_this_cpu_at(0, v)
     }
 
-    /// The sum of every CPU's value, wrapping at 2^64. Not a snapshot: CPUs
-    /// may add to their values while it is taken.
+    /// The sum of every CPU's value, wrapping at 2^64.
     pub(crate) fn sum(self) -> u64 {
-        self.iter()
-            .fold(0u64, |acc, (_, v)| acc.wrapping_add(v.load(Relaxed)))
+        self.sum_at(0)
     }
 }
 
-/// This CPU's value of a per-CPU variable, pinned: preemption stays disabled
-/// while the guard lives, so the value stays this CPU's.
+/// This CPU's values of a per-CPU variable, pinned: preemption stays
+/// disabled while the guard lives, so the values stay this CPU's.
 ///
 /// The guard cannot be sent to another thread, and what it lends out cannot
 /// outlive it. Do not sleep while holding it.
@@ -149,18 +190,18 @@ impl<'a> PerCpuRef<'a, u64> {
 /// # Invariants
 ///
 /// Preemption was disabled when the guard was made and is enabled again by
-/// its `Drop`; `value` is this CPU's copy.
-pub(crate) struct ThisCpu<'a, T: AtomicType> {
-    value: &'a Atomic<T>,
+/// its `Drop`; `values` are this CPU's.
+pub(crate) struct ThisCpu<'a, T: AtomicType, const N: usize = 1> {
+    values: &'a [Atomic<T>; N],
     /// Preemption state belongs to the thread: the guard must stay on it.
     _not_send: PhantomData<*mut ()>,
 }
 
-impl<T: AtomicType> ThisCpu<'_, T> {
-    /// This CPU's value, for as long as the guard is held (a reference kept
+impl<T: AtomicType, const N: usize> ThisCpu<'_, T, N> {
+    /// This CPU's values, for as long as the guard is held (a reference kept
     /// past the guard does not compile).
-    pub(crate) fn value(&self) -> &Atomic<T> {
-        self.value
+    pub(crate) fn values(&self) -> &[Atomic<T>; N] {
+        self.values
     }
 
     /// The CPU the guard pins.
@@ -169,7 +210,14 @@ impl<T: AtomicType> ThisCpu<'_, T> {
     }
 }
 
-impl<T: AtomicType> Drop for ThisCpu<'_, T> {
+impl<T: AtomicType> ThisCpu<'_, T> {
+    /// This CPU's value, for as long as the guard is held.
+    pub(crate) fn value(&self) -> &Atomic<T> {
+        &self.values[0]
+    }
+}
+
+impl<T: AtomicType, const N: usize> Drop for ThisCpu<'_, T, N> {
     fn drop(&mut self) {
         // SAFETY: by the type invariant, preemption was disabled by this guard.
         unsafe { kmemlab_preempt_enable() };
@@ -217,7 +265,7 @@ impl<T: AtomicType + Zeroable> PerCpu<T> {
         // INVARIANT: the values are valid `T`s (see `new`), and the memory
         // lives as long as `self` is borrowed.
         PerCpuRef {
-            ptr: self.ptr,
+            ptr: self.ptr.cast(),
             _life: PhantomData,
         }
     }
@@ -237,13 +285,28 @@ impl<T: AtomicType> Drop for PerCpu<T> {
 pub(crate) fn static_counter() -> PerCpuRef<'static, u64> {
     // SAFETY: the shim returns the address of a `DEFINE_PER_CPU(u64, ...)`,
     // which is never NULL.
-    let ptr = unsafe { NonNull::new_unchecked(kmemlab_static_counter_ptr().cast::<u64>()) };
+    let ptr = unsafe { NonNull::new_unchecked(kmemlab_static_counter_ptr().cast()) };
     // INVARIANT: a static per-CPU `u64`, zero-initialised, lives as long as
     // the module, and kmemlab accesses it only through this view.
     PerCpuRef {
         ptr,
         _life: PhantomData,
     }
+}
+
+/// The static per-CPU array of `N` counters defined in `rust/shim.c`, or
+/// `None` when the shim's array has another size (its `KMEMLAB_STATIC_COUNTERS`).
+pub(crate) fn static_counters<const N: usize>() -> Option<PerCpuRef<'static, u64, N>> {
+    let n = c_uint::try_from(N).ok()?;
+    // SAFETY: no precondition; the shim checks `n`.
+    let ptr = NonNull::new(unsafe { kmemlab_static_counters_ptr(n) }.cast())?;
+    // INVARIANT: a static per-CPU `[u64; N]` (the shim checked the size),
+    // zero-initialised, living as long as the module, accessed by kmemlab
+    // only through this view.
+    Some(PerCpuRef {
+        ptr,
+        _life: PhantomData,
+    })
 }
 
 /// Runs `f` on `cpu` and waits for it (`smp_call_function_single()`): `f`

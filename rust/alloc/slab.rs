@@ -231,6 +231,13 @@ impl KmemCache {
     }
 
     /// Objects allocated from this cache and not yet freed.
+    /// The cache's full name (`kmemlab-<name>`), without the NUL.
+    pub(crate) fn name(&self) -> &[u8] {
+        let full: &[u8] = &self.name[..];
+        let len = full.iter().position(|b| *b == 0).unwrap_or(full.len());
+        &full[..len]
+    }
+
     pub(crate) fn live_objects(&self) -> usize {
         self.live.load(Relaxed)
     }

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Allocation statistics, per allocator kind, kept per CPU.
+//!
+//! Every counter lives in kmemlab's static per-CPU array
+//! ([`percpu::static_counters`]): recording an allocation or a free is a few
+//! `this_cpu_add()`s on the CPU it happens on, with no lock and no shared
+//! atomic. Reading sums the CPUs, so totals are exact once the allocators
+//! are quiet.
+//!
+//! The high-water mark of bytes live is the one figure that needs a global
+//! view. Like `percpu_counter`, each CPU keeps the net bytes it has not yet
+//! reported, and folds them into a shared total (one atomic add, and a
+//! compare-and-exchange for the mark) once they pass [`BATCH`]; a read folds
+//! nothing but compares the exact total with the mark. So the mark may miss
+//! a peak by at most `BATCH` bytes per CPU, and costs one shared atomic per
+//! `BATCH` bytes of net change per CPU, not one per allocation.
+
+use kernel::{
+    prelude::*,
+    sync::atomic::{
+        Atomic,
+        Relaxed, //
+    },
+    time::{
+        Instant,
+        Monotonic, //
+    },
+};
+
+use crate::{
+    alloc::percpu::{
+        self,
+        PerCpuRef, //
+    },
+    uapi::KIND_NAMES,
+};
+
+/// Allocator kinds, numbered as the ABI's `KMEMLAB_KIND_*` (from 1).
+pub(crate) const KINDS: usize = 8;
+
+/// The counters kept for each kind, per CPU.
+#[derive(Clone, Copy)]
+enum Field {
+    Created,
+    Freed,
+    FailNomem,
+    FailInval,
+    FailNodev,
+    FailOther,
+    /// Bytes of objects created (cumulative).
+    BytesIn,
+    /// Bytes of objects freed (cumulative).
+    BytesOut,
+    PagesIn,
+    PagesOut,
+    AllocNs,
+    /// Net bytes not yet folded into [`FOLDED`] (two's complement).
+    Pending,
+}
+
+const FIELDS: usize = 12;
+/// Kinds with counters: the ABI's, and one more, never shown, that the
+/// KUnit tests count in so the figures of the real kinds stay true.
+const SLOTS: usize = KINDS + 1;
+/// The kind number of the KUnit tests' slot.
+#[cfg(CONFIG_KUNIT)]
+const TEST_KIND: u32 = SLOTS as u32;
+/// The size of the shim's static per-CPU array.
+const WORDS: usize = 128;
+const _: () = assert!(SLOTS * FIELDS <= WORDS);
+
+/// Net bytes a CPU keeps to itself before folding them into [`FOLDED`].
+pub(crate) const BATCH: i64 = 256 * 1024;
+
+/// Per kind: the bytes folded in by the CPUs so far.
+static FOLDED: [Atomic<i64>; SLOTS] = [const { Atomic::new(0) }; SLOTS];
+/// Per kind: the high-water mark of bytes live.
+static HWM: [Atomic<i64>; SLOTS] = [const { Atomic::new(0) }; SLOTS];
+
+/// The per-CPU counters (`None` only if the shim's array is too small,
+/// which the build rules out).
+fn counters() -> Option<PerCpuRef<'static, u64, WORDS>> {
+    percpu::static_counters::<WORDS>()
+}
+
+/// The counter index of `field` for `kind`, when `kind` is a known kind.
+fn slot(kind: u32, field: Field) -> Option<usize> {
+    let k = usize::try_from(kind).ok()?.checked_sub(1)?;
+    (k < SLOTS).then_some(k * FIELDS + field as usize)
+}
+
+fn add(kind: u32, field: Field, v: u64) {
+    if let (Some(c), Some(i)) = (counters(), slot(kind, field)) {
+        c.add_this_cpu_at(i, v);
+    }
+}
+
+/// Raises `kind`'s high-water mark to `live` if that is higher.
+fn raise_hwm(kind: usize, live: i64) {
+    let mark = &HWM[kind];
+    let mut seen = mark.load(Relaxed);
+    while live > seen {
+        match mark.cmpxchg(seen, live, Relaxed) {
+            Ok(_) => return,
+            Err(now) => seen = now,
+        }
+    }
+}
+
+/// Adds `delta` to this CPU's unreported bytes of `kind`, folding them into
+/// the shared total once they pass [`BATCH`].
+fn pend(kind: u32, delta: i64) {
+    let (Some(c), Some(i)) = (counters(), slot(kind, Field::Pending)) else {
+        return;
+    };
+    let this = c.this_cpu();
+    let pending = &this.values()[i];
+    // CAST: two's complement, as stored.
+    let now = (pending.load(Relaxed) as i64).wrapping_add(delta);
+    if now.unsigned_abs() < BATCH.unsigned_abs() {
+        // CAST: as above.
+        pending.store(now as u64, Relaxed);
+        return;
+    }
+    pending.store(0, Relaxed);
+    // `slot` succeeded, so the kind index is in range.
+    let k = i / FIELDS;
+    let live = FOLDED[k].fetch_add(now, Relaxed).wrapping_add(now);
+    raise_hwm(k, live);
+}
+
+/// Starts timing an allocation.
+pub(crate) fn start() -> Instant<Monotonic> {
+    Instant::now()
+}
+
+/// Records an object of `kind` created, taking `bytes` and `pages`, after
+/// an allocation that started at `started`.
+pub(crate) fn created(kind: u32, bytes: usize, pages: usize, started: Instant<Monotonic>) {
+    // CAST: sizes fit in 64 bits.
+    let (bytes, pages) = (bytes as u64, pages as u64);
+    add(kind, Field::Created, 1);
+    add(kind, Field::BytesIn, bytes);
+    add(kind, Field::PagesIn, pages);
+    // CAST: elapsed time is never negative.
+    add(kind, Field::AllocNs, started.elapsed().as_nanos() as u64);
+    // CAST: a size fits in an `i64`.
+    pend(kind, bytes as i64);
+}
+
+/// Records an object of `kind` freed.
+pub(crate) fn freed(kind: u32, bytes: usize, pages: usize) {
+    // CAST: sizes fit in 64 bits.
+    let (bytes, pages) = (bytes as u64, pages as u64);
+    add(kind, Field::Freed, 1);
+    add(kind, Field::BytesOut, bytes);
+    add(kind, Field::PagesOut, pages);
+    // CAST: a size fits in an `i64`.
+    pend(kind, -(bytes as i64));
+}
+
+/// Records a failed request for `kind`.
+pub(crate) fn failed(kind: u32, err: Error) {
+    let field = if err == ENOMEM {
+        Field::FailNomem
+    } else if err == EINVAL {
+        Field::FailInval
+    } else if err == ENODEV {
+        Field::FailNodev
+    } else {
+        Field::FailOther
+    };
+    add(kind, field, 1);
+}
+
+/// One kind's counters, summed over some CPUs.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Counts {
+    pub(crate) created: u64,
+    pub(crate) freed: u64,
+    pub(crate) enomem: u64,
+    pub(crate) einval: u64,
+    pub(crate) enodev: u64,
+    pub(crate) other: u64,
+    /// Net bytes (created minus freed), two's complement.
+    pub(crate) bytes: u64,
+    /// Net pages, two's complement.
+    pub(crate) pages: u64,
+    pub(crate) alloc_ns: u64,
+}
+
+impl Counts {
+    /// Failed requests, all errnos.
+    pub(crate) fn failed(&self) -> u64 {
+        self.enomem
+            .wrapping_add(self.einval)
+            .wrapping_add(self.enodev)
+            .wrapping_add(self.other)
+    }
+
+    /// Objects live (meaningful for the sum over all CPUs).
+    pub(crate) fn live(&self) -> u64 {
+        self.created.wrapping_sub(self.freed)
+    }
+
+    /// Adds `kind`'s counters of one CPU.
+    fn add_cpu(&mut self, values: &[Atomic<u64>; WORDS], kind: usize) {
+        let v = |f: Field| values[kind * FIELDS + f as usize].load(Relaxed);
+        self.created = self.created.wrapping_add(v(Field::Created));
+        self.freed = self.freed.wrapping_add(v(Field::Freed));
+        self.enomem = self.enomem.wrapping_add(v(Field::FailNomem));
+        self.einval = self.einval.wrapping_add(v(Field::FailInval));
+        self.enodev = self.enodev.wrapping_add(v(Field::FailNodev));
+        self.other = self.other.wrapping_add(v(Field::FailOther));
+        let bytes = v(Field::BytesIn).wrapping_sub(v(Field::BytesOut));
+        self.bytes = self.bytes.wrapping_add(bytes);
+        let pages = v(Field::PagesIn).wrapping_sub(v(Field::PagesOut));
+        self.pages = self.pages.wrapping_add(pages);
+        self.alloc_ns = self.alloc_ns.wrapping_add(v(Field::AllocNs));
+    }
+}
+
+/// The name of kind index `k` (0-based).
+pub(crate) fn kind_name(k: usize) -> &'static str {
+    KIND_NAMES.get(k).map_or("?", |(_, name)| name)
+}
+
+/// `k`'s counters on `cpu`.
+pub(crate) fn on_cpu(cpu: u32, k: usize) -> Counts {
+    let mut counts = Counts::default();
+    if let Some(values) = counters().and_then(|c| c.slots(cpu).ok()) {
+        counts.add_cpu(values, k);
+    }
+    counts
+}
+
+/// `k`'s counters summed over every CPU, and its high-water mark of bytes
+/// live (raised to the exact figure just read).
+pub(crate) fn total(k: usize) -> (Counts, u64) {
+    let mut counts = Counts::default();
+    if let Some(c) = counters() {
+        for (_, values) in c.iter_slots() {
+            counts.add_cpu(values, k);
+        }
+    }
+    // CAST: two's complement: live bytes are never negative once summed.
+    raise_hwm(k, counts.bytes as i64);
+    // CAST: the mark is never negative.
+    (counts, HWM[k].load(Relaxed) as u64)
+}
+
+#[kunit_tests(kmemlab_stats)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_fit_the_shim() {
+        assert!(counters().is_some());
+        assert_eq!(slot(0, Field::Created), None);
+        assert_eq!(slot(TEST_KIND + 1, Field::Created), None);
+        assert_eq!(slot(1, Field::Created), Some(0));
+        assert_eq!(slot(TEST_KIND, Field::Pending), Some(SLOTS * FIELDS - 1));
+    }
+
+    #[test]
+    fn a_create_and_a_free_balance() {
+        // In the tests' own slot, so the real kinds' figures are untouched.
+        let k = SLOTS - 1;
+        let (before, _) = total(k);
+        created(TEST_KIND, 3 * BATCH as usize, 5, start());
+        let (during, hwm) = total(k);
+        assert_eq!(during.live(), before.live() + 1);
+        assert_eq!(during.bytes.wrapping_sub(before.bytes), 3 * BATCH as u64);
+        assert_eq!(during.pages.wrapping_sub(before.pages), 5);
+        assert!(hwm >= 3 * BATCH as u64);
+        freed(TEST_KIND, 3 * BATCH as usize, 5);
+        failed(TEST_KIND, ENODEV);
+        let (after, _) = total(k);
+        assert_eq!(after.created, before.created + 1);
+        assert_eq!(after.freed, before.freed + 1);
+        assert_eq!(after.bytes, before.bytes);
+        assert_eq!(after.pages, before.pages);
+        assert_eq!(after.live(), before.live());
+        assert_eq!(after.enodev, before.enodev + 1);
+        assert_eq!(after.failed(), before.failed() + 1);
+    }
+}
