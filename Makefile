@@ -76,6 +76,9 @@ run:
 check:
 	$(TOP)/scripts/check
 
+bench:
+	$(TOP)/scripts/bench
+
 modules_install: modules
 	+$(KMAKE) modules_install
 

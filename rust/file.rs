@@ -85,7 +85,7 @@ impl MiscDevice for KmemlabFile {
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
         let state = Arc::pin_init(
             try_pin_init!(FileState {
-                pid: kernel::current!().pid(),
+                pid: kernel::current!().tgid(),
                 table <- new_mutex!(Table::new()),
             }),
             GFP_KERNEL,

@@ -52,7 +52,8 @@ use crate::{
         Memory,
         Quota,
         Request,
-        Source, //
+        Source,
+        Table, //
     },
     stats,
     uapi::*,
@@ -133,6 +134,10 @@ const COMMANDS: &[Command] = &[
     Command {
         cmd: KMEMLAB_IOC_PERCPU,
         run: percpu_op,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_BENCH,
+        run: bench,
     },
 ];
 
@@ -257,6 +262,21 @@ fn alloc_objects(file: &FileState, a: &KmemlabAlloc) -> Result<isize> {
     if a.count == 0 || a.count > KMEMLAB_BATCH_MAX {
         return Err(EINVAL);
     }
+    let mut table = file.table.lock();
+    let req = request(a, &table)?;
+    // CAST: `count` is at most KMEMLAB_BATCH_MAX.
+    let handles = table.alloc(&req, a.count as usize, quota())?;
+    if let Err(e) = copy_handles_out(a.handles, &handles) {
+        // Nothing may change on failure: the objects go again.
+        table.free(&handles)?;
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// Validates what to allocate (all of `a` but `count` and `handles`); a
+/// cache is looked up in `table`.
+fn request(a: &KmemlabAlloc, table: &Table) -> Result<Request> {
     let gfp = gfp_from_abi(a.gfp)?;
     let node = Node::new(a.node)?;
     // Fields a kind does not use must be zero; some kinds place memory themselves.
@@ -279,7 +299,6 @@ fn alloc_objects(file: &FileState, a: &KmemlabAlloc) -> Result<isize> {
     if a.order > MAX_ORDER || (a.kind == KMEMLAB_KIND_PERCPU && a.gfp != KMEMLAB_GFP_KERNEL) {
         return Err(EINVAL);
     }
-    let mut table = file.table.lock();
     let source = match a.kind {
         KMEMLAB_KIND_KMALLOC => Source::Kmalloc(byte_size(a.size, KMALLOC_MAX)?),
         KMEMLAB_KIND_VMALLOC => Source::Vmalloc(byte_size(a.size, VMALLOC_MAX)?),
@@ -302,20 +321,12 @@ fn alloc_objects(file: &FileState, a: &KmemlabAlloc) -> Result<isize> {
         KMEMLAB_KIND_PERCPU => Source::PerCpu,
         _ => Source::Cache(a.cache, table.cache(a.cache)?),
     };
-    let req = Request {
+    Ok(Request {
         source,
         gfp,
         gfp_bits: a.gfp,
         node,
-    };
-    // CAST: `count` is at most KMEMLAB_BATCH_MAX.
-    let handles = table.alloc(&req, a.count as usize, quota())?;
-    if let Err(e) = copy_handles_out(a.handles, &handles) {
-        // Nothing may change on failure: the objects go again.
-        table.free(&handles)?;
-        return Err(e);
-    }
-    Ok(0)
+    })
 }
 
 /// `KMEMLAB_IOC_FREE`.
@@ -593,4 +604,40 @@ fn percpu_op(file: &FileState, arg: usize) -> Result<isize> {
             copy_out(arg, &p.encode())
         }
     }
+}
+
+/// `KMEMLAB_IOC_BENCH`.
+fn bench(file: &FileState, arg: usize) -> Result<isize> {
+    let mut b = KmemlabBench::decode(&copy_in(arg)?);
+    if b.reserved != 0
+        || b.flags & !KMEMLAB_BENCH_NO_STATS != 0
+        || b.iterations == 0
+        || b.iterations > KMEMLAB_BENCH_ITERATIONS_MAX
+    {
+        return Err(EINVAL);
+    }
+    if b.kind != KMEMLAB_KIND_KMALLOC && b.kind != KMEMLAB_KIND_KMEM_CACHE {
+        return Err(EOPNOTSUPP);
+    }
+    let what = KmemlabAlloc {
+        kind: b.kind,
+        gfp: b.gfp,
+        size: b.size,
+        order: b.order,
+        node: b.node,
+        cache: b.cache,
+        count: 1,
+        handles: 0,
+    };
+    // The cache is looked up under the file's lock; the run holds the
+    // cache itself, not the lock.
+    let req = request(&what, &file.table.lock())?;
+    let run = crate::bench::run(&req, b.iterations, b.flags & KMEMLAB_BENCH_NO_STATS == 0)?;
+    b.ns_total = run.ns_total;
+    b.ns_min = run.ns_min;
+    b.ns_median = run.ns_median;
+    b.ns_p99 = run.ns_p99;
+    b.cpu = run.cpu;
+    b.reserved2 = 0;
+    copy_out(arg, &b.encode())
 }

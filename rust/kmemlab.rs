@@ -20,6 +20,7 @@ use kernel::{
 };
 
 mod alloc;
+mod bench;
 mod debugfs;
 mod file;
 mod ioctl;

@@ -220,7 +220,7 @@ impl Request {
     /// Allocates one object's memory, initialised: zeroed, or for a cache
     /// with a constructor, the constructor's mark followed by zeroes. Also
     /// returns what `info` reports in its `cache` field.
-    fn allocate(&self) -> Result<(Memory, u32)> {
+    pub(crate) fn allocate(&self) -> Result<(Memory, u32)> {
         let zeroed = self.gfp.zeroed();
         Ok(match &self.source {
             Source::Kmalloc(len) => (

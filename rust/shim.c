@@ -10,6 +10,8 @@
 #include <linux/nodemask.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
+#include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/security.h>
 #include <linux/smp.h>
 #include <linux/vmalloc.h>
@@ -156,4 +158,27 @@ void __percpu *kmemlab_static_counters_ptr(unsigned int n)
 	if (n != KMEMLAB_STATIC_COUNTERS)
 		return NULL;
 	return &kmemlab_static_counters;
+}
+
+/* migrate_disable() is an inline or an export depending on the build. */
+void kmemlab_migrate_disable(void)
+{
+	migrate_disable();
+}
+
+void kmemlab_migrate_enable(void)
+{
+	migrate_enable();
+}
+
+/* local_clock() is an inline or an export depending on the architecture. */
+u64 kmemlab_local_clock(void)
+{
+	return local_clock();
+}
+
+/* cond_resched() is a macro. */
+void kmemlab_cond_resched(void)
+{
+	cond_resched();
 }

@@ -37,4 +37,9 @@ void __percpu *kmemlab_static_counter_ptr(void);
 #define KMEMLAB_STATIC_COUNTERS 128
 void __percpu *kmemlab_static_counters_ptr(unsigned int n);
 
+void kmemlab_migrate_disable(void);
+void kmemlab_migrate_enable(void);
+u64 kmemlab_local_clock(void);
+void kmemlab_cond_resched(void);
+
 #endif /* KMEMLAB_SHIM_H */

@@ -364,6 +364,30 @@ abi_struct! {
     }
 }
 
+pub(crate) const KMEMLAB_BENCH_NO_STATS: u32 = 0x1;
+pub(crate) const KMEMLAB_BENCH_ITERATIONS_MAX: u32 = 1 << 24;
+
+abi_struct! {
+    /// `struct kmemlab_bench`: [`KMEMLAB_IOC_BENCH`].
+    "kmemlab_bench" => struct KmemlabBench {
+        kind: u32,
+        gfp: u32,
+        size: u64,
+        order: u32,
+        node: i32,
+        cache: u32,
+        flags: u32,
+        iterations: u32,
+        reserved: u32,
+        ns_total: u64,
+        ns_min: u64,
+        ns_median: u64,
+        ns_p99: u64,
+        cpu: u32,
+        reserved2: u32,
+    }
+}
+
 pub(crate) const KMEMLAB_IOC_ALLOC: u32 = iow(0x10, KmemlabAlloc::SIZE);
 pub(crate) const KMEMLAB_IOC_FREE: u32 = iow(0x11, KmemlabFree::SIZE);
 pub(crate) const KMEMLAB_IOC_WRITE: u32 = iow(0x12, KmemlabIo::SIZE);
@@ -378,6 +402,7 @@ pub(crate) const KMEMLAB_IOC_IOREMAP: u32 = iowr(0x1a, KmemlabIoremap::SIZE);
 pub(crate) const KMEMLAB_IOC_MMIO: u32 = iowr(0x1b, KmemlabMmio::SIZE);
 pub(crate) const KMEMLAB_IOC_DMA_COPY: u32 = iow(0x1c, KmemlabDmaCopy::SIZE);
 pub(crate) const KMEMLAB_IOC_PERCPU: u32 = iowr(0x1d, KmemlabPercpu::SIZE);
+pub(crate) const KMEMLAB_IOC_BENCH: u32 = iowr(0x1e, KmemlabBench::SIZE);
 
 /// Byte `offset` of an object filled with `seed` (`kmemlab_pattern_byte()` in the header).
 pub(crate) fn pattern_byte(seed: u64, offset: u64) -> u8 {
@@ -404,6 +429,7 @@ pub(crate) const ABI_STRUCTS: &[AbiLayout] = &[
     KmemlabMmio::LAYOUT,
     KmemlabDmaCopy::LAYOUT,
     KmemlabPercpu::LAYOUT,
+    KmemlabBench::LAYOUT,
 ];
 
 /// Every ioctl number with its C macro name, for the ABI check.
@@ -424,6 +450,7 @@ pub(crate) const ABI_IOCTLS: &[(&str, u32)] = &[
     ("KMEMLAB_IOC_MMIO", KMEMLAB_IOC_MMIO),
     ("KMEMLAB_IOC_DMA_COPY", KMEMLAB_IOC_DMA_COPY),
     ("KMEMLAB_IOC_PERCPU", KMEMLAB_IOC_PERCPU),
+    ("KMEMLAB_IOC_BENCH", KMEMLAB_IOC_BENCH),
 ];
 
 /// Every other constant of the header with its C name (signed ones as their
@@ -482,4 +509,9 @@ pub(crate) const ABI_CONSTANTS: &[(&str, u64)] = &[
     ("KMEMLAB_PERCPU_ADD", KMEMLAB_PERCPU_ADD as u64),
     ("KMEMLAB_PERCPU_ADD_ON", KMEMLAB_PERCPU_ADD_ON as u64),
     ("KMEMLAB_PERCPU_READ", KMEMLAB_PERCPU_READ as u64),
+    ("KMEMLAB_BENCH_NO_STATS", KMEMLAB_BENCH_NO_STATS as u64),
+    (
+        "KMEMLAB_BENCH_ITERATIONS_MAX",
+        KMEMLAB_BENCH_ITERATIONS_MAX as u64,
+    ),
 ];

@@ -410,6 +410,57 @@ struct kmemlab_percpu {
 #define KMEMLAB_IOC_DMA_COPY		_IOW(KMEMLAB_IOC_MAGIC, 0x1c, struct kmemlab_dma_copy)
 #define KMEMLAB_IOC_PERCPU		_IOWR(KMEMLAB_IOC_MAGIC, 0x1d, struct kmemlab_percpu)
 
+/* KMEMLAB_IOC_BENCH flags. */
+/* Time the allocator alone: no statistics are kept for the run. */
+#define KMEMLAB_BENCH_NO_STATS		0x1
+
+/**
+ * struct kmemlab_bench - KMEMLAB_IOC_BENCH: time allocations in the kernel
+ * @kind: KMEMLAB_KIND_KMALLOC or KMEMLAB_KIND_KMEM_CACHE (others: EOPNOTSUPP)
+ * @gfp: KMEMLAB_GFP_*, as for KMEMLAB_IOC_ALLOC
+ * @size: KMALLOC: bytes; otherwise 0
+ * @order: 0
+ * @node: KMEMLAB_NODE_ANY or an online node
+ * @cache: KMEM_CACHE: a cache handle of the calling file; otherwise 0
+ * @flags: KMEMLAB_BENCH_*
+ * @iterations: allocate+free pairs to time, 1 to 1 << 24
+ * @reserved: zero
+ * @ns_total: (out) nanoseconds for all the pairs, timing included
+ * @ns_min: (out) the fastest pair
+ * @ns_median: (out) the median pair, from a log2 histogram: the upper bound
+ *             of its bucket
+ * @ns_p99: (out) the 99th percentile pair, likewise
+ * @cpu: (out) the CPU the run stayed on (it runs with migration disabled)
+ * @reserved2: zero (out)
+ *
+ * The objects are made and freed through the same abstractions as ALLOC
+ * and FREE, and counted in a statistics slot of their own (never shown), so
+ * a run costs what the ioctl path costs minus the ioctl, and leaves the
+ * figures in debugfs alone. Errors: EINVAL, ENOENT (cache), EOPNOTSUPP,
+ * ENOMEM (an allocation failed: the run stops there), EFAULT.
+ */
+struct kmemlab_bench {
+	__u32 kind;
+	__u32 gfp;
+	__u64 size;
+	__u32 order;
+	__s32 node;
+	__u32 cache;
+	__u32 flags;
+	__u32 iterations;
+	__u32 reserved;
+	__u64 ns_total;
+	__u64 ns_min;
+	__u64 ns_median;
+	__u64 ns_p99;
+	__u32 cpu;
+	__u32 reserved2;
+};
+
+#define KMEMLAB_BENCH_ITERATIONS_MAX	(1 << 24)
+
+#define KMEMLAB_IOC_BENCH		_IOWR(KMEMLAB_IOC_MAGIC, 0x1e, struct kmemlab_bench)
+
 /*
  * The fill pattern: byte @offset of an object filled with @seed. A
  * SplitMix64 step over each 8-byte group, so any sub-range can be checked.

@@ -43,6 +43,10 @@ extern "C" {
     fn kmemlab_cpu_possible(cpu: c_uint) -> bool;
     fn kmemlab_static_counter_ptr() -> *mut c_void;
     fn kmemlab_static_counters_ptr(n: c_uint) -> *mut c_void;
+    fn kmemlab_migrate_disable();
+    fn kmemlab_migrate_enable();
+    fn kmemlab_local_clock() -> u64;
+    fn kmemlab_cond_resched();
     fn kmemlab_this_cpu_add_u64(ptr: *mut u64, v: u64);
 }
 
@@ -291,6 +295,56 @@ pub(crate) fn static_counter() -> PerCpuRef<'static, u64> {
     PerCpuRef {
         ptr,
         _life: PhantomData,
+    }
+}
+
+/// This CPU's clock in nanoseconds (`local_clock()`): cheap, monotonic on
+/// one CPU, not comparable across CPUs.
+pub(crate) fn local_clock_ns() -> u64 {
+    // SAFETY: no precondition.
+    unsafe { kmemlab_local_clock() }
+}
+
+/// Lets the scheduler run something else if it needs to (`cond_resched()`).
+pub(crate) fn cond_resched() {
+    // SAFETY: no precondition; called from task context.
+    unsafe { kmemlab_cond_resched() }
+}
+
+/// Keeps the current task on the CPU it runs on while the guard lives
+/// (`migrate_disable()`); unlike [`ThisCpu`], the task may still sleep and
+/// be preempted.
+///
+/// # Invariants
+///
+/// Migration was disabled when the guard was made and is enabled again by
+/// its `Drop`.
+pub(crate) struct NoMigrate {
+    /// Migration state belongs to the task: the guard must stay on it.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl NoMigrate {
+    /// Disables migration.
+    pub(crate) fn new() -> Self {
+        // SAFETY: no precondition; undone by `drop`.
+        unsafe { kmemlab_migrate_disable() };
+        // INVARIANT: disabled just above.
+        Self {
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The CPU the task is kept on.
+    pub(crate) fn cpu(&self) -> u32 {
+        kernel::cpu::CpuId::current().as_u32()
+    }
+}
+
+impl Drop for NoMigrate {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant, this guard disabled migration.
+        unsafe { kmemlab_migrate_enable() };
     }
 }
 

@@ -51,22 +51,6 @@ static int cache_destroy(int fd, __u32 handle)
 	return ioctl(fd, KMEMLAB_IOC_CACHE_DESTROY, &d) ? -errno : 0;
 }
 
-/* active_objs of a /proc/slabinfo row, or -1 when the cache is not listed. */
-static long slab_active(const char *name)
-{
-	char line[512], n[128];
-	long active = -1, a;
-	FILE *f = fopen("/proc/slabinfo", "r");
-
-	if (!f)
-		return -2;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%127s %ld", n, &a) == 2 && !strcmp(n, name))
-			active = a;
-	fclose(f);
-	return active;
-}
-
 /* Lines of /proc/vmallocinfo from kmemlab with exactly @pages pages. */
 static int vmalloc_areas(long pages)
 {

@@ -26,7 +26,6 @@
 
 #define DEBUGFS_DIR "/sys/kernel/debug/kmemlab"
 #define DMA_DEBUG_DIR "/sys/kernel/debug/dma-api"
-#define CPU_DIR "/sys/devices/system/cpu"
 /* x86-64: MAX_PAGE_ORDER 10, so DMA_COHERENT takes up to PAGE_SIZE << 10 bytes. */
 #define MAX_PAGE_ORDER 10
 /* dev_name() of kmemlab's faux device, as dma-debug reports it. */
@@ -171,22 +170,6 @@ static __u32 percpu_nr(int fd, __u32 handle)
 
 /* ---- what the kernel shows ---- */
 
-/* The first line of @path into @buf, without its newline; 0 or -1. */
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	bool ok;
-
-	if (!f)
-		return -1;
-	ok = fgets(buf, len, f) != NULL;
-	fclose(f);
-	if (!ok)
-		return -1;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 static int write_str(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
@@ -197,18 +180,6 @@ static int write_str(const char *path, const char *s)
 		ret = -errno;
 	close(fd);
 	return ret;
-}
-
-/* @word in @line as a whole space-separated word. */
-static bool has_word(const char *line, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (const char *p = strstr(line, word); p; p = strstr(p + 1, word)) {
-		if ((p == line || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
-			return true;
-	}
-	return false;
 }
 
 /*
@@ -379,59 +350,12 @@ static bool locked_down(void)
 	       !strstr(buf, "[none]");
 }
 
-/* Possible CPU ids (nr_cpu_ids) from a "0-3" style sysfs list, 0 if unknown. */
-static int possible_cpu_ids(void)
-{
-	char buf[256], *last;
-
-	if (read_line(CPU_DIR "/possible", buf, sizeof(buf)) || !buf[0])
-		return 0;
-	/* The last number of the list is the highest id. */
-	last = buf + strlen(buf);
-	while (last > buf && isdigit((unsigned char)last[-1]))
-		last--;
-	return atoi(last) + 1;
-}
-
-static bool cpu_online(int cpu)
-{
-	char path[64], buf[8];
-
-	snprintf(path, sizeof(path), CPU_DIR "/cpu%d", cpu);
-	if (access(path, F_OK))
-		return false;
-	strncat(path, "/online", sizeof(path) - strlen(path) - 1);
-	/* No online file: a CPU that cannot be taken offline (often CPU 0). */
-	return read_line(path, buf, sizeof(buf)) || buf[0] == '1';
-}
-
-/* The online CPUs in @cpus (room for CPU_SETSIZE), in order; returns how many. */
-static int online_cpus(int *cpus)
-{
-	int n = 0, ids = possible_cpu_ids();
-
-	for (int cpu = 0; cpu < ids && cpu < CPU_SETSIZE; cpu++)
-		if (cpu_online(cpu))
-			cpus[n++] = cpu;
-	return n;
-}
-
 static int set_cpu_online(int cpu, bool online)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), CPU_DIR "/cpu%d/online", cpu);
 	return write_str(path, online ? "1" : "0");
-}
-
-/* Pins the calling thread to @cpu. */
-static int pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 /* debugfs "ioctls": the static per-CPU counter of dispatched ioctls. */

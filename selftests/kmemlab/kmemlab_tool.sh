@@ -35,7 +35,7 @@ if [ ! -e /sys/module/kmemlab ]; then
 	echo "1..0 # SKIP kmemlab module not loaded"
 	exit $KSFT_SKIP
 fi
-echo "1..17"
+echo "1..23"
 
 out=$(kmemlab version 2>&1)
 check "version_exits_0" [ $? -eq 0 ]
@@ -154,6 +154,127 @@ dma_and_percpu_script() {
 	return 1
 }
 check "script_dma_and_percpu_on_one_file" dma_and_percpu_script
+
+# Statistics (debugfs): `kmemlab stats` and `kmemlab top`.
+stats_dir=/sys/kernel/debug/kmemlab
+kinds="kmalloc kmem_cache free_pages pages_node vmalloc dma_coherent ioremap percpu"
+
+# every_kind_row TEXT: a line starting with each kind's name.
+every_kind_row() {
+	local k
+	for k in $kinds; do
+		grep -q "^$k " <<<"$1" || { echo "# no $k row in:"; sed 's/^/#   /' <<<"$1"; return 1; }
+	done
+}
+
+stats_table() {
+	local out rc
+	out=$(kmemlab stats 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || { echo "# status $rc: $out"; return 1; }
+	every_kind_row "$out" && grep -q '^kmemlab slab caches' <<<"$out" &&
+		grep -q '^kind  *live  *created  *freed  *failed  *enomem  *einval  *enodev  *other  *bytes  *pages  *hwm_bytes  *alloc_ns$' <<<"$out"
+}
+
+stats_json() {
+	local json
+	json=$(kmemlab stats --json 2>/dev/null) || { echo "# stats --json failed"; return 1; }
+	if command -v python3 >/dev/null; then
+		python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])
+assert v["version"] == 1, v["version"]
+assert [k["kind"] for k in v["kinds"]] == sys.argv[2].split(), v["kinds"]
+for k in v["kinds"]:
+    assert k["live"] == k["created"] - k["freed"], k
+    assert k["failed"] == k["enomem"] + k["einval"] + k["enodev"] + k["other"], k
+possible = 0
+for r in open("/sys/devices/system/cpu/possible").read().strip().split(","):
+    a, _, b = r.partition("-")
+    possible += int(b or a) - int(a) + 1
+assert len(v["percpu"]) == 8 * possible, (len(v["percpu"]), possible)
+assert isinstance(v["objects"], list) and isinstance(v["slabinfo"], list), v.keys()
+for s in v["slabinfo"]:
+    assert s["name"].startswith("kmemlab-") and s["active_objs"] <= s["num_objs"], s
+' "$json" "$kinds"
+	else
+		# No python3: the shape, by grep.
+		local k
+		grep -q '^{"version":1,"kinds":\[' <<<"$json" && grep -q '"slabinfo":\[' <<<"$json" &&
+			for k in $kinds; do grep -q "\"kind\":\"$k\"" <<<"$json" || return 1; done
+	fi
+}
+
+top_iterations() {
+	local out rc
+	out=$(kmemlab top --iterations 2 --interval 0.5 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || { echo "# status $rc: $out"; return 1; }
+	[ "$(grep -c '^kmemlab top: every 0.5s, sorted by live' <<<"$out")" -eq 2 ] ||
+		{ echo "# not two frames:"; sed 's/^/#   /' <<<"$out"; return 1; }
+	# Not a terminal: no escape sequences, no terminal set up.
+	! grep -q $'\e' <<<"$out" || { echo "# escapes without a terminal"; return 1; }
+	every_kind_row "$out" && grep -q '^kind  *live  *bytes  *pages  *created/s  *freed/s  *failed$' <<<"$out"
+}
+
+# A held file's cache and objects show up live, and go when it closes.
+held_cache_in_stats() {
+	local pid out live
+	printf '%s\n' 'cache create toolstats --size 128' 'alloc kmem_cache --cache 1 --count 5' |
+		kmemlab --hold script - >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do
+		grep -q '^kmemlab-toolstats ' <<<"$(kmemlab stats 2>/dev/null)" && break
+		sleep 0.2
+	done
+	sleep 0.5
+	out=$(kmemlab stats 2>&1)
+	kill -TERM $pid
+	wait $pid
+	live=$(awk '$1 == "kmem_cache" { print $2 }' <<<"$out")
+	[ "$live" = 5 ] || { echo "# kmem_cache live '$live' with the file held:"; sed 's/^/#   /' <<<"$out"; return 1; }
+	# With the caches file: kmemlab's live count beside slabinfo's (KFENCE may take 2).
+	if [ -e $stats_dir/caches ]; then
+		awk '$1 == "kmemlab-toolstats" { ok = $3 == 5 && $4 >= 3 } END { exit !ok }' <<<"$out" ||
+			{ echo "# cache row:"; grep 'kmemlab-toolstats' <<<"$out" | sed 's/^/#   /'; return 1; }
+	fi
+	out=$(kmemlab stats 2>&1)
+	live=$(awk '$1 == "kmem_cache" { print $2 }' <<<"$out")
+	[ "$live" = 0 ] && ! grep -q '^kmemlab-toolstats ' <<<"$out" ||
+		{ echo "# after the file closed:"; sed 's/^/#   /' <<<"$out"; return 1; }
+}
+
+missing_stats_dir() {
+	local msg rc
+	msg=$(kmemlab stats --debugfs /nonexistent/kmemlab 2>&1)
+	rc=$?
+	expect_error 1 'cannot read /nonexistent/kmemlab/stats' "$rc" "$msg"
+}
+
+stats_tests="stats_table_shows_every_kind stats_json_parses top_two_iterations_shows_every_kind
+	held_cache_shows_in_stats missing_stats_dir_is_explained"
+if [ -e $stats_dir/stats ]; then
+	check "stats_table_shows_every_kind" stats_table
+	check "stats_json_parses" stats_json
+	check "top_two_iterations_shows_every_kind" top_iterations
+	check "held_cache_shows_in_stats" held_cache_in_stats
+	check "missing_stats_dir_is_explained" missing_stats_dir
+else
+	why="no $stats_dir/stats (debugfs not mounted, or a module without statistics)"
+	for t in $stats_tests; do
+		skip_test "$t" "$why"
+	done
+fi
+
+# The statistics-cost benchmark, as a smoke run: well-formed, non-zero figures.
+bench_smoke() {
+	local out
+	out=$(kmemlab --json bench stats-cost --iterations 2000) || return 1
+	echo "$out" | grep -q '"benchmark": *"stats-cost"' || return 1
+	echo "$out" | grep -Eq '"ns_per_pair_on": *"[1-9][0-9]*\.[0-9]"' || return 1
+	echo "$out" | grep -Eq '"ratio": *"[0-9]+\.[0-9]{3}"'
+}
+check "bench_stats_cost_smoke" bench_smoke
 
 # QEMU's edu device (scripts/guest adds it): DMA engine and BAR0 registers.
 if has_feature edu; then

@@ -6,8 +6,11 @@
 #ifndef KMEMLAB_UTIL_H
 #define KMEMLAB_UTIL_H
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +144,161 @@ static inline void round_trip(struct __test_metadata *_metadata, int fd, __u32 h
 	EXPECT_EQ(size / 2, result);
 	free(buf);
 	free(back);
+}
+
+/* The first line of @path into @buf, without its newline; 0 or -1. */
+static inline int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	bool ok;
+
+	if (!f)
+		return -1;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+/*
+ * The whole of @path (a debugfs or procfs file: its size is unknown until
+ * read), NUL-terminated, in a malloc()ed buffer; NULL with errno set on failure.
+ */
+static inline char *read_file(const char *path)
+{
+	size_t len = 0, room = 16384;
+	char *buf = malloc(room), *bigger;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || !buf)
+		goto fail;
+	for (;;) {
+		if (room - len < 4096) {
+			bigger = realloc(buf, room * 2);
+			if (!bigger)
+				goto fail;
+			buf = bigger;
+			room *= 2;
+		}
+		n = read(fd, buf + len, room - len - 1);
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		len += n;
+	}
+	buf[len] = 0;
+	close(fd);
+	return buf;
+fail:
+	n = errno;
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	errno = n;
+	return NULL;
+}
+
+/* @word in @line as a whole space-separated word. */
+static inline bool has_word(const char *line, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = strstr(line, word); p; p = strstr(p + 1, word)) {
+		if ((p == line || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return true;
+	}
+	return false;
+}
+
+#define CPU_DIR "/sys/devices/system/cpu"
+
+/* Possible CPU ids (nr_cpu_ids) from a "0-3" style sysfs list, 0 if unknown. */
+static inline int possible_cpu_ids(void)
+{
+	char buf[256], *last;
+
+	if (read_line(CPU_DIR "/possible", buf, sizeof(buf)) || !buf[0])
+		return 0;
+	/* The last number of the list is the highest id. */
+	last = buf + strlen(buf);
+	while (last > buf && isdigit((unsigned char)last[-1]))
+		last--;
+	return atoi(last) + 1;
+}
+
+/* Possible CPUs (num_possible_cpus(): ids may have holes), 0 if unknown. */
+static inline int nr_possible_cpus(void)
+{
+	char buf[256], *p;
+	int n = 0;
+
+	if (read_line(CPU_DIR "/possible", buf, sizeof(buf)) || !buf[0])
+		return 0;
+	for (p = strtok(buf, ","); p; p = strtok(NULL, ",")) {
+		int a, b;
+
+		if (sscanf(p, "%d-%d", &a, &b) == 2)
+			n += b - a + 1;
+		else
+			n++;
+	}
+	return n;
+}
+
+static inline bool cpu_online(int cpu)
+{
+	char path[64], buf[8];
+
+	snprintf(path, sizeof(path), CPU_DIR "/cpu%d", cpu);
+	if (access(path, F_OK))
+		return false;
+	strncat(path, "/online", sizeof(path) - strlen(path) - 1);
+	/* No online file: a CPU that cannot be taken offline (often CPU 0). */
+	return read_line(path, buf, sizeof(buf)) || buf[0] == '1';
+}
+
+/* The online CPUs in @cpus (room for CPU_SETSIZE), in order; returns how many. */
+static inline int online_cpus(int *cpus)
+{
+	int n = 0, ids = possible_cpu_ids();
+
+	for (int cpu = 0; cpu < ids && cpu < CPU_SETSIZE; cpu++)
+		if (cpu_online(cpu))
+			cpus[n++] = cpu;
+	return n;
+}
+
+/* Pins the calling thread to @cpu. */
+static inline int pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/*
+ * active_objs of a /proc/slabinfo row, -1 when the cache is not listed, -2
+ * when there is no /proc/slabinfo (CONFIG_SLUB_DEBUG).
+ */
+static inline long slab_active(const char *name)
+{
+	char line[512], n[128];
+	long active = -1, a;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -2;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %ld", n, &a) == 2 && !strcmp(n, name))
+			active = a;
+	fclose(f);
+	return active;
 }
 
 /* Free pages of the whole machine, in KiB (from /proc/meminfo). */

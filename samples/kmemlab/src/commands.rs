@@ -16,7 +16,7 @@ pub struct Output {
 }
 
 impl Output {
-    fn new(text: String, fields: &[(&str, Value)]) -> Self {
+    pub(crate) fn new(text: String, fields: &[(&str, Value)]) -> Self {
         Self {
             text,
             json: json::object(fields),
@@ -25,24 +25,24 @@ impl Output {
 }
 
 /// A command-line word list being consumed.
-struct Words<'a> {
+pub(crate) struct Words<'a> {
     words: &'a [String],
     at: usize,
 }
 
 impl<'a> Words<'a> {
-    fn next(&mut self) -> Option<&'a str> {
+    pub(crate) fn next(&mut self) -> Option<&'a str> {
         let w = self.words.get(self.at)?;
         self.at += 1;
         Some(w)
     }
 
-    fn value(&mut self, opt: &str) -> Result<&'a str, String> {
+    pub(crate) fn value(&mut self, opt: &str) -> Result<&'a str, String> {
         self.next().ok_or_else(|| format!("{opt} needs a value"))
     }
 
     /// The positional argument `name` of command `cmd`.
-    fn arg(&mut self, cmd: &str, name: &str) -> Result<&'a str, String> {
+    pub(crate) fn arg(&mut self, cmd: &str, name: &str) -> Result<&'a str, String> {
         self.next().ok_or_else(|| format!("{cmd} needs {name}"))
     }
 }
@@ -247,6 +247,7 @@ pub fn run(dev: &Device, words: &[String]) -> Result<Output, String> {
         "mmio" => mmio(dev, &mut w),
         "dma" => dma(dev, &mut w),
         "percpu" => percpu(dev, &mut w),
+        "bench" => crate::bench::bench(dev, &mut w),
         other => Err(format!("unknown command '{other}'")),
     }
 }
@@ -426,25 +427,26 @@ fn cache(dev: &Device, w: &mut Words<'_>) -> Result<Output, String> {
             // Every kmemlab cache on the system, as /proc/slabinfo shows them.
             let slabinfo = std::fs::read_to_string("/proc/slabinfo")
                 .map_err(|e| format!("cannot read /proc/slabinfo: {e}"))?;
-            let mut rows = Vec::new();
-            let mut text = Vec::new();
-            for line in slabinfo.lines().filter(|l| l.starts_with("kmemlab-")) {
-                let f: Vec<&str> = line.split_whitespace().collect();
-                if f.len() < 4 {
-                    continue;
-                }
-                let active: u64 = f[1].parse().unwrap_or(0);
-                let objsize: u64 = f[3].parse().unwrap_or(0);
-                text.push(format!(
-                    "{:<32} {active:>8} active  {objsize:>8} bytes",
-                    f[0]
-                ));
-                rows.push(Value::Object(vec![
-                    ("name".into(), Value::Str(f[0].into())),
-                    ("active_objs".into(), Value::Num(active)),
-                    ("objsize".into(), Value::Num(objsize)),
-                ]));
-            }
+            let caches = crate::stats::parse_slabinfo(&slabinfo)?;
+            let text = caches
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{:<32} {:>8} active  {:>8} bytes",
+                        c.name, c.active_objs, c.objsize
+                    )
+                })
+                .collect::<Vec<_>>();
+            let rows = caches
+                .into_iter()
+                .map(|c| {
+                    Value::Object(vec![
+                        ("name".into(), Value::Str(c.name)),
+                        ("active_objs".into(), Value::Num(c.active_objs)),
+                        ("objsize".into(), Value::Num(c.objsize)),
+                    ])
+                })
+                .collect();
             let text = if text.is_empty() {
                 "(no kmemlab caches)".into()
             } else {

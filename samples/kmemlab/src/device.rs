@@ -363,6 +363,11 @@ impl Device {
         abi_call!(self, KMEMLAB_IOC_PERCPU, "percpu", KmemlabPercpu, req)
     }
 
+    /// `KMEMLAB_IOC_BENCH`: one timed run.
+    pub fn bench(&self, req: &KmemlabBench) -> Result<KmemlabBench, OpError> {
+        abi_call!(self, KMEMLAB_IOC_BENCH, "bench", KmemlabBench, req)
+    }
+
     /// `KMEMLAB_IOC_PERCPU` READ: every CPU id's value, and their sum.
     pub fn percpu_read(&self, handle: u32) -> Result<(Vec<u64>, u64), OpError> {
         // A first call with no room learns nr_cpu_ids.

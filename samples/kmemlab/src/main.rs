@@ -11,9 +11,12 @@ mod uapi;
 
 #[cfg(test)]
 mod abi_check;
+mod bench;
 mod commands;
 mod device;
 mod json;
+mod stats;
+mod term;
 
 use device::Device;
 use json::Value;
@@ -21,10 +24,14 @@ use json::Value;
 const USAGE: &str = "\
 usage: kmemlab [--json] [--device PATH] [--hold] COMMAND [ARGS...]
        kmemlab [--json] [--device PATH] [--hold] script [FILE|-]
+       kmemlab [--json] stats [--percpu] [--objects] [--debugfs DIR]
+       kmemlab top [--interval SECS] [--sort KEY] [--iterations N] [--debugfs DIR]
 
 Drive the kmemlab kernel module through /dev/kmemlab. Objects belong to the
 open device file and are freed when the tool exits: run several commands on
-one file with `script`, and keep them alive with --hold.
+one file with `script`, and keep them alive with --hold. `stats` and `top`
+read debugfs and need no device (in a script, `stats` shows the script's own
+objects live).
 
 commands:
   version                       ABI version, features, online CPUs and NUMA nodes
@@ -58,6 +65,17 @@ commands:
                                 add on this CPU (prints it) or on CPU N
   percpu read HANDLE            every CPU's value and the sum
   script [FILE|-]               one command per line ('#' comments), on one open file
+  stats [--json] [--percpu] [--objects] [--debugfs DIR]
+                                the module's statistics (debugfs, default DIR
+                                /sys/kernel/debug/kmemlab) and its slab caches
+                                with /proc/slabinfo's figures; --percpu and
+                                --objects add those tables; --json prints
+                                stats.json plus the slabinfo rows
+  top [--interval SECS] [--sort live|bytes|created|rate] [--iterations N]
+      [--debugfs DIR]           live view of the statistics every SECS (1);
+                                rate: created/s + freed/s; q or Ctrl-C quits;
+                                N refreshes then exits (no redraw when stdout
+                                is not a terminal)
 
 options:
   --json          machine-readable output (one JSON object per command)
@@ -130,10 +148,38 @@ fn run_script(dev: &Device, path: &str, json: bool) -> Result<(), String> {
             continue;
         }
         let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
-        let out = commands::run(dev, &words).map_err(|e| format!("{path}:{}: {e}", n + 1))?;
-        print(&out, json);
+        run_one(dev, &words, json).map_err(|e| format!("{path}:{}: {e}", n + 1))?;
     }
     Ok(())
+}
+
+/// Runs one command line of a script and prints its output.
+fn run_one(dev: &Device, words: &[String], json: bool) -> Result<(), String> {
+    match words[0].as_str() {
+        "stats" => stats::stats(&words[1..], json).map(|out| println!("{out}")),
+        "top" => Err("top is interactive: run it on its own, not in a script".into()),
+        _ => commands::run(dev, words).map(|out| print(&out, json)),
+    }
+}
+
+/// Runs `stats` or `top`, which read debugfs and need no device.
+fn run_debugfs_command(args: &Args) -> ExitCode {
+    if args.hold {
+        eprintln!("kmemlab: --hold keeps objects of /dev/kmemlab alive: it is for device commands\n\n{USAGE}");
+        return ExitCode::from(2);
+    }
+    let words = &args.command[1..];
+    let result = match args.command[0].as_str() {
+        "stats" => stats::stats(words, args.json).map(|out| println!("{out}")),
+        _ => stats::top(words),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kmemlab: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Keeps `dev` (and every object it owns) open until the process is interrupted.
@@ -216,6 +262,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if matches!(args.command[0].as_str(), "stats" | "top") {
+        return run_debugfs_command(&args);
+    }
     let dev = match Device::open(&args.device) {
         Ok(dev) => dev,
         Err(e) => {
