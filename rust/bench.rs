@@ -83,7 +83,7 @@ pub(crate) fn run(req: &Request, iterations: u32, count: bool) -> Result<Run> {
         }
         let t0 = percpu::local_clock_ns();
         if count {
-            let started = stats::start();
+            let started = stats::start(stats::SCRATCH_KIND);
             let (mem, _) = req.allocate()?;
             let pages = mem.pages();
             stats::created(stats::SCRATCH_KIND, req.bytes(), pages, started);

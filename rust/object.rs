@@ -203,6 +203,20 @@ pub(crate) struct Request {
 }
 
 impl Request {
+    /// The `KMEMLAB_KIND_*` of the objects this request makes.
+    pub(crate) fn kind(&self) -> u32 {
+        match &self.source {
+            Source::Kmalloc(_) => KMEMLAB_KIND_KMALLOC,
+            Source::Cache(..) => KMEMLAB_KIND_KMEM_CACHE,
+            Source::FreePages(_) => KMEMLAB_KIND_FREE_PAGES,
+            Source::NodePages(_) => KMEMLAB_KIND_PAGES_NODE,
+            Source::Vmalloc(_) => KMEMLAB_KIND_VMALLOC,
+            Source::Dma(..) => KMEMLAB_KIND_DMA_COHERENT,
+            Source::EduRegs | Source::Phys(..) => KMEMLAB_KIND_IOREMAP,
+            Source::PerCpu => KMEMLAB_KIND_PERCPU,
+        }
+    }
+
     /// Bytes one object of this request counts against the quota.
     pub(crate) fn bytes(&self) -> usize {
         match &self.source {
@@ -366,12 +380,12 @@ impl Table {
         let first = self.last_handle;
         for _ in 0..count {
             let cpu = topology::current_cpu();
-            let started = stats::start();
+            let started = stats::start(req.kind());
             // On failure, `made` is dropped and frees what was allocated so
             // far, and the handles it would have had are given back.
             let made_one = req.allocate().and_then(|(mem, cache)| {
                 let handle = self.next_handle()?;
-                stats::created(mem.kind(), req.bytes(), mem.pages(), started);
+                stats::created(req.kind(), req.bytes(), mem.pages(), started);
                 Ok((mem, cache, handle))
             });
             let (mem, cache, handle) = match made_one {

@@ -135,6 +135,12 @@ void kmemlab_this_cpu_add_u64(u64 __percpu *ptr, u64 v)
 	this_cpu_add(*ptr, v);
 }
 
+/* this_cpu_add_return() is a macro, like this_cpu_add(). */
+u64 kmemlab_this_cpu_add_return_u64(u64 __percpu *ptr, u64 v)
+{
+	return this_cpu_add_return(*ptr, v);
+}
+
 /*
  * The static per-CPU variable (kmemlab counts the commands each CPU
  * dispatches in it). DEFINE_PER_CPU places it in the module's per-CPU
@@ -149,16 +155,10 @@ void __percpu *kmemlab_static_counter_ptr(void)
 
 /*
  * A static per-CPU array of counters (kmemlab's allocation statistics live
- * in it). Returns NULL when the caller expects another size.
+ * in it). Not static: the Rust side takes its address directly, which costs
+ * nothing on the statistics' hot path.
  */
-static DEFINE_PER_CPU(u64 [KMEMLAB_STATIC_COUNTERS], kmemlab_static_counters);
-
-void __percpu *kmemlab_static_counters_ptr(unsigned int n)
-{
-	if (n != KMEMLAB_STATIC_COUNTERS)
-		return NULL;
-	return &kmemlab_static_counters;
-}
+DEFINE_PER_CPU(u64 [KMEMLAB_STATIC_COUNTERS], kmemlab_static_counters);
 
 /* migrate_disable() is an inline or an export depending on the build. */
 void kmemlab_migrate_disable(void)

@@ -8,6 +8,7 @@
 #ifndef KMEMLAB_SHIM_H
 #define KMEMLAB_SHIM_H
 
+#include <linux/percpu-defs.h>
 #include <linux/types.h>
 
 struct page;
@@ -31,11 +32,12 @@ void *kmemlab_this_cpu_ptr(void __percpu *ptr);
 void *kmemlab_per_cpu_ptr(void __percpu *ptr, unsigned int cpu);
 bool kmemlab_cpu_possible(unsigned int cpu);
 void kmemlab_this_cpu_add_u64(u64 __percpu *ptr, u64 v);
+u64 kmemlab_this_cpu_add_return_u64(u64 __percpu *ptr, u64 v);
 void __percpu *kmemlab_static_counter_ptr(void);
 
-/* Counters in the static per-CPU array (the Rust side asks for this many). */
+/* Counters in the static per-CPU array (rust/alloc/percpu.rs: STATIC_COUNTERS). */
 #define KMEMLAB_STATIC_COUNTERS 128
-void __percpu *kmemlab_static_counters_ptr(unsigned int n);
+DECLARE_PER_CPU(u64 [KMEMLAB_STATIC_COUNTERS], kmemlab_static_counters);
 
 void kmemlab_migrate_disable(void);
 void kmemlab_migrate_enable(void);

@@ -35,19 +35,27 @@ use kernel::{
     },
 };
 
+/// Counters in the shim's static per-CPU array (its `KMEMLAB_STATIC_COUNTERS`).
+pub(crate) const STATIC_COUNTERS: usize = 128;
+
 extern "C" {
+    /// `DEFINE_PER_CPU(u64 [KMEMLAB_STATIC_COUNTERS], ...)` in `rust/shim.c`:
+    /// its address is a `__percpu` pointer, never dereferenced as such.
+    static kmemlab_static_counters: [u64; STATIC_COUNTERS];
     fn kmemlab_preempt_disable();
     fn kmemlab_preempt_enable();
     fn kmemlab_this_cpu_ptr(ptr: *mut c_void) -> *mut c_void;
     fn kmemlab_per_cpu_ptr(ptr: *mut c_void, cpu: c_uint) -> *mut c_void;
     fn kmemlab_cpu_possible(cpu: c_uint) -> bool;
     fn kmemlab_static_counter_ptr() -> *mut c_void;
-    fn kmemlab_static_counters_ptr(n: c_uint) -> *mut c_void;
     fn kmemlab_migrate_disable();
     fn kmemlab_migrate_enable();
     fn kmemlab_local_clock() -> u64;
     fn kmemlab_cond_resched();
+    #[cfg_attr(CONFIG_X86_64, allow(dead_code))]
     fn kmemlab_this_cpu_add_u64(ptr: *mut u64, v: u64);
+    #[cfg_attr(CONFIG_X86_64, allow(dead_code))]
+    fn kmemlab_this_cpu_add_return_u64(ptr: *mut u64, v: u64) -> u64;
 }
 
 /// The number of CPU ids: every possible CPU is below it.
@@ -152,14 +160,40 @@ impl<'a, T: AtomicType> PerCpuRef<'a, T> {
 }
 
 impl<const N: usize> PerCpuRef<'_, u64, N> {
+    /// The `__percpu` pointer to value `i`, when `i < N`.
+    fn element(self, i: usize) -> Option<*mut u64> {
+        // The pointer is an offset into the per-CPU areas, not an address
+        // to dereference: arithmetic on it may not assume an allocation.
+        (i < N).then(|| self.ptr.as_ptr().cast::<u64>().wrapping_add(i))
+    }
+
     /// Adds `v` (wrapping) to value `i` (below `N`; others are ignored) of
-    /// the CPU this runs on, with `this_cpu_add()`: one instruction on x86,
-    /// safe against preemption and interrupts, no guard needed.
+    /// the CPU this runs on, like `this_cpu_add()`: one instruction on
+    /// x86-64, safe against preemption and interrupts, no guard needed.
     pub(crate) fn add_this_cpu_at(self, i: usize, v: u64) {
-        if i < N {
-            // SAFETY: by the type invariant `ptr` is a live per-CPU `[u64; N]`,
-            // and `i < N` keeps the element pointer inside it.
-            unsafe { kmemlab_this_cpu_add_u64(self.ptr.as_ptr().cast::<u64>().add(i), v) }
+        if let Some(p) = self.element(i) {
+            // SAFETY: by the type invariant `p` is a live per-CPU `u64`.
+            unsafe { this_cpu_add(p, v) }
+        }
+    }
+
+    /// Value `i` of the CPU this runs on, like `this_cpu_read()` (0 when
+    /// `i >= N`): a hint, since the task may move to another CPU right after.
+    pub(crate) fn read_this_cpu_at(self, i: usize) -> u64 {
+        match self.element(i) {
+            // SAFETY: by the type invariant `p` is a live per-CPU `u64`.
+            Some(p) => unsafe { this_cpu_add_return(p, 0) },
+            None => 0,
+        }
+    }
+
+    /// Adds `v` (wrapping) to value `i` of the CPU this runs on and returns
+    /// the new value, like `this_cpu_add_return()` (0 when `i >= N`).
+    pub(crate) fn add_return_this_cpu_at(self, i: usize, v: u64) -> u64 {
+        match self.element(i) {
+            // SAFETY: by the type invariant `p` is a live per-CPU `u64`.
+            Some(p) => unsafe { this_cpu_add_return(p, v) },
+            None => 0,
         }
     }
 
@@ -298,6 +332,82 @@ pub(crate) fn static_counter() -> PerCpuRef<'static, u64> {
     }
 }
 
+/// `this_cpu_add(*ptr, v)`.
+///
+/// # Safety
+///
+/// `ptr` is a `__percpu` pointer to a live `u64` only accessed atomically.
+#[cfg(CONFIG_X86_64)]
+unsafe fn this_cpu_add(ptr: *mut u64, v: u64) {
+    // SAFETY: on x86-64 the GS base is this CPU's per-CPU offset, so
+    // `gs:[ptr]` is this CPU's copy (the kernel's own `this_cpu_add()`); a
+    // single instruction cannot be split by preemption or an interrupt.
+    unsafe {
+        core::arch::asm!(
+            "add qword ptr gs:[{p}], {v}",
+            p = in(reg) ptr,
+            v = in(reg) v,
+            options(nostack)
+        )
+    }
+}
+
+/// `this_cpu_add_return(*ptr, v)`; with `v == 0`, `this_cpu_read(*ptr)`.
+///
+/// # Safety
+///
+/// As for [`this_cpu_add`].
+#[cfg(CONFIG_X86_64)]
+unsafe fn this_cpu_add_return(ptr: *mut u64, v: u64) -> u64 {
+    if v == 0 {
+        let value: u64;
+        // SAFETY: as in `this_cpu_add`: one load of this CPU's copy.
+        unsafe {
+            core::arch::asm!(
+                "mov {o}, qword ptr gs:[{p}]",
+                p = in(reg) ptr,
+                o = out(reg) value,
+                options(nostack, readonly, preserves_flags)
+            )
+        };
+        return value;
+    }
+    let mut old = v;
+    // SAFETY: as in `this_cpu_add`; `xadd` leaves the old value in `old`.
+    unsafe {
+        core::arch::asm!(
+            "xadd qword ptr gs:[{p}], {o}",
+            p = in(reg) ptr,
+            o = inout(reg) old,
+            options(nostack)
+        )
+    };
+    old.wrapping_add(v)
+}
+
+/// `this_cpu_add(*ptr, v)`, through the shim on architectures without the
+/// inline form.
+///
+/// # Safety
+///
+/// `ptr` is a `__percpu` pointer to a live `u64` only accessed atomically.
+#[cfg(not(CONFIG_X86_64))]
+unsafe fn this_cpu_add(ptr: *mut u64, v: u64) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { kmemlab_this_cpu_add_u64(ptr, v) }
+}
+
+/// `this_cpu_add_return(*ptr, v)`, through the shim.
+///
+/// # Safety
+///
+/// As for [`this_cpu_add`].
+#[cfg(not(CONFIG_X86_64))]
+unsafe fn this_cpu_add_return(ptr: *mut u64, v: u64) -> u64 {
+    // SAFETY: guaranteed by the caller.
+    unsafe { kmemlab_this_cpu_add_return_u64(ptr, v) }
+}
+
 /// This CPU's clock in nanoseconds (`local_clock()`): cheap, monotonic on
 /// one CPU, not comparable across CPUs.
 pub(crate) fn local_clock_ns() -> u64 {
@@ -348,19 +458,17 @@ impl Drop for NoMigrate {
     }
 }
 
-/// The static per-CPU array of `N` counters defined in `rust/shim.c`, or
-/// `None` when the shim's array has another size (its `KMEMLAB_STATIC_COUNTERS`).
-pub(crate) fn static_counters<const N: usize>() -> Option<PerCpuRef<'static, u64, N>> {
-    let n = c_uint::try_from(N).ok()?;
-    // SAFETY: no precondition; the shim checks `n`.
-    let ptr = NonNull::new(unsafe { kmemlab_static_counters_ptr(n) }.cast())?;
-    // INVARIANT: a static per-CPU `[u64; N]` (the shim checked the size),
-    // zero-initialised, living as long as the module, accessed by kmemlab
-    // only through this view.
-    Some(PerCpuRef {
+/// The static per-CPU array of counters defined in `rust/shim.c`.
+pub(crate) fn static_counters() -> PerCpuRef<'static, u64, STATIC_COUNTERS> {
+    // SAFETY: only the address of the per-CPU variable is taken (no access),
+    // and it is never NULL.
+    let ptr = unsafe { NonNull::new_unchecked((&raw const kmemlab_static_counters).cast_mut()) };
+    // INVARIANT: a static per-CPU `[u64; STATIC_COUNTERS]`, zero-initialised,
+    // living as long as the module, accessed by kmemlab only through this view.
+    PerCpuRef {
         ptr,
         _life: PhantomData,
-    })
+    }
 }
 
 /// Runs `f` on `cpu` and waits for it (`smp_call_function_single()`): `f`
@@ -445,6 +553,25 @@ mod tests {
             assert!(counter.get().on(u32::MAX).is_err());
         }
         assert_eq!(run_on(nr_cpu_ids(), || {}), Err(EINVAL));
+    }
+
+    #[test]
+    fn static_array_adds_land_on_this_cpu() {
+        // The array's last counter: beyond what the statistics use.
+        let last = STATIC_COUNTERS - 1;
+        let c = static_counters();
+        let before = c.sum_at(last);
+        let added = {
+            let this = c.this_cpu();
+            let was = this.values()[last].load(Relaxed);
+            c.add_return_this_cpu_at(last, 5).wrapping_sub(was)
+        };
+        assert_eq!(added, 5);
+        assert_eq!(c.sum_at(last).wrapping_sub(before), 5);
+        c.add_this_cpu_at(last, 5u64.wrapping_neg());
+        assert_eq!(c.sum_at(last), before);
+        // Out of range: ignored.
+        assert_eq!(c.add_return_this_cpu_at(STATIC_COUNTERS, 1), 0);
     }
 
     #[test]
