@@ -60,8 +60,9 @@ enum Field {
 
 const FIELDS: usize = 12;
 
-/// One allocation in this many (per CPU and kind, the first of each run of
-/// them) is timed, and counts this many times in `alloc_ns`.
+/// One allocation in this many (per CPU and kind, the last of each run of
+/// them, so not the cold first one) is timed, and counts this many times in
+/// `alloc_ns`.
 pub(crate) const SAMPLE: u64 = 64;
 /// Kinds with counters: the ABI's, and one more, never shown, that the
 /// benchmarks and KUnit tests count in so the figures of the real kinds
@@ -132,8 +133,8 @@ fn pend(k: usize, pending: usize, delta: i64) {
 #[derive(Clone, Copy)]
 pub(crate) struct Started(Option<u64>);
 
-/// Starts an allocation of `kind`: every [`SAMPLE`]th one on this CPU is
-/// timed (`local_clock()`; a task that moves to another CPU meanwhile may
+/// Starts an allocation of `kind`: every [`SAMPLE`]th one on this CPU (the
+/// 64th, 128th, ...) is timed (`local_clock()`; a task that moves to another CPU meanwhile may
 /// see a little skew, never a negative time).
 pub(crate) fn start(kind: u32) -> Started {
     let Some(i) = slot(kind, Field::Created) else {
@@ -142,7 +143,7 @@ pub(crate) fn start(kind: u32) -> Started {
     // The objects this CPU has created so far pick the ones timed: a read,
     // not an update (a task that moves CPU meanwhile only shifts the sample).
     let n = counters().read_this_cpu_at(i);
-    Started((n % SAMPLE == 0).then(percpu::local_clock_ns))
+    Started((n % SAMPLE == SAMPLE - 1).then(percpu::local_clock_ns))
 }
 
 /// Records an object of `kind` created, taking `bytes` and `pages`.
