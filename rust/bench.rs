@@ -60,7 +60,8 @@ impl Histogram {
         for (i, n) in self.buckets.iter().enumerate() {
             seen += n;
             if seen >= rank {
-                return (2u64 << i).saturating_sub(1);
+                // CAST: a bucket index is below 64.
+                return 1u64.checked_shl(i as u32 + 1).map_or(u64::MAX, |b| b - 1);
             }
         }
         u64::MAX

@@ -114,7 +114,7 @@ fn write_stats(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f,
             "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>14} {:>10} {:>14} {:>14}",
             stats::kind_name(k), c.live(), c.created, c.freed, c.failed(), c.enomem, c.einval,
-            c.enodev, c.other, c.bytes, c.pages, hwm, c.alloc_ns
+            c.enodev, c.other, c.bytes_live(), c.pages_live(), hwm, c.alloc_ns
         )?;
     }
     Ok(())
@@ -234,8 +234,8 @@ fn write_json(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
             c.einval,
             c.enodev,
             c.other,
-            c.bytes,
-            c.pages,
+            c.bytes_live(),
+            c.pages_live(),
             hwm,
             c.alloc_ns
         )?;

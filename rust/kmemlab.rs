@@ -44,7 +44,9 @@ const SUPPORTED_FEATURES: u64 = uapi::KMEMLAB_FEAT_KMALLOC
     | uapi::KMEMLAB_FEAT_VMALLOC
     | uapi::KMEMLAB_FEAT_DMA_COHERENT
     | uapi::KMEMLAB_FEAT_IOREMAP
-    | uapi::KMEMLAB_FEAT_PERCPU;
+    | uapi::KMEMLAB_FEAT_PERCPU
+    | uapi::KMEMLAB_FEAT_STATS
+    | uapi::KMEMLAB_FEAT_BENCH;
 
 /// The features available right now, as `KMEMLAB_IOC_VERSION` reports them:
 /// those of the build, and `KMEMLAB_FEAT_EDU` while the edu device is bound.

@@ -160,6 +160,12 @@ void __percpu *kmemlab_static_counter_ptr(void)
  */
 DEFINE_PER_CPU(u64 [KMEMLAB_STATIC_COUNTERS], kmemlab_static_counters);
 
+/* The array's size, for the Rust side to check its own idea of it. */
+size_t kmemlab_static_counters_size(void)
+{
+	return sizeof(kmemlab_static_counters);
+}
+
 /* migrate_disable() is an inline or an export depending on the build. */
 void kmemlab_migrate_disable(void)
 {

@@ -38,6 +38,7 @@ void __percpu *kmemlab_static_counter_ptr(void);
 /* Counters in the static per-CPU array (rust/alloc/percpu.rs: STATIC_COUNTERS). */
 #define KMEMLAB_STATIC_COUNTERS 128
 DECLARE_PER_CPU(u64 [KMEMLAB_STATIC_COUNTERS], kmemlab_static_counters);
+size_t kmemlab_static_counters_size(void);
 
 void kmemlab_migrate_disable(void);
 void kmemlab_migrate_enable(void);

@@ -436,8 +436,11 @@ struct kmemlab_percpu {
  * The objects are made and freed through the same abstractions as ALLOC
  * and FREE, and counted in a statistics slot of their own (never shown), so
  * a run costs what the ioctl path costs minus the ioctl, and leaves the
- * figures in debugfs alone. Errors: EINVAL, ENOENT (cache), EOPNOTSUPP,
- * ENOMEM (an allocation failed: the run stops there), EFAULT.
+ * statistics in debugfs alone (a KMEM_CACHE run does move the cache's live
+ * count in debugfs "caches" while it runs, and a CACHE_DESTROY meanwhile is
+ * EBUSY). Errors: EINVAL, ENOENT (cache), EOPNOTSUPP, ENOMEM (an allocation
+ * failed: the run stops there), EINTR (a signal arrived: the run stops),
+ * EFAULT.
  */
 struct kmemlab_bench {
 	__u32 kind;

@@ -2,9 +2,10 @@
 
 //! Safe abstractions over the kernel's memory-allocation interfaces.
 //!
-//! One file per C interface. These files (and `rust/shim.c`) are the only
-//! places in kmemlab that use `unsafe`; everything above them composes safe
-//! types. The abstractions know nothing of ioctls, statistics or debugfs.
+//! One file per C interface, plus the registries kmemlab's global state
+//! needs (`owners`: who holds allocations). These files (and `rust/shim.c`)
+//! are the only places in kmemlab that use `unsafe`; everything above them
+//! composes safe types. The abstractions know nothing of ioctls or debugfs.
 
 use core::ptr::NonNull;
 

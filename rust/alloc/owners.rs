@@ -4,9 +4,9 @@
 //! be found (debugfs `objects`).
 //!
 //! Each open `/dev/kmemlab` owns allocations; it registers here when opened
-//! and unregisters when released. Listing takes the registry's lock and then
-//! each owner's own lock, in that order; owners never take the registry's
-//! lock while holding their own.
+//! and unregisters when released. Listing takes a reference on each owner
+//! under the registry's lock, then lets go of it before each owner is asked
+//! to describe itself.
 
 use kernel::{
     prelude::*,
@@ -110,10 +110,19 @@ impl Drop for Registration {
 }
 
 /// Calls `f` with every owner, in the order they registered.
+///
+/// The registry's lock is held only to take a reference on each owner, so
+/// an owner that is slow to describe itself (its own lock held across a
+/// user copy) does not hold up opening or closing other files.
 pub(crate) fn for_each(f: &mut dyn FnMut(&dyn Owner)) {
-    if let Ok(owners) = owners() {
+    let owners: Option<KVec<Arc<dyn Owner>>> = owners().ok().and_then(|owners| {
+        let mut all = KVec::with_capacity(owners.entries.len(), GFP_KERNEL).ok()?;
         for entry in owners.entries.iter() {
-            f(&*entry.owner);
+            all.push(entry.owner.clone(), GFP_KERNEL).ok()?;
         }
+        Some(all)
+    });
+    for owner in owners.iter().flatten() {
+        f(&**owner);
     }
 }

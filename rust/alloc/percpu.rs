@@ -7,7 +7,8 @@
 //! The kernel has two forms, and kmemlab wraps both behind one view:
 //! - dynamic: [`PerCpu`] owns memory from `alloc_percpu()` and gives it back
 //!   with `free_percpu()` when dropped;
-//! - static: `DEFINE_PER_CPU` in `rust/shim.c` ([`ioctl_calls`]).
+//! - static: `DEFINE_PER_CPU` in `rust/shim.c` ([`static_counter`],
+//!   [`static_counters`]).
 //!
 //! Each is seen through a [`PerCpuRef`]. A CPU's value is an [`Atomic`], so
 //! any CPU's value can be read at any time without a data race. The value of
@@ -40,8 +41,10 @@ pub(crate) const STATIC_COUNTERS: usize = 128;
 
 extern "C" {
     /// `DEFINE_PER_CPU(u64 [KMEMLAB_STATIC_COUNTERS], ...)` in `rust/shim.c`:
-    /// its address is a `__percpu` pointer, never dereferenced as such.
-    static kmemlab_static_counters: [u64; STATIC_COUNTERS];
+    /// its address is a `__percpu` pointer, never dereferenced as such, so
+    /// Rust sees no memory there at all.
+    static kmemlab_static_counters: [u8; 0];
+    fn kmemlab_static_counters_size() -> usize;
     fn kmemlab_preempt_disable();
     fn kmemlab_preempt_enable();
     fn kmemlab_this_cpu_ptr(ptr: *mut c_void) -> *mut c_void;
@@ -52,9 +55,9 @@ extern "C" {
     fn kmemlab_migrate_enable();
     fn kmemlab_local_clock() -> u64;
     fn kmemlab_cond_resched();
-    #[cfg_attr(CONFIG_X86_64, allow(dead_code))]
+    #[cfg_attr(all(CONFIG_X86_64, not(CONFIG_UML)), allow(dead_code))]
     fn kmemlab_this_cpu_add_u64(ptr: *mut u64, v: u64);
-    #[cfg_attr(CONFIG_X86_64, allow(dead_code))]
+    #[cfg_attr(all(CONFIG_X86_64, not(CONFIG_UML)), allow(dead_code))]
     fn kmemlab_this_cpu_add_return_u64(ptr: *mut u64, v: u64) -> u64;
 }
 
@@ -337,7 +340,7 @@ pub(crate) fn static_counter() -> PerCpuRef<'static, u64> {
 /// # Safety
 ///
 /// `ptr` is a `__percpu` pointer to a live `u64` only accessed atomically.
-#[cfg(CONFIG_X86_64)]
+#[cfg(all(CONFIG_X86_64, not(CONFIG_UML)))]
 unsafe fn this_cpu_add(ptr: *mut u64, v: u64) {
     // SAFETY: on x86-64 the GS base is this CPU's per-CPU offset, so
     // `gs:[ptr]` is this CPU's copy (the kernel's own `this_cpu_add()`); a
@@ -357,7 +360,7 @@ unsafe fn this_cpu_add(ptr: *mut u64, v: u64) {
 /// # Safety
 ///
 /// As for [`this_cpu_add`].
-#[cfg(CONFIG_X86_64)]
+#[cfg(all(CONFIG_X86_64, not(CONFIG_UML)))]
 unsafe fn this_cpu_add_return(ptr: *mut u64, v: u64) -> u64 {
     if v == 0 {
         let value: u64;
@@ -391,7 +394,7 @@ unsafe fn this_cpu_add_return(ptr: *mut u64, v: u64) -> u64 {
 /// # Safety
 ///
 /// `ptr` is a `__percpu` pointer to a live `u64` only accessed atomically.
-#[cfg(not(CONFIG_X86_64))]
+#[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML))))]
 unsafe fn this_cpu_add(ptr: *mut u64, v: u64) {
     // SAFETY: guaranteed by the caller.
     unsafe { kmemlab_this_cpu_add_u64(ptr, v) }
@@ -402,7 +405,7 @@ unsafe fn this_cpu_add(ptr: *mut u64, v: u64) {
 /// # Safety
 ///
 /// As for [`this_cpu_add`].
-#[cfg(not(CONFIG_X86_64))]
+#[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML))))]
 unsafe fn this_cpu_add_return(ptr: *mut u64, v: u64) -> u64 {
     // SAFETY: guaranteed by the caller.
     unsafe { kmemlab_this_cpu_add_return_u64(ptr, v) }
@@ -462,8 +465,10 @@ impl Drop for NoMigrate {
 pub(crate) fn static_counters() -> PerCpuRef<'static, u64, STATIC_COUNTERS> {
     // SAFETY: only the address of the per-CPU variable is taken (no access),
     // and it is never NULL.
-    let ptr = unsafe { NonNull::new_unchecked((&raw const kmemlab_static_counters).cast_mut()) };
-    // INVARIANT: a static per-CPU `[u64; STATIC_COUNTERS]`, zero-initialised,
+    let ptr =
+        unsafe { NonNull::new_unchecked((&raw const kmemlab_static_counters).cast_mut().cast()) };
+    // INVARIANT: a static per-CPU `[u64; STATIC_COUNTERS]` (the KUnit test
+    // `static_array_matches_the_shim` checks the size), zero-initialised,
     // living as long as the module, accessed by kmemlab only through this view.
     PerCpuRef {
         ptr,
@@ -553,6 +558,13 @@ mod tests {
             assert!(counter.get().on(u32::MAX).is_err());
         }
         assert_eq!(run_on(nr_cpu_ids(), || {}), Err(EINVAL));
+    }
+
+    #[test]
+    fn static_array_matches_the_shim() {
+        // SAFETY: no precondition.
+        let size = unsafe { kmemlab_static_counters_size() };
+        assert_eq!(size, STATIC_COUNTERS * core::mem::size_of::<u64>());
     }
 
     #[test]

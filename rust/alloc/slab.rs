@@ -230,7 +230,6 @@ impl KmemCache {
         self.config
     }
 
-    /// Objects allocated from this cache and not yet freed.
     /// The cache's full name (`kmemlab-<name>`), without the NUL.
     pub(crate) fn name(&self) -> &[u8] {
         let full: &[u8] = &self.name[..];
@@ -238,6 +237,7 @@ impl KmemCache {
         &full[..len]
     }
 
+    /// Objects allocated from this cache and not yet freed.
     pub(crate) fn live_objects(&self) -> usize {
         self.live.load(Relaxed)
     }
