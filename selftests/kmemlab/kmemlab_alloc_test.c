@@ -80,20 +80,7 @@ static int online_nodes(void)
 	return n;
 }
 
-FIXTURE(dev) {
-	int fd;
-};
-
-FIXTURE_SETUP(dev)
-{
-	self->fd = open_dev(_metadata);
-}
-
-FIXTURE_TEARDOWN(dev)
-{
-	if (self->fd >= 0)
-		close(self->fd);
-}
+KMEMLAB_DEV_FIXTURE();
 
 TEST_F(dev, kmalloc_round_trip_and_limits)
 {

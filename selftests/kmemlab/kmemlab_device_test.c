@@ -461,20 +461,7 @@ static __u64 dma_max(void)
 	return (__u64)sysconf(_SC_PAGESIZE) << MAX_PAGE_ORDER;
 }
 
-FIXTURE(dev) {
-	int fd;
-};
-
-FIXTURE_SETUP(dev)
-{
-	self->fd = open_dev(_metadata);
-}
-
-FIXTURE_TEARDOWN(dev)
-{
-	if (self->fd >= 0)
-		close(self->fd);
-}
+KMEMLAB_DEV_FIXTURE();
 
 /* ---- features ---- */
 

@@ -31,6 +31,24 @@ static inline int open_dev(struct __test_metadata *_metadata)
 	return fd;
 }
 
+/*
+ * The fixture most tests use: "dev", one open /dev/kmemlab in self->fd
+ * (the test is skipped when the module is not loaded).
+ */
+#define KMEMLAB_DEV_FIXTURE()					\
+	FIXTURE(dev) {						\
+		int fd;						\
+	};							\
+	FIXTURE_SETUP(dev)					\
+	{							\
+		self->fd = open_dev(_metadata);			\
+	}							\
+	FIXTURE_TEARDOWN(dev)					\
+	{							\
+		if (self->fd >= 0)				\
+			close(self->fd);			\
+	}
+
 static inline int alloc_n(int fd, __u32 kind, __u64 size, __u32 order, __s32 node,
 			  __u32 cache, __u32 gfp, __u32 count, __u32 *handles)
 {
