@@ -1,38 +1,112 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! In-kernel benchmarks: allocate+free pairs timed one by one.
+//! In-kernel benchmarks (`KMEMLAB_IOC_BENCH`).
 //!
-//! A run stays on one CPU (migration disabled, sleeping allowed), times
-//! each pair with `local_clock()` and keeps a log2 histogram of the times,
-//! from which the median and the 99th percentile are read (as the upper
-//! bound of their bucket). Objects go through the same abstractions as the
-//! ioctl path; their statistics, when kept, go to a slot of their own.
+//! A run times `iterations` samples on each of its threads: the calling
+//! thread kept on its CPU (migration disabled, sleeping allowed), or one
+//! kernel thread on each of the first N online CPUs, released together
+//! ([`percpu::on_cpus`]). A sample is one step of the work: `batch`
+//! allocations then their frees, or `batch` counter increments. Each sample
+//! is timed with `local_clock()` and the cycle counter; the per-operation
+//! times go into log2 histograms, from which the median and the 99th
+//! percentile are read (as the upper bound of their bucket).
+//!
+//! The work is either kmemlab's Rust (objects made through the abstractions
+//! of [`crate::alloc`] that the ioctl path uses, held in their own types,
+//! counted when asked in a statistics slot of their own) or the raw-C
+//! baseline ([`RawBench`]); the timing loop is the same for both.
 
-use kernel::prelude::*;
+use core::num::NonZeroU64;
+
+use kernel::{
+    alloc::kvec::PushError,
+    prelude::*,
+    sync::atomic::{
+        Atomic,
+        Relaxed, //
+    },
+};
 
 use crate::{
-    alloc::percpu::{
-        self,
-        NoMigrate, //
+    alloc::{
+        dma::DmaBuf,
+        edu,
+        iomem::IoMapping,
+        kmalloc::KmallocBuf,
+        pages::{
+            FreePages,
+            NodePages, //
+        },
+        percpu::{
+            self,
+            NoMigrate,
+            PerCpu, //
+        },
+        raw::{
+            RawBench,
+            RawWork, //
+        },
+        slab::CacheObject,
+        vmalloc::VmallocBuf,
     },
-    object::Request,
+    object::{
+        cache_object,
+        Request,
+        Source, //
+    },
     stats,
 };
 
-/// The results of a run, in nanoseconds.
+/// What a run times.
+pub(crate) enum Op {
+    /// Allocate and free objects of a request.
+    AllocFree(Request),
+    /// `this_cpu` increments of a per-CPU counter (one per thread).
+    PercpuInc,
+    /// Increments of one atomic shared by the run's threads.
+    AtomicInc,
+}
+
+/// A validated benchmark.
+pub(crate) struct Spec {
+    pub(crate) op: Op,
+    /// Time the raw-C baseline rather than kmemlab's Rust.
+    pub(crate) raw_c: bool,
+    /// Count kmemlab's Rust allocations in the statistics (scratch slot).
+    pub(crate) count: bool,
+    /// Samples per thread.
+    pub(crate) iterations: u32,
+    /// Operations per sample.
+    pub(crate) batch: u32,
+    /// 0: the calling thread; N: N kernel threads.
+    pub(crate) threads: u32,
+}
+
+/// The results of a run: per-operation figures, in nanoseconds and cycles.
+#[derive(Default)]
 pub(crate) struct Run {
-    pub(crate) ns_total: u64,
-    pub(crate) ns_min: u64,
-    pub(crate) ns_median: u64,
-    pub(crate) ns_p99: u64,
+    pub(crate) ops: u64,
+    pub(crate) ns_wall: u64,
+    pub(crate) ns: Figures,
+    pub(crate) cycles: Figures,
     pub(crate) cpu: u32,
 }
 
-/// Pairs between two looks at the scheduler and at signals.
-const RESCHED_EVERY: u32 = 1024;
+/// Total, fastest, median and 99th percentile.
+#[derive(Default)]
+pub(crate) struct Figures {
+    pub(crate) total: u64,
+    pub(crate) min: u64,
+    pub(crate) median: u64,
+    pub(crate) p99: u64,
+}
 
-/// A log2 histogram of times: bucket `i` holds times in `[2^i, 2^(i+1))`
-/// (bucket 0 also holds 0).
+/// Samples between two looks at the scheduler and at signals.
+const RESCHED_EVERY: u32 = 64;
+
+/// A log2 histogram: bucket `i` holds values in `[2^i, 2^(i+1))` (bucket 0
+/// also holds 0).
+#[derive(Clone)]
 struct Histogram {
     buckets: [u64; 64],
     count: u64,
@@ -46,14 +120,21 @@ impl Histogram {
         }
     }
 
-    fn add(&mut self, ns: u64) {
+    fn add(&mut self, v: u64) {
         // CAST: a bucket index is below 64.
-        let i = ns.checked_ilog2().unwrap_or(0) as usize;
+        let i = v.checked_ilog2().unwrap_or(0) as usize;
         self.buckets[i] += 1;
         self.count += 1;
     }
 
-    /// The upper bound of the bucket holding the `per_mille`-th time.
+    fn merge(&mut self, other: &Histogram) {
+        for (a, b) in self.buckets.iter_mut().zip(other.buckets.iter()) {
+            *a += b;
+        }
+        self.count += other.count;
+    }
+
+    /// The upper bound of the bucket holding the `per_mille`-th value.
     fn quantile(&self, per_mille: u64) -> u64 {
         let rank = (self.count * per_mille).div_ceil(1000).max(1);
         let mut seen = 0;
@@ -68,43 +149,326 @@ impl Histogram {
     }
 }
 
-/// Times `iterations` allocate+free pairs of `req`, counting statistics
-/// (in the scratch slot) when `count`. Stops with the error of the first
-/// failed allocation, or `EINTR` when a signal arrives.
-pub(crate) fn run(req: &Request, iterations: u32, count: bool) -> Result<Run> {
-    let pin = NoMigrate::new();
-    let mut hist = Histogram::new();
-    let (mut total, mut min) = (0u64, u64::MAX);
-    for i in 0..iterations {
+/// One measure (time or cycles) of one thread.
+#[derive(Clone)]
+struct Measure {
+    hist: Histogram,
+    total: u64,
+    min: u64,
+}
+
+impl Measure {
+    const fn new() -> Self {
+        Self {
+            hist: Histogram::new(),
+            total: 0,
+            min: u64::MAX,
+        }
+    }
+
+    /// A sample of `batch` operations that took `d`.
+    fn add(&mut self, d: u64, batch: NonZeroU64) {
+        let per_op = d / batch;
+        self.total = self.total.saturating_add(d);
+        self.min = self.min.min(per_op);
+        self.hist.add(per_op);
+    }
+
+    fn merge(&mut self, other: &Measure) {
+        self.hist.merge(&other.hist);
+        self.total = self.total.saturating_add(other.total);
+        self.min = self.min.min(other.min);
+    }
+
+    fn figures(&self) -> Figures {
+        Figures {
+            total: self.total,
+            min: if self.hist.count == 0 { 0 } else { self.min },
+            median: self.hist.quantile(500),
+            p99: self.hist.quantile(990),
+        }
+    }
+}
+
+/// What one thread measured.
+#[derive(Clone)]
+struct Tally {
+    ns: Measure,
+    cycles: Measure,
+    ops: u64,
+    start: u64,
+    end: u64,
+    cpu: u32,
+}
+
+/// The objects of one sample through kmemlab's Rust: the abstraction's own
+/// type, as many as a batch.
+enum Held {
+    Kmalloc(KVec<KmallocBuf>),
+    Cache(KVec<CacheObject>),
+    FreePages(KVec<FreePages>),
+    NodePages(KVec<NodePages>),
+    Vmalloc(KVec<VmallocBuf>),
+    Dma(KVec<DmaBuf>),
+    Iomem(KVec<IoMapping>),
+    PerCpu(KVec<PerCpu<u64>>),
+}
+
+impl Held {
+    /// Room for `batch` objects of `req`.
+    fn new(req: &Request, batch: u32) -> Result<Self> {
+        // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
+        let n = batch as usize;
+        Ok(match &req.source {
+            Source::Kmalloc(_) => Held::Kmalloc(KVec::with_capacity(n, GFP_KERNEL)?),
+            Source::Cache(..) => Held::Cache(KVec::with_capacity(n, GFP_KERNEL)?),
+            Source::FreePages(_) => Held::FreePages(KVec::with_capacity(n, GFP_KERNEL)?),
+            Source::NodePages(_) => Held::NodePages(KVec::with_capacity(n, GFP_KERNEL)?),
+            Source::Vmalloc(_) => Held::Vmalloc(KVec::with_capacity(n, GFP_KERNEL)?),
+            Source::Dma(..) => Held::Dma(KVec::with_capacity(n, GFP_KERNEL)?),
+            Source::Phys(..) => Held::Iomem(KVec::with_capacity(n, GFP_KERNEL)?),
+            Source::PerCpu => Held::PerCpu(KVec::with_capacity(n, GFP_KERNEL)?),
+            Source::EduRegs => return Err(EINVAL),
+        })
+    }
+}
+
+/// One sample through an abstraction: `batch` objects made by `make`, then
+/// dropped in the order they were made. With `count` (an object's bytes and
+/// pages) each is counted in the scratch statistics slot, as the ioctl path
+/// counts its objects.
+fn cycle<A>(
+    held: &mut KVec<A>,
+    batch: u32,
+    count: Option<(usize, usize)>,
+    mut make: impl FnMut() -> Result<A>,
+) -> Result {
+    let kind = stats::SCRATCH_KIND;
+    let mut made = Ok(());
+    for _ in 0..batch {
+        let started = count.map(|_| stats::start(kind));
+        let object = match make() {
+            Ok(object) => object,
+            Err(e) => {
+                made = Err(e);
+                break;
+            }
+        };
+        if let (Some((bytes, pages)), Some(started)) = (count, started) {
+            stats::created(kind, bytes, pages, started);
+        }
+        // Within the capacity reserved for the batch: cannot fail.
+        if let Err(PushError(object)) = held.push_within_capacity(object) {
+            drop(object);
+            if let Some((bytes, pages)) = count {
+                stats::freed(kind, bytes, pages);
+            }
+            made = Err(ENOMEM);
+            break;
+        }
+    }
+    for object in held.drain_all() {
+        drop(object);
+        if let Some((bytes, pages)) = count {
+            stats::freed(kind, bytes, pages);
+        }
+    }
+    made
+}
+
+/// One thread's work.
+enum Work<'a> {
+    Rust {
+        req: &'a Request,
+        held: Held,
+        batch: u32,
+        /// An object's bytes and pages, when counted.
+        count: Option<(usize, usize)>,
+    },
+    Raw(RawBench),
+    PercpuInc(PerCpu<u64>, u32),
+    AtomicInc(&'a Atomic<u64>, u32),
+}
+
+impl<'a> Work<'a> {
+    fn new(spec: &'a Spec, shared: &'a Atomic<u64>) -> Result<Self> {
+        let batch = spec.batch;
+        if spec.raw_c {
+            let (work, gfp) = match &spec.op {
+                Op::AllocFree(req) => raw_work(req)?,
+                Op::PercpuInc => (RawWork::PercpuInc, crate::alloc::gfp::Gfp::KERNEL),
+                Op::AtomicInc => (RawWork::AtomicInc, crate::alloc::gfp::Gfp::KERNEL),
+            };
+            return Ok(Work::Raw(RawBench::new(work, gfp, batch)?));
+        }
+        Ok(match &spec.op {
+            Op::AllocFree(req) => Work::Rust {
+                req,
+                held: Held::new(req, batch)?,
+                batch,
+                count: spec.count.then(|| (req.bytes(), req.pages())),
+            },
+            Op::PercpuInc => Work::PercpuInc(PerCpu::new()?, batch),
+            Op::AtomicInc => Work::AtomicInc(shared, batch),
+        })
+    }
+
+    /// One sample's work.
+    fn step(&mut self) -> Result {
+        match self {
+            Work::Rust {
+                req,
+                held,
+                batch,
+                count,
+            } => {
+                let (req, batch, count) = (*req, *batch, *count);
+                let (gfp, node) = (req.gfp.zeroed(), req.node);
+                match (held, &req.source) {
+                    (Held::Kmalloc(v), Source::Kmalloc(len)) => {
+                        cycle(v, batch, count, || KmallocBuf::new(*len, gfp, node))
+                    }
+                    (Held::Cache(v), Source::Cache(_, cache)) => {
+                        cycle(v, batch, count, || cache_object(cache, req.gfp, node))
+                    }
+                    (Held::FreePages(v), Source::FreePages(order)) => {
+                        cycle(v, batch, count, || FreePages::new(*order, gfp))
+                    }
+                    (Held::NodePages(v), Source::NodePages(order)) => {
+                        cycle(v, batch, count, || NodePages::new(*order, gfp, node))
+                    }
+                    (Held::Vmalloc(v), Source::Vmalloc(len)) => {
+                        cycle(v, batch, count, || VmallocBuf::new(*len, gfp, node))
+                    }
+                    (Held::Dma(v), Source::Dma(device, len)) => {
+                        cycle(v, batch, count, || DmaBuf::new(*device, *len, gfp))
+                    }
+                    (Held::Iomem(v), Source::Phys(phys, len)) => {
+                        cycle(v, batch, count, || IoMapping::new(*phys, *len))
+                    }
+                    (Held::PerCpu(v), Source::PerCpu) => cycle(v, batch, count, PerCpu::new),
+                    _ => Err(EINVAL),
+                }
+            }
+            Work::Raw(raw) => raw.step(),
+            Work::PercpuInc(counter, batch) => {
+                let view = counter.get();
+                for _ in 0..*batch {
+                    view.add_this_cpu(1);
+                }
+                Ok(())
+            }
+            Work::AtomicInc(shared, batch) => {
+                for _ in 0..*batch {
+                    shared.add(1, Relaxed);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The raw-C baseline of `req`, with the mask kmemlab's Rust uses for it.
+fn raw_work(req: &Request) -> Result<(RawWork, crate::alloc::gfp::Gfp)> {
+    let node = req.node;
+    let work = match &req.source {
+        Source::Kmalloc(len) => RawWork::Kmalloc(*len, node),
+        Source::Cache(_, cache) => {
+            // `Request::allocate` zeroes cache objects unless the cache has a
+            // constructor.
+            let gfp = if cache.config().ctor {
+                req.gfp
+            } else {
+                req.gfp.zeroed()
+            };
+            return Ok((RawWork::Cache(cache.clone(), node), gfp));
+        }
+        Source::FreePages(order) => RawWork::FreePages(*order),
+        Source::NodePages(order) => RawWork::NodePages(*order, node),
+        Source::Vmalloc(len) => RawWork::Vmalloc(*len, node),
+        Source::Dma(device, len) => RawWork::Dma(*device, *len),
+        // A benchmark's physical range is edu's BAR 0 (see `ioctl::bench`).
+        Source::Phys(phys, len) => RawWork::Ioremap(*phys, *len, edu::bar0()?.2),
+        Source::PerCpu => RawWork::PerCpu,
+        Source::EduRegs => return Err(EINVAL),
+    };
+    Ok((work, req.gfp.zeroed()))
+}
+
+/// Times `spec.iterations` samples of `work`; `stop` says when to give up.
+fn time(work: &mut Work<'_>, spec: &Spec, cpu: u32, stop: &dyn Fn() -> bool) -> Result<Tally> {
+    let batch = NonZeroU64::new(spec.batch.into()).ok_or(EINVAL)?;
+    let mut t = Tally {
+        ns: Measure::new(),
+        cycles: Measure::new(),
+        ops: 0,
+        start: percpu::ktime_ns(),
+        end: 0,
+        cpu,
+    };
+    for i in 0..spec.iterations {
         if i % RESCHED_EVERY == RESCHED_EVERY - 1 {
             percpu::cond_resched();
-            if kernel::current!().signal_pending() {
+            if stop() {
                 return Err(EINTR);
             }
         }
-        let t0 = percpu::local_clock_ns();
-        if count {
-            let started = stats::start(stats::SCRATCH_KIND);
-            let (mem, _) = req.allocate()?;
-            let pages = mem.pages();
-            stats::created(stats::SCRATCH_KIND, req.bytes(), pages, started);
-            drop(mem);
-            stats::freed(stats::SCRATCH_KIND, req.bytes(), pages);
-        } else {
-            drop(req.allocate()?);
-        }
-        let dt = percpu::local_clock_ns().saturating_sub(t0);
-        total = total.saturating_add(dt);
-        min = min.min(dt);
-        hist.add(dt);
+        let (t0, c0) = (percpu::local_clock_ns(), percpu::cycles());
+        work.step()?;
+        let (c1, t1) = (percpu::cycles(), percpu::local_clock_ns());
+        t.ns.add(t1.saturating_sub(t0), batch);
+        t.cycles.add(c1.saturating_sub(c0), batch);
+        t.ops += batch.get();
     }
-    Ok(Run {
-        ns_total: total,
-        ns_min: min,
-        ns_median: hist.quantile(500),
-        ns_p99: hist.quantile(990),
-        cpu: pin.cpu(),
-    })
+    t.end = percpu::ktime_ns();
+    Ok(t)
+}
+
+/// Runs a benchmark. Stops with the error of the first failed allocation,
+/// or `EINTR` when a signal arrives.
+pub(crate) fn run(spec: &Spec) -> Result<Run> {
+    let shared = Atomic::new(0u64);
+    let tallies = if spec.threads == 0 {
+        let pin = NoMigrate::new();
+        let mut work = Work::new(spec, &shared)?;
+        let stop = || kernel::current!().signal_pending();
+        let mut v = KVec::new();
+        v.push(time(&mut work, spec, pin.cpu(), &stop)?, GFP_KERNEL)?;
+        v
+    } else {
+        let results = percpu::on_cpus(spec.threads, &|cpu, stop: &Atomic<u32>| {
+            let mut work = Work::new(spec, &shared)?;
+            time(&mut work, spec, cpu, &|| stop.load(Relaxed) != 0)
+        })?;
+        let mut v = KVec::with_capacity(results.len(), GFP_KERNEL)?;
+        for r in results {
+            v.push(r?, GFP_KERNEL)?;
+        }
+        v
+    };
+    Ok(summarise(&tallies))
+}
+
+/// Puts the threads' tallies together.
+fn summarise(tallies: &[Tally]) -> Run {
+    let mut ns = Measure::new();
+    let mut cycles = Measure::new();
+    let (mut ops, mut start, mut end, mut cpu) = (0u64, u64::MAX, 0u64, 0);
+    for t in tallies {
+        ns.merge(&t.ns);
+        cycles.merge(&t.cycles);
+        ops += t.ops;
+        start = start.min(t.start);
+        end = end.max(t.end);
+        cpu = t.cpu;
+    }
+    Run {
+        ops,
+        ns_wall: end.saturating_sub(start),
+        ns: ns.figures(),
+        cycles: cycles.figures(),
+        cpu,
+    }
 }
 
 #[kunit_tests(kmemlab_bench)]
@@ -123,5 +487,42 @@ mod tests {
         let mut one = Histogram::new();
         one.add(0);
         assert_eq!(one.quantile(500), 1);
+        one.merge(&h);
+        assert_eq!(one.count, 101);
+    }
+
+    #[test]
+    fn batches_count_per_operation() {
+        let mut m = Measure::new();
+        let batch = NonZeroU64::new(64).unwrap_or(NonZeroU64::MIN);
+        m.add(640, batch);
+        m.add(6400, batch);
+        let f = m.figures();
+        assert_eq!((f.total, f.min), (7040, 10));
+        assert_eq!(f.p99, 127);
+    }
+
+    #[test]
+    fn threads_add_up() -> Result {
+        let spec = Spec {
+            op: Op::PercpuInc,
+            raw_c: false,
+            count: false,
+            iterations: 100,
+            batch: 8,
+            threads: 1,
+        };
+        let run = run(&spec)?;
+        assert_eq!(run.ops, 800);
+        assert!(run.ns_wall > 0);
+        assert!(run.ns.median >= run.ns.min);
+        let spec = Spec {
+            op: Op::AtomicInc,
+            raw_c: true,
+            threads: 0,
+            ..spec
+        };
+        assert_eq!(super::run(&spec)?.ops, 800);
+        Ok(())
     }
 }

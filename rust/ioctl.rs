@@ -45,6 +45,7 @@ use crate::{
         },
         vmalloc::VMALLOC_MAX,
     },
+    bench::Op,
     file::FileState,
     object::{
         self,
@@ -176,29 +177,19 @@ fn copy_out<const N: usize>(arg: usize, bytes: &[u8; N]) -> Result<isize> {
 /// Reads an array of `count` handles from `addr`.
 fn copy_handles_in(addr: u64, count: usize) -> Result<KVec<u32>> {
     let len = count.checked_mul(4).ok_or(EINVAL)?;
-    let mut raw = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+    let mut handles = KVec::from_elem(0u32, count, GFP_KERNEL)?;
     UserSlice::new(user_ptr(addr)?, len)
         .reader()
-        .read_slice(&mut raw)?;
-    let mut handles = KVec::with_capacity(count, GFP_KERNEL)?;
-    for chunk in raw.chunks_exact(4) {
-        handles.push(
-            u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]),
-            GFP_KERNEL,
-        )?;
-    }
+        .read_slice(handles.as_mut_slice().as_mut_bytes())?;
     Ok(handles)
 }
 
 /// Writes `handles` to the array at `addr`.
 fn copy_handles_out(addr: u64, handles: &[u32]) -> Result {
-    let mut raw = KVec::with_capacity(handles.len() * 4, GFP_KERNEL)?;
-    for h in handles {
-        raw.extend_from_slice(&h.to_ne_bytes(), GFP_KERNEL)?;
-    }
-    UserSlice::new(user_ptr(addr)?, raw.len())
+    let bytes = handles.as_bytes();
+    UserSlice::new(user_ptr(addr)?, bytes.len())
         .writer()
-        .write_slice(&raw)
+        .write_slice(bytes)
 }
 
 /// The per-file limits, from the module parameters.
@@ -213,7 +204,8 @@ fn quota() -> Quota {
 
 /// Decodes the ABI's `KMEMLAB_GFP_*` bits.
 fn gfp_from_abi(bits: u32) -> Result<Gfp> {
-    let known = 0x3 | KMEMLAB_GFP_ZERO | KMEMLAB_GFP_NOWARN | KMEMLAB_GFP_ACCOUNT;
+    let known =
+        0x3 | KMEMLAB_GFP_ZERO | KMEMLAB_GFP_NOWARN | KMEMLAB_GFP_ACCOUNT | KMEMLAB_GFP_NORETRY;
     if bits & !known != 0 {
         return Err(EINVAL);
     }
@@ -228,6 +220,7 @@ fn gfp_from_abi(bits: u32) -> Result<Gfp> {
         zero: bits & KMEMLAB_GFP_ZERO != 0,
         nowarn: bits & KMEMLAB_GFP_NOWARN != 0,
         account: bits & KMEMLAB_GFP_ACCOUNT != 0,
+        noretry: bits & KMEMLAB_GFP_NORETRY != 0,
     })
 }
 
@@ -265,10 +258,10 @@ fn alloc_objects(file: &FileState, a: &KmemlabAlloc) -> Result<isize> {
     let mut table = file.table.lock();
     let req = request(a, &table)?;
     // CAST: `count` is at most KMEMLAB_BATCH_MAX.
-    let handles = table.alloc(&req, a.count as usize, quota())?;
+    let mut handles = table.alloc(&req, a.count as usize, quota())?;
     if let Err(e) = copy_handles_out(a.handles, &handles) {
         // Nothing may change on failure: the objects go again.
-        table.free(&handles)?;
+        table.free(&mut handles)?;
         return Err(e);
     }
     Ok(0)
@@ -297,6 +290,12 @@ fn request(a: &KmemlabAlloc, table: &Table) -> Result<Request> {
         return Err(EINVAL);
     }
     if a.order > MAX_ORDER || (a.kind == KMEMLAB_KIND_PERCPU && a.gfp != KMEMLAB_GFP_KERNEL) {
+        return Err(EINVAL);
+    }
+    // vmalloc_node() and the kernel crate's DMA allocations cannot pass
+    // NORETRY on (nor can alloc_percpu(), which takes KERNEL only).
+    let noretry_ok = uses_order || matches!(a.kind, KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_KMEM_CACHE);
+    if gfp.noretry && !noretry_ok {
         return Err(EINVAL);
     }
     let source = match a.kind {
@@ -339,8 +338,8 @@ fn free(file: &FileState, arg: usize) -> Result<isize> {
         }
         0 if f.count != 0 && f.count <= KMEMLAB_BATCH_MAX => {
             // CAST: `count` is at most KMEMLAB_BATCH_MAX.
-            let handles = copy_handles_in(f.handles, f.count as usize)?;
-            file.table.lock().free(&handles)?;
+            let mut handles = copy_handles_in(f.handles, f.count as usize)?;
+            file.table.lock().free(&mut handles)?;
             Ok(0)
         }
         _ => Err(EINVAL),
@@ -488,10 +487,10 @@ fn map_object(file: &FileState, arg: usize, mut m: KmemlabIoremap) -> Result<isi
         node: Node::ANY,
     };
     let mut table = file.table.lock();
-    let handles = table.alloc(&req, 1, quota())?;
+    let mut handles = table.alloc(&req, 1, quota())?;
     m.handle = handles[0];
     if let Err(e) = copy_out(arg, &m.encode()) {
-        table.free(&handles)?;
+        table.free(&mut handles)?;
         return Err(e);
     }
     Ok(0)
@@ -516,7 +515,9 @@ fn mmio(file: &FileState, arg: usize) -> Result<isize> {
     let offset = usize::try_from(m.offset).map_err(|_| EINVAL)?;
     // CAST: widths are 1 to 8.
     let bytes = m.width as usize;
-    if offset % bytes != 0 || offset.checked_add(bytes).is_none_or(|end| end > map.size()) {
+    if offset.checked_rem(bytes) != Some(0)
+        || offset.checked_add(bytes).is_none_or(|end| end > map.size())
+    {
         return Err(EINVAL);
     }
     if write {
@@ -609,35 +610,101 @@ fn percpu_op(file: &FileState, arg: usize) -> Result<isize> {
 /// `KMEMLAB_IOC_BENCH`.
 fn bench(file: &FileState, arg: usize) -> Result<isize> {
     let mut b = KmemlabBench::decode(&copy_in(arg)?);
+    let outputs_zero = b.cpu == 0
+        && b.ops == 0
+        && b.ns_wall == 0
+        && b.ns_total == 0
+        && b.ns_min == 0
+        && b.ns_median == 0
+        && b.ns_p99 == 0
+        && b.cycles_total == 0
+        && b.cycles_min == 0
+        && b.cycles_median == 0
+        && b.cycles_p99 == 0
+        && b.reserved2 == 0;
     if b.reserved != 0
-        || b.flags & !KMEMLAB_BENCH_NO_STATS != 0
-        || b.iterations == 0
-        || b.iterations > KMEMLAB_BENCH_ITERATIONS_MAX
+        || !outputs_zero
+        || b.flags & !(KMEMLAB_BENCH_NO_STATS | KMEMLAB_BENCH_RAW_C) != 0
+        || !(1..=KMEMLAB_BENCH_ITERATIONS_MAX).contains(&b.iterations)
+        || !(1..=KMEMLAB_BATCH_MAX).contains(&b.batch)
+        || b.threads > topology::online_cpus()
     {
         return Err(EINVAL);
     }
-    if b.kind != KMEMLAB_KIND_KMALLOC && b.kind != KMEMLAB_KIND_KMEM_CACHE {
-        return Err(EOPNOTSUPP);
-    }
-    let what = KmemlabAlloc {
-        kind: b.kind,
-        gfp: b.gfp,
-        size: b.size,
-        order: b.order,
-        node: b.node,
-        cache: b.cache,
-        count: 1,
-        handles: 0,
+    let counter = b.kind == 0
+        && b.gfp == 0
+        && b.order == 0
+        && b.size == 0
+        && b.node == KMEMLAB_NODE_ANY
+        && b.cache == 0;
+    // The edu device stays bound while an ioremap run holds this.
+    let mut _edu = None;
+    let op = match b.op {
+        KMEMLAB_BENCH_PERCPU_INC if counter => Op::PercpuInc,
+        KMEMLAB_BENCH_ATOMIC_INC if counter => Op::AtomicInc,
+        KMEMLAB_BENCH_ALLOC_FREE if b.kind == KMEMLAB_KIND_IOREMAP => {
+            if b.gfp != 0 || b.order != 0 || b.cache != 0 || b.node != KMEMLAB_NODE_ANY {
+                return Err(EINVAL);
+            }
+            let (phys, len, user) = edu::bar0()?;
+            if b.size == 0 || b.size % 4 != 0 || b.size > len {
+                return Err(EINVAL);
+            }
+            _edu = Some(user);
+            Op::AllocFree(Request {
+                // CAST: at most the BAR's size, which is mapped whole by the kernel.
+                source: Source::Phys(phys, b.size as usize),
+                gfp: Gfp::KERNEL,
+                gfp_bits: 0,
+                node: Node::ANY,
+            })
+        }
+        KMEMLAB_BENCH_ALLOC_FREE => {
+            let what = KmemlabAlloc {
+                kind: b.kind,
+                gfp: b.gfp,
+                size: b.size,
+                order: b.order,
+                node: b.node,
+                cache: b.cache,
+                count: 1,
+                handles: 0,
+            };
+            // The cache is looked up under the file's lock; the run holds
+            // the cache itself, not the lock.
+            Op::AllocFree(request(&what, &file.table.lock())?)
+        }
+        _ => return Err(EINVAL),
     };
-    // The cache is looked up under the file's lock; the run holds the
-    // cache itself, not the lock.
-    let req = request(&what, &file.table.lock())?;
-    let run = crate::bench::run(&req, b.iterations, b.flags & KMEMLAB_BENCH_NO_STATS == 0)?;
-    b.ns_total = run.ns_total;
-    b.ns_min = run.ns_min;
-    b.ns_median = run.ns_median;
-    b.ns_p99 = run.ns_p99;
+    if let Op::AllocFree(req) = &op {
+        // A run holds at most a batch per thread at once.
+        let held = req
+            .bytes()
+            .checked_mul(b.batch as usize)
+            .and_then(|n| n.checked_mul(b.threads.max(1) as usize));
+        if held.is_none_or(|n| n > quota().bytes) {
+            return Err(ENOMEM);
+        }
+    }
+    let spec = crate::bench::Spec {
+        op,
+        raw_c: b.flags & KMEMLAB_BENCH_RAW_C != 0,
+        count: b.flags & KMEMLAB_BENCH_NO_STATS == 0,
+        iterations: b.iterations,
+        batch: b.batch,
+        threads: b.threads,
+    };
+    let run = crate::bench::run(&spec)?;
+    b.ops = run.ops;
+    b.ns_wall = run.ns_wall;
+    (b.ns_total, b.ns_min, b.ns_median, b.ns_p99) =
+        (run.ns.total, run.ns.min, run.ns.median, run.ns.p99);
+    (b.cycles_total, b.cycles_min, b.cycles_median, b.cycles_p99) = (
+        run.cycles.total,
+        run.cycles.min,
+        run.cycles.median,
+        run.cycles.p99,
+    );
     b.cpu = run.cpu;
-    b.reserved2 = 0;
     copy_out(arg, &b.encode())
 }

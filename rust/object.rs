@@ -149,24 +149,6 @@ impl Memory {
         self.allocation().map_or(-1, |a| a.nid())
     }
 
-    /// Pages the object took straight from the page allocator: the page
-    /// kinds' blocks, vmalloc's pages, a coherent buffer's block, and the
-    /// block of a kmalloc too big for the kmalloc caches; 0 for the others.
-    pub(crate) fn pages(&self) -> usize {
-        let page = kernel::page::PAGE_SIZE;
-        let block = |bytes: usize| bytes.div_ceil(page).next_power_of_two();
-        match self {
-            Memory::FreePages(_) | Memory::NodePages(_) => 1 << self.order(),
-            Memory::Vmalloc(_) => self.size().div_ceil(page),
-            Memory::Dma(_) => block(self.size()),
-            // CAST: a `u32` fits in a `usize`.
-            Memory::Kmalloc(_) if self.size() > bindings::KMALLOC_MAX_CACHE_SIZE as usize => {
-                block(self.size())
-            }
-            _ => 0,
-        }
-    }
-
     /// The page order, for the page kinds.
     pub(crate) fn order(&self) -> u32 {
         match self {
@@ -174,6 +156,23 @@ impl Memory {
             Memory::NodePages(m) => m.order(),
             _ => 0,
         }
+    }
+}
+
+/// Pages an object of `kind` takes straight from the page allocator: the
+/// page kinds' blocks, vmalloc's pages, a coherent buffer's block, and the
+/// block of a kmalloc too big for the kmalloc caches; 0 for the others.
+/// `size` is the object's size in bytes, `order` the page kinds' order.
+pub(crate) fn pages_for(kind: u32, size: usize, order: u32) -> usize {
+    let page = kernel::page::PAGE_SIZE;
+    let block = |bytes: usize| bytes.div_ceil(page).next_power_of_two();
+    match kind {
+        KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE => 1 << order,
+        KMEMLAB_KIND_VMALLOC => size.div_ceil(page),
+        KMEMLAB_KIND_DMA_COHERENT => block(size),
+        // CAST: a `u32` fits in a `usize`.
+        KMEMLAB_KIND_KMALLOC if size > bindings::KMALLOC_MAX_CACHE_SIZE as usize => block(size),
+        _ => 0,
     }
 }
 
@@ -231,6 +230,15 @@ impl Request {
         }
     }
 
+    /// Pages one object of this request takes from the page allocator.
+    pub(crate) fn pages(&self) -> usize {
+        let order = match &self.source {
+            Source::FreePages(order) | Source::NodePages(order) => *order,
+            _ => 0,
+        };
+        pages_for(self.kind(), self.bytes(), order)
+    }
+
     /// Allocates one object's memory, initialised: zeroed, or for a cache
     /// with a constructor, the constructor's mark followed by zeroes. Also
     /// returns what `info` reports in its `cache` field.
@@ -250,17 +258,10 @@ impl Request {
                 Memory::NodePages(NodePages::new(*order, zeroed, self.node)?),
                 0,
             ),
-            Source::Cache(handle, cache) => {
-                let mut object = if cache.config().ctor {
-                    cache.alloc(self.gfp, self.node)?
-                } else {
-                    cache.alloc(zeroed, self.node)?
-                };
-                if cache.config().ctor {
-                    object.bytes_mut().as_mut_slice()[8..].fill(0);
-                }
-                (Memory::Cache(object), *handle)
-            }
+            Source::Cache(handle, cache) => (
+                Memory::Cache(cache_object(cache, self.gfp, self.node)?),
+                *handle,
+            ),
             Source::Dma(device, len) => {
                 let id = match device {
                     DmaDevice::Faux => KMEMLAB_DEV_FAUX,
@@ -284,6 +285,17 @@ impl Request {
     }
 }
 
+/// An object of `cache`, initialised like every kmemlab object: zeroed, or
+/// for a cache with a constructor, the constructor's mark followed by zeroes.
+pub(crate) fn cache_object(cache: &Arc<KmemCache>, gfp: Gfp, node: Node) -> Result<CacheObject> {
+    if !cache.config().ctor {
+        return cache.alloc(gfp.zeroed(), node);
+    }
+    let mut object = cache.alloc(gfp, node)?;
+    object.bytes_mut().as_mut_slice()[8..].fill(0);
+    Ok(object)
+}
+
 /// One allocation owned by a file; dropping it frees the memory.
 pub(crate) struct Object {
     pub(crate) handle: u32,
@@ -297,6 +309,8 @@ pub(crate) struct Object {
     pub(crate) cache: u32,
     /// Bytes counted against the file's quota.
     charge: usize,
+    /// Pages counted in the statistics ([`pages_for`]).
+    pages: usize,
 }
 
 impl Object {
@@ -319,7 +333,7 @@ impl Object {
 
 impl Drop for Object {
     fn drop(&mut self) {
-        stats::freed(self.mem.kind(), self.charge, self.mem.pages());
+        stats::freed(self.mem.kind(), self.charge, self.pages);
     }
 }
 
@@ -374,46 +388,46 @@ impl Table {
         if objects > quota.objects || bytes > quota.bytes {
             return Err(ENOMEM);
         }
-        let mut made = KVec::with_capacity(count, GFP_KERNEL)?;
         let mut handles = KVec::with_capacity(count, GFP_KERNEL)?;
         self.objects.reserve(count, GFP_KERNEL)?;
-        let first = self.last_handle;
+        let (first, before) = (self.last_handle, self.objects.len());
+        let (charge, pages) = (req.bytes(), req.pages());
+        // All or nothing: on failure the objects made so far are freed and
+        // the handles they had are given back.
+        let undo = |table: &mut Self, e: Error| {
+            table.objects.truncate(before);
+            table.last_handle = first;
+            Err(e)
+        };
         for _ in 0..count {
             let cpu = topology::current_cpu();
             let started = stats::start(req.kind());
-            // On failure, `made` is dropped and frees what was allocated so
-            // far, and the handles it would have had are given back.
-            let made_one = req.allocate().and_then(|(mem, cache)| {
-                let handle = self.next_handle()?;
-                stats::created(req.kind(), req.bytes(), mem.pages(), started);
-                Ok((mem, cache, handle))
-            });
-            let (mem, cache, handle) = match made_one {
-                Ok(m) => m,
-                Err(e) => {
-                    self.last_handle = first;
-                    return Err(e);
-                }
+            let (mem, cache) = match req.allocate() {
+                Ok(made) => made,
+                Err(e) => return undo(self, e),
             };
-            made.push(
-                Object {
-                    handle,
-                    mem,
-                    node: req.node.id(),
-                    cpu,
-                    gfp: req.gfp_bits,
-                    cache,
-                    charge: req.bytes(),
-                },
-                GFP_KERNEL,
-            )?;
-            handles.push(handle, GFP_KERNEL)?;
-        }
-        for object in made.drain_all() {
-            // Capacity was reserved above: this cannot fail.
-            self.objects
-                .push_within_capacity(object)
-                .map_err(|_| ENOMEM)?;
+            let handle = match self.next_handle() {
+                Ok(handle) => handle,
+                Err(e) => return undo(self, e),
+            };
+            stats::created(req.kind(), charge, pages, started);
+            // New handles are the largest, so the table stays in handle
+            // order; capacity was reserved above, so neither push can fail.
+            let object = Object {
+                handle,
+                mem,
+                node: req.node.id(),
+                cpu,
+                gfp: req.gfp_bits,
+                cache,
+                charge,
+                pages,
+            };
+            if self.objects.push_within_capacity(object).is_err()
+                || handles.push_within_capacity(handle).is_err()
+            {
+                return undo(self, ENOMEM);
+            }
         }
         self.bytes = bytes;
         Ok(handles)
@@ -453,19 +467,25 @@ impl Table {
     }
 
     /// Frees the objects named in `handles`: all of them, or none when one is
-    /// unknown (`ENOENT`) or named twice (`EINVAL`).
-    pub(crate) fn free(&mut self, handles: &[u32]) -> Result {
-        for (i, h) in handles.iter().enumerate() {
+    /// unknown (`ENOENT`) or named twice (`EINVAL`). Sorts `handles`.
+    pub(crate) fn free(&mut self, handles: &mut [u32]) -> Result {
+        sort_handles(handles);
+        for h in handles.iter() {
             self.index(*h)?;
-            if handles[..i].contains(h) {
-                return Err(EINVAL);
+        }
+        if handles.windows(2).any(|w| w[0] == w[1]) {
+            return Err(EINVAL);
+        }
+        // One pass over the table, whatever the number of handles.
+        let mut freed = 0;
+        self.objects.retain(|o| {
+            let named = handles.binary_search(&o.handle).is_ok();
+            if named {
+                freed += o.charge;
             }
-        }
-        for h in handles {
-            let i = self.index(*h)?;
-            let object = self.objects.remove(i).map_err(|_| EINVAL)?;
-            self.bytes -= object.charge;
-        }
+            !named
+        });
+        self.bytes -= freed;
         Ok(())
     }
 
@@ -527,6 +547,18 @@ impl Drop for Table {
         // Objects first: each cache object holds its cache.
         self.objects.clear();
         self.caches.clear();
+    }
+}
+
+/// Sorts `handles` in place: an insertion sort, linear for the sorted lists
+/// ALLOC hands out and at worst quadratic in `KMEMLAB_BATCH_MAX`.
+fn sort_handles(handles: &mut [u32]) {
+    for i in 1..handles.len() {
+        let mut j = i;
+        while j > 0 && handles[j - 1] > handles[j] {
+            handles.swap(j - 1, j);
+            j -= 1;
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/security.h>
+#include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/vmalloc.h>
 
@@ -40,6 +41,15 @@ bool kmemlab_node_online(int nid)
 unsigned int kmemlab_current_cpu(void)
 {
 	return raw_smp_processor_id();
+}
+
+/*
+ * kmalloc_node() is a static inline that picks the size's cache at compile
+ * time when it can; called with a run-time size it is __kmalloc_node().
+ */
+void *kmemlab_kmalloc_node(size_t size, gfp_t gfp, int node)
+{
+	return kmalloc_node(size, gfp, node);
 }
 
 /* page_address() is a macro or inline depending on HIGHMEM. */

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kmemlab C shim: kernel macros and static inline functions that Rust cannot
- * reach through bindgen, exposed as plain functions. No logic lives here:
- * every function forwards to exactly one macro or inline, and its caller in
- * rust/alloc/ checks the arguments first.
+ * reach through bindgen, exposed as plain functions. In shim.c no logic
+ * lives: every function forwards to exactly one macro or inline, and its
+ * caller in rust/alloc/ checks the arguments first. shim_bench.c is the C
+ * side of the benchmarks (the raw-C baseline and the worker threads); its
+ * callers are rust/alloc/raw.rs and rust/alloc/percpu.rs.
  */
 #ifndef KMEMLAB_SHIM_H
 #define KMEMLAB_SHIM_H
@@ -17,6 +19,7 @@ unsigned int kmemlab_num_online_cpus(void);
 unsigned int kmemlab_num_online_nodes(void);
 bool kmemlab_node_online(int nid);
 unsigned int kmemlab_current_cpu(void);
+void *kmemlab_kmalloc_node(size_t size, gfp_t gfp, int node);
 void *kmemlab_page_address(struct page *page);
 int kmemlab_page_to_nid(const struct page *page);
 int kmemlab_virt_to_nid(const void *addr);
@@ -44,5 +47,20 @@ void kmemlab_migrate_disable(void);
 void kmemlab_migrate_enable(void);
 u64 kmemlab_local_clock(void);
 void kmemlab_cond_resched(void);
+
+/* shim_bench.c: the raw-C baseline of KMEMLAB_IOC_BENCH and its threads. */
+struct device;
+struct kmem_cache;
+struct kmemlab_cbench;
+struct kmemlab_cbench *kmemlab_cbench_new(unsigned int op, unsigned int kind, gfp_t gfp,
+					  size_t size, unsigned int order, int node,
+					  struct kmem_cache *cache, struct device *dev,
+					  phys_addr_t phys, unsigned int batch);
+int kmemlab_cbench_step(struct kmemlab_cbench *b);
+void kmemlab_cbench_free(struct kmemlab_cbench *b);
+u64 kmemlab_get_cycles(void);
+u64 kmemlab_ktime_ns(void);
+int kmemlab_run_workers(unsigned int nr, void (*fn)(void *ctx, unsigned int cpu),
+			void *ctxs, size_t stride, u32 *stop);
 
 #endif /* KMEMLAB_SHIM_H */

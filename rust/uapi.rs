@@ -211,6 +211,7 @@ pub(crate) const KMEMLAB_GFP_NOWAIT: u32 = 0x02;
 pub(crate) const KMEMLAB_GFP_ZERO: u32 = 0x10;
 pub(crate) const KMEMLAB_GFP_NOWARN: u32 = 0x20;
 pub(crate) const KMEMLAB_GFP_ACCOUNT: u32 = 0x40;
+pub(crate) const KMEMLAB_GFP_NORETRY: u32 = 0x80;
 
 pub(crate) const KMEMLAB_NODE_ANY: i32 = -1;
 pub(crate) const KMEMLAB_BATCH_MAX: u32 = 1024;
@@ -365,26 +366,39 @@ abi_struct! {
 }
 
 pub(crate) const KMEMLAB_BENCH_NO_STATS: u32 = 0x1;
+pub(crate) const KMEMLAB_BENCH_RAW_C: u32 = 0x2;
+pub(crate) const KMEMLAB_BENCH_ALLOC_FREE: u32 = 0;
+pub(crate) const KMEMLAB_BENCH_PERCPU_INC: u32 = 1;
+pub(crate) const KMEMLAB_BENCH_ATOMIC_INC: u32 = 2;
 pub(crate) const KMEMLAB_BENCH_ITERATIONS_MAX: u32 = 1 << 24;
 
 abi_struct! {
     /// `struct kmemlab_bench`: [`KMEMLAB_IOC_BENCH`].
     "kmemlab_bench" => struct KmemlabBench {
+        op: u32,
         kind: u32,
         gfp: u32,
-        size: u64,
         order: u32,
+        size: u64,
         node: i32,
         cache: u32,
         flags: u32,
         iterations: u32,
+        batch: u32,
+        threads: u32,
         reserved: u32,
+        cpu: u32,
+        ops: u64,
+        ns_wall: u64,
         ns_total: u64,
         ns_min: u64,
         ns_median: u64,
         ns_p99: u64,
-        cpu: u32,
-        reserved2: u32,
+        cycles_total: u64,
+        cycles_min: u64,
+        cycles_median: u64,
+        cycles_p99: u64,
+        reserved2: u64,
     }
 }
 
@@ -480,6 +494,7 @@ pub(crate) const ABI_CONSTANTS: &[(&str, u64)] = &[
     ("KMEMLAB_GFP_ZERO", KMEMLAB_GFP_ZERO as u64),
     ("KMEMLAB_GFP_NOWARN", KMEMLAB_GFP_NOWARN as u64),
     ("KMEMLAB_GFP_ACCOUNT", KMEMLAB_GFP_ACCOUNT as u64),
+    ("KMEMLAB_GFP_NORETRY", KMEMLAB_GFP_NORETRY as u64),
     ("KMEMLAB_NODE_ANY", KMEMLAB_NODE_ANY as u64),
     ("KMEMLAB_BATCH_MAX", KMEMLAB_BATCH_MAX as u64),
     ("KMEMLAB_FREE_ALL", KMEMLAB_FREE_ALL as u64),
@@ -510,6 +525,10 @@ pub(crate) const ABI_CONSTANTS: &[(&str, u64)] = &[
     ("KMEMLAB_PERCPU_ADD_ON", KMEMLAB_PERCPU_ADD_ON as u64),
     ("KMEMLAB_PERCPU_READ", KMEMLAB_PERCPU_READ as u64),
     ("KMEMLAB_BENCH_NO_STATS", KMEMLAB_BENCH_NO_STATS as u64),
+    ("KMEMLAB_BENCH_RAW_C", KMEMLAB_BENCH_RAW_C as u64),
+    ("KMEMLAB_BENCH_ALLOC_FREE", KMEMLAB_BENCH_ALLOC_FREE as u64),
+    ("KMEMLAB_BENCH_PERCPU_INC", KMEMLAB_BENCH_PERCPU_INC as u64),
+    ("KMEMLAB_BENCH_ATOMIC_INC", KMEMLAB_BENCH_ATOMIC_INC as u64),
     (
         "KMEMLAB_BENCH_ITERATIONS_MAX",
         KMEMLAB_BENCH_ITERATIONS_MAX as u64,

@@ -97,6 +97,12 @@ struct kmemlab_version {
 #define KMEMLAB_GFP_ZERO		0x10
 #define KMEMLAB_GFP_NOWARN		0x20
 #define KMEMLAB_GFP_ACCOUNT		0x40
+/*
+ * __GFP_NORETRY: fail rather than reclaim hard or call the OOM killer.
+ * KMALLOC, KMEM_CACHE, FREE_PAGES and PAGES_NODE only (EINVAL elsewhere:
+ * vmalloc and the kernel crate's DMA allocation cannot pass it on).
+ */
+#define KMEMLAB_GFP_NORETRY		0x80
 
 #define KMEMLAB_NODE_ANY		(-1)
 /* Most objects one KMEMLAB_IOC_ALLOC or KMEMLAB_IOC_FREE call handles. */
@@ -106,8 +112,8 @@ struct kmemlab_version {
  * struct kmemlab_alloc - KMEMLAB_IOC_ALLOC: create @count objects
  * @kind: KMEMLAB_KIND_*
  * @gfp: KMEMLAB_GFP_*; vmalloc takes KERNEL only (+ZERO; NOWARN is accepted
- *       and has no effect); ACCOUNT with ATOMIC or NOWAIT is refused for kmalloc;
- *       DMA_COHERENT refuses ACCOUNT; PERCPU takes KERNEL only
+ *       and has no effect); DMA_COHERENT refuses ACCOUNT, and ACCOUNT with
+ *       ATOMIC or NOWAIT; PERCPU takes KERNEL only; NORETRY as above
  * @size: bytes, for KMALLOC (1 to KMALLOC_MAX_SIZE), VMALLOC (1 to 1 GiB) and
  *        DMA_COHERENT (1 to PAGE_SIZE << MAX_PAGE_ORDER); must be 0 otherwise
  * @order: for FREE_PAGES and PAGES_NODE (0 to MAX_PAGE_ORDER); must be 0 otherwise
@@ -410,54 +416,105 @@ struct kmemlab_percpu {
 #define KMEMLAB_IOC_DMA_COPY		_IOW(KMEMLAB_IOC_MAGIC, 0x1c, struct kmemlab_dma_copy)
 #define KMEMLAB_IOC_PERCPU		_IOWR(KMEMLAB_IOC_MAGIC, 0x1d, struct kmemlab_percpu)
 
+/* What KMEMLAB_IOC_BENCH times. */
+#define KMEMLAB_BENCH_ALLOC_FREE	0	/* allocate and free objects of @kind */
+#define KMEMLAB_BENCH_PERCPU_INC	1	/* this_cpu increments of a per-CPU counter */
+#define KMEMLAB_BENCH_ATOMIC_INC	2	/* increments of one atomic shared by all threads */
+
 /* KMEMLAB_IOC_BENCH flags. */
 /* Time the allocator alone: no statistics are kept for the run. */
 #define KMEMLAB_BENCH_NO_STATS		0x1
+/* Time the raw-C baseline (the C API called from C) instead of kmemlab's Rust. */
+#define KMEMLAB_BENCH_RAW_C		0x2
 
 /**
  * struct kmemlab_bench - KMEMLAB_IOC_BENCH: time allocations in the kernel
- * @kind: KMEMLAB_KIND_KMALLOC or KMEMLAB_KIND_KMEM_CACHE (others: EOPNOTSUPP)
- * @gfp: KMEMLAB_GFP_*, as for KMEMLAB_IOC_ALLOC
- * @size: KMALLOC: bytes; otherwise 0
- * @order: 0
- * @node: KMEMLAB_NODE_ANY or an online node
- * @cache: KMEM_CACHE: a cache handle of the calling file; otherwise 0
+ * @op: KMEMLAB_BENCH_ALLOC_FREE, _PERCPU_INC or _ATOMIC_INC
+ * @kind: ALLOC_FREE: the KMEMLAB_KIND_* to allocate. IOREMAP maps the first
+ *        @size bytes of the bound edu device's BAR 0 (ENODEV without edu; the
+ *        BAR is 1 MiB in QEMU); PERCPU allocates one __u64 per CPU. For the
+ *        counters @kind, @gfp, @order, @size and @cache are 0 and @node is
+ *        KMEMLAB_NODE_ANY
+ * @gfp: KMEMLAB_GFP_*, as for KMEMLAB_IOC_ALLOC (IOREMAP: 0, with @node
+ *       KMEMLAB_NODE_ANY and @cache 0)
+ * @order: FREE_PAGES and PAGES_NODE: the order; otherwise 0
+ * @size: bytes, for KMALLOC, VMALLOC, DMA_COHERENT (as for KMEMLAB_IOC_ALLOC)
+ *        and IOREMAP (4 to the BAR's size, a multiple of 4); otherwise 0
+ * @node: KMEMLAB_NODE_ANY or an online node, as for KMEMLAB_IOC_ALLOC
+ * @cache: KMEM_CACHE: a cache handle of the calling file; DMA_COHERENT: the
+ *         KMEMLAB_DEV_*; otherwise 0
  * @flags: KMEMLAB_BENCH_*
- * @iterations: allocate+free pairs to time, 1 to 1 << 24
+ * @iterations: samples each thread times, 1 to KMEMLAB_BENCH_ITERATIONS_MAX
+ * @batch: operations per sample, 1 to KMEMLAB_BATCH_MAX. ALLOC_FREE: 1
+ *         times allocate+free pairs; K > 1 allocates K objects, then frees
+ *         the K. Counters: increments per sample
+ * @threads: 0 runs on the calling thread, on the CPU it is on (migration
+ *           disabled); N (1 to the number of online CPUs) starts one kernel
+ *           thread on each of the first N online CPUs, released together
  * @reserved: zero
- * @ns_total: (out) nanoseconds for all the pairs, timing included
- * @ns_min: (out) the fastest pair
- * @ns_median: (out) the median pair, from a log2 histogram: the upper bound
- *             of its bucket
- * @ns_p99: (out) the 99th percentile pair, likewise
- * @cpu: (out) the CPU the run stayed on (it runs with migration disabled)
+ * @ops: (out) operations timed, all threads: @iterations * @batch * threads
+ * @ns_wall: (out) nanoseconds from the start of the first thread to the end
+ *           of the last: @ops * 10^9 / @ns_wall is the aggregate rate
+ * @ns_total: (out) the timed samples' nanoseconds, summed over the threads
+ * @ns_min: (out) the fastest sample, per operation
+ * @ns_median: (out) the median sample, per operation, from a log2 histogram:
+ *             the upper bound of its bucket
+ * @ns_p99: (out) the 99th percentile sample, per operation, likewise
+ * @cycles_total: (out) as @ns_total, in CPU cycles (the time stamp counter)
+ * @cycles_min: (out) as @ns_min, in cycles
+ * @cycles_median: (out) as @ns_median, in cycles
+ * @cycles_p99: (out) as @ns_p99, in cycles
+ * @cpu: (out) @threads 0: the CPU the run stayed on; otherwise the CPU of
+ *       the last thread started (the highest-numbered CPU used)
  * @reserved2: zero (out)
  *
- * The objects are made and freed through the same abstractions as ALLOC
- * and FREE, and counted in a statistics slot of their own (never shown), so
- * a run costs what the ioctl path costs minus the ioctl, and leaves the
- * statistics in debugfs alone (a KMEM_CACHE run does move the cache's live
- * count in debugfs "caches" while it runs, and a CACHE_DESTROY meanwhile is
- * EBUSY). Errors: EINVAL, ENOENT (cache), EOPNOTSUPP, ENOMEM (an allocation
- * failed: the run stops there), EINTR (a signal arrived: the run stops),
- * EFAULT.
+ * Every (out) field must be zero on input (EINVAL otherwise). Per-operation
+ * figures are whole nanoseconds or cycles (a sample's time divided by
+ * @batch, rounded down): @ns_total / @ops is the finer mean. For the
+ * counters, RAW_C times the C increments (this_cpu_inc(), atomic64_inc())
+ * and NO_STATS changes nothing.
+ *
+ * Each sample is timed on its own (local_clock() and the cycle counter read
+ * before and after), so the per-operation figures include the cost of two
+ * clock reads divided by @batch; the Rust and the raw-C runs pay the same.
+ * kmemlab's Rust makes objects through the same abstractions as ALLOC and
+ * FREE, and counts them (unless NO_STATS) in a statistics slot of its own,
+ * never shown; the raw-C baseline (RAW_C) calls the C API directly from
+ * kmemlab's C shim with the same GFP mask (zeroing included, as kmemlab
+ * always zeroes) and keeps no statistics. A run holds at most @batch objects
+ * per thread; they must fit in the max_bytes quota (ENOMEM otherwise). A
+ * KMEM_CACHE run moves the cache's live count in debugfs "caches" while it
+ * runs, and a CACHE_DESTROY meanwhile is EBUSY.
+ *
+ * Errors: EINVAL, ENOENT (cache), ENODEV (edu or the DMA device not bound),
+ * ENOMEM (an allocation failed: the run stops there; or the quota), EINTR (a
+ * signal arrived: the run stops, its threads too), EFAULT.
  */
 struct kmemlab_bench {
+	__u32 op;
 	__u32 kind;
 	__u32 gfp;
-	__u64 size;
 	__u32 order;
+	__u64 size;
 	__s32 node;
 	__u32 cache;
 	__u32 flags;
 	__u32 iterations;
+	__u32 batch;
+	__u32 threads;
 	__u32 reserved;
+	__u32 cpu;
+	__u64 ops;
+	__u64 ns_wall;
 	__u64 ns_total;
 	__u64 ns_min;
 	__u64 ns_median;
 	__u64 ns_p99;
-	__u32 cpu;
-	__u32 reserved2;
+	__u64 cycles_total;
+	__u64 cycles_min;
+	__u64 cycles_median;
+	__u64 cycles_p99;
+	__u64 reserved2;
 };
 
 #define KMEMLAB_BENCH_ITERATIONS_MAX	(1 << 24)

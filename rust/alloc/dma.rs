@@ -103,6 +103,15 @@ impl DmaHost {
         })
     }
 
+    /// The raw `struct device`, for the raw-C baseline of the benchmarks
+    /// (valid while the device is published).
+    pub(super) fn raw_device(&self) -> *mut bindings::device {
+        // CAST: `Device` is a transparent wrapper of `struct device`.
+        core::ptr::from_ref::<device::Device>(&self.dev)
+            .cast::<bindings::device>()
+            .cast_mut()
+    }
+
     /// A new use of this device, counted until dropped.
     pub(crate) fn user(&self) -> HostRef {
         self.users.add(1, Relaxed);

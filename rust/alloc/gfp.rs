@@ -35,7 +35,14 @@ pub(crate) struct Gfp {
     pub(crate) nowarn: bool,
     /// `__GFP_ACCOUNT`: charge the memory to the caller's memory cgroup.
     pub(crate) account: bool,
+    /// `__GFP_NORETRY`: fail early rather than reclaim hard or call the OOM
+    /// killer.
+    pub(crate) noretry: bool,
 }
+
+/// `__GFP_NORETRY` is a macro the bindings do not export; its bit number is
+/// an enumerator they do.
+const GFP_NORETRY_BIT: bindings::gfp_t = 1 << bindings::___GFP_NORETRY_BIT;
 
 /// `__GFP_ACCOUNT` is only reachable through `GFP_KERNEL_ACCOUNT` in the bindings.
 const GFP_ACCOUNT_BIT: bindings::gfp_t = bindings::GFP_KERNEL_ACCOUNT & !bindings::GFP_KERNEL;
@@ -47,6 +54,7 @@ impl Gfp {
         zero: false,
         nowarn: false,
         account: false,
+        noretry: false,
     };
 
     /// The same request, asking for zeroed memory.
@@ -70,14 +78,21 @@ impl Gfp {
         if self.account {
             gfp |= GFP_ACCOUNT_BIT;
         }
+        if self.noretry {
+            gfp |= GFP_NORETRY_BIT;
+        }
         gfp
     }
 
     /// The kernel crate's [`Flags`] for the same request.
     ///
     /// `Flags` can only express accounting as `GFP_KERNEL_ACCOUNT`, so an
-    /// accounted atomic or nowait request is refused with `EINVAL`.
+    /// accounted atomic or nowait request is refused with `EINVAL`; it has no
+    /// `__GFP_NORETRY` at all (`EINVAL` too).
     pub(crate) fn flags(self) -> Result<Flags> {
+        if self.noretry {
+            return Err(EINVAL);
+        }
         let mut flags = match (self.base, self.account) {
             (GfpBase::Kernel, false) => GFP_KERNEL,
             (GfpBase::Kernel, true) => GFP_KERNEL_ACCOUNT,
@@ -129,5 +144,11 @@ mod tests {
         };
         assert!(atomic_account.flags().is_err());
         assert!(Gfp::KERNEL.flags().is_ok());
+        let noretry = Gfp {
+            noretry: true,
+            ..Gfp::KERNEL
+        };
+        assert!(noretry.flags().is_err());
+        assert_eq!(noretry.raw(), bindings::GFP_KERNEL | GFP_NORETRY_BIT);
     }
 }

@@ -31,6 +31,7 @@ pub(crate) mod kmalloc;
 pub(crate) mod owners;
 pub(crate) mod pages;
 pub(crate) mod percpu;
+pub(crate) mod raw;
 pub(crate) mod slab;
 pub(crate) mod topology;
 pub(crate) mod vmalloc;

@@ -25,6 +25,7 @@ use core::{
 use kernel::{
     bindings,
     ffi::{
+        c_int,
         c_uint,
         c_void, //
     },
@@ -44,6 +45,7 @@ extern "C" {
     /// its address is a `__percpu` pointer, never dereferenced as such, so
     /// Rust sees no memory there at all.
     static kmemlab_static_counters: [u8; 0];
+    #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
     fn kmemlab_static_counters_size() -> usize;
     fn kmemlab_preempt_disable();
     fn kmemlab_preempt_enable();
@@ -55,6 +57,15 @@ extern "C" {
     fn kmemlab_migrate_enable();
     fn kmemlab_local_clock() -> u64;
     fn kmemlab_cond_resched();
+    fn kmemlab_get_cycles() -> u64;
+    fn kmemlab_ktime_ns() -> u64;
+    fn kmemlab_run_workers(
+        nr: c_uint,
+        f: unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint),
+        ctxs: *mut c_void,
+        stride: usize,
+        stop: *mut u32,
+    ) -> c_int;
     #[cfg_attr(all(CONFIG_X86_64, not(CONFIG_UML)), allow(dead_code))]
     fn kmemlab_this_cpu_add_u64(ptr: *mut u64, v: u64);
     #[cfg_attr(all(CONFIG_X86_64, not(CONFIG_UML)), allow(dead_code))]
@@ -253,6 +264,7 @@ impl<T: AtomicType, const N: usize> ThisCpu<'_, T, N> {
 
 impl<T: AtomicType> ThisCpu<'_, T> {
     /// This CPU's value, for as long as the guard is held.
+    #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
     pub(crate) fn value(&self) -> &Atomic<T> {
         &self.values[0]
     }
@@ -418,6 +430,19 @@ pub(crate) fn local_clock_ns() -> u64 {
     unsafe { kmemlab_local_clock() }
 }
 
+/// The CPU's cycle counter (`get_cycles()`: the time stamp counter on x86):
+/// not comparable across CPUs.
+pub(crate) fn cycles() -> u64 {
+    // SAFETY: no precondition.
+    unsafe { kmemlab_get_cycles() }
+}
+
+/// Monotonic nanoseconds (`ktime_get_ns()`), comparable across CPUs.
+pub(crate) fn ktime_ns() -> u64 {
+    // SAFETY: no precondition.
+    unsafe { kmemlab_ktime_ns() }
+}
+
 /// Lets the scheduler run something else if it needs to (`cond_resched()`).
 pub(crate) fn cond_resched() {
     // SAFETY: no precondition; called from task context.
@@ -510,6 +535,77 @@ pub(crate) fn run_on<F: FnOnce() + Send>(cpu: u32, f: F) -> Result {
     kernel::error::to_result(ret)
 }
 
+/// What one worker of [`on_cpus`] runs and where its result goes.
+struct Worker<'a, F, T> {
+    f: &'a F,
+    stop: &'a Atomic<u32>,
+    out: Option<T>,
+}
+
+/// Runs `f(cpu, stop)` in a kernel thread on each of the first `nr` online
+/// CPUs, the threads released together, and returns their results in CPU
+/// order once all have finished. The threads are bound to their CPUs and
+/// may sleep. A signal to the caller sets `stop` to non-zero (`f` should poll
+/// it and return early) and makes the call fail with `EINTR` after every
+/// thread has finished.
+///
+/// Errors: `EINVAL` (`nr` is 0 or above the online CPUs), `ENOMEM` or the
+/// error of a thread that cannot be made (then none has run), `EINTR`.
+pub(crate) fn on_cpus<T, F>(nr: u32, f: &F) -> Result<KVec<T>>
+where
+    T: Send,
+    F: Fn(u32, &Atomic<u32>) -> T + Sync,
+{
+    /// Runs one worker.
+    ///
+    /// # Safety
+    ///
+    /// `ctx` points to a `Worker<F, T>` that no one else uses until
+    /// `kmemlab_run_workers` returns.
+    unsafe extern "C" fn trampoline<F, T>(ctx: *mut c_void, cpu: c_uint)
+    where
+        F: Fn(u32, &Atomic<u32>) -> T,
+    {
+        // SAFETY: guaranteed by the caller.
+        let w = unsafe { &mut *ctx.cast::<Worker<'_, F, T>>() };
+        w.out = Some((w.f)(cpu, w.stop));
+    }
+
+    let stop = Atomic::new(0u32);
+    let mut workers = KVec::with_capacity(nr as usize, GFP_KERNEL)?;
+    for _ in 0..nr {
+        workers.push(
+            Worker {
+                f,
+                stop: &stop,
+                out: None,
+            },
+            GFP_KERNEL,
+        )?;
+    }
+    // SAFETY: each thread gets its own element of `workers` (stride is the
+    // element size) and the call returns only once every thread that ran
+    // is done with it, so `workers` and `stop` outlive every use; `F` is
+    // `Sync` and `T` is `Send`, so calling `f` and handing its result over
+    // from other threads is allowed. `stop` is written by C with
+    // `WRITE_ONCE` and read here atomically.
+    let ret = unsafe {
+        kmemlab_run_workers(
+            nr,
+            trampoline::<F, T>,
+            workers.as_mut_ptr().cast(),
+            core::mem::size_of::<Worker<'_, F, T>>(),
+            stop.as_ptr(),
+        )
+    };
+    kernel::error::to_result(ret)?;
+    let mut out = KVec::with_capacity(workers.len(), GFP_KERNEL)?;
+    for w in workers {
+        out.push(w.out.ok_or(EINVAL)?, GFP_KERNEL)?;
+    }
+    Ok(out)
+}
+
 #[kunit_tests(kmemlab_percpu)]
 mod tests {
     use super::*;
@@ -593,5 +689,25 @@ mod tests {
         let before = calls.sum();
         calls.add_this_cpu(0);
         assert!(calls.sum() >= before);
+    }
+
+    #[test]
+    fn workers_run_once_on_each_online_cpu() -> Result {
+        let n = crate::alloc::topology::online_cpus();
+        let ran = Atomic::new(0u32);
+        let cpus = on_cpus(n, &|cpu, stop: &Atomic<u32>| {
+            ran.add(1, Relaxed);
+            assert_eq!(stop.load(Relaxed), 0);
+            (cpu, kernel::cpu::CpuId::current().as_u32())
+        })?;
+        assert_eq!(ran.load(Relaxed), n);
+        assert_eq!(cpus.len(), n as usize);
+        for (i, (asked, ran_on)) in cpus.iter().enumerate() {
+            assert_eq!(asked, ran_on);
+            assert!(cpus[..i].iter().all(|(c, _)| c != asked));
+        }
+        assert!(on_cpus(0, &|_, _: &Atomic<u32>| ()).is_err());
+        assert!(on_cpus(n + 1, &|_, _: &Atomic<u32>| ()).is_err());
+        Ok(())
     }
 }

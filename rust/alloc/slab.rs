@@ -18,17 +18,12 @@ use core::ptr::NonNull;
 use kernel::{
     bindings,
     prelude::*,
-    sync::{
-        atomic::{
-            Atomic,
-            Relaxed, //
-        },
-        Arc, //
-    }, //
+    sync::Arc, //
 };
 
 use super::{
     gfp::Gfp,
+    percpu::PerCpu,
     topology::Node,
     Allocation,
     Bytes, //
@@ -110,13 +105,15 @@ pub(crate) struct CacheConfig {
 ///
 /// `cache` was returned by `__kmem_cache_create_args` and is destroyed only by
 /// `Drop`; `name` (NUL-terminated, registered in [`CACHE_NAMES`]) outlives it.
-/// `live` counts the [`CacheObject`]s allocated from it and not yet freed,
+/// `live` counts, summed over the CPUs, the [`CacheObject`]s allocated from
+/// it and not yet freed (a per-CPU counter: one `this_cpu_add` per
+/// allocation and per free, no shared atomic),
 /// each of which holds an `Arc` to this value.
 pub(crate) struct KmemCache {
     cache: NonNull<bindings::kmem_cache>,
     name: KBox<FullName>,
     config: CacheConfig,
-    live: Atomic<usize>,
+    live: PerCpu<u64>,
 }
 
 // SAFETY: the slab allocator's cache functions may be called from any thread.
@@ -211,6 +208,15 @@ impl KmemCache {
             unregister(&full);
             return Err(ENOMEM);
         };
+        let live = match PerCpu::new() {
+            Ok(live) => live,
+            Err(e) => {
+                // SAFETY: `cache` was just created and has no object.
+                unsafe { bindings::kmem_cache_destroy(cache.as_ptr()) };
+                unregister(&full);
+                return Err(e);
+            }
+        };
         // INVARIANT: `cache` is live and its `name` registered. From here on,
         // dropping the value (even when `Arc::new` fails) destroys the cache
         // and releases the name.
@@ -219,7 +225,7 @@ impl KmemCache {
                 cache,
                 name,
                 config,
-                live: Atomic::new(0),
+                live,
             },
             GFP_KERNEL,
         )?)
@@ -237,9 +243,20 @@ impl KmemCache {
         &full[..len]
     }
 
+    /// The raw cache, for the raw-C baseline of the benchmarks (valid while
+    /// `self` lives; objects the baseline makes must be freed before that).
+    pub(super) fn as_raw(&self) -> *mut bindings::kmem_cache {
+        self.cache.as_ptr()
+    }
+
     /// Objects allocated from this cache and not yet freed.
+    ///
+    /// A sum over the CPUs: exact when nothing allocates from or frees to
+    /// the cache meanwhile.
     pub(crate) fn live_objects(&self) -> usize {
-        self.live.load(Relaxed)
+        // CAST: the wrapping sum of the per-CPU adds and subtractions is the
+        // number of objects, which fits in a `usize`.
+        self.live.get().sum() as usize
     }
 
     /// Allocates one object, on `node` if one is given.
@@ -256,7 +273,7 @@ impl KmemCache {
             bindings::kmem_cache_alloc_node_noprof(self.cache.as_ptr(), gfp.raw(), node.raw())
         };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
-        self.live.fetch_add(1, Relaxed);
+        self.live.get().add_this_cpu(1);
         // SAFETY: `ptr` is a fresh object of `object_size` bytes that only the
         // new value uses.
         let bytes = unsafe { Bytes::new(ptr, self.config.object_size) };
@@ -317,7 +334,7 @@ impl Drop for CacheObject {
         unsafe {
             bindings::kmem_cache_free(self.cache.cache.as_ptr(), self.bytes.ptr().as_ptr().cast())
         };
-        self.cache.live.fetch_sub(1, Relaxed);
+        self.cache.live.get().add_this_cpu(1u64.wrapping_neg());
     }
 }
 

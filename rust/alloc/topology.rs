@@ -75,16 +75,6 @@ impl Node {
         self.0.unwrap_or(bindings::NUMA_NO_NODE)
     }
 
-    /// The kernel crate's view of the same request.
-    pub(crate) fn numa(self) -> kernel::alloc::NumaNode {
-        match self.0 {
-            Some(nid) => {
-                kernel::alloc::NumaNode::new(nid).unwrap_or(kernel::alloc::NumaNode::NO_NODE)
-            }
-            None => kernel::alloc::NumaNode::NO_NODE,
-        }
-    }
-
     /// The id as the ABI reports it (`-1` for any).
     pub(crate) fn id(self) -> i32 {
         self.0.unwrap_or(-1)

@@ -35,7 +35,7 @@ if [ ! -e /sys/module/kmemlab ]; then
 	echo "1..0 # SKIP kmemlab module not loaded"
 	exit $KSFT_SKIP
 fi
-echo "1..23"
+echo "1..26"
 
 out=$(kmemlab version 2>&1)
 check "version_exits_0" [ $? -eq 0 ]
@@ -266,15 +266,102 @@ else
 	done
 fi
 
-# The statistics-cost benchmark, as a smoke run: well-formed, non-zero figures.
+# The benchmarks as smoke runs. `kmemlab bench smoke` runs every op and kind
+# (Rust and raw C, on the calling thread and on every CPU, batches of 1 and 8)
+# and checks each result itself.
 bench_smoke() {
+	local out rc
+	out=$(kmemlab bench smoke 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] && grep -q '^bench smoke: [1-9][0-9]* checks, all well-formed$' <<<"$out" && return 0
+	echo "# status $rc, output:"
+	sed 's/^/#   /' <<<"$out"
+	return 1
+}
+check "bench_smoke_results_are_well_formed" bench_smoke
+
+# The standard set, reduced (--quick): every section there, with non-zero figures.
+bench_standard_quick() {
+	local json
+	json=$(kmemlab --json bench standard --quick 2>&1) ||
+		{ echo "# bench standard --quick failed:"; sed 's/^/#   /' <<<"$json"; return 1; }
+	if command -v python3 >/dev/null; then
+		python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])
+assert v["benchmark"] == "standard" and v["quick"] is True, v
+pos = lambda x: float(x) > 0
+# Every kind is measured or skipped with a reason (ioremap without edu).
+kinds = [k["kind"] for k in v["rust_vs_c"]] + [s["kind"] for s in v["skipped"]]
+assert sorted(kinds) == sorted(sys.argv[2].split()), kinds
+assert all(s["reason"] for s in v["skipped"]), v["skipped"]
+for k in v["rust_vs_c"]:
+    assert k["points"], k
+    for p in k["points"]:
+        assert p["bytes"] > 0 and p["iterations"] > 0, (k["kind"], p)
+        assert all(pos(p[f]) for f in ("rust_ns_per_op", "c_ns_per_op", "ratio")), (k["kind"], p)
+assert {b["batch"] for b in v["batch"]} == {1, 64}, v["batch"]
+assert all(pos(b["rust_ns_per_op"]) and pos(b["c_ns_per_op"]) for b in v["batch"]), v["batch"]
+assert {s["op"] for s in v["scaling"]} >= {"percpu-inc", "atomic-inc"}, v["scaling"]
+for s in v["scaling"]:
+    assert s["points"][0]["threads"] == 1 and s["points"][-1]["threads"] == v["nr_cpus"], s
+    assert all(p["ops_per_sec"] > 0 and pos(p["speedup"]) for p in s["points"]), s
+io = v["ioctl"]
+assert all(pos(io[f]) for f in ("user_single_ns", "user_batch_ns", "kernel_single_ns",
+                                "kernel_batch_ns", "ratio_single", "ratio_batch")), io
+assert pos(v["stats_cost"]["ratio_median"]), v["stats_cost"]
+assert v["summary"] and all(c["met"] in (True, False, None) for c in v["summary"]), v["summary"]
+' "$json" "$kinds"
+	else
+		grep -q '^{"benchmark":"standard",' <<<"$json" && grep -q '"summary":\[{' <<<"$json" &&
+			grep -Eq '"ratio_batch":"[0-9]+\.[0-9]{3}"' <<<"$json"
+	fi
+}
+check "bench_standard_quick_json" bench_standard_quick
+
+# The statistics-cost benchmark, as a smoke run: well-formed, non-zero figures.
+bench_stats_cost() {
 	local out
 	out=$(kmemlab --json bench stats-cost --iterations 2000) || return 1
 	echo "$out" | grep -q '"benchmark": *"stats-cost"' || return 1
 	echo "$out" | grep -Eq '"ns_per_pair_on": *"[1-9][0-9]*\.[0-9]"' || return 1
 	echo "$out" | grep -Eq '"ratio": *"[0-9]+\.[0-9]{3}"'
 }
-check "bench_stats_cost_smoke" bench_smoke
+check "bench_stats_cost_smoke" bench_stats_cost
+
+# kmemlab limits: the largest allocation of each allocator, by real allocations
+# (vmalloc capped at 64 MiB), with no allocation-failure report nor OOM kill.
+limits_rows="kmalloc kmem_cache __get_free_pages alloc_pages_node vmalloc dma_alloc_coherent ioremap alloc_bootmem"
+kernel_alarms() { dmesg 2>/dev/null | grep -Ec 'allocation failure|invoked oom-killer|vmalloc error'; }
+limits_measure() {
+	local json out rc name alarms
+	alarms=$(kernel_alarms)
+	json=$(kmemlab --json limits --cap 64M 2>&1) || { echo "# limits --json failed: $json"; return 1; }
+	if command -v python3 >/dev/null; then
+		python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])
+assert [r["allocator"] for r in v["rows"]] == sys.argv[2].split(), v["rows"]
+for r in v["rows"]:
+    assert not r["probed"] or (isinstance(r["largest"], int) and r["largest"] > 0), r
+row = {r["kind"]: r for r in v["rows"] if r["kind"]}
+assert row["kmalloc"]["largest"] >= 131072, row["kmalloc"]
+pages, rest = divmod(row["free_pages"]["largest"], v["page_size"])
+assert rest == 0 and pages & (pages - 1) == 0, row["free_pages"]
+assert row["vmalloc"]["largest"] <= 64 << 20 and v["vmalloc_cap"] <= 64 << 20, row["vmalloc"]
+' "$json" "$limits_rows" || return 1
+	else
+		grep -q '^{"kernel":.*"rows":\[' <<<"$json" || { echo "# limits --json: $json"; return 1; }
+	fi
+	out=$(kmemlab limits --cap 64M 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || { echo "# status $rc: $out"; return 1; }
+	for name in $limits_rows; do
+		grep -q "^$name " <<<"$out" || { echo "# no $name row in:"; sed 's/^/#   /' <<<"$out"; return 1; }
+	done
+	[ "$(kernel_alarms)" -eq "$alarms" ] || { echo "# the kernel logged an allocation failure or an OOM kill"; return 1; }
+}
+check "limits_measures_every_allocator" limits_measure
 
 # QEMU's edu device (scripts/guest adds it): DMA engine and BAR0 registers.
 if has_feature edu; then

@@ -69,7 +69,7 @@ fn number_u32(s: &str) -> Result<u32, String> {
 }
 
 /// The number `name` stands for in `table` (`what` names the table in the error).
-fn by_name(table: &[(u32, &str)], what: &str, name: &str) -> Result<u32, String> {
+pub(crate) fn by_name(table: &[(u32, &str)], what: &str, name: &str) -> Result<u32, String> {
     table
         .iter()
         .find(|(_, n)| *n == name)
@@ -248,6 +248,7 @@ pub fn run(dev: &Device, words: &[String]) -> Result<Output, String> {
         "dma" => dma(dev, &mut w),
         "percpu" => percpu(dev, &mut w),
         "bench" => crate::bench::bench(dev, &mut w),
+        "limits" => crate::limits::limits(dev, &mut w),
         other => Err(format!("unknown command '{other}'")),
     }
 }
@@ -299,6 +300,7 @@ fn alloc_request(w: &mut Words<'_>) -> Result<KmemlabAlloc, String> {
                     }
             }
             "--zero" => req.gfp |= KMEMLAB_GFP_ZERO,
+            "--noretry" => req.gfp |= KMEMLAB_GFP_NORETRY,
             "--nowarn" => req.gfp |= KMEMLAB_GFP_NOWARN,
             "--account" => req.gfp |= KMEMLAB_GFP_ACCOUNT,
             o if !o.starts_with('-') => req.size = number(o)?,

@@ -15,6 +15,8 @@ mod bench;
 mod commands;
 mod device;
 mod json;
+mod limits;
+mod plot;
 mod stats;
 mod term;
 
@@ -36,7 +38,7 @@ objects live).
 commands:
   version                       ABI version, features, online CPUs and NUMA nodes
   alloc KIND [SIZE|--size N] [--order N] [--node N] [--cache H] [--count N]
-             [--gfp kernel|atomic|nowait] [--zero] [--nowarn] [--account]
+             [--gfp kernel|atomic|nowait] [--zero] [--nowarn] [--noretry] [--account]
                                 KIND: kmalloc, kmem_cache, free_pages, pages_node,
                                 vmalloc, dma (dma_coherent), percpu
   alloc dma SIZE [--device faux|edu] [--count N]
@@ -64,6 +66,11 @@ commands:
   percpu add HANDLE VALUE [--cpu N]
                                 add on this CPU (prints it) or on CPU N
   percpu read HANDLE            every CPU's value and the sum
+  limits [--json] [--cap BYTES]
+                                the largest allocation each allocator grants on this
+                                kernel (allocated and freed at once), beside the
+                                classic table; vmalloc only up to a safety cap: the
+                                quota, MemAvailable/2 or BYTES, the lowest
   script [FILE|-]               one command per line ('#' comments), on one open file
   stats [--json] [--percpu] [--objects] [--debugfs DIR]
                                 the module's statistics (debugfs, default DIR
@@ -76,6 +83,23 @@ commands:
                                 rate: created/s + freed/s; q or Ctrl-C quits;
                                 N refreshes then exits (no redraw when stdout
                                 is not a terminal)
+  bench run [--op alloc|percpu-inc|atomic-inc] [--kind KIND] [--size N]
+            [--order N] [--node N] [--device faux|edu] [--batch K]
+            [--threads N|all] [--iterations N] [--raw-c] [--no-stats]
+                                one in-kernel timed run (default kmalloc 64,
+                                Rust, statistics on, 10000 samples): ns/op,
+                                cycles/op, aggregate ops/s
+  bench standard [--iterations N] [--rounds R] [--quick] [--svg FILE]
+                 [--subtitle TEXT]
+                                safe Rust against raw C for every allocator
+                                over a size sweep, batches, scaling with
+                                threads, the ioctl path, statistics cost, and a
+                                summary against the targets; --svg plots the
+                                sweep; --quick: tiny runs of a reduced sweep
+  bench smoke [--iterations N]  tiny runs of every op and kind, checked to be
+                                well-formed (fails listing the malformed ones)
+  bench stats-cost [--iterations N] [--size N] [--rounds R]
+                                kmem_cache pairs with statistics on and off
 
 options:
   --json          machine-readable output (one JSON object per command)

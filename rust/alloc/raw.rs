@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The raw-C baseline of the benchmarks: the kernel's C allocation APIs
+//! called from C (`rust/shim_bench.c`), to time against kmemlab's Rust
+//! abstractions doing the same work.
+//!
+//! A [`RawBench`] is one thread's baseline: [`RawBench::step`] allocates a
+//! batch of objects and frees them again, or bumps a counter a batch of
+//! times. It holds what the C side uses (a cache, a device) for as long as
+//! it lives.
+
+use core::ptr::NonNull;
+
+use kernel::{
+    bindings,
+    ffi::{
+        c_int,
+        c_uint,
+        c_void, //
+    },
+    prelude::*,
+    sync::Arc,
+};
+
+use super::{
+    dma::{
+        self,
+        DmaDevice,
+        HostRef, //
+    },
+    gfp::Gfp,
+    iomem,
+    slab::KmemCache,
+    topology::Node,
+};
+use crate::uapi::*;
+
+extern "C" {
+    fn kmemlab_cbench_new(
+        op: c_uint,
+        kind: c_uint,
+        gfp: bindings::gfp_t,
+        size: usize,
+        order: c_uint,
+        node: c_int,
+        cache: *mut c_void,
+        dev: *mut c_void,
+        phys: bindings::phys_addr_t,
+        batch: c_uint,
+    ) -> *mut c_void;
+    fn kmemlab_cbench_step(b: *mut c_void) -> c_int;
+    fn kmemlab_cbench_free(b: *mut c_void);
+}
+
+/// What a baseline times.
+pub(crate) enum RawWork {
+    /// `kmalloc_node()` / `kfree()` of this many bytes.
+    Kmalloc(usize, Node),
+    /// `kmem_cache_alloc_node()` / `kmem_cache_free()`.
+    Cache(Arc<KmemCache>, Node),
+    /// `__get_free_pages()` / `free_pages()` of this order.
+    FreePages(u32),
+    /// `alloc_pages_node()` / `__free_pages()` of this order.
+    NodePages(u32, Node),
+    /// `vmalloc_node()` (or `vzalloc_node()` for a zeroing request) / `vfree()`.
+    Vmalloc(usize, Node),
+    /// `dma_alloc_coherent()` / `dma_free_coherent()` for a device.
+    Dma(DmaDevice, usize),
+    /// `ioremap()` / `iounmap()` of a device range (never accessed), with the
+    /// use of the device that keeps it bound.
+    Ioremap(u64, usize, HostRef),
+    /// `alloc_percpu(u64)` / `free_percpu()`.
+    PerCpu,
+    /// `this_cpu_inc()` of a per-CPU counter of the baseline's own.
+    PercpuInc,
+    /// `atomic64_inc()` of one atomic shared by every baseline.
+    AtomicInc,
+}
+
+/// One thread's raw-C baseline.
+///
+/// # Invariants
+///
+/// `raw` came from `kmemlab_cbench_new` and is freed only by `Drop`. Between
+/// steps it holds no object. The cache and device it allocates from stay
+/// alive while it does: `_cache` holds the cache; `_host` keeps the device
+/// bound.
+pub(crate) struct RawBench {
+    raw: NonNull<c_void>,
+    _cache: Option<Arc<KmemCache>>,
+    _host: Option<HostRef>,
+}
+
+impl RawBench {
+    /// A baseline for `work` with `gfp` (the mask kmemlab's Rust would use,
+    /// zeroing included), `batch` objects or increments per step.
+    ///
+    /// Errors: `EINVAL` (`batch` 0, a mask the interface cannot take, a bad
+    /// ioremap range), `ENODEV` (the DMA device is not bound), `EACCES` (an
+    /// ioremap range in System RAM), `ENOMEM`.
+    pub(crate) fn new(work: RawWork, gfp: Gfp, batch: u32) -> Result<Self> {
+        let none = Node::ANY.raw();
+        let (mut op, mut kind) = (KMEMLAB_BENCH_ALLOC_FREE, 0);
+        let (mut size, mut order, mut node) = (0usize, 0u32, none);
+        let mut cache = None;
+        let mut host = None;
+        let (mut dev, mut phys) = (core::ptr::null_mut(), 0);
+        match work {
+            RawWork::Kmalloc(len, n) => (kind, size, node) = (KMEMLAB_KIND_KMALLOC, len, n.raw()),
+            RawWork::Cache(c, n) => {
+                (kind, node) = (KMEMLAB_KIND_KMEM_CACHE, n.raw());
+                cache = Some(c);
+            }
+            RawWork::FreePages(o) => (kind, order) = (KMEMLAB_KIND_FREE_PAGES, o),
+            RawWork::NodePages(o, n) => {
+                (kind, order, node) = (KMEMLAB_KIND_PAGES_NODE, o, n.raw());
+            }
+            RawWork::Vmalloc(len, n) => (kind, size, node) = (KMEMLAB_KIND_VMALLOC, len, n.raw()),
+            RawWork::Dma(device, len) => {
+                if gfp.account {
+                    return Err(EINVAL);
+                }
+                let devices = dma::devices()?;
+                let h = devices.host(device)?;
+                (kind, size, dev) = (KMEMLAB_KIND_DMA_COHERENT, len, h.raw_device().cast());
+                host = Some(h.user());
+            }
+            RawWork::Ioremap(at, len, user) => {
+                iomem::check_range(at, len)?;
+                if iomem::overlaps_ram(at, len) {
+                    return Err(EACCES);
+                }
+                (kind, size, phys) = (KMEMLAB_KIND_IOREMAP, len, at);
+                host = Some(user);
+            }
+            RawWork::PerCpu => kind = KMEMLAB_KIND_PERCPU,
+            RawWork::PercpuInc => op = KMEMLAB_BENCH_PERCPU_INC,
+            RawWork::AtomicInc => op = KMEMLAB_BENCH_ATOMIC_INC,
+        }
+        if batch == 0 {
+            return Err(EINVAL);
+        }
+        let raw_cache = cache
+            .as_ref()
+            .map_or(core::ptr::null_mut(), |c| c.as_raw().cast());
+        // SAFETY: the cache (if any) is held in the new value and the device
+        // (if any) is kept bound by `host`, both for as long as the baseline
+        // lives; an ioremap range was checked above to be device memory,
+        // which the baseline only maps and unmaps; the rest are plain values.
+        let raw = unsafe {
+            kmemlab_cbench_new(
+                op,
+                kind,
+                gfp.raw(),
+                size,
+                order,
+                node,
+                raw_cache,
+                dev,
+                phys,
+                batch,
+            )
+        };
+        let raw = NonNull::new(kernel::error::from_err_ptr(raw)?).ok_or(ENOMEM)?;
+        // INVARIANT: made above, holding what it uses.
+        Ok(Self {
+            raw,
+            _cache: cache,
+            _host: host,
+        })
+    }
+
+    /// One step: a batch allocated then freed (`ENOMEM` when an allocation
+    /// failed; what the step made is freed), or a batch of increments.
+    pub(crate) fn step(&mut self) -> Result {
+        // SAFETY: `raw` is live by the type invariant and used by one thread
+        // at a time (`&mut self`).
+        kernel::error::to_result(unsafe { kmemlab_cbench_step(self.raw.as_ptr()) })
+    }
+}
+
+impl Drop for RawBench {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant, `raw` is live, holds no object and is
+        // freed only here.
+        unsafe { kmemlab_cbench_free(self.raw.as_ptr()) };
+    }
+}
