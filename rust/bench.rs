@@ -437,9 +437,18 @@ pub(crate) fn run(spec: &Spec) -> Result<Run> {
         v
     } else {
         let results = percpu::on_cpus(spec.threads, &|cpu, stop: &Atomic<u32>| {
-            let mut work = Work::new(spec, &shared)?;
-            time(&mut work, spec, cpu, &|| stop.load(Relaxed) != 0)
+            let tally = Work::new(spec, &shared)
+                .and_then(|mut work| time(&mut work, spec, cpu, &|| stop.load(Relaxed) != 0));
+            if tally.is_err() {
+                // The first failure stops every thread.
+                stop.store(1, Relaxed);
+            }
+            tally
         })?;
+        // The threads a failure stopped report EINTR: report the failure.
+        if let Some(Err(e)) = results.iter().find(|r| matches!(r, Err(e) if *e != EINTR)) {
+            return Err(*e);
+        }
         let mut v = KVec::with_capacity(results.len(), GFP_KERNEL)?;
         for r in results {
             v.push(r?, GFP_KERNEL)?;

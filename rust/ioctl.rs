@@ -292,6 +292,11 @@ fn request(a: &KmemlabAlloc, table: &Table) -> Result<Request> {
     if a.order > MAX_ORDER || (a.kind == KMEMLAB_KIND_PERCPU && a.gfp != KMEMLAB_GFP_KERNEL) {
         return Err(EINVAL);
     }
+    // vmalloc_node() allocates with GFP_KERNEL whatever is asked: refuse
+    // what it cannot do here, before a benchmark's baseline ignores it.
+    if a.kind == KMEMLAB_KIND_VMALLOC && (gfp.base != GfpBase::Kernel || gfp.account) {
+        return Err(EINVAL);
+    }
     // vmalloc_node() and the kernel crate's DMA allocations cannot pass
     // NORETRY on (nor can alloc_percpu(), which takes KERNEL only).
     let noretry_ok = uses_order || matches!(a.kind, KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_KMEM_CACHE);

@@ -135,7 +135,7 @@ const fn iowr(nr: u32, size: usize) -> u32 {
 }
 
 pub(crate) const KMEMLAB_IOC_MAGIC: u32 = 0xBB;
-pub(crate) const KMEMLAB_ABI_VERSION: u32 = 1;
+pub(crate) const KMEMLAB_ABI_VERSION: u32 = 2;
 
 pub(crate) const KMEMLAB_FEAT_KMALLOC: u64 = 1 << 0;
 pub(crate) const KMEMLAB_FEAT_KMEM_CACHE: u64 = 1 << 1;

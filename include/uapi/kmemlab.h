@@ -25,8 +25,11 @@
 #define KMEMLAB_DEVICE		"/dev/kmemlab"
 #define KMEMLAB_IOC_MAGIC	0xBB
 
-/* Bumped on any incompatible change to this header. */
-#define KMEMLAB_ABI_VERSION	1
+/*
+ * Bumped on any incompatible change to this header. 2: struct kmemlab_bench
+ * rewritten (every allocator, raw-C baseline, batches, threads, cycles).
+ */
+#define KMEMLAB_ABI_VERSION	2
 
 /*
  * Feature bits reported by KMEMLAB_IOC_VERSION: one per allocator interface
@@ -111,9 +114,10 @@ struct kmemlab_version {
 /**
  * struct kmemlab_alloc - KMEMLAB_IOC_ALLOC: create @count objects
  * @kind: KMEMLAB_KIND_*
- * @gfp: KMEMLAB_GFP_*; vmalloc takes KERNEL only (+ZERO; NOWARN is accepted
- *       and has no effect); DMA_COHERENT refuses ACCOUNT, and ACCOUNT with
- *       ATOMIC or NOWAIT; PERCPU takes KERNEL only; NORETRY as above
+ * @gfp: KMEMLAB_GFP_*; VMALLOC takes KERNEL only (+ZERO; NOWARN is accepted
+ *       and has no effect); DMA_COHERENT refuses ACCOUNT; PERCPU takes
+ *       KERNEL only; NORETRY as above. KMALLOC and KMEM_CACHE take every
+ *       combination (ABI 1 refused KMALLOC's ACCOUNT with ATOMIC or NOWAIT)
  * @size: bytes, for KMALLOC (1 to KMALLOC_MAX_SIZE), VMALLOC (1 to 1 GiB) and
  *        DMA_COHERENT (1 to PAGE_SIZE << MAX_PAGE_ORDER); must be 0 otherwise
  * @order: for FREE_PAGES and PAGES_NODE (0 to MAX_PAGE_ORDER); must be 0 otherwise
@@ -478,13 +482,19 @@ struct kmemlab_percpu {
  * before and after), so the per-operation figures include the cost of two
  * clock reads divided by @batch; the Rust and the raw-C runs pay the same.
  * kmemlab's Rust makes objects through the same abstractions as ALLOC and
- * FREE, and counts them (unless NO_STATS) in a statistics slot of its own,
- * never shown; the raw-C baseline (RAW_C) calls the C API directly from
- * kmemlab's C shim with the same GFP mask (zeroing included, as kmemlab
- * always zeroes) and keeps no statistics. A run holds at most @batch objects
- * per thread; they must fit in the max_bytes quota (ENOMEM otherwise). A
- * KMEM_CACHE run moves the cache's live count in debugfs "caches" while it
- * runs, and a CACHE_DESTROY meanwhile is EBUSY.
+ * FREE, safety checks included (the ioremap range is checked against System
+ * RAM, a DMA buffer takes the device registry's lock), and counts them
+ * (unless NO_STATS) in a statistics slot of its own, never shown; the raw-C
+ * baseline (RAW_C) calls the C API directly from kmemlab's C shim with the
+ * same GFP mask (zeroing included, as kmemlab always zeroes) and keeps no
+ * statistics. A run holds at most @batch objects per thread at once, which
+ * must fit in the max_bytes quota (ENOMEM otherwise; the objects the file
+ * holds and max_objects are not counted: the run's objects are not the
+ * file's). A KMEM_CACHE run keeps its cache alive: a CACHE_DESTROY meanwhile
+ * may succeed, and the cache (with its name) then goes when the run ends.
+ * A worker thread whose CPU goes offline finishes elsewhere; with @threads
+ * 0, the CPU cannot go offline until the run ends. The first thread to fail
+ * stops the others.
  *
  * Errors: EINVAL, ENOENT (cache), ENODEV (edu or the DMA device not bound),
  * ENOMEM (an allocation failed: the run stops there; or the quota), EINTR (a

@@ -103,13 +103,10 @@ impl DmaHost {
         })
     }
 
-    /// The raw `struct device`, for the raw-C baseline of the benchmarks
-    /// (valid while the device is published).
-    pub(super) fn raw_device(&self) -> *mut bindings::device {
-        // CAST: `Device` is a transparent wrapper of `struct device`.
-        core::ptr::from_ref::<device::Device>(&self.dev)
-            .cast::<bindings::device>()
-            .cast_mut()
+    /// A reference to the device, for the raw-C baseline of the benchmarks:
+    /// it keeps the `struct device` alive, not bound.
+    pub(super) fn device(&self) -> ARef<device::Device> {
+        self.dev.clone()
     }
 
     /// A new use of this device, counted until dropped.

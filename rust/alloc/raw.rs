@@ -13,13 +13,17 @@ use core::ptr::NonNull;
 
 use kernel::{
     bindings,
+    device::Device,
     ffi::{
         c_int,
         c_uint,
         c_void, //
     },
     prelude::*,
-    sync::Arc,
+    sync::{
+        aref::ARef,
+        Arc, //
+    },
 };
 
 use super::{
@@ -82,12 +86,16 @@ pub(crate) enum RawWork {
 /// # Invariants
 ///
 /// `raw` came from `kmemlab_cbench_new` and is freed only by `Drop`. Between
-/// steps it holds no object. The cache and device it allocates from stay
-/// alive while it does: `_cache` holds the cache; `_host` keeps the device
-/// bound.
+/// steps it holds no object. What it allocates from stays alive while it
+/// does: `_cache` holds the cache, `_dev` the DMA device's `struct device`;
+/// `_host` counts as a use of the device, which keeps it bound (unbinding
+/// waits for every use to end, unless the unbinding task is signalled: the
+/// device then unbinds under the run, whose allocations stay memory-safe on
+/// the referenced device, like a driver's after its device was removed).
 pub(crate) struct RawBench {
     raw: NonNull<c_void>,
     _cache: Option<Arc<KmemCache>>,
+    _dev: Option<ARef<Device>>,
     _host: Option<HostRef>,
 }
 
@@ -103,7 +111,7 @@ impl RawBench {
         let (mut op, mut kind) = (KMEMLAB_BENCH_ALLOC_FREE, 0);
         let (mut size, mut order, mut node) = (0usize, 0u32, none);
         let mut cache = None;
-        let mut host = None;
+        let (mut host, mut device_ref) = (None, None);
         let (mut dev, mut phys) = (core::ptr::null_mut(), 0);
         match work {
             RawWork::Kmalloc(len, n) => (kind, size, node) = (KMEMLAB_KIND_KMALLOC, len, n.raw()),
@@ -122,8 +130,12 @@ impl RawBench {
                 }
                 let devices = dma::devices()?;
                 let h = devices.host(device)?;
-                (kind, size, dev) = (KMEMLAB_KIND_DMA_COHERENT, len, h.raw_device().cast());
+                let d = h.device();
+                // CAST: `Device` is a transparent wrapper of `struct device`.
+                dev = core::ptr::from_ref::<Device>(&d).cast_mut().cast();
+                (kind, size) = (KMEMLAB_KIND_DMA_COHERENT, len);
                 host = Some(h.user());
+                device_ref = Some(d);
             }
             RawWork::Ioremap(at, len, user) => {
                 iomem::check_range(at, len)?;
@@ -143,10 +155,11 @@ impl RawBench {
         let raw_cache = cache
             .as_ref()
             .map_or(core::ptr::null_mut(), |c| c.as_raw().cast());
-        // SAFETY: the cache (if any) is held in the new value and the device
-        // (if any) is kept bound by `host`, both for as long as the baseline
-        // lives; an ioremap range was checked above to be device memory,
-        // which the baseline only maps and unmaps; the rest are plain values.
+        // SAFETY: the cache and the device (if any) are held in the new value
+        // for as long as the baseline lives; the device was published (bound,
+        // with its DMA mask set) when looked up above; an ioremap range was
+        // checked above to be device memory, which the baseline only maps and
+        // unmaps; the rest are plain values.
         let raw = unsafe {
             kmemlab_cbench_new(
                 op,
@@ -166,6 +179,7 @@ impl RawBench {
         Ok(Self {
             raw,
             _cache: cache,
+            _dev: device_ref,
             _host: host,
         })
     }

@@ -216,6 +216,7 @@ TEST_F(dev, bad_requests_are_refused)
 		{ alloc_req(KMEMLAB_KIND_KMEM_CACHE, 0, 0, 999), -ENOENT, "unknown cache" },
 		{ alloc_req(KMEMLAB_KIND_VMALLOC, 1 << 20, 0, 0), -ENOMEM, "batch beyond quota" },
 		{ alloc_req(99, 64, 0, 0), -EINVAL, "unknown kind" },
+		{ alloc_req(KMEMLAB_KIND_VMALLOC, 4096, 0, 0), -EINVAL, "vmalloc ATOMIC, raw C" },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -232,6 +233,9 @@ TEST_F(dev, bad_requests_are_refused)
 	/* 1 MiB x 1024 x the CPUs is above the default 256 MiB quota. */
 	bad[13].b.batch = KMEMLAB_BATCH_MAX;
 	bad[13].b.threads = cpus;
+	/* The baseline would time a plain vmalloc: refused like ALLOC refuses it. */
+	bad[15].b.gfp = KMEMLAB_GFP_ATOMIC;
+	bad[15].b.flags = KMEMLAB_BENCH_RAW_C;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct kmemlab_bench copy = bad[i].b;
 
