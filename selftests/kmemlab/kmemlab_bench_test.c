@@ -83,10 +83,11 @@ static void check_run(struct __test_metadata *_metadata, const struct kmemlab_be
 	EXPECT_LE(b->cycles_median, b->cycles_p99) TH_LOG("%s", what);
 	/*
 	 * Each thread's timed samples fit in the run. The samples are timed with
-	 * local_clock() and the run with ktime: under emulation the two drift
-	 * apart by up to a percent or so.
+	 * local_clock() and the run with ktime: under emulation the guest marks
+	 * its TSC unstable and the two drift apart (8 % over a 30 ms run was
+	 * seen), so this only catches gross errors (units, sums across threads).
 	 */
-	EXPECT_GE(b->ns_wall * nthreads * 105 / 100 + nthreads * 1000000, b->ns_total)
+	EXPECT_GE(b->ns_wall * nthreads * 3 / 2 + nthreads * 10000000, b->ns_total)
 		TH_LOG("%s", what);
 	/* The fastest sample of the batch is no slower than the whole run per op. */
 	EXPECT_LE(b->ns_min * b->ops, b->ns_total) TH_LOG("%s", what);
