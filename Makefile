@@ -13,6 +13,9 @@
 #   make check                all tests: host (cargo test, clippy, rustfmt; the
 #                             module with CLIPPY=1 and rustfmt-checked), then the
 #                             kselftests in the guest
+#   make check-long           the same at length: a million fuzzed ioctls, 100
+#                             load/unload cycles (hours under TCG; not for CI)
+#   make bench                benchmarks on the perf kernel (samples/kmemlab/results)
 #   make tool                 the userspace `kmemlab` tool (samples/kmemlab)
 #   make selftests            the kselftest programs (selftests/kmemlab)
 #   make modules_install      install kmemlab.ko into the kernel's module tree
@@ -50,7 +53,7 @@ RUN :=
 PREPARE :=
 endif
 
-.PHONY: all modules prepare-kernel sysroot kernel tool selftests run check bench \
+.PHONY: all modules prepare-kernel sysroot kernel tool selftests run check check-long bench \
 	modules_install clean rust-analyzer rustfmt rustfmtcheck
 
 all modules: $(PREPARE)
@@ -75,6 +78,9 @@ run:
 
 check:
 	$(TOP)/scripts/check
+
+check-long:
+	KMEMLAB_CHECK_LONG=1 $(TOP)/scripts/check
 
 bench:
 	$(TOP)/scripts/bench
