@@ -360,7 +360,6 @@ static bool find_kernel_address(const char *s, char *tok, size_t len)
 
 FIXTURE(lc) {
 	bool edu, debugfs;
-	int nr_cpus;
 };
 
 FIXTURE_SETUP(lc)
@@ -374,7 +373,6 @@ FIXTURE_SETUP(lc)
 	close(fd);
 	self->edu = v.features & KMEMLAB_FEAT_EDU;
 	self->debugfs = have_debugfs();
-	self->nr_cpus = v.nr_cpus;
 }
 
 FIXTURE_TEARDOWN(lc)
@@ -964,6 +962,28 @@ static void expect_bench_clean(struct __test_metadata *_metadata, const struct k
 	EXPECT_EQ(0ULL, b->reserved2);
 }
 
+/* ADD and READ replies of PERCPU object @handle (fresh: all zero). */
+static void expect_percpu_clean(struct __test_metadata *_metadata, int fd, __u32 handle)
+{
+	static __u64 values[CPU_SETSIZE];
+	struct kmemlab_percpu add = { .handle = handle, .op = KMEMLAB_PERCPU_ADD, .value = 3 };
+	struct kmemlab_percpu rd = {
+		.handle = handle, .op = KMEMLAB_PERCPU_READ, .count = CPU_SETSIZE,
+		.values = (__u64)(unsigned long)values,
+	};
+
+	ASSERT_EQ(0, percpu_ioc(fd, &add));
+	expect_user_value(_metadata, "PERCPU ADD value", add.value);
+	expect_user_value(_metadata, "PERCPU ADD sum", add.sum);
+	expect_user_value(_metadata, "PERCPU ADD values", add.values);
+	ASSERT_EQ(0, percpu_ioc(fd, &rd));
+	expect_user_value(_metadata, "PERCPU READ value", rd.value);
+	expect_user_value(_metadata, "PERCPU READ sum", rd.sum);
+	EXPECT_EQ(3ULL, rd.sum);
+	for (__u32 c = 0; c < rd.count && c < CPU_SETSIZE; c++)
+		expect_user_value(_metadata, "PERCPU READ values[]", values[c]);
+}
+
 /* Checks every regular file under @dir (recursively); returns the number of files read. */
 static int scan_debugfs(struct __test_metadata *_metadata, const char *dir)
 {
@@ -1013,7 +1033,7 @@ TEST_F_TIMEOUT(lc, no_kernel_address_in_replies_or_debugfs, 120)
 	struct kmemlab_list list = { .count = MAX_EVERY + 1, .infos = (__u64)(unsigned long)infos };
 	struct kmemlab_version v;
 	struct kmemlab_bench b;
-	__u64 values[CPU_SETSIZE], result;
+	__u64 result;
 	__u32 percpu = 0;
 	struct every e;
 	char why[256] = "";
@@ -1055,24 +1075,7 @@ TEST_F_TIMEOUT(lc, no_kernel_address_in_replies_or_debugfs, 120)
 	expect_user_value(_metadata, "VERSION features", v.features);
 
 	ASSERT_NE(0U, percpu);
-	{
-		struct kmemlab_percpu add = { .handle = percpu, .op = KMEMLAB_PERCPU_ADD, .value = 3 };
-		struct kmemlab_percpu rd = {
-			.handle = percpu, .op = KMEMLAB_PERCPU_READ, .count = CPU_SETSIZE,
-			.values = (__u64)(unsigned long)values,
-		};
-
-		ASSERT_EQ(0, percpu_ioc(fd, &add));
-		expect_user_value(_metadata, "PERCPU ADD value", add.value);
-		expect_user_value(_metadata, "PERCPU ADD sum", add.sum);
-		expect_user_value(_metadata, "PERCPU ADD values", add.values);
-		ASSERT_EQ(0, percpu_ioc(fd, &rd));
-		expect_user_value(_metadata, "PERCPU READ value", rd.value);
-		expect_user_value(_metadata, "PERCPU READ sum", rd.sum);
-		EXPECT_EQ(3ULL, rd.sum);
-		for (__u32 c = 0; c < rd.count && c < CPU_SETSIZE; c++)
-			expect_user_value(_metadata, "PERCPU READ values[]", values[c]);
-	}
+	expect_percpu_clean(_metadata, fd, percpu);
 
 	b = bench_req(KMEMLAB_KIND_KMALLOC, 64, 0, 200);
 	ASSERT_EQ(0, bench(fd, &b));

@@ -1,0 +1,2850 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmemlab kselftest: a seeded, reproducible fuzzer of every /dev/kmemlab ioctl.
+ *
+ * KMEMLAB_FUZZ_CALLS ioctls in all (default 20000, the short pass `make
+ * check` runs; `make check-long` asks for a million) are made by
+ * KMEMLAB_FUZZ_THREADS threads (default: two per online CPU), each pinned to
+ * an online CPU in turn. Two files are shared by every thread and each thread
+ * opens one of its own; each call goes to a shared file or to the thread's
+ * own, with a command picked at random (ALLOC, FREE, the data commands and
+ * INFO most often; now and then an ioctl number the module does not know)
+ * and a structure filled with valid and invalid values mixed: handles live,
+ * freed, never made, or made on another file; kinds, sizes, orders, nodes,
+ * GFP bits, counts, offsets and lengths on and past every limit; reserved
+ * fields set; user pointers valid, NULL, unmapped, read-only, in the kernel,
+ * or running into a PROT_NONE guard page; the argument itself sometimes bad.
+ *
+ * Reproducibility: call k of thread t draws its random numbers from a
+ * generator seeded from (KMEMLAB_FUZZ_SEED, t, k) alone, so the choices of
+ * each call depend only on the seed and the thread's index; what they pick
+ * from (the handles a thread holds) comes from earlier results. A thread's
+ * own file is used by that thread only, so with KMEMLAB_FUZZ_THREADS=1 a run
+ * repeats exactly (allocation failures aside); with more threads, threads
+ * interleave nondeterministically on the shared files, which changes the
+ * handles they see there, and so what later calls pick, but not how each
+ * call chooses. A failure names the seed, the thread and the call.
+ *
+ * What is checked:
+ * - every result is 0 or an errno that include/uapi/kmemlab.h documents for
+ *   the command (doc_errs[] below);
+ * - each thread models every object and cache of its own file, so there the
+ *   result must be the one the header predicts: ENOENT for a freed or
+ *   never-made handle, EINVAL for a malformed request, EFAULT for a bad
+ *   pointer (an output into a read-only mapping included), EBUSY for a cache
+ *   with objects, EEXIST for a cache name in use, ENOMEM beyond the quota,
+ *   success otherwise (allocation failures, ENOMEM, always allowed where
+ *   documented). On the shared files, where other threads change things,
+ *   the errors that depend on the file's state are allowed, not required;
+ * - replies: a new object reads as zeroes (a constructed cache object: the
+ *   constructor's mark, then zeroes); INFO and LIST describe what was made,
+ *   in handle order, with no kernel address; a per-CPU counter holds what was
+ *   added, on the CPUs it was added on; VERIFY points into its range; a FILL,
+ *   a WRITE and an edu DMA copy read back; edu's ID register reads as edu's;
+ *   BENCH counts its operations; VERSION reports ABI 2;
+ * - every 1000 calls, and at the end, each thread LISTs its own file: at
+ *   most max_objects objects of at most max_bytes bytes, as modelled;
+ * - at the end, once every file is closed: no object live in stats.json, no
+ *   kmemlab-fz* cache in /proc/slabinfo, as many [kmemlab] areas in
+ *   /proc/vmallocinfo as before the run.
+ *
+ * Safety (it runs as root, with CAP_SYS_RAWIO): IOREMAP of a physical range
+ * is only asked for ranges the module must refuse (System RAM from
+ * /proc/iomem, edu's BAR which kmemlab's driver holds, malformed ranges,
+ * beyond the physical address space), never a random address; a PHYS mapping
+ * that is made anyway is a failure and is freed at once, and MMIO never goes
+ * to one. Writes to edu's registers only reach the liveness register and
+ * the factorial register (with a small number). Memory stays bounded for the
+ * 2 GiB test guest: most sizes are 64 KiB or less, no single object is over
+ * 8 MiB (larger requests are ones the quota must refuse), and each thread
+ * keeps at most 16 MiB on its own file and 4 MiB on each shared one,
+ * freeing everything (FREE_ALL) when it would go over.
+ *
+ * Sizes assume x86-64 (4 KiB pages, MAX_PAGE_ORDER 10), as the other tests do.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "kmemlab_util.h"
+
+typedef unsigned long long u64;
+typedef unsigned int u32;
+typedef int s32;
+
+#define MAX_ORDER	10
+#define KMALLOC_MAX	(4ULL << 20)
+#define VMALLOC_MAX	(1ULL << 30)
+#define DMA_MAX		KMALLOC_MAX
+#define CACHE_OBJ_MAX	(KMALLOC_MAX / 2)
+#define KERNEL_ADDR	0xffff888000000000ULL
+#define KADDR_MIN	0xffff800000000000ULL
+#define NONCANON_ADDR	0x0000800000000000ULL
+#define LOW_ADDR	0x1000ULL
+#define PHYS_BEYOND	(1ULL << 52)
+#define EDU_ID		0xed		/* low byte of edu's identification register */
+#define EDU_REG_FACT	0x08
+
+#define DEF_CALLS	20000ULL
+#define DEF_SEED	1ULL
+#define BUF_BYTES	(1UL << 20)
+#define OWN_BUDGET	(16ULL << 20)
+#define SHARED_BUDGET	(4ULL << 20)
+#define BIG_OBJ		(8ULL << 20)
+#define OWN_MAX_OBJS	4096
+#define SHARED_MAX_OBJS	2048
+#define MAX_CACHES	32
+#define NSHARED		2
+#define OWN		NSHARED
+#define NFD		(NSHARED + 1)
+#define POOL		256
+#define NFREED		32
+#define NERR		135
+#define MAX_LOGGED	40
+#define QUOTA_EVERY	1000
+#define SCRATCH		8192
+
+#define ptr(p)		((u64)(uintptr_t)(p))
+#define KBIT(k)		(1u << (k))
+#define K_BYTES		(KBIT(1) | KBIT(2) | KBIT(3) | KBIT(4) | KBIT(5) | KBIT(6))
+
+/* ---- commands and the errors the header documents for each ---- */
+
+enum {
+	C_VERSION, C_ALLOC, C_FREE, C_WRITE, C_READ, C_FILL, C_VERIFY, C_INFO, C_LIST,
+	C_CACHE_CREATE, C_CACHE_DESTROY, C_IOREMAP, C_MMIO, C_DMA_COPY, C_PERCPU, C_BENCH,
+	C_UNKNOWN, NCMD
+};
+
+static const char *const cmd_names[NCMD] = {
+	"VERSION", "ALLOC", "FREE", "WRITE", "READ", "FILL", "VERIFY", "INFO", "LIST",
+	"CACHE_CREATE", "CACHE_DESTROY", "IOREMAP", "MMIO", "DMA_COPY", "PERCPU", "BENCH",
+	"(unknown)",
+};
+
+static const unsigned long cmd_nr[NCMD] = {
+	KMEMLAB_IOC_VERSION, KMEMLAB_IOC_ALLOC, KMEMLAB_IOC_FREE, KMEMLAB_IOC_WRITE,
+	KMEMLAB_IOC_READ, KMEMLAB_IOC_FILL, KMEMLAB_IOC_VERIFY, KMEMLAB_IOC_INFO,
+	KMEMLAB_IOC_LIST, KMEMLAB_IOC_CACHE_CREATE, KMEMLAB_IOC_CACHE_DESTROY,
+	KMEMLAB_IOC_IOREMAP, KMEMLAB_IOC_MMIO, KMEMLAB_IOC_DMA_COPY, KMEMLAB_IOC_PERCPU,
+	KMEMLAB_IOC_BENCH, 0,
+};
+
+static const unsigned int cmd_weight[NCMD] = {
+	[C_VERSION] = 1, [C_ALLOC] = 18, [C_FREE] = 10, [C_WRITE] = 9, [C_READ] = 9,
+	[C_FILL] = 8, [C_VERIFY] = 8, [C_INFO] = 8, [C_LIST] = 3, [C_CACHE_CREATE] = 3,
+	[C_CACHE_DESTROY] = 3, [C_IOREMAP] = 2, [C_MMIO] = 4, [C_DMA_COPY] = 3,
+	[C_PERCPU] = 5, [C_BENCH] = 1, [C_UNKNOWN] = 2,
+};
+
+enum {
+	B_EPERM, B_ENOENT, B_EINTR, B_EIO, B_ENXIO, B_ENOMEM, B_EACCES, B_EFAULT, B_EBUSY,
+	B_EEXIST, B_ENODEV, B_EINVAL, B_ENOTTY, B_ETIMEDOUT, NBITS
+};
+#define M(e) (1u << B_##e)
+
+static const int bit_errno[NBITS] = {
+	EPERM, ENOENT, EINTR, EIO, ENXIO, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENODEV,
+	EINVAL, ENOTTY, ETIMEDOUT,
+};
+
+static const char *const bit_name[NBITS] = {
+	"EPERM", "ENOENT", "EINTR", "EIO", "ENXIO", "ENOMEM", "EACCES", "EFAULT", "EBUSY",
+	"EEXIST", "ENODEV", "EINVAL", "ENOTTY", "ETIMEDOUT",
+};
+
+/*
+ * From include/uapi/kmemlab.h: each command's "Errors:" list, plus EFAULT for
+ * its argument (the header's general rule: EFAULT for a bad user pointer).
+ * VERSION, INFO and LIST list no errors: EFAULT for all three, ENOENT for
+ * INFO's handle, EINVAL for LIST's reserved field (the general rules).
+ * Anything not known to the module: ENOTTY.
+ */
+static const unsigned int doc_errs[NCMD] = {
+	[C_VERSION] = M(EFAULT),
+	[C_ALLOC] = M(EINVAL) | M(ENOENT) | M(ENODEV) | M(EFAULT) | M(ENOMEM) | M(EIO),
+	[C_FREE] = M(EINVAL) | M(ENOENT) | M(EFAULT),
+	[C_WRITE] = M(ENOENT) | M(EINVAL) | M(EFAULT) | M(ENOMEM),
+	[C_READ] = M(ENOENT) | M(EINVAL) | M(EFAULT),
+	[C_FILL] = M(ENOENT) | M(EINVAL) | M(EFAULT),
+	[C_VERIFY] = M(ENOENT) | M(EINVAL) | M(EFAULT),
+	[C_INFO] = M(ENOENT) | M(EFAULT),
+	[C_LIST] = M(EINVAL) | M(EFAULT),
+	[C_CACHE_CREATE] = M(EINVAL) | M(EEXIST) | M(ENOMEM) | M(EFAULT),
+	[C_CACHE_DESTROY] = M(ENOENT) | M(EBUSY) | M(EINVAL) | M(EFAULT),
+	[C_IOREMAP] = M(EINVAL) | M(ENODEV) | M(EPERM) | M(EACCES) | M(EBUSY) | M(ENOMEM) |
+		      M(EFAULT),
+	[C_MMIO] = M(ENOENT) | M(EINVAL) | M(EACCES) | M(EFAULT),
+	[C_DMA_COPY] = M(ENOENT) | M(EINVAL) | M(ENODEV) | M(ETIMEDOUT) | M(EFAULT),
+	[C_PERCPU] = M(ENOENT) | M(EINVAL) | M(ENXIO) | M(EFAULT),
+	[C_BENCH] = M(EINVAL) | M(ENOENT) | M(ENODEV) | M(ENOMEM) | M(EINTR) | M(EFAULT),
+	[C_UNKNOWN] = M(ENOTTY),
+};
+
+static unsigned int ebit(int e)
+{
+	for (int i = 0; i < NBITS; i++)
+		if (bit_errno[i] == e)
+			return 1u << i;
+	return 0;
+}
+
+static const char *errname(int e, char *buf, size_t len)
+{
+	unsigned int b = ebit(e);
+
+	if (!e)
+		return "ok";
+	for (int i = 0; i < NBITS; i++)
+		if (b == 1u << i)
+			return bit_name[i];
+	snprintf(buf, len, "errno %d (%s)", e, strerror(e));
+	return buf;
+}
+
+static const char *mask_str(unsigned int mask, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < NBITS && n < len; i++)
+		if (mask & (1u << i))
+			n += snprintf(buf + n, len - n, "%s%s", n ? "|" : "", bit_name[i]);
+	return buf;
+}
+
+/* ---- the run's settings and what the machine offers ---- */
+
+static struct {
+	u64 seed, calls;
+	int nthreads;
+	int cpus[CPU_SETSIZE], ncpus;
+	unsigned char possible[CPU_SETSIZE], online[CPU_SETSIZE];
+	int ids, npossible;
+	int offline_possible;		/* a possible CPU that is offline, or -1 */
+	u64 nodes;			/* online nodes 0-63 */
+	u64 features;
+	u32 nr_cpus;
+	bool edu;
+	u64 page;
+	u64 max_objects, max_bytes;
+	struct { u64 start, end; } ram[32];
+	int nram;
+	u64 edu_bar0;
+	int shared[NSHARED];
+	u64 hole;			/* a page that was mapped and is not any more */
+	int failures;
+	pthread_mutex_t log;
+	u64 pool[POOL];			/* recent (file id + 1) << 32 | handle */
+	unsigned int pool_next;
+} g = { .log = PTHREAD_MUTEX_INITIALIZER };
+
+/* ---- per-thread state: the model of its files ---- */
+
+struct mobj {
+	u32 handle, kind, order, cache, gfp;
+	s32 node;
+	u64 size;		/* INFO's size: bytes, or bytes per CPU, or bytes mapped */
+	u64 charge;		/* bytes counted against the quota */
+	bool size_known, ctor;
+	u64 *pcpu;		/* PERCPU on the own file: the value of each CPU id */
+};
+
+struct mcache {
+	u32 handle, name, size;
+	bool ctor;
+};
+
+struct fdstate {
+	int fd, gid;		/* gid: 0 and 1 shared, 2 + thread index own */
+	struct mobj *obj;	/* sorted by handle; complete for the own file */
+	size_t nobj, capobj;
+	struct mcache cache[MAX_CACHES + 8];
+	size_t ncache;
+	u32 freed[NFREED];
+	unsigned int nfreed;
+	u64 bytes, objs;	/* held by this thread (an upper bound on shared files) */
+};
+
+enum { NAME_DEAD, NAME_ALIVE, NAME_MAYBE };
+
+struct th {
+	int idx, cpu;
+	bool pinned;
+	u64 ncalls, call, rng;
+	int fdi;
+	struct fdstate fds[NFD];
+	unsigned char *region, *buf, *ro_data, *strad_end, *ro_arg;
+	unsigned char scratch[2 * SCRATCH];
+	unsigned char *names;	/* NAME_* of cache name n ("fz<idx>x<n>") */
+	u32 nnames, capnames;
+	u64 hist[NCMD][NERR];
+	u64 made, checks;
+	int failures;
+	char desc[640];
+	pthread_t tid;
+};
+
+struct pred {
+	unsigned int must;	/* the call must fail with one of these */
+	unsigned int may;	/* errors also acceptable */
+	bool on;
+};
+
+static u64 umin(u64 a, u64 b)
+{
+	return a < b ? a : b;
+}
+
+/* ---- the generator ---- */
+
+static u64 mix64(u64 z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Call @k of thread @t: its random numbers depend on the seed, @t and @k only. */
+static void seed_call(struct th *t, u64 k)
+{
+	t->rng = mix64(mix64(g.seed) ^ mix64(0x1000000ULL * (t->idx + 1)) ^ mix64(~k));
+}
+
+static u64 rnd(struct th *t)
+{
+	t->rng += 0x9e3779b97f4a7c15ULL;
+	return mix64(t->rng);
+}
+
+static u64 below(struct th *t, u64 n)
+{
+	return n ? rnd(t) % n : 0;
+}
+
+static bool chance(struct th *t, unsigned int pct)
+{
+	return below(t, 100) < pct;
+}
+
+#define PICK(t, a) ((a)[below(t, sizeof(a) / sizeof((a)[0]))])
+
+/* ---- logging ---- */
+
+static const char *fd_name(int fdi)
+{
+	return fdi == OWN ? "own" : fdi ? "shared1" : "shared0";
+}
+
+static void desc(struct th *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void desc(struct th *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->desc, sizeof(t->desc), fmt, ap);
+	va_end(ap);
+}
+
+static void fail(struct th *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct th *t, const char *fmt, ...)
+{
+	int n = __atomic_add_fetch(&g.failures, 1, __ATOMIC_RELAXED);
+	va_list ap;
+
+	t->failures++;
+	if (n > MAX_LOGGED)
+		return;
+	pthread_mutex_lock(&g.log);
+	printf("# FAIL seed %llu thread %d call %llu on the %s file: ", g.seed, t->idx, t->call,
+	       fd_name(t->fdi));
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n#   call: %s\n", t->desc);
+	if (n == MAX_LOGGED)
+		printf("# (further failures are counted, not shown)\n");
+	fflush(stdout);
+	pthread_mutex_unlock(&g.log);
+}
+
+/* ---- user pointers ---- */
+
+enum { P_VALID, P_NULL, P_RO, P_HOLE, P_LOW, P_KERNEL, P_NONCANON, P_STRADDLE, NPTR };
+static const char *const ptr_names[NPTR] = {
+	"valid", "NULL", "read-only", "unmapped", "low", "kernel", "non-canonical", "into-guard",
+};
+
+struct uptr {
+	int mode;
+	u64 addr, rroom, wroom;	/* bytes readable and writable from addr */
+};
+
+/* A pointer of @mode; a straddling one has room for a little less than @want bytes, often. */
+static struct uptr make_ptr(struct th *t, int mode, u64 want)
+{
+	struct uptr p = { .mode = mode };
+	u64 k, off;
+
+	switch (mode) {
+	case P_VALID:
+		off = chance(t, 15) ? below(t, 64) : 0;
+		p.addr = ptr(t->buf + off);
+		p.rroom = p.wroom = BUF_BYTES - off;
+		break;
+	case P_RO:
+		p.addr = ptr(t->ro_data);
+		p.rroom = g.page;
+		break;
+	case P_HOLE:
+		p.addr = g.hole;
+		break;
+	case P_LOW:
+		p.addr = LOW_ADDR;
+		break;
+	case P_KERNEL:
+		p.addr = KERNEL_ADDR;
+		break;
+	case P_NONCANON:
+		p.addr = NONCANON_ADDR;
+		break;
+	case P_STRADDLE:
+		if (want > 1 && want <= g.page && chance(t, 60))
+			k = want - 1 - below(t, umin(want - 1, 4));
+		else
+			k = 1 + below(t, 64);
+		p.addr = ptr(t->strad_end) - k;
+		p.rroom = p.wroom = k;
+		break;
+	default:
+		break;
+	}
+	return p;
+}
+
+static struct uptr pick_ptr(struct th *t, unsigned int valid_pct, u64 want)
+{
+	return make_ptr(t, chance(t, valid_pct) ? P_VALID : 1 + (int)below(t, NPTR - 1), want);
+}
+
+static bool can_read(const struct uptr *p, u64 len)
+{
+	return !len || len <= p->rroom;
+}
+
+static bool can_write(const struct uptr *p, u64 len)
+{
+	return !len || len <= p->wroom;
+}
+
+/* Puts @len bytes of @src where @p points, as far as it can be written from here. */
+static void put_bytes(const struct uptr *p, const void *src, u64 len)
+{
+	if (p->mode == P_VALID || p->mode == P_STRADDLE)
+		memcpy((void *)(uintptr_t)p->addr, src, umin(len, p->wroom));
+}
+
+/* ---- the call itself ---- */
+
+enum { A_VALID, A_RO, A_BAD };
+static const char *const arg_names[] = { "valid", "read-only", "bad" };
+
+static int pick_argmode(struct th *t)
+{
+	u64 r = below(t, 100);
+
+	return r < 94 ? A_VALID : r < 97 ? A_RO : A_BAD;
+}
+
+/*
+ * ioctl(@nr) on the file with @s (@size bytes) as the argument, or a copy of
+ * it in a read-only page (A_RO), or a pointer that cannot be read (A_BAD: one
+ * that runs into a guard page included). Returns 0 or the errno.
+ */
+static int call_ioctl(struct th *t, int fd, int cmd, unsigned long nr, void *s, size_t size,
+		      int amode)
+{
+	void *arg = s;
+	char eb[64];
+	int ret, e;
+
+	if (amode == A_RO) {
+		mprotect(t->ro_arg, g.page, PROT_READ | PROT_WRITE);
+		memcpy(t->ro_arg, s, size);
+		mprotect(t->ro_arg, g.page, PROT_READ);
+		arg = t->ro_arg;
+	} else if (amode == A_BAD) {
+		switch (below(t, 6)) {
+		case 0:
+			arg = NULL;
+			break;
+		case 1:
+			arg = (void *)(uintptr_t)g.hole;
+			break;
+		case 2:
+			arg = (void *)(uintptr_t)LOW_ADDR;
+			break;
+		case 3:
+			arg = (void *)(uintptr_t)KERNEL_ADDR;
+			break;
+		case 4:
+			arg = (void *)(uintptr_t)NONCANON_ADDR;
+			break;
+		default:
+			/* The first 1 to size-1 bytes readable, the rest in the guard page. */
+			arg = t->strad_end - 1 - below(t, size > 1 ? size - 1 : 1);
+			break;
+		}
+	}
+	ret = ioctl(fd, nr, arg);
+	e = ret ? errno : 0;
+	if (ret && ret != -1)
+		fail(t, "%s returned %d", cmd_names[cmd], ret);
+	if (ret == -1 && e <= 0)
+		fail(t, "%s failed with %s", cmd_names[cmd], errname(e, eb, sizeof(eb)));
+	t->hist[cmd][e >= 0 && e < NERR ? e : NERR - 1]++;
+	return e;
+}
+
+/* Checks @e against the header's list for @cmd and, when made, the prediction @p. */
+static bool judge(struct th *t, int cmd, int e, const struct pred *p)
+{
+	char eb[64], m1[160], m2[160];
+	unsigned int b = ebit(e);
+
+	if (e && !(doc_errs[cmd] & b)) {
+		fail(t, "%s failed with %s, which the header does not document for it (%s)",
+		     cmd_names[cmd], errname(e, eb, sizeof(eb)),
+		     mask_str(doc_errs[cmd], m1, sizeof(m1)));
+		return false;
+	}
+	if (!p->on)
+		return true;
+	if (!e && p->must) {
+		fail(t, "%s succeeded: expected %s", cmd_names[cmd], mask_str(p->must, m1, sizeof(m1)));
+		return false;
+	}
+	if (e && !((p->must | p->may) & b)) {
+		fail(t, "%s failed with %s: expected %s%s%s%s", cmd_names[cmd],
+		     errname(e, eb, sizeof(eb)),
+		     p->must ? mask_str(p->must, m1, sizeof(m1)) : "success",
+		     p->may ? " (or " : "", p->may ? mask_str(p->may, m2, sizeof(m2)) : "",
+		     p->may ? ")" : "");
+		return false;
+	}
+	return true;
+}
+
+/* An error that depends on the file's state: required on the own file, allowed on a shared one. */
+static void state_err(struct pred *p, bool exact, unsigned int bit)
+{
+	if (exact)
+		p->must |= bit;
+	else
+		p->may |= bit;
+}
+
+/* ---- the model ---- */
+
+static struct mobj *find_obj(struct fdstate *f, u32 h)
+{
+	size_t lo = 0, hi = f->nobj;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (f->obj[mid].handle == h)
+			return &f->obj[mid];
+		if (f->obj[mid].handle < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static struct mcache *find_cache(struct fdstate *f, u32 h)
+{
+	for (size_t i = 0; i < f->ncache; i++)
+		if (f->cache[i].handle == h)
+			return &f->cache[i];
+	return NULL;
+}
+
+static void note_freed(struct fdstate *f, u32 h)
+{
+	f->freed[f->nfreed++ % NFREED] = h;
+}
+
+/* Records a new object; on a shared file only while the tracking has room. */
+static void add_obj(struct th *t, int fdi, const struct mobj *o)
+{
+	struct fdstate *f = &t->fds[fdi];
+	size_t i;
+
+	f->bytes += o->charge;
+	f->objs++;
+	if (fdi != OWN && f->nobj >= SHARED_MAX_OBJS)
+		return;
+	if (f->nobj == f->capobj) {
+		f->capobj = f->capobj ? 2 * f->capobj : 256;
+		f->obj = realloc(f->obj, f->capobj * sizeof(*f->obj));
+		if (!f->obj) {
+			fprintf(stderr, "out of memory\n");
+			abort();
+		}
+	}
+	i = f->nobj;
+	while (i && f->obj[i - 1].handle > o->handle)
+		i--;
+	memmove(&f->obj[i + 1], &f->obj[i], (f->nobj - i) * sizeof(*f->obj));
+	f->obj[i] = *o;
+	if (fdi == OWN && o->kind == KMEMLAB_KIND_PERCPU)
+		f->obj[i].pcpu = calloc(g.ids, sizeof(u64));
+	f->nobj++;
+}
+
+static void del_obj(struct fdstate *f, struct mobj *o)
+{
+	size_t i = o - f->obj;
+
+	f->bytes -= umin(f->bytes, o->charge);
+	f->objs -= umin(f->objs, 1);
+	note_freed(f, o->handle);
+	free(o->pcpu);
+	memmove(&f->obj[i], &f->obj[i + 1], (f->nobj - i - 1) * sizeof(*f->obj));
+	f->nobj--;
+}
+
+static void clear_objs(struct fdstate *f)
+{
+	for (size_t i = 0; i < f->nobj; i++) {
+		note_freed(f, f->obj[i].handle);
+		free(f->obj[i].pcpu);
+	}
+	f->nobj = 0;
+	f->bytes = 0;
+	f->objs = 0;
+}
+
+static void del_cache(struct fdstate *f, struct mcache *c)
+{
+	size_t i = c - f->cache;
+
+	memmove(&f->cache[i], &f->cache[i + 1], (f->ncache - i - 1) * sizeof(*c));
+	f->ncache--;
+}
+
+static u32 cache_objects(struct fdstate *f, u32 cache)
+{
+	u32 n = 0;
+
+	for (size_t i = 0; i < f->nobj; i++)
+		n += f->obj[i].kind == KMEMLAB_KIND_KMEM_CACHE && f->obj[i].cache == cache;
+	return n;
+}
+
+static void pool_put(int gid, u32 h)
+{
+	unsigned int i = __atomic_fetch_add(&g.pool_next, 1, __ATOMIC_RELAXED) % POOL;
+
+	__atomic_store_n(&g.pool[i], ((u64)(gid + 1) << 32) | h, __ATOMIC_RELAXED);
+}
+
+static bool pool_other(struct th *t, int gid, u32 *h)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		u64 v = __atomic_load_n(&g.pool[below(t, POOL)], __ATOMIC_RELAXED);
+
+		if (v && (int)(v >> 32) - 1 != gid) {
+			*h = (u32)v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A handle for a call on file @fdi, preferring live objects of @kinds. */
+static u32 pick_handle(struct th *t, int fdi, unsigned int kinds)
+{
+	static const u32 never[] = { 1u << 30, 0xffffffff, 0x7fffffff, 0x80000000 };
+	struct fdstate *f = &t->fds[fdi];
+	u64 r = below(t, 100);
+	u32 h;
+
+	if (r < 60 && f->nobj) {
+		size_t start = below(t, f->nobj);
+
+		if (kinds && chance(t, 85))
+			for (size_t i = 0; i < f->nobj; i++) {
+				struct mobj *o = &f->obj[(start + i) % f->nobj];
+
+				if (kinds & KBIT(o->kind))
+					return o->handle;
+			}
+		return f->obj[start].handle;
+	}
+	if (r < 70 && f->nfreed)
+		return f->freed[below(t, umin(f->nfreed, NFREED))];
+	if (r < 74)
+		return 0;
+	if (r < 79)
+		return PICK(t, never);
+	if (r < 90 && pool_other(t, f->gid, &h))
+		return h;
+	if (r < 95 && f->ncache)
+		return f->cache[below(t, f->ncache)].handle;
+	return 1 + below(t, 64);
+}
+
+static int fd_of(struct th *t, int fdi)
+{
+	return t->fds[fdi].fd;
+}
+
+/* A checking call of the thread's own (not one of the fuzzed calls): must succeed. */
+static bool check_call(struct th *t, int fdi, int cmd, void *s, size_t size)
+{
+	char eb[64];
+	int e = call_ioctl(t, fd_of(t, fdi), cmd, cmd_nr[cmd], s, size, A_VALID);
+
+	t->checks++;
+	if (e)
+		fail(t, "checking %s failed with %s", cmd_names[cmd], errname(e, eb, sizeof(eb)));
+	return !e;
+}
+
+static void maint_free_all(struct th *t, int fdi)
+{
+	struct kmemlab_free f = { .flags = KMEMLAB_FREE_ALL };
+
+	check_call(t, fdi, C_FREE, &f, sizeof(f));
+	clear_objs(&t->fds[fdi]);
+}
+
+/* ---- checks on replies ---- */
+
+static void check_info_model(struct th *t, const struct kmemlab_info *in, const struct mobj *o,
+			     const char *what)
+{
+	if (in->handle != o->handle || in->kind != o->kind ||
+	    (o->size_known && in->size != o->size) || in->order != o->order ||
+	    in->node != o->node || in->cache != o->cache || in->gfp != o->gfp)
+		fail(t, "%s of handle %u: kind %u size %llu order %u node %d cache %u gfp 0x%x; "
+		     "made as kind %u size %llu order %u node %d cache %u gfp 0x%x", what,
+		     in->handle, in->kind, in->size, in->order, in->node, in->cache, in->gfp,
+		     o->kind, o->size, o->order, o->node, o->cache, o->gfp);
+	if ((o->kind == KMEMLAB_KIND_IOREMAP || o->kind == KMEMLAB_KIND_PERCPU) && in->nid != -1)
+		fail(t, "%s of handle %u (kind %u): nid %d, not -1", what, in->handle, o->kind,
+		     in->nid);
+	if (t->pinned && in->cpu != (u32)t->cpu)
+		fail(t, "%s of handle %u: made on CPU %u, but the thread is pinned to CPU %d",
+		     what, in->handle, in->cpu, t->cpu);
+}
+
+/* A reply of INFO or LIST on file @fdi. */
+static void check_info(struct th *t, int fdi, const struct kmemlab_info *in, const char *what)
+{
+	struct mobj *o = find_obj(&t->fds[fdi], in->handle);
+
+	if (in->size >= KADDR_MIN)
+		fail(t, "%s of handle %u: size 0x%llx looks like a kernel address", what,
+		     in->handle, in->size);
+	if (in->kind < KMEMLAB_KIND_KMALLOC || in->kind > KMEMLAB_KIND_PERCPU)
+		fail(t, "%s of handle %u: kind %u", what, in->handle, in->kind);
+	if (fdi == OWN) {
+		if (!o)
+			fail(t, "%s: handle %u is not an object of this file", what, in->handle);
+		else
+			check_info_model(t, in, o, what);
+	} else if (o && in->kind != o->kind) {
+		/* Handles are unique within a file: this one is still what this thread made. */
+		fail(t, "%s of handle %u: kind %u, made as kind %u", what, in->handle, in->kind,
+		     o->kind);
+	}
+}
+
+/* LIST's @n entries at @infos, and the total @total, on file @fdi. */
+static void check_list(struct th *t, int fdi, const unsigned char *infos, u64 n, u32 total)
+{
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_info in;
+	u32 prev = 0;
+
+	for (u64 i = 0; i < n; i++) {
+		memcpy(&in, infos + i * sizeof(in), sizeof(in));
+		if (i && in.handle <= prev)
+			fail(t, "LIST entry %llu: handle %u after %u, not in handle order", i,
+			     in.handle, prev);
+		prev = in.handle;
+		check_info(t, fdi, &in, "LIST");
+		if (fdi == OWN && i < f->nobj && in.handle != f->obj[i].handle)
+			fail(t, "LIST entry %llu: handle %u, the model has %u", i, in.handle,
+			     f->obj[i].handle);
+	}
+	if (fdi == OWN && total != f->nobj)
+		fail(t, "LIST counts %u objects, the model %zu", total, f->nobj);
+}
+
+/* LIST of the own file into a buffer big enough: the model, and the quota. */
+static void quota_check(struct th *t)
+{
+	struct fdstate *f = &t->fds[OWN];
+	u64 room = f->nobj + 16, bytes = 0;
+	unsigned char *infos = calloc(room, sizeof(struct kmemlab_info));
+	struct kmemlab_list l = { .count = (u32)room, .infos = ptr(infos) };
+	struct kmemlab_info in;
+
+	desc(t, "LIST of the own file (quota check, %zu objects modelled)", f->nobj);
+	if (!infos || !check_call(t, OWN, C_LIST, &l, sizeof(l))) {
+		free(infos);
+		return;
+	}
+	check_list(t, OWN, infos, umin(l.count, room), l.count);
+	for (u64 i = 0; i < umin(l.count, room); i++) {
+		memcpy(&in, infos + i * sizeof(in), sizeof(in));
+		bytes += in.size;
+	}
+	if (l.count > g.max_objects)
+		fail(t, "the file holds %u objects, more than max_objects %llu", l.count,
+		     g.max_objects);
+	if (bytes > g.max_bytes)
+		fail(t, "the file's objects make %llu bytes, more than max_bytes %llu", bytes,
+		     g.max_bytes);
+	free(infos);
+}
+
+/* A new object reads as zeroes, or as the constructor left it. */
+static void check_fresh(struct th *t, const struct mobj *o)
+{
+	u64 n = umin(o->size, 256), start = 0, magic;
+	struct kmemlab_io r = { .handle = o->handle, .len = n, .addr = ptr(t->scratch) };
+
+	memset(t->scratch, 0xa5, n);
+	if (!check_call(t, OWN, C_READ, &r, sizeof(r)))
+		return;
+	if (o->ctor) {
+		memcpy(&magic, t->scratch, sizeof(magic));
+		if (magic != KMEMLAB_CTOR_MAGIC)
+			fail(t, "new object %u of a cache with a constructor starts with 0x%llx, "
+			     "not the constructor's mark", o->handle, magic);
+		start = 8;
+	}
+	for (u64 i = start; i < n; i++)
+		if (t->scratch[i]) {
+			fail(t, "new object %u (kind %u, %llu bytes): byte %llu is 0x%02x, not 0",
+			     o->handle, o->kind, o->size, i, t->scratch[i]);
+			break;
+		}
+}
+
+/* Reads @len bytes (at most SCRATCH) at @offset of object @h into @to. */
+static bool read_back(struct th *t, u32 h, u64 offset, u64 len, unsigned char *to)
+{
+	struct kmemlab_io r = { .handle = h, .offset = offset, .len = len, .addr = ptr(to) };
+
+	return check_call(t, OWN, C_READ, &r, sizeof(r));
+}
+
+/* ---- value pickers ---- */
+
+static u64 pick_size(struct th *t)
+{
+	static const u64 small[] = { 0, 1, 7, 64, 4095, 4096, 4097, 8192, 65536 };
+	static const u64 big[] = { 1ULL << 20, 4ULL << 20, (4ULL << 20) + 1 };
+
+	if (chance(t, 90))
+		return chance(t, 30) ? 1 + below(t, 65536) : PICK(t, small);
+	switch (below(t, 5)) {
+	case 0: case 1: case 2:
+		return PICK(t, big);
+	case 3:
+		return below(t, 1ULL << 31);
+	default:
+		return ~0ULL;
+	}
+}
+
+static u32 pick_order(struct th *t)
+{
+	u64 r = below(t, 100);
+
+	if (r < 60)
+		return below(t, 3);
+	if (r < 90)
+		return 3 + below(t, 2);
+	if (r < 97)
+		return 5 + below(t, MAX_ORDER - 4);
+	return MAX_ORDER + 1 + below(t, 2);
+}
+
+static s32 pick_node(struct th *t)
+{
+	static const s32 odd[] = { -2, 2, 63, 64, INT_MIN, INT_MAX };
+	u64 r = below(t, 100);
+
+	if (r < 70)
+		return KMEMLAB_NODE_ANY;
+	if (r < 80)
+		return 0;
+	if (r < 87)
+		return 1;
+	if (r < 97)
+		return PICK(t, odd);
+	return (s32)rnd(t);
+}
+
+static u32 pick_count(struct th *t)
+{
+	u64 r = below(t, 100);
+
+	if (r < 65)
+		return 1;
+	if (r < 85)
+		return 2 + below(t, 15);
+	if (r < 92)
+		return 17 + below(t, KMEMLAB_BATCH_MAX - 16);
+	if (r < 94)
+		return KMEMLAB_BATCH_MAX;
+	if (r < 97)
+		return 0;
+	if (r < 99)
+		return KMEMLAB_BATCH_MAX + 1 + below(t, 76);
+	return (u32)rnd(t);
+}
+
+static u32 pick_gfp(struct th *t, u32 kind)
+{
+	static const u32 unknown[] = { 0x4, 0x8, 0x100, 0x8000, 0x80000000 };
+	u32 gfp;
+
+	if (chance(t, 75)) {
+		switch (kind) {
+		case KMEMLAB_KIND_VMALLOC:
+			gfp = (chance(t, 40) ? KMEMLAB_GFP_ZERO : 0) |
+			      (chance(t, 30) ? KMEMLAB_GFP_NOWARN : 0);
+			break;
+		case KMEMLAB_KIND_PERCPU:
+		case KMEMLAB_KIND_IOREMAP:
+			gfp = 0;
+			break;
+		case KMEMLAB_KIND_DMA_COHERENT:
+			gfp = below(t, 3) | (chance(t, 30) ? KMEMLAB_GFP_ZERO : 0) |
+			      (chance(t, 30) ? KMEMLAB_GFP_NOWARN : 0);
+			break;
+		default:
+			gfp = below(t, 3) | (chance(t, 25) ? KMEMLAB_GFP_ZERO : 0) |
+			      (chance(t, 25) ? KMEMLAB_GFP_NOWARN : 0) |
+			      (chance(t, 25) ? KMEMLAB_GFP_ACCOUNT : 0) |
+			      (chance(t, 25) ? KMEMLAB_GFP_NORETRY : 0);
+			break;
+		}
+		return gfp;
+	}
+	gfp = below(t, 4) | (chance(t, 30) ? KMEMLAB_GFP_ZERO : 0) |
+	      (chance(t, 30) ? KMEMLAB_GFP_NOWARN : 0) | (chance(t, 30) ? KMEMLAB_GFP_ACCOUNT : 0) |
+	      (chance(t, 30) ? KMEMLAB_GFP_NORETRY : 0);
+	if (chance(t, 15))
+		gfp |= chance(t, 80) ? PICK(t, unknown) : (u32)rnd(t);
+	return gfp;
+}
+
+static bool node_ok(s32 node)
+{
+	return node == KMEMLAB_NODE_ANY || (node >= 0 && node < 64 && (g.nodes >> node & 1));
+}
+
+static bool is_pow2(u64 v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* ---- ALLOC ---- */
+
+/*
+ * The errors ALLOC's fields (all but @handles) must give on file @fdi, and
+ * those they may give there; @charge: the bytes one object counts (@known
+ * false: a cache this thread does not know, counted as the largest).
+ */
+static void alloc_rules(struct th *t, int fdi, const struct kmemlab_alloc *a, struct pred *p,
+			u64 *charge, const struct mcache **cp, bool *known)
+{
+	struct fdstate *f = &t->fds[fdi];
+	bool exact = fdi == OWN, zero = a->gfp & KMEMLAB_GFP_ZERO;
+	bool account = a->gfp & KMEMLAB_GFP_ACCOUNT, noretry = a->gfp & KMEMLAB_GFP_NORETRY;
+	u32 base = a->gfp & 3;
+	const struct mcache *c;
+	unsigned int inval = 0;
+
+	*charge = 0;
+	*cp = NULL;
+	*known = true;
+	if (!a->count || a->count > KMEMLAB_BATCH_MAX)
+		inval = 1;
+	if ((a->gfp & ~0xf3u) || base == 3)
+		inval = 1;
+	switch (a->kind) {
+	case KMEMLAB_KIND_KMALLOC:
+		inval |= !a->size || a->size > KMALLOC_MAX || a->order || a->cache ||
+			 !node_ok(a->node);
+		*charge = a->size;
+		break;
+	case KMEMLAB_KIND_VMALLOC:
+		inval |= !a->size || a->size > VMALLOC_MAX || a->order || a->cache ||
+			 !node_ok(a->node) || base || account || noretry;
+		*charge = a->size;
+		break;
+	case KMEMLAB_KIND_FREE_PAGES:
+		inval |= a->size || a->order > MAX_ORDER || a->cache || a->node != KMEMLAB_NODE_ANY;
+		*charge = a->order <= MAX_ORDER ? g.page << a->order : 0;
+		break;
+	case KMEMLAB_KIND_PAGES_NODE:
+		inval |= a->size || a->order > MAX_ORDER || a->cache || !node_ok(a->node);
+		*charge = a->order <= MAX_ORDER ? g.page << a->order : 0;
+		break;
+	case KMEMLAB_KIND_KMEM_CACHE:
+		inval |= a->size || a->order || !node_ok(a->node);
+		c = find_cache(f, a->cache);
+		*cp = c;
+		if (!exact)
+			/* Destroyed meanwhile, or another thread's cache (maybe constructed). */
+			p->may |= M(ENOENT) | M(EINVAL);
+		if (c) {
+			*charge = c->size;
+			/* The slab allocator refuses __GFP_ZERO for a cache with a constructor. */
+			if (c->ctor && zero)
+				state_err(p, exact, M(EINVAL));
+		} else {
+			*charge = CACHE_OBJ_MAX;
+			*known = false;
+			state_err(p, exact, M(ENOENT));
+		}
+		break;
+	case KMEMLAB_KIND_DMA_COHERENT:
+		inval |= !a->size || a->size > DMA_MAX || a->order ||
+			 a->node != KMEMLAB_NODE_ANY || account || noretry;
+		if (a->device != KMEMLAB_DEV_FAUX && a->device != KMEMLAB_DEV_EDU)
+			inval = 1;
+		else if (a->device == KMEMLAB_DEV_EDU && !g.edu)
+			p->must |= M(ENODEV);
+		*charge = a->size;
+		p->may |= M(EIO);
+		break;
+	case KMEMLAB_KIND_PERCPU:
+		inval |= a->size || a->order || a->cache || a->node != KMEMLAB_NODE_ANY || a->gfp;
+		*charge = 8ULL * g.npossible;
+		break;
+	default:
+		inval = 1;
+		break;
+	}
+	if (inval)
+		p->must |= M(EINVAL);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether @n handles at @h name one twice. */
+static bool has_dup(const u32 *h, u32 n)
+{
+	u32 *s = malloc((n ? n : 1) * sizeof(*s));
+	bool dup = false;
+
+	if (!s)
+		abort();
+	memcpy(s, h, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_u32);
+	for (u32 i = 1; i < n && !dup; i++)
+		dup = s[i] == s[i - 1];
+	free(s);
+	return dup;
+}
+
+static void op_alloc(struct th *t, int fdi)
+{
+	static const u32 kinds[] = { 1, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 8, 8 };
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_alloc a = { 0 };
+	int amode = pick_argmode(t), e;
+	bool exact = fdi == OWN;
+	const struct mcache *c;
+	struct pred p = { .on = true };
+	u32 handles[KMEMLAB_BATCH_MAX];
+	struct uptr hp;
+	struct mobj o;
+	u64 r = below(t, 100), charge, budget, maxobjs, room;
+	bool known;
+
+	if (r < 2)
+		a.kind = 0;
+	else if (r < 3)
+		a.kind = 9;
+	else if (r < 4)
+		a.kind = (u32)rnd(t);
+	else if (r < 6)
+		a.kind = KMEMLAB_KIND_IOREMAP;
+	else
+		a.kind = PICK(t, kinds);
+	a.gfp = pick_gfp(t, a.kind);
+	switch (a.kind) {
+	case KMEMLAB_KIND_KMALLOC:
+	case KMEMLAB_KIND_VMALLOC:
+	case KMEMLAB_KIND_DMA_COHERENT:
+		a.size = pick_size(t);
+		break;
+	default:
+		a.size = chance(t, 94) ? 0 : pick_size(t);
+		break;
+	}
+	if (a.kind == KMEMLAB_KIND_FREE_PAGES || a.kind == KMEMLAB_KIND_PAGES_NODE || chance(t, 6))
+		a.order = pick_order(t);
+	switch (a.kind) {
+	case KMEMLAB_KIND_KMALLOC:
+	case KMEMLAB_KIND_VMALLOC:
+	case KMEMLAB_KIND_PAGES_NODE:
+	case KMEMLAB_KIND_KMEM_CACHE:
+		a.node = pick_node(t);
+		break;
+	default:
+		a.node = chance(t, 92) ? KMEMLAB_NODE_ANY : pick_node(t);
+		break;
+	}
+	if (a.kind == KMEMLAB_KIND_KMEM_CACHE)
+		a.cache = f->ncache && chance(t, 85) ? f->cache[below(t, f->ncache)].handle :
+			  pick_handle(t, fdi, 0);
+	else if (a.kind == KMEMLAB_KIND_DMA_COHERENT)
+		a.device = chance(t, 4) ? (u32)below(t, 5) :
+			   g.edu && chance(t, 50) ? KMEMLAB_DEV_EDU : KMEMLAB_DEV_FAUX;
+	else
+		a.cache = chance(t, 95) ? 0 : pick_handle(t, fdi, 0);
+	a.count = pick_count(t);
+	if (chance(t, 1)) {
+		/* More than the quota in one call: refused before anything is allocated. */
+		a = (struct kmemlab_alloc){ .kind = KMEMLAB_KIND_KMALLOC, .size = KMALLOC_MAX,
+					    .node = KMEMLAB_NODE_ANY,
+					    .count = (u32)umin(g.max_bytes / KMALLOC_MAX + 1, ~0U) };
+		if (a.count > KMEMLAB_BATCH_MAX)
+			a = (struct kmemlab_alloc){ .kind = KMEMLAB_KIND_VMALLOC, .count = 1,
+						    .size = umin(g.max_bytes + g.page, VMALLOC_MAX),
+						    .node = KMEMLAB_NODE_ANY };
+	}
+
+	alloc_rules(t, fdi, &a, &p, &charge, &c, &known);
+	if (!p.must && charge > BIG_OBJ) {
+		/* Only vmalloc gets here: ask for more than the quota instead, or for little. */
+		a.count = 1;
+		a.size = g.max_bytes + g.page <= VMALLOC_MAX ?
+			 umin(g.max_bytes + g.page * (1 + below(t, 16)), VMALLOC_MAX) : 65536;
+		p = (struct pred){ .on = true };
+		alloc_rules(t, fdi, &a, &p, &charge, &c, &known);
+	}
+	if (!p.must && (!known || charge * a.count <= g.max_bytes)) {
+		/* It may allocate: keep memory bounded (unknown caches count as the largest). */
+		budget = exact ? OWN_BUDGET : SHARED_BUDGET;
+		maxobjs = exact ? OWN_MAX_OBJS : SHARED_MAX_OBJS;
+		if (f->bytes + charge > budget || f->objs + 1 > maxobjs)
+			maint_free_all(t, fdi);
+		room = charge && budget > f->bytes ? (budget - f->bytes) / charge : a.count;
+		room = umin(room, maxobjs > f->objs ? maxobjs - f->objs : 0);
+		a.count = (u32)umin(a.count, room ? room : 1);
+		p = (struct pred){ .on = true };
+		alloc_rules(t, fdi, &a, &p, &charge, &c, &known);
+	}
+	hp = pick_ptr(t, 93, (u64)a.count * 4);
+	a.handles = hp.addr;
+	if (amode == A_BAD) {
+		p = (struct pred){ .on = true, .must = M(EFAULT) };
+	} else {
+		p.may |= M(ENOMEM);
+		if (!p.must) {
+			if ((known && charge * a.count > g.max_bytes) ||
+			    (exact && (f->bytes + charge * a.count > g.max_bytes ||
+				       f->nobj + f->ncache + a.count > g.max_objects))) {
+				p.must |= M(ENOMEM);
+				if (!can_write(&hp, (u64)a.count * 4))
+					p.may |= M(EFAULT);
+			} else if (!can_write(&hp, (u64)a.count * 4)) {
+				p.must |= M(EFAULT);
+			}
+		}
+	}
+	desc(t, "ALLOC kind %u gfp 0x%x size %llu order %u node %d cache/device %u count %u "
+	     "handles %s (arg %s)", a.kind, a.gfp, a.size, a.order, a.node, a.cache, a.count,
+	     ptr_names[hp.mode], arg_names[amode]);
+	e = call_ioctl(t, f->fd, C_ALLOC, KMEMLAB_IOC_ALLOC, &a, sizeof(a), amode);
+	if (!judge(t, C_ALLOC, e, &p) || e)
+		return;
+
+	memcpy(handles, (void *)(uintptr_t)hp.addr, a.count * sizeof(u32));
+	if (has_dup(handles, a.count))
+		fail(t, "ALLOC returned the same handle twice");
+	o = (struct mobj){
+		.kind = a.kind, .order = a.order, .node = a.node, .gfp = a.gfp,
+		.cache = a.kind == KMEMLAB_KIND_KMEM_CACHE || a.kind == KMEMLAB_KIND_DMA_COHERENT ?
+			 a.cache : 0,
+		.charge = charge, .size_known = true, .ctor = c && c->ctor,
+	};
+	switch (a.kind) {
+	case KMEMLAB_KIND_FREE_PAGES:
+	case KMEMLAB_KIND_PAGES_NODE:
+		o.size = g.page << a.order;
+		break;
+	case KMEMLAB_KIND_KMEM_CACHE:
+		o.size = c ? c->size : 0;
+		o.size_known = c;
+		break;
+	case KMEMLAB_KIND_PERCPU:
+		o.size = sizeof(u64);
+		break;
+	default:
+		o.size = a.size;
+		break;
+	}
+	for (u32 i = 0; i < a.count; i++) {
+		if (!handles[i])
+			fail(t, "ALLOC returned handle 0");
+		if (exact && (find_obj(f, handles[i]) || find_cache(f, handles[i])))
+			fail(t, "ALLOC returned handle %u, already in use on the file", handles[i]);
+		o.handle = handles[i];
+		add_obj(t, fdi, &o);
+	}
+	pool_put(f->gid, handles[0]);
+	if (exact && (K_BYTES & KBIT(a.kind)) && find_obj(f, handles[0]))
+		check_fresh(t, find_obj(f, handles[0]));
+}
+
+/* ---- FREE ---- */
+
+static void op_free(struct th *t, int fdi)
+{
+	static const u32 odd_flags[] = { 2, 3, 0x80000000, 0xffffffff };
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_free fr = { 0 };
+	u32 arr[KMEMLAB_BATCH_MAX], n = 0;
+	int amode = pick_argmode(t), e;
+	bool exact = fdi == OWN, unknown = false;
+	struct pred p = { .on = true };
+	struct uptr hp = { .mode = P_NULL };
+	u64 r = below(t, 100), rc;
+	struct mobj *o;
+
+	if (r < 5) {
+		fr.flags = KMEMLAB_FREE_ALL;
+	} else if (r < 8) {
+		fr.flags = KMEMLAB_FREE_ALL;
+		fr.count = chance(t, 50) ? 1 + below(t, 4) : 0;
+		hp = pick_ptr(t, 70, 4);
+		fr.handles = hp.addr;
+		if (!fr.count && !fr.handles)
+			fr.count = 1;
+	} else {
+		fr.flags = r < 10 ? PICK(t, odd_flags) : 0;
+		rc = below(t, 100);
+		fr.count = rc < 60 ? 1 : rc < 85 ? 2 + below(t, 7) : rc < 92 ? 9 + below(t, 1016) :
+			   rc < 95 ? 0 : rc < 98 ? KMEMLAB_BATCH_MAX + 1 + below(t, 100) : (u32)rnd(t);
+		n = (u32)umin(fr.count, KMEMLAB_BATCH_MAX);
+		if (n) {
+			size_t start = f->nobj ? below(t, f->nobj) : 0;
+
+			for (u32 i = 0; i < n; i++)
+				arr[i] = i < f->nobj && chance(t, 90) ?
+					 f->obj[(start + i) % f->nobj].handle : pick_handle(t, fdi, 0);
+			if (n > 1 && chance(t, 5))
+				arr[below(t, n)] = arr[below(t, n)];
+		}
+		hp = pick_ptr(t, 93, n * 4ULL);
+		put_bytes(&hp, arr, n * 4ULL);
+		fr.handles = hp.addr;
+		/* What the module reads: the read-only page holds zeroes. */
+		if (hp.mode == P_RO)
+			memset(arr, 0, n * 4ULL);
+	}
+
+	if (amode == A_BAD) {
+		p.must = M(EFAULT);
+	} else if (fr.flags == KMEMLAB_FREE_ALL) {
+		if (fr.count || fr.handles)
+			p.must = M(EINVAL);
+	} else if (fr.flags || !fr.count || fr.count > KMEMLAB_BATCH_MAX) {
+		p.must = M(EINVAL);
+	} else if (!can_read(&hp, n * 4ULL)) {
+		p.must = M(EFAULT);
+	} else {
+		for (u32 i = 0; i < n; i++)
+			unknown |= !find_obj(f, arr[i]);
+		if (has_dup(arr, n))
+			p.must |= M(EINVAL);
+		/* On a shared file: gone, or another thread's and live; either may be. */
+		if (unknown || !exact)
+			state_err(&p, exact, M(ENOENT));
+	}
+	desc(t, "FREE flags 0x%x count %u handles %s (first %u) (arg %s)", fr.flags, fr.count,
+	     fr.handles ? ptr_names[hp.mode] : "0", n ? arr[0] : 0, arg_names[amode]);
+	e = call_ioctl(t, f->fd, C_FREE, KMEMLAB_IOC_FREE, &fr, sizeof(fr), amode);
+	judge(t, C_FREE, e, &p);
+	if (!e) {
+		if (fr.flags == KMEMLAB_FREE_ALL) {
+			clear_objs(f);
+			return;
+		}
+		for (u32 i = 0; i < n; i++) {
+			o = find_obj(f, arr[i]);
+			if (o)
+				del_obj(f, o);
+		}
+	} else if (e == ENOENT && !exact && n == 1 && !fr.flags && (o = find_obj(f, arr[0]))) {
+		/* Another thread freed it. */
+		del_obj(f, o);
+	}
+}
+
+/* ---- WRITE, READ, FILL, VERIFY ---- */
+
+static void fill_random(struct th *t, unsigned char *to, u64 len)
+{
+	u64 v = 0;
+
+	for (u64 i = 0; i < len; i++) {
+		if (!(i & 7))
+			v = rnd(t);
+		to[i] = (unsigned char)(v >> (i & 7) * 8);
+	}
+}
+
+static void op_io(struct th *t, int fdi, int cmd)
+{
+	static const u64 guesses[] = { 1, 64, 4096, 65536 };
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_io r = { 0 }, v;
+	int amode = pick_argmode(t), e;
+	bool exact = fdi == OWN, data = cmd == C_READ || cmd == C_WRITE;
+	struct pred p = { .on = true };
+	struct uptr up = { .mode = P_NULL };
+	struct mobj *o;
+	u64 S, x, rest;
+
+	r.handle = pick_handle(t, fdi, K_BYTES);
+	o = find_obj(f, r.handle);
+	S = o && o->size_known ? o->size : PICK(t, guesses);
+	x = below(t, 100);
+	r.offset = x < 45 ? 0 : x < 60 ? below(t, S) : x < 68 ? S - 1 : x < 74 ? S :
+		   x < 78 ? S + 1 : x < 82 ? ~0ULL : x < 85 ? 1ULL << 63 :
+		   x < 92 ? S - umin(S, 1 + below(t, 64)) : below(t, 2 * S + 1);
+	rest = S > r.offset ? S - r.offset : 0;
+	x = below(t, 100);
+	r.len = x < 30 ? rest : x < 50 ? 1 + below(t, 64) : x < 58 ? 0 : x < 64 ? 1 :
+		x < 72 ? rest + 1 : x < 76 ? ~0ULL : x < 80 ? 0 - r.offset :
+		x < 88 ? below(t, rest + 1) : x < 90 ? 1ULL << 63 : umin(rest, 4096);
+	if (chance(t, 3))
+		r.reserved = (u32)rnd(t) | 1;
+	if (data) {
+		up = pick_ptr(t, 88, r.len);
+		r.addr = up.addr;
+		if (cmd == C_WRITE && (up.mode == P_VALID || up.mode == P_STRADDLE))
+			fill_random(t, (unsigned char *)(uintptr_t)up.addr,
+				    umin(umin(r.len, SCRATCH), up.wroom));
+	} else {
+		r.addr = rnd(t);
+	}
+	if (cmd == C_VERIFY && chance(t, 10))
+		r.result = rnd(t);
+
+	if (amode == A_BAD) {
+		p.must = M(EFAULT);
+	} else {
+		if (r.reserved)
+			p.must |= M(EINVAL);
+		if (!exact)
+			p.may |= M(ENOENT) | M(EINVAL);
+		else if (!o)
+			p.must |= M(ENOENT);
+		else if (!(K_BYTES & KBIT(o->kind)) || r.offset + r.len < r.offset ||
+			 r.offset + r.len > o->size)
+			p.must |= M(EINVAL);
+		if (!p.must) {
+			if ((cmd == C_READ && !can_write(&up, r.len)) ||
+			    (cmd == C_WRITE && !can_read(&up, r.len)) ||
+			    (cmd == C_VERIFY && amode == A_RO))
+				p.must |= M(EFAULT);
+		}
+		if (cmd == C_WRITE)
+			p.may |= M(ENOMEM);
+	}
+	desc(t, "%s handle %u (%s, size %llu) reserved %u offset %llu len %llu addr %s0x%llx "
+	     "(arg %s)", cmd_names[cmd], r.handle, o ? "modelled" : "not modelled", S,
+	     r.reserved, r.offset, r.len, data ? ptr_names[up.mode] : "seed ", r.addr,
+	     arg_names[amode]);
+	e = call_ioctl(t, f->fd, cmd, cmd_nr[cmd], &r, sizeof(r), amode);
+	if (!judge(t, cmd, e, &p) || e)
+		return;
+
+	if (cmd == C_VERIFY && amode == A_VALID && r.result != ~0ULL &&
+	    (r.result < r.offset || r.result - r.offset >= r.len))
+		fail(t, "VERIFY of [%llu, +%llu) found a difference at %llu, outside the range",
+		     r.offset, r.len, r.result);
+	if (!exact || !o || !r.len || r.len > SCRATCH || !chance(t, 30))
+		return;
+	if (cmd == C_WRITE && up.mode == P_VALID) {
+		if (read_back(t, r.handle, r.offset, r.len, t->scratch) &&
+		    memcmp(t->scratch, (void *)(uintptr_t)up.addr, r.len))
+			fail(t, "what WRITE wrote does not read back");
+	} else if (cmd == C_FILL) {
+		v = (struct kmemlab_io){ .handle = r.handle, .offset = r.offset, .len = r.len,
+					 .addr = r.addr };
+		if (check_call(t, OWN, C_VERIFY, &v, sizeof(v)) && v.result != ~0ULL)
+			fail(t, "VERIFY right after FILL: first difference at %llu", v.result);
+		if (!read_back(t, r.handle, r.offset, r.len, t->scratch))
+			return;
+		for (u64 i = 0; i < r.len; i++)
+			if (t->scratch[i] != kmemlab_pattern_byte(r.addr, r.offset + i)) {
+				fail(t, "FILL: byte %llu reads 0x%02x, the pattern is 0x%02x",
+				     r.offset + i, t->scratch[i],
+				     kmemlab_pattern_byte(r.addr, r.offset + i));
+				break;
+			}
+	}
+}
+
+/* ---- INFO and LIST ---- */
+
+static void op_info(struct th *t, int fdi)
+{
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_info in = { 0 };
+	int amode = pick_argmode(t), e;
+	bool exact = fdi == OWN;
+	struct pred p = { .on = true };
+	u32 h = pick_handle(t, fdi, 0);
+
+	in.handle = h;
+	if (chance(t, 10)) {
+		/* Output fields hold garbage on input: nothing says they are read. */
+		in.kind = (u32)rnd(t);
+		in.size = rnd(t);
+		in.nid = (s32)rnd(t);
+		in.cache = (u32)rnd(t);
+		in.gfp = (u32)rnd(t);
+	}
+	if (amode == A_BAD) {
+		p.must = M(EFAULT);
+	} else {
+		if (!find_obj(f, h))
+			state_err(&p, exact, M(ENOENT));
+		else if (!exact)
+			p.may |= M(ENOENT);
+		if (!p.must && amode == A_RO)
+			p.must |= M(EFAULT);
+	}
+	desc(t, "INFO handle %u (arg %s)", h, arg_names[amode]);
+	e = call_ioctl(t, f->fd, C_INFO, KMEMLAB_IOC_INFO, &in, sizeof(in), amode);
+	if (!judge(t, C_INFO, e, &p) || e || amode != A_VALID)
+		return;
+	if (in.handle != h)
+		fail(t, "INFO of handle %u answers for handle %u", h, in.handle);
+	check_info(t, fdi, &in, "INFO");
+}
+
+static void op_list(struct th *t, int fdi)
+{
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_list l = { 0 };
+	int amode = pick_argmode(t), e;
+	bool exact = fdi == OWN;
+	struct pred p = { .on = true };
+	struct uptr up;
+	u64 x = below(t, 100), n = f->nobj;
+	u32 asked;
+
+	l.count = x < 15 ? 0 : x < 25 ? 1 : x < 35 ? 2 : x < 55 ? n : x < 65 ? n + 1 :
+		  x < 75 ? n + 10 : x < 85 ? 1000 : x < 92 ? BUF_BYTES / sizeof(struct kmemlab_info) :
+		  x < 97 ? below(t, 1ULL << 31) : 0xffffffff;
+	if (chance(t, 3))
+		l.reserved = (u32)rnd(t) | 1;
+	up = pick_ptr(t, 90, umin(l.count, n) * sizeof(struct kmemlab_info));
+	l.infos = up.addr;
+	asked = l.count;
+	if (amode == A_BAD) {
+		p.must = M(EFAULT);
+	} else {
+		if (l.reserved)
+			p.must |= M(EINVAL);
+		if (!p.must && exact && !can_write(&up, umin(l.count, n) * sizeof(struct kmemlab_info)))
+			p.must |= M(EFAULT);
+		if (!exact && !can_write(&up, (u64)l.count * sizeof(struct kmemlab_info)))
+			p.may |= M(EFAULT);
+		if (!p.must && amode == A_RO)
+			p.must |= M(EFAULT);
+	}
+	desc(t, "LIST count %u reserved %u infos %s (arg %s)", l.count, l.reserved,
+	     ptr_names[up.mode], arg_names[amode]);
+	e = call_ioctl(t, f->fd, C_LIST, KMEMLAB_IOC_LIST, &l, sizeof(l), amode);
+	if (!judge(t, C_LIST, e, &p) || e || amode != A_VALID)
+		return;
+	if (umin(asked, l.count) * sizeof(struct kmemlab_info) > up.wroom) {
+		fail(t, "LIST wrote %llu entries where there is no room", umin(asked, l.count));
+		return;
+	}
+	check_list(t, fdi, (const unsigned char *)(uintptr_t)up.addr, umin(asked, l.count),
+		   l.count);
+}
+
+/* ---- caches ---- */
+
+/* Cache name @n of thread @t: "fz<t>x<n>", every eighth padded with '_' to the longest allowed. */
+static void name_of(struct th *t, u32 n, char *out)
+{
+	int len = snprintf(out, KMEMLAB_CACHE_NAME_MAX, "fz%dx%u", t->idx, n);
+
+	if (n % 8 == 7) {
+		while (len < KMEMLAB_CACHE_NAME_MAX - 1)
+			out[len++] = '_';
+		out[len] = 0;
+	}
+}
+
+/* The header's rule: NUL-terminated, 1 to 23 of [a-z0-9_-]. */
+static bool name_valid(const char *name)
+{
+	size_t len = strnlen(name, KMEMLAB_CACHE_NAME_MAX);
+
+	if (!len || len == KMEMLAB_CACHE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static u32 new_name(struct th *t)
+{
+	if (t->nnames == t->capnames) {
+		t->capnames = t->capnames ? 2 * t->capnames : 256;
+		t->names = realloc(t->names, t->capnames);
+		if (!t->names)
+			abort();
+	}
+	t->names[t->nnames] = NAME_DEAD;
+	return t->nnames++;
+}
+
+static void set_name(struct th *t, u32 n, int state)
+{
+	if (n < t->nnames)
+		t->names[n] = state;
+}
+
+static int destroy(struct th *t, int fdi, u32 handle)
+{
+	struct kmemlab_cache_destroy d = { .handle = handle };
+	struct pred p = { 0 };
+	int e = call_ioctl(t, fd_of(t, fdi), C_CACHE_DESTROY, KMEMLAB_IOC_CACHE_DESTROY, &d,
+			   sizeof(d), A_VALID);
+
+	t->checks++;
+	judge(t, C_CACHE_DESTROY, e, &p);
+	return e;
+}
+
+/* Keeps the caches a thread holds on a file few: destroys its oldest. */
+static void retire_cache(struct th *t, int fdi)
+{
+	struct fdstate *f = &t->fds[fdi];
+	struct mcache *c = &f->cache[0];
+	int e;
+
+	if (fdi == OWN) {
+		if (cache_objects(f, c->handle))
+			maint_free_all(t, fdi);
+		desc(t, "CACHE_DESTROY of the own file's oldest cache %u", c->handle);
+		if (destroy(t, fdi, c->handle))
+			fail(t, "destroying an empty cache of the own file failed");
+		set_name(t, c->name, NAME_DEAD);
+	} else {
+		e = destroy(t, fdi, c->handle);
+		if (e == EBUSY) {
+			maint_free_all(t, fdi);
+			destroy(t, fdi, c->handle);
+		}
+		set_name(t, c->name, NAME_MAYBE);
+	}
+	del_cache(f, c);
+}
+
+static void op_cache_create(struct th *t, int fdi)
+{
+	static const u32 sizes[] = { 8, 64, 200, 4096 };
+	static const u32 aligns_ok[] = { 1, 2, 8, 64, 4096 };
+	static const u32 aligns_bad[] = { 3, 6, 12, 8192, 0x80000000 };
+	static const u32 flags_bad[] = { 4, 8, 0x80000000 };
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_cache_create c;
+	int amode, e;
+	bool exact = fdi == OWN, ctor, garbage = false;
+	struct pred p = { .on = true };
+	u32 n = ~0U;
+	u64 x;
+
+	if (f->ncache >= MAX_CACHES)
+		retire_cache(t, fdi);
+	amode = pick_argmode(t);
+	memset(&c, 0, sizeof(c));
+	x = below(t, 100);
+	if (x < 85 || (x < 90 && !t->nnames)) {
+		n = new_name(t);
+		name_of(t, n, c.name);
+	} else if (x < 90) {
+		n = below(t, t->nnames);
+		name_of(t, n, c.name);
+	} else {
+		switch (below(t, 6)) {
+		case 0:
+			break;
+		case 1:
+			snprintf(c.name, sizeof(c.name), "FZ%d", t->idx);
+			break;
+		case 2:
+			snprintf(c.name, sizeof(c.name), "fz.%d", t->idx);
+			break;
+		case 3:
+			snprintf(c.name, sizeof(c.name), "fz %d", t->idx);
+			break;
+		case 4:
+			memset(c.name, 'a', sizeof(c.name));
+			break;
+		default:
+			snprintf(c.name, sizeof(c.name), "fz%d\x80", t->idx);
+			break;
+		}
+	}
+	x = below(t, 100);
+	c.object_size = x < 50 ? PICK(t, sizes) : x < 75 ? 8 + below(t, 8185) : x < 80 ? 1 :
+			x < 85 ? 7 : x < 89 ? CACHE_OBJ_MAX : x < 93 ? CACHE_OBJ_MAX + 1 :
+			x < 97 ? 0 : 0xffffffff;
+	x = below(t, 100);
+	c.align = x < 70 ? 0 : x < 90 ? PICK(t, aligns_ok) : PICK(t, aligns_bad);
+	x = below(t, 100);
+	c.flags = x < 85 ? below(t, 4) : x < 95 ? PICK(t, flags_bad) : (u32)rnd(t);
+	if (chance(t, 5)) {
+		c.handle = (u32)rnd(t);
+		garbage = true;
+	}
+	ctor = c.flags & KMEMLAB_CACHE_CTOR;
+
+	if (amode == A_BAD) {
+		p.must = M(EFAULT);
+	} else {
+		if (!name_valid(c.name) || (c.flags & ~(KMEMLAB_CACHE_HWCACHE_ALIGN | KMEMLAB_CACHE_CTOR)) ||
+		    c.object_size < (ctor ? 8 : 1) || c.object_size > CACHE_OBJ_MAX ||
+		    (c.align && (!is_pow2(c.align) || c.align > g.page))) {
+			p.must |= M(EINVAL);
+		} else {
+			if (n < t->nnames && t->names[n] == NAME_ALIVE)
+				p.must |= M(EEXIST);
+			else if (n < t->nnames && t->names[n] == NAME_MAYBE)
+				p.may |= M(EEXIST);
+			if (exact && f->nobj + f->ncache >= g.max_objects)
+				p.must |= M(ENOMEM);
+			if (!p.must && amode == A_RO)
+				p.must |= M(EFAULT);
+		}
+		p.may |= M(ENOMEM) | (garbage ? M(EINVAL) : 0);
+	}
+	desc(t, "CACHE_CREATE name \"%.24s\" object_size %u align %u flags 0x%x (arg %s)",
+	     c.name, c.object_size, c.align, c.flags, arg_names[amode]);
+	e = call_ioctl(t, f->fd, C_CACHE_CREATE, KMEMLAB_IOC_CACHE_CREATE, &c, sizeof(c), amode);
+	if (!judge(t, C_CACHE_CREATE, e, &p) || e || amode != A_VALID)
+		return;
+	if (!c.handle)
+		fail(t, "CACHE_CREATE returned handle 0");
+	if (exact && (find_obj(f, c.handle) || find_cache(f, c.handle)))
+		fail(t, "CACHE_CREATE returned handle %u, already in use on the file", c.handle);
+	f->cache[f->ncache++] = (struct mcache){ .handle = c.handle, .name = n,
+						 .size = c.object_size, .ctor = ctor };
+	set_name(t, n, exact ? NAME_ALIVE : NAME_MAYBE);
+	if (f->ncache > MAX_CACHES)
+		retire_cache(t, fdi);
+}
+
+static void op_cache_destroy(struct th *t, int fdi)
+{
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_cache_destroy d = { 0 };
+	int amode = pick_argmode(t), e;
+	bool exact = fdi == OWN;
+	struct pred p = { .on = true };
+	struct mcache *c;
+
+	d.handle = f->ncache && chance(t, 70) ? f->cache[below(t, f->ncache)].handle :
+		   pick_handle(t, fdi, 0);
+	if (chance(t, 4))
+		d.reserved = (u32)rnd(t) | 1;
+	c = find_cache(f, d.handle);
+	if (amode == A_BAD) {
+		p.must = M(EFAULT);
+	} else {
+		if (d.reserved)
+			p.must |= M(EINVAL);
+		if (!exact)
+			p.may |= M(ENOENT) | M(EBUSY);
+		else if (!c)
+			p.must |= M(ENOENT);
+		else if (cache_objects(f, c->handle))
+			p.must |= M(EBUSY);
+	}
+	desc(t, "CACHE_DESTROY handle %u (%s) reserved %u (arg %s)", d.handle,
+	     c ? "this thread's cache" : "not a cache of this thread", d.reserved,
+	     arg_names[amode]);
+	e = call_ioctl(t, f->fd, C_CACHE_DESTROY, KMEMLAB_IOC_CACHE_DESTROY, &d, sizeof(d),
+		       amode);
+	judge(t, C_CACHE_DESTROY, e, &p);
+	if (c && (!e || (e == ENOENT && !exact))) {
+		/* On a shared file a benchmark may hold the cache, and its name, a while longer. */
+		set_name(t, c->name, exact ? NAME_DEAD : NAME_MAYBE);
+		del_cache(f, c);
+	}
+}
+
+/* ---- IOREMAP, MMIO, DMA_COPY ---- */
+
+static void op_ioremap(struct th *t, int fdi)
+{
+	static const u32 bad_sources[] = { 0, 3, 0xffffffff };
+	static const u64 bad_sizes[] = { 0, 2, 6, 4097, KMEMLAB_IOREMAP_MAX + 4, ~0ULL,
+					 2ULL * KMEMLAB_IOREMAP_MAX };
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_ioremap m = { 0 };
+	int amode = pick_argmode(t), e, v;
+	bool exact = fdi == OWN, garbage = false;
+	struct pred p = { .on = true };
+	unsigned int must;
+	const char *what;
+	u64 x = below(t, 100), ram = 0;
+	struct kmemlab_free fr;
+	struct mobj o;
+
+	if (g.nram) {
+		int i = below(t, g.nram);
+
+		ram = (g.ram[i].start + below(t, g.ram[i].end - g.ram[i].start + 1)) & ~3ULL;
+		if (ram < g.ram[i].start)
+			ram += 4;
+	}
+	if (x < 45) {
+		m.source = KMEMLAB_IOREMAP_EDU;
+		must = g.edu ? 0 : M(ENODEV);
+		what = "edu";
+	} else if (x < 52) {
+		m.source = KMEMLAB_IOREMAP_EDU;
+		if (chance(t, 50))
+			m.phys = 0x1000;
+		else
+			m.size = KMEMLAB_EDU_REGS_SIZE;
+		must = M(EINVAL);
+		what = "edu with phys or size";
+	} else if (x < 56) {
+		m.source = PICK(t, bad_sources);
+		m.phys = ram;
+		m.size = 4;
+		must = M(EINVAL);
+		what = "unknown source";
+	} else {
+		m.source = KMEMLAB_IOREMAP_PHYS;
+		v = below(t, 9);
+		if (v <= 2 && !g.nram)
+			v = 4;
+		if (v == 3 && (!g.nram || g.ram[0].start + 4 > KMEMLAB_IOREMAP_MAX))
+			v = 4;
+		if (v == 8 && !(g.edu && g.edu_bar0))
+			v = 6;
+		switch (v) {
+		case 0: case 1: case 2:
+			/* Starts in System RAM: refused whatever its size (at most the maximum). */
+			m.phys = ram;
+			m.size = 4 * (1 + below(t, chance(t, 50) ? 16 : KMEMLAB_IOREMAP_MAX / 4));
+			must = M(EACCES) | M(EPERM);
+			what = "System RAM";
+			break;
+		case 3:
+			/* From 0 into the first System RAM range. */
+			m.phys = 0;
+			m.size = (g.ram[0].start + 4 + 3) & ~3ULL;
+			must = M(EACCES) | M(EPERM);
+			what = "0 into System RAM";
+			break;
+		case 4:
+			m.phys = PHYS_BEYOND + 4 * below(t, 16);
+			m.size = 4 * (1 + below(t, 1024));
+			must = M(EINVAL);
+			what = "beyond the physical address space";
+			break;
+		case 5:
+			m.phys = (ram ? ram : 0x1000) | (1 + below(t, 3));
+			m.size = 4;
+			must = M(EINVAL);
+			what = "misaligned";
+			break;
+		case 6:
+			m.phys = ram ? ram : 0x1000;
+			m.size = PICK(t, bad_sizes);
+			must = M(EINVAL);
+			what = "bad size";
+			break;
+		case 7:
+			m.phys = chance(t, 50) ? ~3ULL : ~0xfffULL;
+			m.size = chance(t, 50) ? 8 : 0x2000;
+			must = M(EINVAL);
+			what = "overflowing";
+			break;
+		default:
+			/* edu's BAR 0, which kmemlab's driver holds. */
+			m.phys = g.edu_bar0;
+			m.size = 4 * (1 + below(t, 32));
+			must = M(EBUSY) | M(EPERM);
+			what = "edu's BAR";
+			break;
+		}
+	}
+	if (chance(t, 5)) {
+		m.handle = (u32)rnd(t);
+		garbage = true;
+	}
+	if (m.source == KMEMLAB_IOREMAP_EDU && !must) {
+		if (f->objs + 1 > (exact ? OWN_MAX_OBJS : SHARED_MAX_OBJS))
+			maint_free_all(t, fdi);
+	}
+	if (amode == A_BAD) {
+		p.must = M(EFAULT);
+	} else {
+		p.must = must;
+		if (!must && exact && (f->nobj + f->ncache + 1 > g.max_objects ||
+				       f->bytes + KMEMLAB_EDU_REGS_SIZE > g.max_bytes))
+			p.must |= M(ENOMEM);
+		if (!p.must && amode == A_RO)
+			p.must |= M(EFAULT);
+		p.may |= M(ENOMEM) | (garbage ? M(EINVAL) : 0);
+	}
+	desc(t, "IOREMAP source %u (%s) phys 0x%llx size 0x%llx (arg %s)", m.source, what,
+	     m.phys, m.size, arg_names[amode]);
+	e = call_ioctl(t, f->fd, C_IOREMAP, KMEMLAB_IOC_IOREMAP, &m, sizeof(m), amode);
+	judge(t, C_IOREMAP, e, &p);
+	if (e || amode != A_VALID)
+		return;
+	if (m.source != KMEMLAB_IOREMAP_EDU) {
+		/* judge() reported it; unmap it at once, and never touch it. */
+		fr = (struct kmemlab_free){ .count = 1, .handles = ptr(&m.handle) };
+		check_call(t, fdi, C_FREE, &fr, sizeof(fr));
+		return;
+	}
+	if (!m.handle)
+		fail(t, "IOREMAP returned handle 0");
+	if (exact && (find_obj(f, m.handle) || find_cache(f, m.handle)))
+		fail(t, "IOREMAP returned handle %u, already in use on the file", m.handle);
+	o = (struct mobj){ .handle = m.handle, .kind = KMEMLAB_KIND_IOREMAP,
+			   .cache = KMEMLAB_IOREMAP_EDU, .node = KMEMLAB_NODE_ANY,
+			   .size = KMEMLAB_EDU_REGS_SIZE, .charge = KMEMLAB_EDU_REGS_SIZE,
+			   .size_known = true };
+	add_obj(t, fdi, &o);
+	pool_put(f->gid, m.handle);
+}
+
+static void op_mmio(struct th *t, int fdi)
+{
+	static const u32 widths_ok[] = { 1, 2, 4, 8 };
+	static const u32 widths_bad[] = { 0, 3, 5, 16, 0xffffffff };
+	static const u32 bad_ops[] = { 2, 3, 0xffffffff };
+	static const u64 offs[] = { 0, 1, 2, 4, 6, 8, 0x0c, 0x10, 0x20, 0x24, 0x78, 0x7c,
+				    0x7e, 0x7f, 0x80, 0x84, 0x100 };
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_mmio m = { 0 };
+	int amode = pick_argmode(t), e;
+	bool exact = fdi == OWN, wok, write, garbage = false;
+	struct pred p = { .on = true };
+	struct mobj *o;
+	u64 x, max;
+
+	m.handle = pick_handle(t, fdi, KBIT(KMEMLAB_KIND_IOREMAP));
+	o = find_obj(f, m.handle);
+	x = below(t, 100);
+	m.op = x < 55 ? KMEMLAB_MMIO_READ : x < 95 ? KMEMLAB_MMIO_WRITE : PICK(t, bad_ops);
+	m.width = chance(t, 90) ? PICK(t, widths_ok) : PICK(t, widths_bad);
+	x = below(t, 100);
+	m.offset = x < 80 ? PICK(t, offs) : x < 90 ? below(t, 0x100) : x < 95 ? 1ULL << 63 : ~0ULL;
+	wok = m.width == 1 || m.width == 2 || m.width == 4 || m.width == 8;
+	max = wok && m.width < 8 ? (1ULL << (8 * m.width)) - 1 : ~0ULL;
+	write = m.op == KMEMLAB_MMIO_WRITE;
+	if (write) {
+		if (chance(t, 8))
+			m.value = max != ~0ULL ? max + 1 + below(t, 1000) : rnd(t);
+		else
+			m.value = rnd(t) & max;
+		/* edu computes the factorial of what is written there: keep it small. */
+		if (m.width == 4 && m.offset == EDU_REG_FACT && m.value <= max)
+			m.value = below(t, 13);
+	} else if (chance(t, 5)) {
+		m.value = rnd(t);
+		garbage = m.op == KMEMLAB_MMIO_READ;
+	}
+	if (chance(t, 3))
+		m.reserved = (u32)rnd(t) | 1;
+
+	if (amode == A_BAD) {
+		p.must = M(EFAULT);
+	} else {
+		if (!wok || (m.op != KMEMLAB_MMIO_READ && !write) || (write && m.value > max) ||
+		    m.reserved || (wok && m.offset % m.width))
+			p.must |= M(EINVAL);
+		if (!exact) {
+			p.may |= M(ENOENT) | M(EINVAL) | M(EACCES);
+		} else if (!o) {
+			p.must |= M(ENOENT);
+		} else if (o->kind != KMEMLAB_KIND_IOREMAP ||
+			   (wok && (m.offset > o->size || m.offset + m.width > o->size))) {
+			p.must |= M(EINVAL);
+		} else if (!p.must && write &&
+			   !(m.offset >= 4 && m.offset + m.width <= EDU_REG_FACT + 4)) {
+			p.must |= M(EACCES);
+		}
+		if (!exact && wok && m.offset + m.width > KMEMLAB_EDU_REGS_SIZE)
+			p.must |= M(EINVAL);
+		if (!p.must && amode == A_RO) {
+			if (write)
+				p.may |= M(EFAULT);
+			else
+				p.must |= M(EFAULT);
+		}
+		if (garbage)
+			p.may |= M(EINVAL);
+	}
+	desc(t, "MMIO handle %u op %u width %u offset 0x%llx value 0x%llx reserved %u (arg %s)",
+	     m.handle, m.op, m.width, m.offset, m.value, m.reserved, arg_names[amode]);
+	e = call_ioctl(t, f->fd, C_MMIO, KMEMLAB_IOC_MMIO, &m, sizeof(m), amode);
+	if (!judge(t, C_MMIO, e, &p) || e || amode != A_VALID || write)
+		return;
+	if (m.value > max)
+		fail(t, "MMIO read of %u bytes returned 0x%llx", m.width, m.value);
+	if (m.offset == 0 && m.width == 4 && (m.value & 0xff) != EDU_ID)
+		fail(t, "edu's identification register reads 0x%llx", m.value);
+}
+
+static void op_dma_copy(struct th *t, int fdi)
+{
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_dma_copy c = { 0 };
+	int amode = pick_argmode(t), e;
+	bool exact = fdi == OWN;
+	struct pred p = { .on = true };
+	struct mobj *so, *dso;
+	u64 ss, ds, x;
+
+	c.src = pick_handle(t, fdi, KBIT(KMEMLAB_KIND_DMA_COHERENT));
+	c.dst = chance(t, 10) ? c.src : pick_handle(t, fdi, KBIT(KMEMLAB_KIND_DMA_COHERENT));
+	so = find_obj(f, c.src);
+	dso = find_obj(f, c.dst);
+	ss = so && so->size_known ? so->size : 4096;
+	ds = dso && dso->size_known ? dso->size : 4096;
+	x = below(t, 100);
+	c.len = x < 35 ? 1 + below(t, umin(umin(ss, ds), KMEMLAB_EDU_DMA_MAX)) :
+		x < 45 ? KMEMLAB_EDU_DMA_MAX : x < 55 ? 0 : x < 60 ? KMEMLAB_EDU_DMA_MAX + 1 :
+		x < 70 ? umin(ss, ds) : x < 75 ? ~0ULL : 1 + below(t, 64);
+	x = below(t, 100);
+	c.src_offset = x < 60 ? 0 : x < 80 ? below(t, ss) : x < 90 ? ss - umin(ss, c.len) :
+		       x < 95 ? ss : ~0ULL;
+	x = below(t, 100);
+	c.dst_offset = x < 60 ? 0 : x < 80 ? below(t, ds) : x < 90 ? ds - umin(ds, c.len) :
+		       x < 95 ? ds : ~0ULL;
+
+	if (amode == A_BAD) {
+		p.must = M(EFAULT);
+	} else {
+		if (!c.len || c.len > KMEMLAB_EDU_DMA_MAX)
+			p.must |= M(EINVAL);
+		if (!exact) {
+			p.may |= M(ENOENT) | M(EINVAL);
+		} else if (!so || !dso) {
+			p.must |= M(ENOENT);
+		} else if (c.src == c.dst || so->kind != KMEMLAB_KIND_DMA_COHERENT ||
+			   dso->kind != KMEMLAB_KIND_DMA_COHERENT || so->cache != KMEMLAB_DEV_EDU ||
+			   dso->cache != KMEMLAB_DEV_EDU || c.src_offset + c.len < c.src_offset ||
+			   c.src_offset + c.len > ss || c.dst_offset + c.len < c.dst_offset ||
+			   c.dst_offset + c.len > ds) {
+			p.must |= M(EINVAL);
+		}
+		p.may |= M(ENODEV) | M(ETIMEDOUT);
+	}
+	desc(t, "DMA_COPY src %u +%llu dst %u +%llu len %llu (arg %s)", c.src, c.src_offset,
+	     c.dst, c.dst_offset, c.len, arg_names[amode]);
+	e = call_ioctl(t, f->fd, C_DMA_COPY, KMEMLAB_IOC_DMA_COPY, &c, sizeof(c), amode);
+	if (!judge(t, C_DMA_COPY, e, &p) || e || !exact || c.len > SCRATCH)
+		return;
+	if (read_back(t, c.src, c.src_offset, c.len, t->scratch) &&
+	    read_back(t, c.dst, c.dst_offset, c.len, t->scratch + SCRATCH) &&
+	    memcmp(t->scratch, t->scratch + SCRATCH, c.len))
+		fail(t, "after DMA_COPY, the destination does not hold the source's bytes");
+}
+
+/* ---- PERCPU ---- */
+
+static void op_percpu(struct th *t, int fdi)
+{
+	static const u32 bad_ops[] = { 3, 4, 0xffffffff };
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_percpu pc = { 0 };
+	int amode = pick_argmode(t), e;
+	bool exact = fdi == OWN, inval, garbage = false, state_ok;
+	struct pred p = { .on = true };
+	struct uptr vp = { .mode = P_NULL };
+	struct mobj *o;
+	u64 x = below(t, 100), room = 0, sum, val;
+	u32 asked;
+
+	pc.handle = pick_handle(t, fdi, KBIT(KMEMLAB_KIND_PERCPU));
+	o = find_obj(f, pc.handle);
+	pc.op = x < 35 ? KMEMLAB_PERCPU_ADD : x < 65 ? KMEMLAB_PERCPU_ADD_ON :
+		x < 95 ? KMEMLAB_PERCPU_READ : PICK(t, bad_ops);
+	if (pc.op == KMEMLAB_PERCPU_ADD || pc.op == KMEMLAB_PERCPU_ADD_ON) {
+		pc.value = chance(t, 50) ? 1 + below(t, 1000) : rnd(t);
+		if (pc.op == KMEMLAB_PERCPU_ADD) {
+			if (chance(t, 5)) {
+				pc.cpu = (u32)rnd(t) | 1;
+				garbage = true;
+			}
+		} else {
+			x = below(t, 100);
+			pc.cpu = x < 70 ? (u32)g.cpus[below(t, g.ncpus)] :
+				 x < 80 && g.offline_possible >= 0 ? (u32)g.offline_possible :
+				 x < 88 ? (u32)g.ids : x < 94 ? g.ids + below(t, 100) : (u32)rnd(t);
+		}
+		if (chance(t, 4))
+			pc.count = 1 + below(t, 8);
+		if (chance(t, 4))
+			pc.values = ptr(t->buf);
+	} else {
+		x = below(t, 100);
+		pc.count = x < 20 ? 0 : x < 30 ? 1 : x < 40 ? g.ids - 1 : x < 75 ? g.ids :
+			   x < 85 ? g.ids + 3 : x < 95 ? 1u << 20 : (u32)rnd(t);
+		room = umin(pc.count, g.ids) * sizeof(u64);
+		vp = !pc.count && chance(t, 50) ? make_ptr(t, P_NULL, 0) : pick_ptr(t, 88, room);
+		pc.values = vp.addr;
+		if (chance(t, 4))
+			pc.cpu = 1 + below(t, 8);
+		if (chance(t, 4))
+			pc.value = rnd(t) | 1;
+	}
+	if (chance(t, 10))
+		pc.sum = rnd(t);	/* ignored on input */
+	asked = pc.count;
+
+	if (amode == A_BAD) {
+		p.must = M(EFAULT);
+	} else {
+		if (pc.op == KMEMLAB_PERCPU_ADD || pc.op == KMEMLAB_PERCPU_ADD_ON)
+			inval = pc.count || pc.values;
+		else if (pc.op == KMEMLAB_PERCPU_READ)
+			inval = pc.cpu || pc.value;
+		else
+			inval = true;
+		if (inval)
+			p.must |= M(EINVAL);
+		state_ok = exact && o && o->kind == KMEMLAB_KIND_PERCPU;
+		if (!exact)
+			p.may |= M(ENOENT) | M(EINVAL);
+		else if (!o)
+			p.must |= M(ENOENT);
+		else if (o->kind != KMEMLAB_KIND_PERCPU)
+			p.must |= M(EINVAL);
+		if (!inval && (state_ok || !exact)) {
+			if (pc.op == KMEMLAB_PERCPU_ADD_ON) {
+				if (pc.cpu >= (u32)g.ids || !g.possible[pc.cpu])
+					p.must |= M(EINVAL);
+				else if (!g.online[pc.cpu])
+					p.must |= M(ENXIO);
+			} else if (pc.op == KMEMLAB_PERCPU_READ && !can_write(&vp, room)) {
+				p.must |= M(EFAULT);
+			} else if (pc.op != KMEMLAB_PERCPU_ADD_ON && amode == A_RO) {
+				p.must |= M(EFAULT);
+			}
+		}
+		if (garbage)
+			p.may |= M(EINVAL);
+	}
+	desc(t, "PERCPU handle %u op %u cpu %u count %u value 0x%llx values %s (arg %s)",
+	     pc.handle, pc.op, pc.cpu, pc.count, pc.value,
+	     pc.op == KMEMLAB_PERCPU_READ ? ptr_names[vp.mode] : pc.values ? "set" : "0",
+	     arg_names[amode]);
+	val = pc.value;
+	e = call_ioctl(t, f->fd, C_PERCPU, KMEMLAB_IOC_PERCPU, &pc, sizeof(pc), amode);
+	if (!judge(t, C_PERCPU, e, &p) || e)
+		return;
+	if (pc.op == KMEMLAB_PERCPU_ADD_ON) {
+		if (exact && o && o->pcpu && pc.cpu < (u32)g.ids)
+			o->pcpu[pc.cpu] += val;
+		return;
+	}
+	if (amode != A_VALID)
+		return;
+	if (pc.op == KMEMLAB_PERCPU_ADD) {
+		if (t->pinned && pc.cpu != (u32)t->cpu)
+			fail(t, "PERCPU ADD ran on CPU %u, but the thread is pinned to CPU %d",
+			     pc.cpu, t->cpu);
+		if (pc.sum)
+			fail(t, "PERCPU ADD returned sum %llu, not 0", pc.sum);
+		if (exact && o && o->pcpu && pc.cpu < (u32)g.ids)
+			o->pcpu[pc.cpu] += val;
+		return;
+	}
+	if (pc.count != (u32)g.ids)
+		fail(t, "PERCPU READ counts %u CPU ids, not %d", pc.count, g.ids);
+	room = umin(asked, g.ids);
+	sum = 0;
+	for (u64 i = 0; i < room; i++) {
+		memcpy(&val, (const void *)(uintptr_t)(vp.addr + i * sizeof(u64)), sizeof(val));
+		sum += val;
+		if (exact && o && o->pcpu && val != o->pcpu[i])
+			fail(t, "PERCPU READ: CPU %llu holds %llu, %llu was added there", i, val,
+			     o->pcpu[i]);
+	}
+	if (room == (u64)g.ids && sum != pc.sum)
+		fail(t, "PERCPU READ: the values add up to %llu, the sum is %llu", sum, pc.sum);
+	if (exact && o && o->pcpu) {
+		sum = 0;
+		for (int i = 0; i < g.ids; i++)
+			sum += o->pcpu[i];
+		if (sum != pc.sum)
+			fail(t, "PERCPU READ: sum %llu, %llu was added", pc.sum, sum);
+	}
+}
+
+/* ---- BENCH ---- */
+
+static void op_bench(struct th *t, int fdi)
+{
+	static const u32 kinds[] = { 1, 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const u32 bad_kinds[] = { 0, 9 };
+	static const u32 bad_ops[] = { 3, 0xffffffff };
+	static const u64 sizes[] = { 1, 64, 4096 };
+	static const u64 bad_sizes[] = { 0, KMALLOC_MAX + 1, ~0ULL };
+	static const u64 bad_io_sizes[] = { 0, 2, 6, (1ULL << 20) + 4, ~0ULL };
+	static const u32 bad_flags[] = { 4, 0x80000000 };
+	static const u32 bad_iters[] = { 0, KMEMLAB_BENCH_ITERATIONS_MAX + 1 };
+	static const u32 bad_batch[] = { 0, KMEMLAB_BATCH_MAX + 1 };
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_bench b = { 0 };
+	int amode = pick_argmode(t), e;
+	struct pred p = { .on = true };
+	const struct mcache *c = NULL;
+	bool heavy = false, basic_bad;
+	u64 x = below(t, 100), threads;
+
+	b.node = KMEMLAB_NODE_ANY;
+	b.op = x < 70 ? KMEMLAB_BENCH_ALLOC_FREE : x < 82 ? KMEMLAB_BENCH_PERCPU_INC :
+	       x < 94 ? KMEMLAB_BENCH_ATOMIC_INC : PICK(t, bad_ops);
+	if (b.op == KMEMLAB_BENCH_ALLOC_FREE) {
+		b.kind = chance(t, 97) ? PICK(t, kinds) : PICK(t, bad_kinds);
+		b.gfp = pick_gfp(t, b.kind);
+		switch (b.kind) {
+		case KMEMLAB_KIND_KMALLOC:
+		case KMEMLAB_KIND_VMALLOC:
+		case KMEMLAB_KIND_DMA_COHERENT:
+			b.size = chance(t, 90) ? (chance(t, 50) ? PICK(t, sizes) : 1 + below(t, 65536)) :
+				 PICK(t, bad_sizes);
+			break;
+		case KMEMLAB_KIND_IOREMAP:
+			b.size = chance(t, 90) ? 4 * (1 + below(t, 1024)) : PICK(t, bad_io_sizes);
+			break;
+		default:
+			b.size = chance(t, 95) ? 0 : 64;
+			break;
+		}
+		if (b.kind == KMEMLAB_KIND_FREE_PAGES || b.kind == KMEMLAB_KIND_PAGES_NODE)
+			b.order = chance(t, 90) ? below(t, 4) : MAX_ORDER + 1;
+		else if (chance(t, 3))
+			b.order = 1;
+		if (chance(t, 10))
+			b.node = pick_node(t);
+		if (b.kind == KMEMLAB_KIND_KMEM_CACHE) {
+			b.cache = f->ncache && chance(t, 85) ? f->cache[below(t, f->ncache)].handle :
+				  pick_handle(t, fdi, 0);
+			c = find_cache(f, b.cache);
+		} else if (b.kind == KMEMLAB_KIND_DMA_COHERENT) {
+			b.cache = chance(t, 4) ? (u32)below(t, 5) :
+				  g.edu && chance(t, 50) ? KMEMLAB_DEV_EDU : KMEMLAB_DEV_FAUX;
+		} else if (chance(t, 4)) {
+			b.cache = 1 + below(t, 8);
+		}
+		heavy = b.kind == KMEMLAB_KIND_VMALLOC || b.kind == KMEMLAB_KIND_DMA_COHERENT ||
+			b.kind == KMEMLAB_KIND_IOREMAP || b.order ||
+			(b.kind == KMEMLAB_KIND_KMEM_CACHE && (!c || c->size > 65536));
+	} else if (chance(t, 8)) {
+		/* A field the counters do not take. */
+		switch (below(t, 5)) {
+		case 0:
+			b.kind = KMEMLAB_KIND_KMALLOC;
+			break;
+		case 1:
+			b.gfp = KMEMLAB_GFP_ZERO;
+			break;
+		case 2:
+			b.order = 1;
+			break;
+		case 3:
+			b.size = 64;
+			break;
+		default:
+			b.node = 0;
+			break;
+		}
+	}
+	b.flags = chance(t, 95) ? below(t, 4) : PICK(t, bad_flags);
+	b.iterations = chance(t, 95) ? 1 + below(t, 200) : PICK(t, bad_iters);
+	b.batch = chance(t, 95) ? 1 + below(t, 16) : PICK(t, bad_batch);
+	b.threads = chance(t, 93) ? below(t, g.nr_cpus + 1) : g.nr_cpus + 1 + below(t, 4);
+	if (heavy) {
+		/* Keep the call short and its memory small. */
+		if (b.iterations <= KMEMLAB_BENCH_ITERATIONS_MAX)
+			b.iterations = (u32)umin(b.iterations, 50);
+		if (b.batch <= KMEMLAB_BATCH_MAX)
+			b.batch = (u32)umin(b.batch, 4);
+		if (b.threads <= g.nr_cpus)
+			b.threads = (u32)umin(b.threads, 1);
+	}
+	if (chance(t, 3))
+		b.reserved = 1 + below(t, 9);
+	if (chance(t, 3)) {
+		switch (below(t, 4)) {
+		case 0:
+			b.cpu = 1;
+			break;
+		case 1:
+			b.ops = 1;
+			break;
+		case 2:
+			b.ns_min = 7;
+			break;
+		default:
+			b.reserved2 = 1;
+			break;
+		}
+	}
+	basic_bad = b.reserved || b.cpu || b.ops || b.ns_min || b.reserved2 ||
+		    (b.flags & ~(KMEMLAB_BENCH_NO_STATS | KMEMLAB_BENCH_RAW_C)) || !b.iterations ||
+		    b.iterations > KMEMLAB_BENCH_ITERATIONS_MAX || !b.batch ||
+		    b.batch > KMEMLAB_BATCH_MAX || b.threads > g.nr_cpus ||
+		    b.op > KMEMLAB_BENCH_ATOMIC_INC;
+	if (amode == A_BAD)
+		p.must = M(EFAULT);
+	else if (basic_bad)
+		p.must = M(EINVAL);
+	else
+		p.on = false;
+	desc(t, "BENCH op %u kind %u gfp 0x%x order %u size %llu node %d cache %u flags 0x%x "
+	     "iterations %u batch %u threads %u (arg %s)", b.op, b.kind, b.gfp, b.order, b.size,
+	     b.node, b.cache, b.flags, b.iterations, b.batch, b.threads, arg_names[amode]);
+	e = call_ioctl(t, f->fd, C_BENCH, KMEMLAB_IOC_BENCH, &b, sizeof(b), amode);
+	if (!judge(t, C_BENCH, e, &p) || e || amode != A_VALID)
+		return;
+	threads = b.threads ? b.threads : 1;
+	if (b.ops != (u64)b.iterations * b.batch * threads)
+		fail(t, "BENCH timed %llu operations, not %llu", b.ops,
+		     (u64)b.iterations * b.batch * threads);
+	if (b.reserved2)
+		fail(t, "BENCH returned reserved2 %llu", b.reserved2);
+	if (b.ns_min > b.ns_median || b.ns_median > b.ns_p99 || b.cycles_min > b.cycles_median ||
+	    b.cycles_median > b.cycles_p99)
+		fail(t, "BENCH: min/median/p99 out of order: ns %llu/%llu/%llu cycles %llu/%llu/%llu",
+		     b.ns_min, b.ns_median, b.ns_p99, b.cycles_min, b.cycles_median, b.cycles_p99);
+	if (!b.threads && t->pinned && b.cpu != (u32)t->cpu)
+		fail(t, "BENCH on the calling thread ran on CPU %u, but the thread is pinned to %d",
+		     b.cpu, t->cpu);
+}
+
+/* ---- VERSION and unknown commands ---- */
+
+#define KNOWN_FEATURES (KMEMLAB_FEAT_KMALLOC | KMEMLAB_FEAT_KMEM_CACHE | KMEMLAB_FEAT_FREE_PAGES | \
+			KMEMLAB_FEAT_PAGES_NODE | KMEMLAB_FEAT_VMALLOC | KMEMLAB_FEAT_DMA_COHERENT | \
+			KMEMLAB_FEAT_IOREMAP | KMEMLAB_FEAT_PERCPU | KMEMLAB_FEAT_EDU | \
+			KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH)
+
+static void op_version(struct th *t, int fdi)
+{
+	struct kmemlab_version v;
+	int amode = pick_argmode(t), e;
+	struct pred p = { .on = true };
+
+	memset(&v, chance(t, 10) ? 0xa5 : 0, sizeof(v));
+	if (amode != A_VALID)
+		p.must = M(EFAULT);
+	desc(t, "VERSION (arg %s)", arg_names[amode]);
+	e = call_ioctl(t, fd_of(t, fdi), C_VERSION, KMEMLAB_IOC_VERSION, &v, sizeof(v), amode);
+	if (!judge(t, C_VERSION, e, &p) || e)
+		return;
+	if (v.abi_version != KMEMLAB_ABI_VERSION || v.reserved || (v.features & ~KNOWN_FEATURES) ||
+	    !v.nr_cpus || v.nr_cpus > (u32)g.ids || !v.nr_nodes)
+		fail(t, "VERSION: abi %u reserved %u features 0x%llx nr_cpus %u nr_nodes %u",
+		     v.abi_version, v.reserved, v.features, v.nr_cpus, v.nr_nodes);
+}
+
+static bool known_cmd(unsigned long nr)
+{
+	for (int i = 0; i < C_UNKNOWN; i++)
+		if (cmd_nr[i] == nr)
+			return true;
+	return false;
+}
+
+static void op_unknown(struct th *t, int fdi)
+{
+	static const unsigned int sizes[] = { 0, 8, 16, 24, 32, 40, 64, 120, 128, 256 };
+	static const int deltas[] = { -8, -4, 4, 8 };
+	int amode = chance(t, 90) ? A_VALID : A_BAD, e;
+	struct pred p = { .on = true, .must = M(ENOTTY) };
+	unsigned long nr, base;
+
+	do {
+		base = cmd_nr[below(t, C_UNKNOWN)];
+		switch (below(t, 6)) {
+		case 0:
+			nr = _IOC(below(t, 4), KMEMLAB_IOC_MAGIC, below(t, 256), PICK(t, sizes));
+			break;
+		case 1:
+			nr = _IOC(_IOC_DIR(base), _IOC_TYPE(base), _IOC_NR(base),
+				  _IOC_SIZE(base) + PICK(t, deltas));
+			break;
+		case 2:
+			nr = _IOC(_IOC_DIR(base) ^ (1 + below(t, 3)), _IOC_TYPE(base), _IOC_NR(base),
+				  _IOC_SIZE(base));
+			break;
+		case 3:
+			nr = _IO(KMEMLAB_IOC_MAGIC, below(t, 256));
+			break;
+		case 4:
+			nr = _IOC(_IOC_DIR(base), chance(t, 50) ? 0xBA : 0xBC, _IOC_NR(base),
+				  _IOC_SIZE(base));
+			break;
+		default:
+			nr = _IOC(_IOC_DIR(base), KMEMLAB_IOC_MAGIC, 0x1f + below(t, 0xe1),
+				  _IOC_SIZE(base));
+			break;
+		}
+	} while (known_cmd(nr));
+	memset(t->scratch, 0, 256);
+	desc(t, "ioctl 0x%lx (dir %lu type 0x%lx nr 0x%lx size %lu) (arg %s)", nr,
+	     (unsigned long)_IOC_DIR(nr), (unsigned long)_IOC_TYPE(nr),
+	     (unsigned long)_IOC_NR(nr), (unsigned long)_IOC_SIZE(nr), arg_names[amode]);
+	e = call_ioctl(t, fd_of(t, fdi), C_UNKNOWN, nr, t->scratch, 256, amode);
+	judge(t, C_UNKNOWN, e, &p);
+}
+
+/* ---- threads ---- */
+
+static int pick_cmd(struct th *t)
+{
+	unsigned int total = 0, r;
+
+	for (int i = 0; i < NCMD; i++)
+		total += cmd_weight[i];
+	r = below(t, total);
+	for (int i = 0; i < NCMD; i++) {
+		if (r < cmd_weight[i])
+			return i;
+		r -= cmd_weight[i];
+	}
+	return C_VERSION;
+}
+
+static void fuzz_one(struct th *t)
+{
+	int fdi = chance(t, 50) ? OWN : (int)below(t, NSHARED), cmd = pick_cmd(t);
+
+	t->fdi = fdi;
+	switch (cmd) {
+	case C_VERSION:
+		op_version(t, fdi);
+		break;
+	case C_ALLOC:
+		op_alloc(t, fdi);
+		break;
+	case C_FREE:
+		op_free(t, fdi);
+		break;
+	case C_WRITE:
+	case C_READ:
+	case C_FILL:
+	case C_VERIFY:
+		op_io(t, fdi, cmd);
+		break;
+	case C_INFO:
+		op_info(t, fdi);
+		break;
+	case C_LIST:
+		op_list(t, fdi);
+		break;
+	case C_CACHE_CREATE:
+		op_cache_create(t, fdi);
+		break;
+	case C_CACHE_DESTROY:
+		op_cache_destroy(t, fdi);
+		break;
+	case C_IOREMAP:
+		op_ioremap(t, fdi);
+		break;
+	case C_MMIO:
+		op_mmio(t, fdi);
+		break;
+	case C_DMA_COPY:
+		op_dma_copy(t, fdi);
+		break;
+	case C_PERCPU:
+		op_percpu(t, fdi);
+		break;
+	case C_BENCH:
+		op_bench(t, fdi);
+		break;
+	default:
+		op_unknown(t, fdi);
+		break;
+	}
+	t->made++;
+}
+
+static void *fuzz_thread(void *arg)
+{
+	struct th *t = arg;
+
+	t->pinned = !pin_self(t->cpu);
+	t->fdi = OWN;
+	t->fds[OWN].fd = open(KMEMLAB_DEVICE, O_RDWR | O_CLOEXEC);
+	if (t->fds[OWN].fd < 0) {
+		desc(t, "open(%s)", KMEMLAB_DEVICE);
+		fail(t, "cannot open the thread's own file: %s", strerror(errno));
+		return NULL;
+	}
+	for (u64 k = 0; k < t->ncalls; k++) {
+		t->call = k;
+		seed_call(t, k);
+		fuzz_one(t);
+		if (k % QUOTA_EVERY == QUOTA_EVERY - 1) {
+			t->fdi = OWN;
+			quota_check(t);
+		}
+	}
+	t->call = t->ncalls;
+	t->fdi = OWN;
+	quota_check(t);
+	return NULL;
+}
+
+/* ---- the machine ---- */
+
+/* Sets @map[i] for each i of a "0-3,5" style list below @max; how many. */
+static int parse_list(const char *s, unsigned char *map, int max)
+{
+	int n = 0;
+
+	while (*s) {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+
+		if (end == s)
+			break;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		for (long i = a; i <= b && i < max; i++)
+			if (i >= 0 && !map[i]) {
+				map[i] = 1;
+				n++;
+			}
+		s = *end == ',' ? end + 1 : end;
+		if (*end != ',')
+			break;
+	}
+	return n;
+}
+
+static u64 env_u64(const char *name, u64 def)
+{
+	const char *v = getenv(name);
+	char *end;
+	u64 x;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	x = strtoull(v, &end, 0);
+	if (errno || *end) {
+		printf("# %s=%s is not a number: using %llu\n", name, v, def);
+		return def;
+	}
+	return x;
+}
+
+static u64 module_param(const char *name, u64 def)
+{
+	char path[128], buf[64];
+
+	snprintf(path, sizeof(path), "/sys/module/kmemlab/parameters/%s", name);
+	if (read_line(path, buf, sizeof(buf)) || !buf[0])
+		return def;
+	return strtoull(buf, NULL, 0);
+}
+
+static void find_ram(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/iomem", "r");
+
+	if (!f)
+		return;
+	while (g.nram < (int)(sizeof(g.ram) / sizeof(g.ram[0])) && fgets(line, sizeof(line), f)) {
+		unsigned long long start, end;
+		int name = 0;
+
+		if (sscanf(line, " %llx-%llx : %n", &start, &end, &name) == 2 && name &&
+		    !strncmp(line + name, "System RAM", 10) && end > start) {
+			g.ram[g.nram].start = start;
+			g.ram[g.nram].end = end;
+			g.nram++;
+		}
+	}
+	fclose(f);
+}
+
+/* BAR 0 of the edu device (PCI 1234:11e8), from sysfs; 0 when there is none. */
+static void find_edu_bar0(void)
+{
+	const char *bus = "/sys/bus/pci/devices";
+	DIR *d = opendir(bus);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while (!g.edu_bar0 && (de = readdir(d))) {
+		char path[512], buf[128];
+		unsigned long long start;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/vendor", bus, de->d_name);
+		if (read_line(path, buf, sizeof(buf)) || strtoul(buf, NULL, 16) != 0x1234)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/device", bus, de->d_name);
+		if (read_line(path, buf, sizeof(buf)) || strtoul(buf, NULL, 16) != 0x11e8)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/resource", bus, de->d_name);
+		if (!read_line(path, buf, sizeof(buf)) && sscanf(buf, "%llx", &start) == 1)
+			g.edu_bar0 = start;
+	}
+	closedir(d);
+}
+
+#define STATS_JSON "/sys/kernel/debug/kmemlab/stats.json"
+
+static const char *const kind_names[8] = {
+	"kmalloc", "kmem_cache", "free_pages", "pages_node", "vmalloc", "dma_coherent",
+	"ioremap", "percpu",
+};
+
+/* The live objects of each kind in stats.json; 0 or -1. */
+static int stats_live(long long live[8])
+{
+	char *s = read_file(STATS_JSON), *end, *at, key[64];
+
+	if (!s)
+		return -1;
+	end = strstr(s, "\"percpu\":");
+	if (end)
+		*end = 0;
+	for (int k = 0; k < 8; k++) {
+		snprintf(key, sizeof(key), "\"kind\": \"%s\"", kind_names[k]);
+		at = strstr(s, key);
+		at = at ? strstr(at, "\"live\":") : NULL;
+		if (!at) {
+			free(s);
+			return -1;
+		}
+		live[k] = strtoll(at + strlen("\"live\":"), NULL, 10);
+	}
+	free(s);
+	return 0;
+}
+
+/* Lines of /proc/vmallocinfo that are kmemlab's, or -1. */
+static long vmalloc_lines(void)
+{
+	char *s = read_file("/proc/vmallocinfo");
+	long n = 0;
+
+	if (!s)
+		return -1;
+	for (char *at = strstr(s, "[kmemlab]"); at; at = strstr(at + 1, "[kmemlab]"))
+		n++;
+	free(s);
+	return n;
+}
+
+/* kmemlab-fz* caches in /proc/slabinfo (their names in @names), or -1. */
+static int fz_caches(char *names, size_t len)
+{
+	char *s = read_file("/proc/slabinfo");
+	int n = 0;
+	size_t used = 0;
+
+	if (!s)
+		return -1;
+	names[0] = 0;
+	for (char *line = s; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (strncmp(line, "kmemlab-fz", 10))
+			continue;
+		n++;
+		if (used + 40 < len)
+			used += snprintf(names + used, len - used, "%s%.*s", used ? " " : "",
+					 (int)strcspn(line, " \n"), line);
+	}
+	free(s);
+	return n;
+}
+
+static void print_hist(u64 hist[NCMD][NERR], u64 *made)
+{
+	char eb[64], line[1024];
+	u64 all[NERR] = { 0 };
+
+	printf("# %-14s %9s  results\n", "command", "calls");
+	for (int c = 0; c < NCMD; c++) {
+		u64 total = 0;
+		size_t n = 0;
+
+		for (int e = 0; e < NERR; e++) {
+			total += hist[c][e];
+			all[e] += hist[c][e];
+		}
+		if (!total)
+			continue;
+		line[0] = 0;
+		for (int e = 0; e < NERR; e++)
+			if (hist[c][e] && n < sizeof(line))
+				n += snprintf(line + n, sizeof(line) - n, "%s%s %llu", n ? ", " : "",
+					      errname(e, eb, sizeof(eb)), hist[c][e]);
+		printf("# %-14s %9llu  %s\n", cmd_names[c], total, line);
+	}
+	line[0] = 0;
+	for (int e = 0, n = 0; e < NERR; e++)
+		if (all[e] && n < (int)sizeof(line))
+			n += snprintf(line + n, sizeof(line) - n, "%s%s %llu", n ? ", " : "",
+				      errname(e, eb, sizeof(eb)), all[e]);
+	printf("# %-14s %9llu  %s\n", "all", *made, line);
+}
+
+TEST(fuzz)
+{
+	static u64 hist[NCMD][NERR];
+	long long live0[8], live[8];
+	long vm0, vm;
+	int stats0, online_list[CPU_SETSIZE];
+	char buf[256], names[512];
+	struct kmemlab_version v = { 0 };
+	struct timespec t0, t1;
+	struct th *ths;
+	u64 made = 0, checks = 0;
+	void *hole;
+	size_t rsize;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	g.seed = env_u64("KMEMLAB_FUZZ_SEED", DEF_SEED);
+	g.calls = env_u64("KMEMLAB_FUZZ_CALLS", DEF_CALLS);
+	g.page = sysconf(_SC_PAGESIZE);
+	g.ncpus = online_cpus(online_list);
+	ASSERT_LT(0, g.ncpus) TH_LOG("no online CPU found under %s", CPU_DIR);
+	memcpy(g.cpus, online_list, sizeof(int) * g.ncpus);
+	g.nthreads = (int)env_u64("KMEMLAB_FUZZ_THREADS", 2ULL * g.ncpus);
+	if (g.nthreads < 1)
+		g.nthreads = 1;
+	if (g.nthreads > 256)
+		g.nthreads = 256;
+
+	/* Baselines, before any file is open. */
+	vm0 = vmalloc_lines();
+	stats0 = stats_live(live0);
+
+	g.shared[0] = open_dev(_metadata);
+	if (g.shared[0] < 0)
+		return;
+	g.shared[1] = open(KMEMLAB_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, g.shared[1]) TH_LOG("open %s: %s", KMEMLAB_DEVICE, strerror(errno));
+	ASSERT_EQ(0, ioctl(g.shared[0], KMEMLAB_IOC_VERSION, &v)) TH_LOG("VERSION: %s", strerror(errno));
+	ASSERT_EQ(KMEMLAB_ABI_VERSION, v.abi_version);
+	g.features = v.features;
+	g.nr_cpus = v.nr_cpus;
+	g.edu = v.features & KMEMLAB_FEAT_EDU;
+
+	g.ids = possible_cpu_ids();
+	g.npossible = nr_possible_cpus();
+	ASSERT_LT(0, g.ids);
+	if (g.ids > CPU_SETSIZE)
+		g.ids = CPU_SETSIZE;
+	ASSERT_EQ(0, read_line(CPU_DIR "/possible", buf, sizeof(buf)));
+	parse_list(buf, g.possible, CPU_SETSIZE);
+	g.offline_possible = -1;
+	for (int i = 0; i < g.ncpus; i++)
+		g.online[g.cpus[i]] = 1;
+	for (int i = 0; i < g.ids; i++)
+		if (g.possible[i] && !g.online[i] && g.offline_possible < 0)
+			g.offline_possible = i;
+	{
+		unsigned char nodes[64] = { 0 };
+
+		if (read_line("/sys/devices/system/node/online", buf, sizeof(buf)))
+			strcpy(buf, "0");
+		parse_list(buf, nodes, 64);
+		for (int i = 0; i < 64; i++)
+			g.nodes |= (u64)nodes[i] << i;
+	}
+	g.max_objects = module_param("max_objects", 65536);
+	g.max_bytes = module_param("max_bytes", 256ULL << 20);
+	find_ram();
+	if (g.edu)
+		find_edu_bar0();
+
+	printf("# seed %llu\n", g.seed);
+	printf("# reproduce with KMEMLAB_FUZZ_SEED=%llu (KMEMLAB_FUZZ_CALLS=%llu "
+	       "KMEMLAB_FUZZ_THREADS=%d)\n", g.seed, g.calls, g.nthreads);
+	printf("# %llu calls, %d threads on %d online CPUs (%d CPU ids), nodes 0x%llx, "
+	       "features 0x%llx%s, quota %llu objects / %llu bytes, %d System RAM ranges%s\n",
+	       g.calls, g.nthreads, g.ncpus, g.ids, g.nodes, g.features,
+	       g.edu ? " (edu bound)" : " (no edu)", g.max_objects, g.max_bytes, g.nram,
+	       g.edu_bar0 ? ", edu BAR 0 found" : "");
+
+	ths = calloc(g.nthreads, sizeof(*ths));
+	ASSERT_NE(NULL, ths);
+	rsize = BUF_BYTES + 7 * g.page;
+	for (int i = 0; i < g.nthreads; i++) {
+		struct th *t = &ths[i];
+		unsigned char *r;
+
+		t->idx = i;
+		t->cpu = g.cpus[i % g.ncpus];
+		t->ncalls = g.calls / g.nthreads + ((u64)i < g.calls % g.nthreads);
+		for (int f = 0; f < NFD; f++) {
+			t->fds[f].fd = f < NSHARED ? g.shared[f] : -1;
+			t->fds[f].gid = f < NSHARED ? f : NSHARED + i;
+		}
+		r = mmap(NULL, rsize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, r);
+		/* buf | guard | ro_data | guard | straddle page | guard | ro_arg | guard */
+		t->region = r;
+		t->buf = r;
+		t->ro_data = r + BUF_BYTES + g.page;
+		t->strad_end = r + BUF_BYTES + 4 * g.page;
+		t->ro_arg = r + BUF_BYTES + 5 * g.page;
+		ASSERT_EQ(0, mprotect(r + BUF_BYTES, g.page, PROT_NONE));
+		ASSERT_EQ(0, mprotect(t->ro_data, g.page, PROT_READ));
+		ASSERT_EQ(0, mprotect(r + BUF_BYTES + 2 * g.page, g.page, PROT_NONE));
+		ASSERT_EQ(0, mprotect(t->strad_end, g.page, PROT_NONE));
+		ASSERT_EQ(0, mprotect(t->ro_arg, g.page, PROT_READ));
+		ASSERT_EQ(0, mprotect(r + BUF_BYTES + 6 * g.page, g.page, PROT_NONE));
+	}
+	/* An unmapped page between two PROT_NONE ones, so nothing is mapped there later. */
+	hole = mmap(NULL, 3 * g.page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	ASSERT_EQ(0, munmap((char *)hole + g.page, g.page));
+	g.hole = ptr((char *)hole + g.page);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < g.nthreads; i++) {
+		ASSERT_EQ(0, pthread_create(&ths[i].tid, NULL, fuzz_thread, &ths[i]));
+	}
+	for (int i = 0; i < g.nthreads; i++) {
+		pthread_join(ths[i].tid, NULL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+
+	for (int i = 0; i < g.nthreads; i++) {
+		struct th *t = &ths[i];
+
+		if (t->fds[OWN].fd >= 0)
+			close(t->fds[OWN].fd);
+		for (int c = 0; c < NCMD; c++)
+			for (int e = 0; e < NERR; e++)
+				hist[c][e] += t->hist[c][e];
+		made += t->made;
+		checks += t->checks;
+		if (!t->pinned)
+			printf("# thread %d could not be pinned to CPU %d\n", i, t->cpu);
+		for (int f = 0; f < NFD; f++) {
+			clear_objs(&t->fds[f]);
+			free(t->fds[f].obj);
+		}
+		free(t->names);
+		munmap(t->region, rsize);
+	}
+	close(g.shared[0]);
+	close(g.shared[1]);
+	munmap(hole, g.page);
+	munmap((char *)hole + 2 * g.page, g.page);
+
+	printf("# %llu fuzzed calls and %llu checking calls in %.1f s, seed %llu\n", made, checks,
+	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, g.seed);
+	made += checks;
+	print_hist(hist, &made);
+	printf("# failures: %d\n", g.failures);
+
+	/* Every file is closed: nothing of the run is left. */
+	if (stats0) {
+		printf("# %s not readable: live objects not checked\n", STATS_JSON);
+	} else if (stats_live(live)) {
+		EXPECT_EQ(0, stats_live(live)) TH_LOG("%s no longer readable", STATS_JSON);
+	} else {
+		for (int k = 0; k < 8; k++) {
+			EXPECT_EQ(live0[k], live[k]) TH_LOG("%s: %lld objects live after every file was closed (%lld before the run)",
+							    kind_names[k], live[k], live0[k]);
+		}
+	}
+	vm = vmalloc_lines();
+	if (vm0 < 0) {
+		printf("# /proc/vmallocinfo not readable: not checked\n");
+	} else {
+		EXPECT_EQ(vm0, vm) TH_LOG("kmemlab's areas in /proc/vmallocinfo: %ld before the run, %ld after",
+					  vm0, vm);
+	}
+	if (fz_caches(names, sizeof(names)) < 0) {
+		printf("# /proc/slabinfo not readable: caches not checked\n");
+	} else {
+		EXPECT_EQ(0, fz_caches(names, sizeof(names))) TH_LOG("caches left in /proc/slabinfo: %s", names);
+	}
+	EXPECT_EQ(0, g.failures) TH_LOG("%d failures: reproduce with KMEMLAB_FUZZ_SEED=%llu KMEMLAB_FUZZ_CALLS=%llu KMEMLAB_FUZZ_THREADS=%d",
+					g.failures, g.seed, g.calls, g.nthreads);
+	free(ths);
+}
+
+/*
+ * The harness's own time limit: make check's short pass fits in the
+ * settings file's 300 s; a longer run (KMEMLAB_FUZZ_CALLS above the default)
+ * gets proportionally more, and the runner's limit
+ * (kselftest_override_timeout, which make check-long raises) when larger.
+ */
+static void __attribute__((constructor(KSELFTEST_PRIO_TEST + 1))) fuzz_timeout(void)
+{
+	u64 calls = env_u64("KMEMLAB_FUZZ_CALLS", DEF_CALLS), tmo = 280;
+	const char *runner = getenv("kselftest_override_timeout");
+
+	if (calls > DEF_CALLS)
+		tmo = umin(86400, 280 * ((calls + DEF_CALLS - 1) / DEF_CALLS));
+	if (runner && strtoull(runner, NULL, 10) > tmo + 10)
+		tmo = strtoull(runner, NULL, 10) - 10;
+	_fuzz_object.timeout = (int)tmo;
+}
+
+TEST_HARNESS_MAIN
