@@ -7,9 +7,12 @@
 //! kernel thread on each of the first N online CPUs, released together
 //! ([`percpu::on_cpus`]). A sample is one step of the work: `batch`
 //! allocations then their frees, or `batch` counter increments. Each sample
-//! is timed with `local_clock()` and the cycle counter; the per-operation
-//! times go into log2 histograms, from which the median and the 99th
-//! percentile are read (as the upper bound of their bucket).
+//! is timed with the cycle counter; the per-operation counts go into a log2
+//! histogram, from which the median and the 99th percentile are read (as
+//! the upper bound of their bucket). Nanoseconds are cycles at the rate each
+//! thread measured against `ktime` over its run: `local_clock()`, the usual
+//! choice, stalls when the kernel finds the TSC unstable, as it does under
+//! emulation, and a sample of a few hundred nanoseconds then reads as 0.
 //!
 //! The work is either kmemlab's Rust (objects made through the abstractions
 //! of [`crate::alloc`] that the ioctl path uses, held in their own types,
@@ -193,12 +196,51 @@ impl Measure {
 /// What one thread measured.
 #[derive(Clone)]
 struct Tally {
-    ns: Measure,
     cycles: Measure,
     ops: u64,
+    /// `ktime` and the cycle counter when the thread started and ended.
     start: u64,
     end: u64,
+    cycles_start: u64,
+    cycles_end: u64,
     cpu: u32,
+}
+
+/// Converts cycle counts to nanoseconds at the rate `ns` per `cycles`
+/// measured over a run (0 when the cycle counter did not move).
+#[derive(Clone, Copy)]
+struct Rate {
+    ns: u64,
+    cycles: u64,
+}
+
+impl Rate {
+    /// `cycles * ns / self.cycles` in 64-bit arithmetic (the kernel has no
+    /// 128-bit division): the rate as a fixed-point number with as many
+    /// fraction bits as `ns` leaves room for (over 20 for any run shorter
+    /// than an hour).
+    fn to_ns(self, cycles: u64) -> u64 {
+        let Some(per) = NonZeroU64::new(self.cycles) else {
+            return 0;
+        };
+        let shift = self.ns.leading_zeros().min(32).saturating_sub(1);
+        let scale = (self.ns << shift) / per;
+        // `cycles` split at the binary point keeps every product in range.
+        let (whole, part) = (cycles >> shift, cycles & ((1 << shift) - 1));
+        whole
+            .saturating_mul(scale)
+            .saturating_add(part.saturating_mul(scale) >> shift)
+    }
+}
+
+impl Tally {
+    /// This thread's calibration: `ktime` against the cycle counter.
+    fn rate(&self) -> Rate {
+        Rate {
+            ns: self.end.saturating_sub(self.start),
+            cycles: self.cycles_end.saturating_sub(self.cycles_start),
+        }
+    }
 }
 
 /// The objects of one sample through kmemlab's Rust: the abstraction's own
@@ -399,11 +441,12 @@ fn raw_work(req: &Request) -> Result<(RawWork, crate::alloc::gfp::Gfp)> {
 fn time(work: &mut Work<'_>, spec: &Spec, cpu: u32, stop: &dyn Fn() -> bool) -> Result<Tally> {
     let batch = NonZeroU64::new(spec.batch.into()).ok_or(EINVAL)?;
     let mut t = Tally {
-        ns: Measure::new(),
         cycles: Measure::new(),
         ops: 0,
         start: percpu::ktime_ns(),
         end: 0,
+        cycles_start: percpu::cycles(),
+        cycles_end: 0,
         cpu,
     };
     for i in 0..spec.iterations {
@@ -413,13 +456,13 @@ fn time(work: &mut Work<'_>, spec: &Spec, cpu: u32, stop: &dyn Fn() -> bool) -> 
                 return Err(EINTR);
             }
         }
-        let (t0, c0) = (percpu::local_clock_ns(), percpu::cycles());
+        let c0 = percpu::cycles();
         work.step()?;
-        let (c1, t1) = (percpu::cycles(), percpu::local_clock_ns());
-        t.ns.add(t1.saturating_sub(t0), batch);
+        let c1 = percpu::cycles();
         t.cycles.add(c1.saturating_sub(c0), batch);
         t.ops += batch.get();
     }
+    t.cycles_end = percpu::cycles();
     t.end = percpu::ktime_ns();
     Ok(t)
 }
@@ -460,22 +503,38 @@ pub(crate) fn run(spec: &Spec) -> Result<Run> {
 
 /// Puts the threads' tallies together.
 fn summarise(tallies: &[Tally]) -> Run {
-    let mut ns = Measure::new();
     let mut cycles = Measure::new();
+    let mut ns = Figures {
+        min: u64::MAX,
+        ..Figures::default()
+    };
+    let mut all = Rate { ns: 0, cycles: 0 };
     let (mut ops, mut start, mut end, mut cpu) = (0u64, u64::MAX, 0u64, 0);
     for t in tallies {
-        ns.merge(&t.ns);
+        let rate = t.rate();
+        let c = t.cycles.figures();
+        ns.total = ns.total.saturating_add(rate.to_ns(c.total));
+        ns.min = ns.min.min(rate.to_ns(c.min));
+        all.ns = all.ns.saturating_add(rate.ns);
+        all.cycles = all.cycles.saturating_add(rate.cycles);
         cycles.merge(&t.cycles);
         ops += t.ops;
         start = start.min(t.start);
         end = end.max(t.end);
         cpu = t.cpu;
     }
+    let cycles = cycles.figures();
+    // The quantiles of all threads' samples, at the threads' overall rate.
+    ns.median = all.to_ns(cycles.median);
+    ns.p99 = all.to_ns(cycles.p99);
+    if tallies.is_empty() {
+        ns.min = 0;
+    }
     Run {
         ops,
         ns_wall: end.saturating_sub(start),
-        ns: ns.figures(),
-        cycles: cycles.figures(),
+        ns,
+        cycles,
         cpu,
     }
 }
@@ -498,6 +557,24 @@ mod tests {
         assert_eq!(one.quantile(500), 1);
         one.merge(&h);
         assert_eq!(one.count, 101);
+    }
+
+    #[test]
+    fn cycles_convert_at_the_measured_rate() {
+        let rate = Rate {
+            ns: 1_000_000,
+            cycles: 2_600_000,
+        };
+        // Within one part in 100000 (a run of an hour keeps 21 fraction bits).
+        let close = |got: u64, want: u64| got.abs_diff(want) <= want / 100_000 + 1;
+        assert!(close(rate.to_ns(2_600), 1_000));
+        assert!(close(rate.to_ns(26_000_000_000), 10_000_000_000));
+        let long = Rate {
+            ns: 3_600_000_000_000,
+            cycles: 9_360_000_000_000,
+        };
+        assert!(close(long.to_ns(9_360_000_000_000), 3_600_000_000_000));
+        assert_eq!(Rate { ns: 5, cycles: 0 }.to_ns(100), 0);
     }
 
     #[test]

@@ -323,7 +323,14 @@ fn request(a: &KmemlabAlloc, table: &Table) -> Result<Request> {
             Source::Dma(device, byte_size(a.size, DMA_MAX)?)
         }
         KMEMLAB_KIND_PERCPU => Source::PerCpu,
-        _ => Source::Cache(a.cache, table.cache(a.cache)?),
+        _ => {
+            let cache = table.cache(a.cache)?;
+            // The slab allocator forbids zeroing objects a constructor made.
+            if gfp.zero && cache.config().ctor {
+                return Err(EINVAL);
+            }
+            Source::Cache(a.cache, cache)
+        }
     };
     Ok(Request {
         source,

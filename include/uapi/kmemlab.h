@@ -478,9 +478,12 @@ struct kmemlab_percpu {
  * counters, RAW_C times the C increments (this_cpu_inc(), atomic64_inc())
  * and NO_STATS changes nothing.
  *
- * Each sample is timed on its own (local_clock() and the cycle counter read
- * before and after), so the per-operation figures include the cost of two
- * clock reads divided by @batch; the Rust and the raw-C runs pay the same.
+ * Each sample is timed on its own with the CPU's cycle counter (read before
+ * and after), so the per-operation figures include the cost of two counter
+ * reads divided by @batch; the Rust and the raw-C runs pay the same.
+ * Nanoseconds are cycles converted at the rate each thread measures between
+ * ktime and the cycle counter over its run (local_clock() stalls when the
+ * kernel finds the TSC unstable, as under emulation).
  * kmemlab's Rust makes objects through the same abstractions as ALLOC and
  * FREE, safety checks included (the ioremap range is checked against System
  * RAM, a DMA buffer takes the device registry's lock), and counts them

@@ -116,6 +116,11 @@ impl RawBench {
         match work {
             RawWork::Kmalloc(len, n) => (kind, size, node) = (KMEMLAB_KIND_KMALLOC, len, n.raw()),
             RawWork::Cache(c, n) => {
+                // The slab allocator WARNs on __GFP_ZERO for a cache with a
+                // constructor (`KmemCache::alloc` refuses it too).
+                if gfp.zero && c.config().ctor {
+                    return Err(EINVAL);
+                }
                 (kind, node) = (KMEMLAB_KIND_KMEM_CACHE, n.raw());
                 cache = Some(c);
             }

@@ -82,15 +82,12 @@ static void check_run(struct __test_metadata *_metadata, const struct kmemlab_be
 	EXPECT_LE(b->cycles_min, b->cycles_median) TH_LOG("%s", what);
 	EXPECT_LE(b->cycles_median, b->cycles_p99) TH_LOG("%s", what);
 	/*
-	 * Each thread's timed samples fit in the run. The samples are timed with
-	 * local_clock() and the run with ktime: under emulation the guest marks
-	 * its TSC unstable and the two drift apart (8 % over a 30 ms run was
-	 * seen), so this only catches gross errors (units, sums across threads).
+	 * Each thread's timed samples fit in the run: nanoseconds are cycles at
+	 * the rate each thread measured against ktime over its own run.
 	 */
-	EXPECT_GE(b->ns_wall * nthreads * 3 / 2 + nthreads * 10000000, b->ns_total)
-		TH_LOG("%s", what);
-	/* The fastest sample of the batch is no slower than the whole run per op. */
-	EXPECT_LE(b->ns_min * b->ops, b->ns_total) TH_LOG("%s", what);
+	EXPECT_GE(b->ns_wall * nthreads, b->ns_total) TH_LOG("%s", what);
+	/* The fastest operation is no slower than the mean (whole ns per op). */
+	EXPECT_LE(b->ns_min * b->ops, b->ns_total + b->ops) TH_LOG("%s", what);
 	EXPECT_EQ(0, b->reserved2) TH_LOG("%s", what);
 }
 
@@ -245,6 +242,28 @@ TEST_F(dev, bad_requests_are_refused)
 		EXPECT_EQ(0, memcmp(&copy, &bad[i].b, sizeof(copy))) TH_LOG("%s", bad[i].what);
 	}
 	EXPECT_EQ(0, nr_objects(self->fd));
+}
+
+/* The slab allocator WARNs on zeroing a constructed object: refused both ways. */
+TEST_F(dev, ctor_cache_refuses_zeroing_both_ways)
+{
+	struct kmemlab_cache_create c = { .object_size = 64, .flags = KMEMLAB_CACHE_CTOR };
+	struct kmemlab_cache_destroy d = { 0 };
+	struct kmemlab_bench b;
+
+	strcpy(c.name, "benchctor");
+	ASSERT_EQ(0, ioctl(self->fd, KMEMLAB_IOC_CACHE_CREATE, &c));
+	for (__u32 raw = 0; raw <= KMEMLAB_BENCH_RAW_C; raw += KMEMLAB_BENCH_RAW_C) {
+		b = alloc_req(KMEMLAB_KIND_KMEM_CACHE, 0, 0, c.handle);
+		b.gfp = KMEMLAB_GFP_ZERO;
+		b.flags = raw;
+		EXPECT_EQ(-EINVAL, bench(self->fd, &b)) TH_LOG("flags %#x", raw);
+		b = alloc_req(KMEMLAB_KIND_KMEM_CACHE, 0, 0, c.handle);
+		b.flags = raw;
+		EXPECT_EQ(0, bench(self->fd, &b)) TH_LOG("flags %#x", raw);
+	}
+	d.handle = c.handle;
+	EXPECT_EQ(0, ioctl(self->fd, KMEMLAB_IOC_CACHE_DESTROY, &d));
 }
 
 static void on_alarm(int sig)

@@ -15,15 +15,16 @@
  * fields set; user pointers valid, NULL, unmapped, read-only, in the kernel,
  * or running into a PROT_NONE guard page; the argument itself sometimes bad.
  *
- * Reproducibility: call k of thread t draws its random numbers from a
- * generator seeded from (KMEMLAB_FUZZ_SEED, t, k) alone, so the choices of
- * each call depend only on the seed and the thread's index; what they pick
- * from (the handles a thread holds) comes from earlier results. A thread's
- * own file is used by that thread only, so with KMEMLAB_FUZZ_THREADS=1 a run
- * repeats exactly (allocation failures aside); with more threads, threads
- * interleave nondeterministically on the shared files, which changes the
- * handles they see there, and so what later calls pick, but not how each
- * call chooses. A failure names the seed, the thread and the call.
+ * Reproducibility: call k of thread t starts from a generator state made of
+ * (KMEMLAB_FUZZ_SEED, t, k) alone, so a thread's sequence of random numbers
+ * depends only on the seed and its index (not on how many numbers earlier
+ * calls drew); what the numbers pick from (the handles and caches a thread
+ * holds) comes from earlier results. A thread's own file is used by that
+ * thread only, so with KMEMLAB_FUZZ_THREADS=1 a run repeats exactly
+ * (allocation failures aside). With more threads, the threads interleave
+ * nondeterministically on the shared files, which changes what they find
+ * there and so what later calls pick; that is expected. A failure names the
+ * seed, the thread and the call, and describes the call.
  *
  * What is checked:
  * - every result is 0 or an errno that include/uapi/kmemlab.h documents for
@@ -44,17 +45,18 @@
  *   BENCH counts its operations; VERSION reports ABI 2;
  * - every 1000 calls, and at the end, each thread LISTs its own file: at
  *   most max_objects objects of at most max_bytes bytes, as modelled;
- * - at the end, once every file is closed: no object live in stats.json, no
- *   kmemlab-fz* cache in /proc/slabinfo, as many [kmemlab] areas in
- *   /proc/vmallocinfo as before the run.
+ * - at the end, once every file is closed: as many objects of each kind live
+ *   in stats.json as before the run (none, normally), no kmemlab-fz* cache
+ *   in /proc/slabinfo, as many [kmemlab] areas in /proc/vmallocinfo as
+ *   before the run.
  *
  * Safety (it runs as root, with CAP_SYS_RAWIO): IOREMAP of a physical range
  * is only asked for ranges the module must refuse (System RAM from
  * /proc/iomem, edu's BAR which kmemlab's driver holds, malformed ranges,
  * beyond the physical address space), never a random address; a PHYS mapping
  * that is made anyway is a failure and is freed at once, and MMIO never goes
- * to one. Writes to edu's registers only reach the liveness register and
- * the factorial register (with a small number). Memory stays bounded for the
+ * to one. The MMIO writes the module lets through reach only edu's liveness
+ * and factorial registers (the factorial with a small number). Memory stays bounded for the
  * 2 GiB test guest: most sizes are 64 KiB or less, no single object is over
  * 8 MiB (larger requests are ones the quota must refuse), and each thread
  * keeps at most 16 MiB on its own file and 4 MiB on each shared one,
@@ -1128,6 +1130,10 @@ static void op_alloc(struct th *t, int fdi)
 			   g.edu && chance(t, 50) ? KMEMLAB_DEV_EDU : KMEMLAB_DEV_FAUX;
 	else
 		a.cache = chance(t, 95) ? 0 : pick_handle(t, fdi, 0);
+	/* edu's 28-bit DMA mask takes memory from the small low zones: mostly small buffers. */
+	if (a.kind == KMEMLAB_KIND_DMA_COHERENT && a.device == KMEMLAB_DEV_EDU &&
+	    a.size > 65536 && a.size <= DMA_MAX && chance(t, 90))
+		a.size = 1 + below(t, 65536);
 	a.count = pick_count(t);
 	if (chance(t, 1)) {
 		/* More than the quota in one call: refused before anything is allocated. */
@@ -2034,8 +2040,8 @@ static void op_percpu(struct th *t, int fdi)
 			pc.values = ptr(t->buf);
 	} else {
 		x = below(t, 100);
-		pc.count = x < 20 ? 0 : x < 30 ? 1 : x < 40 ? g.ids - 1 : x < 75 ? g.ids :
-			   x < 85 ? g.ids + 3 : x < 95 ? 1u << 20 : (u32)rnd(t);
+		pc.count = x < 20 ? 0 : x < 30 ? 1 : x < 40 ? (u32)g.ids - 1 : x < 75 ? (u32)g.ids :
+			   x < 85 ? (u32)g.ids + 3 : x < 95 ? 1u << 20 : (u32)rnd(t);
 		room = umin(pc.count, g.ids) * sizeof(u64);
 		vp = !pc.count && chance(t, 50) ? make_ptr(t, P_NULL, 0) : pick_ptr(t, 88, room);
 		pc.values = vp.addr;
@@ -2685,7 +2691,7 @@ TEST(fuzz)
 	g.shared[1] = open(KMEMLAB_DEVICE, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, g.shared[1]) TH_LOG("open %s: %s", KMEMLAB_DEVICE, strerror(errno));
 	ASSERT_EQ(0, ioctl(g.shared[0], KMEMLAB_IOC_VERSION, &v)) TH_LOG("VERSION: %s", strerror(errno));
-	ASSERT_EQ(KMEMLAB_ABI_VERSION, v.abi_version);
+	ASSERT_EQ((__u32)KMEMLAB_ABI_VERSION, v.abi_version);
 	g.features = v.features;
 	g.nr_cpus = v.nr_cpus;
 	g.edu = v.features & KMEMLAB_FEAT_EDU;
