@@ -14,7 +14,10 @@
  * - Errors: ENOTTY for an unknown command, EFAULT for a bad user pointer,
  *   EINVAL for malformed input, ENOENT for an unknown handle, ENOMEM for
  *   allocation failure or an exceeded quota, EPERM for missing privilege,
- *   ENODEV for a device that is not there. Each command lists its own.
+ *   ENODEV for a device that is not there. Each command lists its own; any
+ *   command may also fail with ENOMEM when kmemlab cannot allocate its own
+ *   bookkeeping (a copy of a handle list, a bounce buffer), and then changes
+ *   nothing.
  */
 #ifndef _UAPI_KMEMLAB_H
 #define _UAPI_KMEMLAB_H
@@ -68,7 +71,8 @@ struct kmemlab_version {
 
 /*
  * Objects. Every allocation is an object owned by the open file that made it
- * and named by a handle (a positive number, unique within the file). Closing
+ * and named by a handle (a positive number, unique within the file and never
+ * reused by it; caches take their handles from the same counter). Closing
  * the file frees everything it owns. Objects are always returned initialised:
  * zeroed, or for a cache with a constructor, as the constructor left them.
  */
@@ -117,7 +121,9 @@ struct kmemlab_version {
  * @gfp: KMEMLAB_GFP_*; VMALLOC takes KERNEL only (+ZERO; NOWARN is accepted
  *       and has no effect); DMA_COHERENT refuses ACCOUNT; PERCPU takes
  *       KERNEL only; NORETRY as above. KMALLOC and KMEM_CACHE take every
- *       combination (ABI 1 refused KMALLOC's ACCOUNT with ATOMIC or NOWAIT)
+ *       combination (ABI 1 refused KMALLOC's ACCOUNT with ATOMIC or NOWAIT),
+ *       but ZERO for a cache with a constructor (EINVAL: the slab allocator
+ *       forbids zeroing constructed objects; kmemlab zeroes all but the mark)
  * @size: bytes, for KMALLOC (1 to KMALLOC_MAX_SIZE), VMALLOC (1 to 1 GiB) and
  *        DMA_COHERENT (1 to PAGE_SIZE << MAX_PAGE_ORDER); must be 0 otherwise
  * @order: for FREE_PAGES and PAGES_NODE (0 to MAX_PAGE_ORDER); must be 0 otherwise
@@ -226,6 +232,7 @@ struct kmemlab_info {
 
 /**
  * struct kmemlab_list - KMEMLAB_IOC_LIST: describe every object of the file
+ *                       (caches are not objects: they are not listed)
  * @count: in: room in @infos; out: the number of objects (may be larger)
  * @reserved: zero
  * @infos: user pointer to a struct kmemlab_info[@count], filled in handle order
