@@ -33,17 +33,6 @@ static int fill_reserved(int fd, __u32 handle)
 	return ioctl(fd, KMEMLAB_IOC_FILL, &r) ? -errno : 0;
 }
 
-static int cache_create(int fd, const char *name, __u32 size, __u32 flags, __u32 *handle)
-{
-	struct kmemlab_cache_create c = { .object_size = size, .flags = flags };
-
-	strncpy(c.name, name, sizeof(c.name) - 1);
-	if (ioctl(fd, KMEMLAB_IOC_CACHE_CREATE, &c))
-		return -errno;
-	*handle = c.handle;
-	return 0;
-}
-
 static int cache_destroy(int fd, __u32 handle)
 {
 	struct kmemlab_cache_destroy d = { .handle = handle };

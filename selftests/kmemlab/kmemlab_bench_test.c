@@ -50,21 +50,6 @@ static __u64 features(int fd)
 	return ioctl(fd, KMEMLAB_IOC_VERSION, &v) ? 0 : v.features;
 }
 
-/* Lines of /proc/vmallocinfo made by kmemlab's code (-1: unreadable). */
-static int kmemlab_vmap_areas(void)
-{
-	FILE *f = fopen("/proc/vmallocinfo", "r");
-	char line[512];
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, "[kmemlab]") != NULL;
-	fclose(f);
-	return n;
-}
-
 /* Checks that @b, run on @threads threads (0: the caller), is well-formed. */
 static void check_run(struct __test_metadata *_metadata, const struct kmemlab_bench *b,
 		      const char *what)

@@ -50,12 +50,6 @@
 
 /* ---- ioctl wrappers: 0 or -errno ---- */
 
-static int version(int fd, struct kmemlab_version *v)
-{
-	memset(v, 0, sizeof(*v));
-	return ioctl(fd, KMEMLAB_IOC_VERSION, v) ? -errno : 0;
-}
-
 static bool has_edu(int fd)
 {
 	struct kmemlab_version v;

@@ -86,20 +86,6 @@ static void disarm(int nth)
 		perror("fail-nth");
 }
 
-/* Lines of /proc/vmallocinfo made by kmemlab's code. */
-static int kmemlab_vmap_areas(void)
-{
-	char *all = read_file("/proc/vmallocinfo"), *p;
-	int n = 0;
-
-	if (!all)
-		return -1;
-	for (p = all; (p = strstr(p, "[kmemlab]")); p++)
-		n++;
-	free(all);
-	return n;
-}
-
 /* Rows in debugfs "objects" (every live object of every open file). */
 static int live_object_rows(void)
 {

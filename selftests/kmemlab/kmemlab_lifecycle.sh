@@ -15,17 +15,7 @@
 # Needs root, kmemlab.ko loaded and `kmemlab` on PATH; skips otherwise.
 
 export LC_ALL=C
-KSFT_SKIP=4
-n=0 pass=0 fail=0 skip=0
-
-ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
-skip_test() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
-check() { # check NAME CONDITION-COMMAND...
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
+. "$(dirname "$0")/kmemlab_lib.sh"
 
 # show TEXT: TEXT as TAP diagnostics.
 show() {
@@ -33,19 +23,7 @@ show() {
 	while IFS= read -r line; do echo "#   $line"; done <<<"$1"
 }
 
-# has_feature NAME: `kmemlab version` lists the feature.
-has_feature() { kmemlab version 2>/dev/null | grep '^features:' | grep -qw "$1"; }
-
-echo "TAP version 13"
-if ! command -v kmemlab >/dev/null; then
-	echo "1..0 # SKIP kmemlab tool not on PATH"
-	exit $KSFT_SKIP
-fi
-if [ ! -e /sys/module/kmemlab ]; then
-	echo "1..0 # SKIP kmemlab module not loaded"
-	exit $KSFT_SKIP
-fi
-echo "1..2"
+tap_start 2
 
 stats_dir=/sys/kernel/debug/kmemlab
 edu=0

@@ -25,53 +25,13 @@
 #include "kmemlab_util.h"
 
 #define DEBUGFS_DIR "/sys/kernel/debug/kmemlab"
-#define NR_KINDS 8
+#define NR_KINDS KMEMLAB_NR_KINDS
 /* x86-64: the lowest kernel address (the start of the direct map with 4-level paging and below). */
 #define KERNEL_ADDRESS_MIN 0xffff800000000000ULL
 /* The pattern seed the racing threads fill and verify with. */
 #define RACE_SEED 0x5eed1234abcdULL
 
-/* Kind names by KMEMLAB_KIND_* (index 0 unused), as the statistics files name them. */
-static const char *const kind_names[NR_KINDS + 1] = {
-	[0] = "?",
-	[KMEMLAB_KIND_KMALLOC] = "kmalloc",
-	[KMEMLAB_KIND_KMEM_CACHE] = "kmem_cache",
-	[KMEMLAB_KIND_FREE_PAGES] = "free_pages",
-	[KMEMLAB_KIND_PAGES_NODE] = "pages_node",
-	[KMEMLAB_KIND_VMALLOC] = "vmalloc",
-	[KMEMLAB_KIND_DMA_COHERENT] = "dma_coherent",
-	[KMEMLAB_KIND_IOREMAP] = "ioremap",
-	[KMEMLAB_KIND_PERCPU] = "percpu",
-};
-
 /* ---- ioctl wrappers: 0 or -errno ---- */
-
-static int version(int fd, struct kmemlab_version *v)
-{
-	memset(v, 0, sizeof(*v));
-	return ioctl(fd, KMEMLAB_IOC_VERSION, v) ? -errno : 0;
-}
-
-static int cache_create(int fd, const char *name, __u32 size, __u32 *handle)
-{
-	struct kmemlab_cache_create c = { .object_size = size };
-
-	strncpy(c.name, name, sizeof(c.name) - 1);
-	if (ioctl(fd, KMEMLAB_IOC_CACHE_CREATE, &c))
-		return -errno;
-	*handle = c.handle;
-	return 0;
-}
-
-static int ioremap_edu(int fd, __u32 *handle)
-{
-	struct kmemlab_ioremap r = { .source = KMEMLAB_IOREMAP_EDU };
-
-	if (ioctl(fd, KMEMLAB_IOC_IOREMAP, &r))
-		return -errno;
-	*handle = r.handle;
-	return 0;
-}
 
 static int percpu_ioc(int fd, struct kmemlab_percpu *p)
 {
@@ -140,7 +100,7 @@ static int make_every_kind(int fd, const char *cache_name, bool edu, struct ever
 	__u32 h;
 
 	memset(e, 0, sizeof(*e));
-	ret = cache_create(fd, cache_name, 256, &e->cache);
+	ret = cache_create(fd, cache_name, 256, 0, &e->cache);
 	if (ret) {
 		snprintf(why, why_len, "cache create %s: %s", cache_name, strerror(-ret));
 		return ret;
@@ -179,21 +139,6 @@ static int make_every_kind(int fd, const char *cache_name, bool edu, struct ever
 static bool have_debugfs(void)
 {
 	return !access(DEBUGFS_DIR "/stats.json", R_OK) && !access(DEBUGFS_DIR "/objects", R_OK);
-}
-
-/* Lines of /proc/vmallocinfo made by kmemlab (vmalloc areas and ioremaps), -1 if unreadable. */
-static int kmemlab_vmalloc_lines(void)
-{
-	char line[512];
-	int n = 0;
-	FILE *f = fopen("/proc/vmallocinfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, "[kmemlab]") != NULL;
-	fclose(f);
-	return n;
 }
 
 /* Rows of debugfs `objects` that belong to process @pid; -1 when it cannot be read or parsed. */
@@ -250,9 +195,9 @@ static int json_kind(const char *p, const char *end)
 		return 0;
 	at++;
 	for (int k = 1; k <= NR_KINDS; k++) {
-		size_t len = strlen(kind_names[k]);
+		size_t len = strlen(kind_name(k));
 
-		if (!strncmp(at, kind_names[k], len) && at[len] == '"')
+		if (!strncmp(at, kind_name(k), len) && at[len] == '"')
 			return k;
 	}
 	return 0;
@@ -302,8 +247,8 @@ static void expect_nothing_live(struct __test_metadata *_metadata, const char *w
 
 	ASSERT_EQ(NR_KINDS, json_live(live, bytes)) TH_LOG("%s: stats.json's kinds", when);
 	for (int k = 1; k <= NR_KINDS; k++) {
-		EXPECT_EQ(0ULL, live[k]) TH_LOG("%s: %s objects live", when, kind_names[k]);
-		EXPECT_EQ(0ULL, bytes[k]) TH_LOG("%s: %s bytes live", when, kind_names[k]);
+		EXPECT_EQ(0ULL, live[k]) TH_LOG("%s: %s objects live", when, kind_name(k));
+		EXPECT_EQ(0ULL, bytes[k]) TH_LOG("%s: %s bytes live", when, kind_name(k));
 	}
 }
 
@@ -430,7 +375,7 @@ TEST_F_TIMEOUT(lc, sigkill_holder_of_every_kind, 60)
 	if (slabinfo) {
 		ASSERT_EQ(-1, slab_active("kmemlab-" KILL_CACHE)) TH_LOG("a leftover cache");
 	}
-	vm_before = kmemlab_vmalloc_lines();
+	vm_before = kmemlab_vmap_areas();
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
 
 	pid = fork();
@@ -455,7 +400,7 @@ TEST_F_TIMEOUT(lc, sigkill_holder_of_every_kind, 60)
 			EXPECT_LE(0, slab_active("kmemlab-" KILL_CACHE))
 				TH_LOG("the holder's cache is in /proc/slabinfo");
 		}
-		vm_held = kmemlab_vmalloc_lines();
+		vm_held = kmemlab_vmap_areas();
 		if (vm_before >= 0) {
 			/* The vmalloc area, and edu's mapping. */
 			EXPECT_LE(vm_before + 1 + self->edu, vm_held)
@@ -476,7 +421,7 @@ TEST_F_TIMEOUT(lc, sigkill_holder_of_every_kind, 60)
 			TH_LOG("the holder's cache is still in /proc/slabinfo");
 	}
 	if (vm_before >= 0) {
-		EXPECT_EQ(vm_before, kmemlab_vmalloc_lines())
+		EXPECT_EQ(vm_before, kmemlab_vmap_areas())
 			TH_LOG("kmemlab's /proc/vmallocinfo lines are back to where they were");
 	}
 }
@@ -1149,7 +1094,7 @@ TEST_F_TIMEOUT(lc, fresh_allocations_are_never_stale, 240)
 	if (slab_active("kmalloc-64") != -2) {
 		ASSERT_EQ(-1, slab_active("kmemlab-" STALE_CACHE)) TH_LOG("a leftover cache");
 	}
-	ASSERT_EQ(0, cache_create(fd, STALE_CACHE, 256, &cache));
+	ASSERT_EQ(0, cache_create(fd, STALE_CACHE, 256, 0, &cache));
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		__u32 kind = kinds[k].kind, param = 0, h;
 		__u64 size = kinds[k].size;

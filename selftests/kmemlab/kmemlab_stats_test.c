@@ -20,7 +20,7 @@
 #include "kmemlab_util.h"
 
 #define DEBUGFS_DIR "/sys/kernel/debug/kmemlab"
-#define NR_KINDS 8
+#define NR_KINDS KMEMLAB_NR_KINDS
 /* Most CPU ids the percpu file may list (CONFIG_NR_CPUS is 8 in the test kernel). */
 #define MAX_CPUS 256
 /* x86-64 defaults: MAX_PAGE_ORDER 10; KMALLOC_MAX_CACHE_SIZE 8 KiB (above it kmalloc takes pages). */
@@ -41,19 +41,6 @@
 #define MEMFREE_SLACK_KB (8L << 10)
 #define CACHE_NAME "kselftest-stats"
 #define CACHE_OBJECT_SIZE 256
-
-/* Kind names by KMEMLAB_KIND_* (index 0 unused), in ABI order. */
-static const char *const kind_names[NR_KINDS + 1] = {
-	[0] = "?",
-	[KMEMLAB_KIND_KMALLOC] = "kmalloc",
-	[KMEMLAB_KIND_KMEM_CACHE] = "kmem_cache",
-	[KMEMLAB_KIND_FREE_PAGES] = "free_pages",
-	[KMEMLAB_KIND_PAGES_NODE] = "pages_node",
-	[KMEMLAB_KIND_VMALLOC] = "vmalloc",
-	[KMEMLAB_KIND_DMA_COHERENT] = "dma_coherent",
-	[KMEMLAB_KIND_IOREMAP] = "ioremap",
-	[KMEMLAB_KIND_PERCPU] = "percpu",
-};
 
 /* ---- the text files ---- */
 
@@ -167,7 +154,7 @@ static bool parse_s64(const char *w, long long *v)
 static int kind_by_name(const char *name)
 {
 	for (int k = 1; k <= NR_KINDS; k++)
-		if (!strcmp(name, kind_names[k]))
+		if (!strcmp(name, kind_name(k)))
 			return k;
 	return 0;
 }
@@ -200,7 +187,7 @@ static int parse_stats(char *text, struct stats *s)
 		n++;
 		if (++k > NR_KINDS)
 			return parse_fail("stats", n, "more rows than kinds");
-		if (split(line, w, 32) != 1 + NR_ST || strcmp(w[0], kind_names[k]))
+		if (split(line, w, 32) != 1 + NR_ST || strcmp(w[0], kind_name(k)))
 			return parse_fail("stats", n, "not the next kind with every column");
 		for (int c = 0; c < NR_ST; c++)
 			if (!parse_u64(w[1 + c], &s->v[k][c]))
@@ -359,16 +346,16 @@ static void check_consistent(struct __test_metadata *_metadata, const struct sna
 	for (int k = 1; k <= NR_KINDS; k++) {
 		const unsigned long long *v = s->st.v[k];
 
-		EXPECT_EQ(v[ST_LIVE], v[ST_CREATED] - v[ST_FREED]) TH_LOG("%s", kind_names[k]);
+		EXPECT_EQ(v[ST_LIVE], v[ST_CREATED] - v[ST_FREED]) TH_LOG("%s", kind_name(k));
 		EXPECT_EQ(v[ST_FAILED], v[ST_ENOMEM] + v[ST_EINVAL] + v[ST_ENODEV] + v[ST_OTHER])
-			TH_LOG("%s", kind_names[k]);
+			TH_LOG("%s", kind_name(k));
 		for (int c = 0; c < NR_PC; c++) {
 			long long sum = 0;
 
 			for (int cpu = 0; cpu < MAX_CPUS; cpu++)
 				sum += s->pc->v[cpu][k][c];
 			EXPECT_EQ((long long)v[percpu_stat[c]], sum)
-				TH_LOG("%s: percpu %s summed over the CPUs", kind_names[k],
+				TH_LOG("%s: percpu %s summed over the CPUs", kind_name(k),
 				       percpu_cols[c]);
 		}
 	}
@@ -490,7 +477,7 @@ static void check_json(struct __test_metadata *_metadata, int objects)
 	for (int k = 1; k <= NR_KINDS; k++) {
 		char quoted[32];
 
-		snprintf(quoted, sizeof(quoted), "\"%s\"", kind_names[k]);
+		snprintf(quoted, sizeof(quoted), "\"%s\"", kind_name(k));
 		EXPECT_NE(NULL, strstr(json, quoted)) TH_LOG("stats.json names %s", quoted);
 	}
 	free(json);
@@ -614,7 +601,7 @@ static void w_alloc(struct worker *w, __u32 kind, __u64 size, __u32 order, __s32
 	ret = alloc_n(w->fd, kind, size, order, node, cache, 0, count, h);
 	if (ret) {
 		snprintf(what, sizeof(what), "alloc %u x %s size %llu order %u", count,
-			 kind_names[kind], (unsigned long long)size, order);
+			 kind_name(kind), (unsigned long long)size, order);
 		worker_fail(w, what, ret);
 		return;
 	}
@@ -649,27 +636,6 @@ static void w_free_part(struct worker *w)
 		worker_fail(w, "free", ret);
 }
 
-static int cache_create(int fd, const char *name, __u32 size, __u32 *handle)
-{
-	struct kmemlab_cache_create c = { .object_size = size };
-
-	strncpy(c.name, name, sizeof(c.name) - 1);
-	if (ioctl(fd, KMEMLAB_IOC_CACHE_CREATE, &c))
-		return -errno;
-	*handle = c.handle;
-	return 0;
-}
-
-static int ioremap_edu(int fd, __u32 *handle)
-{
-	struct kmemlab_ioremap r = { .source = KMEMLAB_IOREMAP_EDU };
-
-	if (ioctl(fd, KMEMLAB_IOC_IOREMAP, &r))
-		return -errno;
-	*handle = r.handle;
-	return 0;
-}
-
 /*
  * The mix: kmalloc of five sizes (two above 8 KiB), vmalloc of sizes that are
  * not page multiples, free_pages of order 0 and 2 and pages_node of order 2
@@ -699,7 +665,7 @@ static void workload(struct worker *w)
 		w_alloc(w, KMEMLAB_KIND_DMA_COHERENT, dma_sizes[i], 0, KMEMLAB_NODE_ANY,
 			KMEMLAB_DEV_FAUX, 1, dma_sizes[i]);
 	if (w->with_cache) {
-		ret = cache_create(w->fd, CACHE_NAME, CACHE_OBJECT_SIZE, &w->cache);
+		ret = cache_create(w->fd, CACHE_NAME, CACHE_OBJECT_SIZE, 0, &w->cache);
 		if (ret)
 			worker_fail(w, "cache create " CACHE_NAME, ret);
 		else
@@ -877,9 +843,9 @@ TEST_F(stats, baseline_nothing_live_with_no_file_open)
 
 	take_snapshot(_metadata, &s);
 	for (int k = 1; k <= NR_KINDS; k++) {
-		EXPECT_EQ(0ULL, s.st.v[k][ST_LIVE]) TH_LOG("%s", kind_names[k]);
-		EXPECT_EQ(0ULL, s.st.v[k][ST_BYTES]) TH_LOG("%s", kind_names[k]);
-		EXPECT_EQ(0ULL, s.st.v[k][ST_PAGES]) TH_LOG("%s", kind_names[k]);
+		EXPECT_EQ(0ULL, s.st.v[k][ST_LIVE]) TH_LOG("%s", kind_name(k));
+		EXPECT_EQ(0ULL, s.st.v[k][ST_BYTES]) TH_LOG("%s", kind_name(k));
+		EXPECT_EQ(0ULL, s.st.v[k][ST_PAGES]) TH_LOG("%s", kind_name(k));
 	}
 	EXPECT_EQ(0, s.nr_objs) TH_LOG("the objects file lists no object");
 	/* Caches belong to open files: none is left either. */
@@ -969,15 +935,15 @@ TEST_F_TIMEOUT(stats, mixed_workload_on_every_cpu, 240)
 	for (int k = 1; k <= NR_KINDS; k++) {
 		const unsigned long long *a = after.st.v[k], *b = before.st.v[k];
 
-		EXPECT_EQ(want.created[k] - want.freed[k], a[ST_LIVE]) TH_LOG("%s", kind_names[k]);
-		EXPECT_EQ(want.bytes[k], a[ST_BYTES]) TH_LOG("%s", kind_names[k]);
-		EXPECT_EQ(want.pages[k], a[ST_PAGES]) TH_LOG("%s", kind_names[k]);
-		EXPECT_EQ(want.created[k], a[ST_CREATED] - b[ST_CREATED]) TH_LOG("%s", kind_names[k]);
-		EXPECT_EQ(want.freed[k], a[ST_FREED] - b[ST_FREED]) TH_LOG("%s", kind_names[k]);
-		EXPECT_EQ(0ULL, a[ST_FAILED] - b[ST_FAILED]) TH_LOG("%s", kind_names[k]);
-		EXPECT_LE(b[ST_NS], a[ST_NS]) TH_LOG("%s", kind_names[k]);
+		EXPECT_EQ(want.created[k] - want.freed[k], a[ST_LIVE]) TH_LOG("%s", kind_name(k));
+		EXPECT_EQ(want.bytes[k], a[ST_BYTES]) TH_LOG("%s", kind_name(k));
+		EXPECT_EQ(want.pages[k], a[ST_PAGES]) TH_LOG("%s", kind_name(k));
+		EXPECT_EQ(want.created[k], a[ST_CREATED] - b[ST_CREATED]) TH_LOG("%s", kind_name(k));
+		EXPECT_EQ(want.freed[k], a[ST_FREED] - b[ST_FREED]) TH_LOG("%s", kind_name(k));
+		EXPECT_EQ(0ULL, a[ST_FAILED] - b[ST_FAILED]) TH_LOG("%s", kind_name(k));
+		EXPECT_LE(b[ST_NS], a[ST_NS]) TH_LOG("%s", kind_name(k));
 		EXPECT_LE(a[ST_BYTES], a[ST_HWM] + HWM_SLACK_PER_CPU * self->possible)
-			TH_LOG("%s: hwm_bytes below what is live", kind_names[k]);
+			TH_LOG("%s: hwm_bytes below what is live", kind_name(k));
 	}
 
 	/* Each thread's allocations and frees were counted on the CPU it ran on. */
@@ -988,10 +954,10 @@ TEST_F_TIMEOUT(stats, mixed_workload_on_every_cpu, 240)
 		for (int k = 1; k <= NR_KINDS; k++) {
 			EXPECT_LE((long long)w[i].t.created[k],
 				  after.pc->v[cpu][k][PC_CREATED] - before.pc->v[cpu][k][PC_CREATED])
-				TH_LOG("CPU %d: %s created", cpu, kind_names[k]);
+				TH_LOG("CPU %d: %s created", cpu, kind_name(k));
 			EXPECT_LE((long long)w[i].t.freed[k],
 				  after.pc->v[cpu][k][PC_FREED] - before.pc->v[cpu][k][PC_FREED])
-				TH_LOG("CPU %d: %s freed", cpu, kind_names[k]);
+				TH_LOG("CPU %d: %s freed", cpu, kind_name(k));
 		}
 	}
 
@@ -1114,7 +1080,7 @@ static void check_one_failure(struct __test_metadata *_metadata, const struct sn
 			if (c == ST_HWM || c == ST_NS)
 				continue;
 			EXPECT_EQ(grew, a->st.v[k][c] - b->st.v[k][c])
-				TH_LOG("%s: %s %s", what, kind_names[k], stat_cols[c]);
+				TH_LOG("%s: %s %s", what, kind_name(k), stat_cols[c]);
 		}
 	}
 	EXPECT_EQ(1, a->pc->v[cpu][kind][PC_FAILED] - b->pc->v[cpu][kind][PC_FAILED])
@@ -1242,7 +1208,7 @@ TEST_F(stats, closing_every_file_leaves_nothing_live)
 		ASSERT_EQ(0, alloc_n(fds[i], KMEMLAB_KIND_DMA_COHERENT, 3000, 0, KMEMLAB_NODE_ANY,
 				     KMEMLAB_DEV_FAUX, 0, 4, h));
 		ASSERT_EQ(0, alloc_n(fds[i], KMEMLAB_KIND_PERCPU, 0, 0, KMEMLAB_NODE_ANY, 0, 0, 4, h));
-		ASSERT_EQ(0, cache_create(fds[i], i ? CACHE_NAME "-b" : CACHE_NAME "-a", 64, &c));
+		ASSERT_EQ(0, cache_create(fds[i], i ? CACHE_NAME "-b" : CACHE_NAME "-a", 64, 0, &c));
 		ASSERT_EQ(0, alloc_n(fds[i], KMEMLAB_KIND_KMEM_CACHE, 0, 0, KMEMLAB_NODE_ANY, c, 0, 4, h));
 	}
 	for (int k = 1; k <= NR_KINDS; k++)
@@ -1251,7 +1217,7 @@ TEST_F(stats, closing_every_file_leaves_nothing_live)
 	take_snapshot(_metadata, &open_);
 	EXPECT_EQ(7 * 8, open_.nr_objs);
 	for (int k = 1; k <= NR_KINDS; k++) {
-		EXPECT_EQ(made[k], open_.st.v[k][ST_LIVE]) TH_LOG("%s", kind_names[k]);
+		EXPECT_EQ(made[k], open_.st.v[k][ST_LIVE]) TH_LOG("%s", kind_name(k));
 	}
 	ret = read_caches(CACHE_NAME "-a", &live, &rows);
 	if (ret != -ENOENT) {
@@ -1264,14 +1230,14 @@ TEST_F(stats, closing_every_file_leaves_nothing_live)
 	close(fds[1]);
 	take_snapshot(_metadata, &a);
 	for (int k = 1; k <= NR_KINDS; k++) {
-		EXPECT_EQ(0ULL, a.st.v[k][ST_LIVE]) TH_LOG("%s", kind_names[k]);
-		EXPECT_EQ(0ULL, a.st.v[k][ST_BYTES]) TH_LOG("%s", kind_names[k]);
-		EXPECT_EQ(0ULL, a.st.v[k][ST_PAGES]) TH_LOG("%s", kind_names[k]);
+		EXPECT_EQ(0ULL, a.st.v[k][ST_LIVE]) TH_LOG("%s", kind_name(k));
+		EXPECT_EQ(0ULL, a.st.v[k][ST_BYTES]) TH_LOG("%s", kind_name(k));
+		EXPECT_EQ(0ULL, a.st.v[k][ST_PAGES]) TH_LOG("%s", kind_name(k));
 		/* Closing freed them: counted as freed, once each. */
 		EXPECT_EQ(made[k], a.st.v[k][ST_CREATED] - b.st.v[k][ST_CREATED])
-			TH_LOG("%s", kind_names[k]);
+			TH_LOG("%s", kind_name(k));
 		EXPECT_EQ(made[k], a.st.v[k][ST_FREED] - b.st.v[k][ST_FREED])
-			TH_LOG("%s", kind_names[k]);
+			TH_LOG("%s", kind_name(k));
 	}
 	EXPECT_EQ(0, a.nr_objs) TH_LOG("the objects file lists no object");
 	ret = read_caches(CACHE_NAME "-a", &live, &rows);

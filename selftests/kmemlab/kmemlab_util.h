@@ -109,6 +109,72 @@ static inline __u32 nr_objects(int fd)
 	return ioctl(fd, KMEMLAB_IOC_LIST, &l) ? ~0U : l.count;
 }
 
+/* The ABI's kinds, 1 to KMEMLAB_NR_KINDS. */
+#define KMEMLAB_NR_KINDS 8
+
+/* The name of a KMEMLAB_KIND_*, as the tool and the statistics files say it. */
+static inline const char *kind_name(int kind)
+{
+	static const char *const names[KMEMLAB_NR_KINDS + 1] = {
+		[0] = "?",
+		[KMEMLAB_KIND_KMALLOC] = "kmalloc",
+		[KMEMLAB_KIND_KMEM_CACHE] = "kmem_cache",
+		[KMEMLAB_KIND_FREE_PAGES] = "free_pages",
+		[KMEMLAB_KIND_PAGES_NODE] = "pages_node",
+		[KMEMLAB_KIND_VMALLOC] = "vmalloc",
+		[KMEMLAB_KIND_DMA_COHERENT] = "dma_coherent",
+		[KMEMLAB_KIND_IOREMAP] = "ioremap",
+		[KMEMLAB_KIND_PERCPU] = "percpu",
+	};
+
+	return kind > 0 && kind <= KMEMLAB_NR_KINDS ? names[kind] : names[0];
+}
+
+/* KMEMLAB_IOC_VERSION into @v; 0 or -errno. */
+static inline int version(int fd, struct kmemlab_version *v)
+{
+	memset(v, 0, sizeof(*v));
+	return ioctl(fd, KMEMLAB_IOC_VERSION, v) ? -errno : 0;
+}
+
+/* Creates the cache kmemlab-@name; 0 or -errno, its handle in @handle. */
+static inline int cache_create(int fd, const char *name, __u32 size, __u32 flags, __u32 *handle)
+{
+	struct kmemlab_cache_create c = { .object_size = size, .flags = flags };
+
+	strncpy(c.name, name, sizeof(c.name) - 1);
+	if (ioctl(fd, KMEMLAB_IOC_CACHE_CREATE, &c))
+		return -errno;
+	*handle = c.handle;
+	return 0;
+}
+
+/* Maps edu's registers (KMEMLAB_IOREMAP_EDU); 0 or -errno. */
+static inline int ioremap_edu(int fd, __u32 *handle)
+{
+	struct kmemlab_ioremap r = { .source = KMEMLAB_IOREMAP_EDU };
+
+	if (ioctl(fd, KMEMLAB_IOC_IOREMAP, &r))
+		return -errno;
+	*handle = r.handle;
+	return 0;
+}
+
+/* Lines of /proc/vmallocinfo made by kmemlab's code (-1: unreadable). */
+static inline int kmemlab_vmap_areas(void)
+{
+	FILE *f = fopen("/proc/vmallocinfo", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "[kmemlab]") != NULL;
+	fclose(f);
+	return n;
+}
+
 /* Index of the first byte of @p that is not @c, or @len. */
 static inline __u64 first_not(const unsigned char *p, __u64 len, unsigned char c)
 {
