@@ -583,12 +583,12 @@ where
             GFP_KERNEL,
         )?;
     }
-    // SAFETY: each thread gets its own element of `workers` (stride is the
-    // element size) and the call returns only once every thread that ran
-    // is done with it, so `workers` and `stop` outlive every use; `F` is
-    // `Sync` and `T` is `Send`, so calling `f` and handing its result over
-    // from other threads is allowed. `stop` is written by C with
-    // `WRITE_ONCE` and read here atomically.
+    // Each thread gets its own element of `workers` (the stride is the
+    // element size); `stop` is written by C with `WRITE_ONCE` and read here
+    // atomically.
+    // SAFETY: the call returns only once every thread that ran is done, so
+    // `workers` and `stop` outlive every use; `F: Sync` and `T: Send` allow
+    // calling `f` and handing its result over from other threads.
     let ret = unsafe {
         kmemlab_run_workers(
             nr,

@@ -160,11 +160,11 @@ impl RawBench {
         let raw_cache = cache
             .as_ref()
             .map_or(core::ptr::null_mut(), |c| c.as_raw().cast());
-        // SAFETY: the cache and the device (if any) are held in the new value
-        // for as long as the baseline lives; the device was published (bound,
-        // with its DMA mask set) when looked up above; an ioremap range was
-        // checked above to be device memory, which the baseline only maps and
-        // unmaps; the rest are plain values.
+        // The device was published (bound, its DMA mask set) when looked up
+        // above; an ioremap range was checked above to be device memory, which
+        // the baseline only maps and unmaps; the rest are plain values.
+        // SAFETY: the cache and the device (if any) are held in the new
+        // value for as long as the baseline lives; see also above.
         let raw = unsafe {
             kmemlab_cbench_new(
                 op,
