@@ -32,6 +32,7 @@ use kernel::{
 
 use crate::{
     alloc::{
+        device::Use,
         dma::DmaBuf,
         edu,
         iomem::IoMapping,
@@ -73,6 +74,9 @@ pub(crate) enum Op {
 /// A validated benchmark.
 pub(crate) struct Spec {
     pub(crate) op: Op,
+    /// The use of a device the run needs bound (edu's BAR for ioremap runs):
+    /// the run stops with `ENODEV` when the device's unbinding asks it to.
+    pub(crate) device: Option<Use>,
     /// Time the raw-C baseline rather than kmemlab's Rust.
     pub(crate) raw_c: bool,
     /// Count kmemlab's Rust allocations in the statistics (scratch slot).
@@ -450,6 +454,9 @@ fn time(work: &mut Work<'_>, spec: &Spec, cpu: u32, stop: &dyn Fn() -> bool) -> 
         cpu,
     };
     for i in 0..spec.iterations {
+        if spec.device.as_ref().is_some_and(Use::stopping) {
+            return Err(ENODEV);
+        }
         if i % RESCHED_EVERY == RESCHED_EVERY - 1 {
             percpu::cond_resched();
             if stop() {
@@ -502,19 +509,16 @@ pub(crate) fn run(spec: &Spec) -> Result<Run> {
 }
 
 /// Puts the threads' tallies together.
+///
+/// Every nanosecond figure is the cycle figure of all threads' samples
+/// converted at one rate (all threads' time over all their cycles), so the
+/// nanoseconds keep the cycles' order: min <= median <= p99.
 fn summarise(tallies: &[Tally]) -> Run {
     let mut cycles = Measure::new();
-    let mut ns = Figures {
-        min: u64::MAX,
-        ..Figures::default()
-    };
     let mut all = Rate { ns: 0, cycles: 0 };
     let (mut ops, mut start, mut end, mut cpu) = (0u64, u64::MAX, 0u64, 0);
     for t in tallies {
         let rate = t.rate();
-        let c = t.cycles.figures();
-        ns.total = ns.total.saturating_add(rate.to_ns(c.total));
-        ns.min = ns.min.min(rate.to_ns(c.min));
         all.ns = all.ns.saturating_add(rate.ns);
         all.cycles = all.cycles.saturating_add(rate.cycles);
         cycles.merge(&t.cycles);
@@ -524,12 +528,12 @@ fn summarise(tallies: &[Tally]) -> Run {
         cpu = t.cpu;
     }
     let cycles = cycles.figures();
-    // The quantiles of all threads' samples, at the threads' overall rate.
-    ns.median = all.to_ns(cycles.median);
-    ns.p99 = all.to_ns(cycles.p99);
-    if tallies.is_empty() {
-        ns.min = 0;
-    }
+    let ns = Figures {
+        total: all.to_ns(cycles.total),
+        min: all.to_ns(cycles.min),
+        median: all.to_ns(cycles.median),
+        p99: all.to_ns(cycles.p99),
+    };
     Run {
         ops,
         ns_wall: end.saturating_sub(start),
@@ -578,6 +582,33 @@ mod tests {
     }
 
     #[test]
+    fn figures_keep_their_order_across_threads() {
+        // Two threads at very different measured rates, one sample each:
+        // converting each at its own rate would put the minimum above the median.
+        let thread = |ns: u64, cycles: u64, sample: u64| {
+            let mut m = Measure::new();
+            m.add(sample, NonZeroU64::MIN);
+            Tally {
+                cycles: m,
+                ops: 1,
+                start: 0,
+                end: ns,
+                cycles_start: 0,
+                cycles_end: cycles,
+                cpu: 0,
+            }
+        };
+        // Converted at its own thread's rate, the fastest sample (975 cycles at
+        // 3 ns each) and the other thread's only one (60000 cycles at 0.01 ns)
+        // both exceed the median (975's bucket at the overall 0.04 ns).
+        let run = summarise(&[thread(3_000, 1_000, 975), thread(1_000, 100_000, 60_000)]);
+        let (c, n) = (&run.cycles, &run.ns);
+        assert!(c.min <= c.median && c.median <= c.p99);
+        assert!(n.min <= n.median && n.median <= n.p99);
+        assert!(n.min > 0);
+    }
+
+    #[test]
     fn batches_count_per_operation() {
         let mut m = Measure::new();
         let batch = NonZeroU64::new(64).unwrap_or(NonZeroU64::MIN);
@@ -592,6 +623,7 @@ mod tests {
     fn threads_add_up() -> Result {
         let spec = Spec {
             op: Op::PercpuInc,
+            device: None,
             raw_c: false,
             count: false,
             iterations: 100,

@@ -10,7 +10,6 @@ use kernel::{
         File, //
     },
     prelude::*,
-    sync::atomic::Relaxed,
 };
 
 use crate::{
@@ -57,7 +56,7 @@ fn write_ioctls(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let calls = percpu::static_counter();
     writeln!(f, "cpu calls")?;
     for (cpu, value) in calls.iter() {
-        writeln!(f, "{cpu} {}", value.load(Relaxed))?;
+        writeln!(f, "{cpu} {value}")?;
     }
     writeln!(f, "total {}", calls.sum())
 }

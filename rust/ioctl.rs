@@ -10,7 +10,6 @@
 
 use kernel::{
     prelude::*,
-    sync::atomic::Relaxed,
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -19,10 +18,8 @@ use kernel::{
 
 use crate::{
     alloc::{
-        dma::{
-            DmaDevice,
-            DMA_MAX, //
-        },
+        device::DmaDevice,
+        dma::DMA_MAX,
         edu,
         gfp::{
             Gfp,
@@ -49,7 +46,6 @@ use crate::{
     file::FileState,
     object::{
         self,
-        IoSource,
         Memory,
         Quota,
         Request,
@@ -375,7 +371,7 @@ fn io(file: &FileState, arg: usize, op: IoOp) -> Result<isize> {
     }
     let mut table = file.table.lock();
     let object = table.get_mut(io.handle)?;
-    let range = object::range(object.mem.bytes()?.len(), io.offset, io.len)?;
+    let range = object::range(object.mem.byte_len()?, io.offset, io.len)?;
     let len = range.len();
     match op {
         IoOp::Write => object::write(
@@ -521,7 +517,7 @@ fn mmio(file: &FileState, arg: usize) -> Result<isize> {
         return Err(EINVAL);
     }
     let table = file.table.lock();
-    let Memory::Iomem { map, source, .. } = &table.get(m.handle)?.mem else {
+    let Memory::Iomem(map) = &table.get(m.handle)?.mem else {
         return Err(EINVAL);
     };
     let offset = usize::try_from(m.offset).map_err(|_| EINVAL)?;
@@ -533,9 +529,7 @@ fn mmio(file: &FileState, arg: usize) -> Result<isize> {
         return Err(EINVAL);
     }
     if write {
-        if *source == IoSource::Edu && !edu::register_writable(offset, bytes) {
-            return Err(EACCES);
-        }
+        // edu's registers refuse writes to those the driver owns (`EACCES`).
         map.write(offset, width, m.value)?;
         return Ok(0);
     }
@@ -605,7 +599,7 @@ fn percpu_op(file: &FileState, arg: usize) -> Result<isize> {
             let mut raw = KVec::with_capacity(room * 8, GFP_KERNEL)?;
             for cpu in 0..room {
                 // CAST: below `nr_cpu_ids`.
-                let value = view.on(cpu as u32).map_or(0, |v| v.load(Relaxed));
+                let value = view.on(cpu as u32).unwrap_or(0);
                 raw.extend_from_slice(&value.to_ne_bytes(), GFP_KERNEL)?;
             }
             p.sum = view.sum();
@@ -650,7 +644,7 @@ fn bench(file: &FileState, arg: usize) -> Result<isize> {
         && b.node == KMEMLAB_NODE_ANY
         && b.cache == 0;
     // The edu device stays bound while an ioremap run holds this.
-    let mut _edu = None;
+    let mut device = None;
     let op = match b.op {
         KMEMLAB_BENCH_PERCPU_INC if counter => Op::PercpuInc,
         KMEMLAB_BENCH_ATOMIC_INC if counter => Op::AtomicInc,
@@ -662,7 +656,7 @@ fn bench(file: &FileState, arg: usize) -> Result<isize> {
             if b.size == 0 || b.size % 4 != 0 || b.size > len {
                 return Err(EINVAL);
             }
-            _edu = Some(user);
+            device = Some(user);
             Op::AllocFree(Request {
                 // CAST: at most the BAR's size, which is mapped whole by the kernel.
                 source: Source::Phys(phys, b.size as usize),
@@ -700,6 +694,7 @@ fn bench(file: &FileState, arg: usize) -> Result<isize> {
     }
     let spec = crate::bench::Spec {
         op,
+        device,
         raw_c: b.flags & KMEMLAB_BENCH_RAW_C != 0,
         count: b.flags & KMEMLAB_BENCH_NO_STATS == 0,
         iterations: b.iterations,

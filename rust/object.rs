@@ -19,14 +19,17 @@ use kernel::{
 
 use crate::{
     alloc::{
-        dma::{
-            DmaBuf,
-            DmaDevice,
-            HostRef, //
+        device::DmaDevice,
+        dma::DmaBuf,
+        edu::{
+            self,
+            EduRegs, //
         },
-        edu,
         gfp::Gfp,
-        iomem::IoMapping,
+        iomem::{
+            IoMapping,
+            Width, //
+        },
         kmalloc::KmallocBuf,
         pages::{
             FreePages,
@@ -51,13 +54,39 @@ use crate::{
     uapi::*,
 };
 
-/// Where an `ioremap` object maps from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum IoSource {
-    /// The edu device's register block, by name.
-    Edu,
+/// A mapping an `ioremap` object owns.
+pub(crate) enum Mapping {
     /// An explicit physical range.
-    Phys,
+    Phys(IoMapping),
+    /// edu's registers, held by edu's binding (`ENODEV` once it unbound).
+    Edu(EduRegs),
+}
+
+impl Mapping {
+    /// Bytes mapped.
+    pub(crate) fn size(&self) -> usize {
+        match self {
+            Mapping::Phys(m) => m.size(),
+            Mapping::Edu(m) => m.size(),
+        }
+    }
+
+    /// Reads `width` bytes at `offset`.
+    pub(crate) fn read(&self, offset: usize, width: Width) -> Result<u64> {
+        match self {
+            Mapping::Phys(m) => m.read(offset, width),
+            Mapping::Edu(m) => m.read(offset, width),
+        }
+    }
+
+    /// Writes the low `width` bytes of `value` at `offset` (edu's registers:
+    /// `EACCES` for those the driver owns).
+    pub(crate) fn write(&self, offset: usize, width: Width, value: u64) -> Result {
+        match self {
+            Mapping::Phys(m) => m.write(offset, width, value),
+            Mapping::Edu(m) => m.write(offset, width, value),
+        }
+    }
 }
 
 /// The memory an object owns, by allocator.
@@ -68,13 +97,7 @@ pub(crate) enum Memory {
     NodePages(NodePages),
     Vmalloc(VmallocBuf),
     Dma(DmaBuf),
-    /// A mapping, where it maps from, and for edu's registers, the use of
-    /// the device that keeps it bound.
-    Iomem {
-        map: IoMapping,
-        source: IoSource,
-        _user: Option<HostRef>,
-    },
+    Iomem(Mapping),
     PerCpu(PerCpu<u64>),
 }
 
@@ -88,12 +111,13 @@ impl Memory {
             Memory::NodePages(_) => KMEMLAB_KIND_PAGES_NODE,
             Memory::Vmalloc(_) => KMEMLAB_KIND_VMALLOC,
             Memory::Dma(_) => KMEMLAB_KIND_DMA_COHERENT,
-            Memory::Iomem { .. } => KMEMLAB_KIND_IOREMAP,
+            Memory::Iomem(_) => KMEMLAB_KIND_IOREMAP,
             Memory::PerCpu(_) => KMEMLAB_KIND_PERCPU,
         }
     }
 
-    /// The allocation behind this memory, for the kinds that are plain bytes.
+    /// The allocation behind this memory, for the kinds that are plain
+    /// bytes owned outright.
     fn allocation(&self) -> Option<&dyn Allocation> {
         Some(match self {
             Memory::Kmalloc(m) => m,
@@ -101,8 +125,7 @@ impl Memory {
             Memory::FreePages(m) => m,
             Memory::NodePages(m) => m,
             Memory::Vmalloc(m) => m,
-            Memory::Dma(m) => m,
-            Memory::Iomem { .. } | Memory::PerCpu(_) => return None,
+            Memory::Dma(_) | Memory::Iomem(_) | Memory::PerCpu(_) => return None,
         })
     }
 
@@ -114,39 +137,57 @@ impl Memory {
             Memory::FreePages(m) => m,
             Memory::NodePages(m) => m,
             Memory::Vmalloc(m) => m,
-            Memory::Dma(m) => m,
-            Memory::Iomem { .. } | Memory::PerCpu(_) => return None,
+            Memory::Dma(_) | Memory::Iomem(_) | Memory::PerCpu(_) => return None,
         })
     }
 
-    /// The contents (`EINVAL` for the kinds that are not plain bytes:
-    /// device memory and per-CPU counters have their own commands).
-    pub(crate) fn bytes(&self) -> Result<&[u8]> {
-        self.allocation()
-            .map(|a| a.bytes().as_slice())
-            .ok_or(EINVAL)
+    /// Runs `f` on the contents: `EINVAL` for the kinds that are not plain
+    /// bytes (device memory and per-CPU counters have their own commands),
+    /// `ENODEV` for a coherent buffer whose device unbound. `f` may run
+    /// under a device's lock: it must not wait for long (no user copy).
+    pub(crate) fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+        match self {
+            Memory::Dma(m) => m.with_bytes(f),
+            _ => self.allocation().map(|a| f(a.as_slice())).ok_or(EINVAL),
+        }
     }
 
-    /// The contents, writable (`EINVAL` as for [`Memory::bytes`]).
-    pub(crate) fn bytes_mut(&mut self) -> Result<&mut [u8]> {
-        self.allocation_mut()
-            .map(|a| a.bytes_mut().as_mut_slice())
-            .ok_or(EINVAL)
+    /// Runs `f` on the contents, writable (errors as for [`Memory::with_bytes`]).
+    pub(crate) fn with_bytes_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
+        match self {
+            Memory::Dma(m) => m.with_bytes_mut(f),
+            _ => self
+                .allocation_mut()
+                .map(|a| f(a.as_mut_slice()))
+                .ok_or(EINVAL),
+        }
+    }
+
+    /// Bytes of the contents, for the kinds that are plain bytes (`EINVAL`
+    /// for the others).
+    pub(crate) fn byte_len(&self) -> Result<usize> {
+        match self {
+            Memory::Dma(m) => Ok(m.len()),
+            _ => self.allocation().map(|a| a.as_slice().len()).ok_or(EINVAL),
+        }
     }
 
     /// The usable size: bytes, bytes mapped, or bytes per CPU.
     pub(crate) fn size(&self) -> usize {
         match self {
-            Memory::Iomem { map, .. } => map.size(),
+            Memory::Iomem(map) => map.size(),
             Memory::PerCpu(_) => core::mem::size_of::<u64>(),
-            _ => self.bytes().map_or(0, |b| b.len()),
+            _ => self.byte_len().unwrap_or(0),
         }
     }
 
     /// The NUMA node the memory is on (its first page), or -1 for memory
     /// that is not RAM on one node.
     pub(crate) fn nid(&self) -> i32 {
-        self.allocation().map_or(-1, |a| a.nid())
+        match self {
+            Memory::Dma(m) => m.nid(),
+            _ => self.allocation().map_or(-1, |a| a.nid()),
+        }
     }
 
     /// The page order, for the page kinds.
@@ -269,17 +310,14 @@ impl Request {
                 };
                 (Memory::Dma(DmaBuf::new(*device, *len, zeroed)?), id)
             }
-            Source::EduRegs => {
-                let (map, user) = edu::map_registers()?;
-                let source = IoSource::Edu;
-                let _user = Some(user);
-                (Memory::Iomem { map, source, _user }, KMEMLAB_IOREMAP_EDU)
-            }
-            Source::Phys(phys, len) => {
-                let map = IoMapping::new(*phys, *len)?;
-                let (source, _user) = (IoSource::Phys, None);
-                (Memory::Iomem { map, source, _user }, KMEMLAB_IOREMAP_PHYS)
-            }
+            Source::EduRegs => (
+                Memory::Iomem(Mapping::Edu(edu::map_registers()?)),
+                KMEMLAB_IOREMAP_EDU,
+            ),
+            Source::Phys(phys, len) => (
+                Memory::Iomem(Mapping::Phys(IoMapping::new(*phys, *len)?)),
+                KMEMLAB_IOREMAP_PHYS,
+            ),
             Source::PerCpu => (Memory::PerCpu(PerCpu::new()?), 0),
         })
     }
@@ -292,7 +330,7 @@ pub(crate) fn cache_object(cache: &Arc<KmemCache>, gfp: Gfp, node: Node) -> Resu
         return cache.alloc(gfp.zeroed(), node);
     }
     let mut object = cache.alloc(gfp, node)?;
-    object.bytes_mut().as_mut_slice()[8..].fill(0);
+    object.as_mut_slice()[8..].fill(0);
     Ok(object)
 }
 
@@ -573,10 +611,14 @@ pub(crate) fn range(size: usize, offset: u64, len: u64) -> Result<core::ops::Ran
     Ok(start..end)
 }
 
+/// Bytes a READ copies through its bounce buffer at a time.
+const CHUNK: usize = 64 * 1024;
+
 /// Copies `range` of the object from user memory.
 ///
 /// The bytes go through a bounce buffer, so a fault halfway through the user
-/// buffer (`EFAULT`) leaves the object as it was.
+/// buffer (`EFAULT`) leaves the object as it was, and no user copy runs
+/// while device memory is held.
 pub(crate) fn write(
     object: &mut Object,
     range: core::ops::Range<usize>,
@@ -584,27 +626,41 @@ pub(crate) fn write(
 ) -> Result {
     let mut bounce = KVVec::from_elem(0u8, range.len(), GFP_KERNEL)?;
     from.read_slice(&mut bounce)?;
-    object.mem.bytes_mut()?[range].copy_from_slice(&bounce);
-    Ok(())
+    object
+        .mem
+        .with_bytes_mut(|b| b[range].copy_from_slice(&bounce))
 }
 
-/// Copies `range` of the object to user memory.
+/// Copies `range` of the object to user memory, through a bounce buffer a
+/// chunk at a time: no user copy (which may fault and wait) runs while
+/// device memory is held.
 pub(crate) fn read(
     object: &Object,
     range: core::ops::Range<usize>,
     mut to: UserSliceWriter,
 ) -> Result {
-    to.write_slice(&object.mem.bytes()?[range])
+    let mut bounce = KVVec::from_elem(0u8, range.len().min(CHUNK), GFP_KERNEL)?;
+    let mut at = range.start;
+    while at < range.end {
+        let n = (range.end - at).min(CHUNK);
+        object
+            .mem
+            .with_bytes(|b| bounce[..n].copy_from_slice(&b[at..at + n]))?;
+        to.write_slice(&bounce[..n])?;
+        at += n;
+    }
+    Ok(())
 }
 
 /// Fills `range` with the pattern for `seed`.
 pub(crate) fn fill(object: &mut Object, range: core::ops::Range<usize>, seed: u64) -> Result {
     let start = range.start;
-    for (i, b) in object.mem.bytes_mut()?[range].iter_mut().enumerate() {
-        // CAST: object offsets fit in a `u64`.
-        *b = pattern_byte(seed, (start + i) as u64);
-    }
-    Ok(())
+    object.mem.with_bytes_mut(|b| {
+        for (i, b) in b[range].iter_mut().enumerate() {
+            // CAST: object offsets fit in a `u64`.
+            *b = pattern_byte(seed, (start + i) as u64);
+        }
+    })
 }
 
 /// The offset of the first byte in `range` that differs from the pattern for `seed`.
@@ -614,10 +670,12 @@ pub(crate) fn verify(
     seed: u64,
 ) -> Result<Option<usize>> {
     let start = range.start;
-    Ok(object.mem.bytes()?[range]
-        .iter()
-        .enumerate()
-        // CAST: object offsets fit in a `u64`.
-        .position(|(i, b)| *b != pattern_byte(seed, (start + i) as u64))
-        .map(|i| start + i))
+    object.mem.with_bytes(|b| {
+        b[range]
+            .iter()
+            .enumerate()
+            // CAST: object offsets fit in a `u64`.
+            .position(|(i, b)| *b != pattern_byte(seed, (start + i) as u64))
+            .map(|i| start + i)
+    })
 }

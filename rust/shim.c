@@ -44,12 +44,53 @@ unsigned int kmemlab_current_cpu(void)
 }
 
 /*
+ * The allocators below are macros over alloc_hooks(): each call site gets its
+ * own allocation tag, so with CONFIG_MEM_ALLOC_PROFILING kmemlab's memory is
+ * charged to these lines in /proc/allocinfo. (The _noprof functions behind
+ * them skip the tag, which CONFIG_MEM_ALLOC_PROFILING_DEBUG reports.)
+ *
  * kmalloc_node() is a static inline that picks the size's cache at compile
  * time when it can; called with a run-time size it is __kmalloc_node().
  */
 void *kmemlab_kmalloc_node(size_t size, gfp_t gfp, int node)
 {
 	return kmalloc_node(size, gfp, node);
+}
+
+/* kmem_cache_alloc_node() is a macro over alloc_hooks(). */
+void *kmemlab_kmem_cache_alloc_node(struct kmem_cache *cache, gfp_t gfp, int node)
+{
+	return kmem_cache_alloc_node(cache, gfp, node);
+}
+
+/* __get_free_pages() is a macro over alloc_hooks(). */
+unsigned long kmemlab_get_free_pages(gfp_t gfp, unsigned int order)
+{
+	return __get_free_pages(gfp, order);
+}
+
+/* alloc_pages_node() is a macro over alloc_hooks(). */
+struct page *kmemlab_alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
+{
+	return alloc_pages_node(nid, gfp, order);
+}
+
+/* vmalloc_node() is a macro over alloc_hooks(). */
+void *kmemlab_vmalloc_node(unsigned long size, int node)
+{
+	return vmalloc_node(size, node);
+}
+
+/* vzalloc_node() is a macro over alloc_hooks(). */
+void *kmemlab_vzalloc_node(unsigned long size, int node)
+{
+	return vzalloc_node(size, node);
+}
+
+/* __alloc_percpu_gfp() is a macro over alloc_hooks(); memory comes zeroed. */
+void __percpu *kmemlab_alloc_percpu(size_t size, size_t align)
+{
+	return __alloc_percpu_gfp(size, align, GFP_KERNEL);
 }
 
 /* page_address() is a macro or inline depending on HIGHMEM. */

@@ -11,6 +11,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
@@ -203,6 +204,10 @@ static int kmemlab_worker_main(void *data)
  * finish early) and makes the call return -EINTR once they have. -EINVAL
  * when fewer than @nr CPUs are online; -ENOMEM or kthread errors when a
  * thread cannot be made (none runs then).
+ *
+ * CPU hotplug is held off (cpus_read_lock()) from the count of online CPUs
+ * until the last worker has finished, so every worker runs its whole share
+ * on the CPU it was made for, and no CPU it was bound to goes away under it.
  */
 int kmemlab_run_workers(unsigned int nr, void (*fn)(void *ctx, unsigned int cpu),
 			void *ctxs, size_t stride, u32 *stop)
@@ -212,11 +217,16 @@ int kmemlab_run_workers(unsigned int nr, void (*fn)(void *ctx, unsigned int cpu)
 	unsigned int cpu, made = 0, i;
 	int err = 0;
 
-	if (!nr || nr > num_online_cpus())
+	if (!nr)
 		return -EINVAL;
 	w = kcalloc(nr, sizeof(*w), GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
+	cpus_read_lock();
+	if (nr > num_online_cpus()) {
+		err = -EINVAL;
+		goto out;
+	}
 	for_each_online_cpu(cpu) {
 		struct kmemlab_worker *t = &w[made];
 
@@ -234,11 +244,6 @@ int kmemlab_run_workers(unsigned int nr, void (*fn)(void *ctx, unsigned int cpu)
 		}
 		made++;
 	}
-	if (made < nr) {
-		/* A CPU went offline since the check above. */
-		err = -EINVAL;
-		goto stop;
-	}
 	for (i = 0; i < made; i++)
 		wake_up_process(w[i].task);
 	complete_all(&start);
@@ -251,12 +256,13 @@ int kmemlab_run_workers(unsigned int nr, void (*fn)(void *ctx, unsigned int cpu)
 			}
 		}
 	}
-	kfree(w);
-	return err;
+	goto out;
 stop:
 	/* Never woken: kthread_stop() ends them before they run @fn. */
 	for (i = 0; i < made; i++)
 		kthread_stop(w[i].task);
+out:
+	cpus_read_unlock();
 	kfree(w);
 	return err;
 }

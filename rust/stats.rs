@@ -32,7 +32,8 @@ use kernel::{
 use crate::{
     alloc::percpu::{
         self,
-        PerCpuRef, //
+        PerCpuRef,
+        Remote, //
     },
     uapi::KIND_NAMES,
 };
@@ -265,8 +266,8 @@ impl Counts {
     }
 
     /// Adds `kind`'s counters of one CPU.
-    fn add_cpu(&mut self, values: &[Atomic<u64>; WORDS], kind: usize) {
-        let v = |f: Field| values[kind * FIELDS + f as usize].load(Relaxed);
+    fn add_cpu(&mut self, values: &Remote<'_, u64, WORDS>, kind: usize) {
+        let v = |f: Field| values.load(kind * FIELDS + f as usize).unwrap_or(0);
         self.created = self.created.wrapping_add(v(Field::Created));
         self.freed = self.freed.wrapping_add(v(Field::Freed));
         self.enomem = self.enomem.wrapping_add(v(Field::FailNomem));
@@ -290,7 +291,7 @@ pub(crate) fn kind_name(k: usize) -> &'static str {
 pub(crate) fn on_cpu(cpu: u32, k: usize) -> Counts {
     let mut counts = Counts::default();
     if let Ok(values) = counters().slots(cpu) {
-        counts.add_cpu(values, k);
+        counts.add_cpu(&values, k);
     }
     counts
 }
@@ -301,7 +302,7 @@ pub(crate) fn on_cpu(cpu: u32, k: usize) -> Counts {
 pub(crate) fn total(k: usize) -> (Counts, u64) {
     let mut counts = Counts::default();
     for (_, values) in counters().iter_slots() {
-        counts.add_cpu(values, k);
+        counts.add_cpu(&values, k);
     }
     // CAST: the mark is never negative.
     let hwm = (HWM[k].load(Relaxed).max(0) as u64).max(counts.bytes_live());

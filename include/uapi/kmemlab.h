@@ -14,7 +14,10 @@
  * - Errors: ENOTTY for an unknown command, EFAULT for a bad user pointer,
  *   EINVAL for malformed input, ENOENT for an unknown handle, ENOMEM for
  *   allocation failure or an exceeded quota, EPERM for missing privilege,
- *   ENODEV for a device that is not there. Each command lists its own; any
+ *   ENODEV for a device that is not there (or for a DMA buffer or register
+ *   mapping whose device has unbound since: unbinding frees them, and every
+ *   command but FREE and INFO on such a handle answers ENODEV). Each command
+ *   lists its own; any
  *   command may also fail with ENOMEM when kmemlab cannot allocate its own
  *   bookkeeping (a copy of a handle list, a bounce buffer), and then changes
  *   nothing.
@@ -311,8 +314,8 @@ struct kmemlab_cache_destroy {
  * The object (KMEMLAB_KIND_IOREMAP) is read and written with KMEMLAB_IOC_MMIO
  * and unmapped when freed. Through an EDU mapping only the liveness (0x04) and
  * factorial (0x08) registers are writable: the interrupt and status registers
- * belong to kmemlab's driver; the mapping keeps edu bound (an unbind waits
- * for it to be freed). A PHYS mapping needs CAP_SYS_RAWIO and a kernel that
+ * belong to kmemlab's driver. Unbinding edu unmaps its registers at once:
+ * MMIO on an EDU mapping then answers ENODEV (FREE still succeeds). A PHYS mapping needs CAP_SYS_RAWIO and a kernel that
  * is not locked down, and is refused for any range that is or overlaps
  * System RAM, or that a driver has claimed (a busy range in /proc/iomem,
  * such as edu's BAR0, which kmemlab's driver claims). A refused request
@@ -375,7 +378,7 @@ struct kmemlab_mmio {
  *
  * Errors: ENOENT (handle), EINVAL (not edu DMA objects, @src == @dst, range),
  * ENODEV (edu is not bound, the buffers were made for an earlier binding of
- * it, or its engine is out of service), ETIMEDOUT (the engine did not finish:
+ * it, edu unbound during the copy, or its engine is out of service), ETIMEDOUT (the engine did not finish:
  * kmemlab stops edu from mastering the bus, so a late transfer cannot land,
  * and its engine is out of service until edu is bound again; the other edu
  * commands and KMEMLAB_FEAT_EDU are not affected), EFAULT.

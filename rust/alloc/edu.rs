@@ -12,11 +12,13 @@
 //! addresses within a 28-bit DMA mask.
 //!
 //! On probe the driver enables the device, sets its 28-bit DMA mask, maps
-//! the DMA engine's registers, claims BAR0 and publishes the device in the
-//! DMA registry ([`super::dma::Devices`]). Unbind takes it out again, then
-//! waits until no object uses it (buffers, register mappings, a transfer in
-//! flight) before it stops the device from mastering the bus and disables
-//! it. One transfer runs at a time, under the engine's own lock.
+//! the DMA engine's registers, claims BAR0 and publishes the device's
+//! [`Binding`] (see [`super::device`]). Unbind takes it out again, stops the
+//! device from mastering the bus, ends the engine (a transfer in flight
+//! notices within one poll), and revokes the binding: the coherent buffers
+//! and register mappings kmemlab's objects still hold are freed there and
+//! then, and those objects answer `ENODEV` from then on. Unbind never waits
+//! for userspace. One transfer runs at a time, under the engine's own lock.
 
 use kernel::{
     bindings,
@@ -33,6 +35,11 @@ use kernel::{
     prelude::*,
     sync::{
         aref::ARef,
+        atomic::{
+            Acquire,
+            Atomic,
+            Release, //
+        },
         Arc,
         Mutex, //
     },
@@ -43,13 +50,15 @@ use kernel::{
 };
 
 use super::{
-    dma::{
-        self,
-        DmaBuf,
+    device::{
+        self as devices,
+        Binding,
         DmaDevice,
-        DmaHost,
-        HostRef, //
+        Lease,
+        Resource,
+        Use, //
     },
+    dma::DmaBuf,
     iomem::{
         IoMapping,
         Width, //
@@ -95,15 +104,23 @@ const DMA_POLL_MS: i64 = 10;
 /// The DMA engine, used by one transfer at a time.
 struct Engine {
     regs: IoMapping,
-    pdev: ARef<pci::Device>,
     /// Set when a transfer did not finish: the engine is not used again.
     broken: bool,
 }
 
 impl Engine {
-    /// Runs one transfer of `len` bytes and waits for it.
-    fn transfer(&mut self, src: u64, dst: u64, len: usize, to_ram: bool) -> Result {
-        if self.broken {
+    /// Runs one transfer of `len` bytes and waits for it; gives up with
+    /// `ENODEV` when `abort` is set (the device is unbinding).
+    fn transfer(
+        &mut self,
+        pdev: &pci::Device,
+        abort: &Atomic<bool>,
+        src: u64,
+        dst: u64,
+        len: usize,
+        to_ram: bool,
+    ) -> Result {
+        if self.broken || abort.load(Acquire) {
             return Err(ENODEV);
         }
         let cmd = DMA_RUN | if to_ram { DMA_TO_RAM } else { 0 };
@@ -114,31 +131,43 @@ impl Engine {
         self.regs.write(REG_DMA_CMD, Width::W64, cmd)?;
         for _ in 0..DMA_TIMEOUT_MS / DMA_POLL_MS {
             fsleep(Delta::from_millis(DMA_POLL_MS));
+            if abort.load(Acquire) {
+                // Unbinding cleared bus mastering: the transfer cannot
+                // touch memory any more.
+                self.broken = true;
+                return Err(ENODEV);
+            }
             if self.regs.read(REG_DMA_CMD, Width::W64)? & DMA_RUN == 0 {
                 return Ok(());
             }
         }
         // The transfer may still be pending: stop the device from mastering
         // the bus, so it cannot write into the buffers once they are freed.
-        // SAFETY: `pdev` is a live PCI device (we hold a reference).
-        unsafe { bindings::pci_clear_master(raw(&self.pdev)) };
+        // SAFETY: `pdev` is a live PCI device (the caller holds a reference).
+        unsafe { bindings::pci_clear_master(raw(pdev)) };
         self.broken = true;
         Err(ETIMEDOUT)
     }
 }
 
-/// What kmemlab keeps for the bound edu device, in the DMA registry.
+/// What kmemlab keeps for the bound edu device, in the device registry.
+#[pin_data]
 pub(crate) struct EduState {
-    host: DmaHost,
-    engine: Arc<Mutex<Engine>>,
+    binding: Arc<Binding>,
+    pdev: ARef<pci::Device>,
+    /// The engine, until unbind takes it away.
+    #[pin]
+    engine: Mutex<Option<Engine>>,
+    /// Set by unbind: a transfer in flight stops at its next poll.
+    abort: Atomic<bool>,
     bar0: u64,
     bar0_len: u64,
 }
 
 impl EduState {
-    /// The device as a DMA host.
-    pub(crate) fn host(&self) -> &DmaHost {
-        &self.host
+    /// The device's binding.
+    pub(crate) fn binding(&self) -> &Arc<Binding> {
+        &self.binding
     }
 }
 
@@ -150,23 +179,66 @@ fn raw<Ctx: device::DeviceContext>(pdev: &pci::Device<Ctx>) -> *mut bindings::pc
         .cast_mut()
 }
 
-/// Maps edu's register block (the [`REGS_SIZE`] bytes below the DMA engine),
-/// counted as a use of the device so it cannot unbind under the mapping
-/// (`ENODEV` when edu is not bound).
-pub(crate) fn map_registers() -> Result<(IoMapping, HostRef)> {
-    let devices = dma::devices()?;
-    let edu = devices.edu()?;
-    Ok((IoMapping::new(edu.bar0, REGS_SIZE)?, edu.host.user()))
+/// A mapping of edu's register block, held by the device's binding:
+/// unbinding unmaps it, after which every access is `ENODEV`.
+///
+/// # Invariants
+///
+/// `lease` names a [`Resource::Regs`] mapping [`REGS_SIZE`] bytes.
+pub(crate) struct EduRegs {
+    lease: Lease,
+}
+
+impl EduRegs {
+    /// Runs `f` on the mapping, while the binding holds it.
+    fn with<R>(&self, f: impl FnOnce(&IoMapping) -> Result<R>) -> Result<R> {
+        self.lease.with(|r| match r {
+            Resource::Regs(map) => f(map),
+            Resource::Coherent(_) => Err(EINVAL),
+        })?
+    }
+
+    /// Bytes mapped.
+    pub(crate) fn size(&self) -> usize {
+        REGS_SIZE
+    }
+
+    /// Reads `width` bytes at `offset` (`EINVAL` when unaligned or out of
+    /// range, `ENODEV` once edu unbound).
+    pub(crate) fn read(&self, offset: usize, width: Width) -> Result<u64> {
+        self.with(|map| map.read(offset, width))
+    }
+
+    /// Writes `value` at `offset`: only the liveness and factorial
+    /// registers (`EACCES` for the rest, see [`register_writable`]).
+    pub(crate) fn write(&self, offset: usize, width: Width, value: u64) -> Result {
+        if !register_writable(offset, width.bytes()) {
+            return Err(EACCES);
+        }
+        self.with(|map| map.write(offset, width, value))
+    }
+}
+
+/// Maps edu's register block (the [`REGS_SIZE`] bytes below the DMA
+/// engine) for as long as edu stays bound (`ENODEV` when it is not).
+pub(crate) fn map_registers() -> Result<EduRegs> {
+    let edu = devices::edu()?;
+    let bar0 = edu.bar0;
+    let lease = edu
+        .binding
+        .lease(|_| Ok(Resource::Regs(IoMapping::new(bar0, REGS_SIZE)?)))?;
+    // INVARIANT: a mapping of `REGS_SIZE` bytes was just leased.
+    Ok(EduRegs { lease })
 }
 
 /// BAR 0's physical address and size, with a use of the device that keeps
-/// it bound while held (`ENODEV` when edu is not bound). For benchmarks of
-/// mapping and unmapping: nothing may access the range through a mapping
-/// made from these figures (the DMA engine is the driver's).
-pub(crate) fn bar0() -> Result<(u64, u64, HostRef)> {
-    let devices = dma::devices()?;
-    let edu = devices.edu()?;
-    Ok((edu.bar0, edu.bar0_len, edu.host.user()))
+/// it bound while held (`ENODEV` when edu is not bound; stop when
+/// [`Use::stopping`] says so). For benchmarks of mapping and unmapping:
+/// nothing may access the range through a mapping made from these figures
+/// (the DMA engine is the driver's).
+pub(crate) fn bar0() -> Result<(u64, u64, Use)> {
+    let edu = devices::edu()?;
+    Ok((edu.bar0, edu.bar0_len, edu.binding.start_use()?))
 }
 
 /// Whether a write of `width` bytes at `offset` of the register block
@@ -182,7 +254,7 @@ pub(crate) fn register_writable(offset: usize, width: usize) -> bool {
 
 /// Whether edu is bound.
 pub(crate) fn bound() -> bool {
-    dma::devices().is_ok_and(|d| d.edu().is_ok())
+    devices::edu().is_ok()
 }
 
 /// Has the DMA engine copy `len` bytes from `src` at `src_offset` into its
@@ -190,8 +262,8 @@ pub(crate) fn bound() -> bool {
 ///
 /// Errors: `EINVAL` (a buffer not for edu, `len` 0 or above [`DMA_MAX`], a
 /// range past a buffer's end), `ENODEV` (edu not bound, the buffers belong
-/// to an earlier binding, or the engine is out of service after a timeout),
-/// `ETIMEDOUT`.
+/// to an earlier binding, edu unbinding meanwhile, or the engine out of
+/// service after a timeout), `ETIMEDOUT`.
 pub(crate) fn dma_copy(
     src: &mut DmaBuf,
     src_offset: usize,
@@ -199,13 +271,8 @@ pub(crate) fn dma_copy(
     dst_offset: usize,
     len: usize,
 ) -> Result {
-    use super::Allocation;
-
-    let fits = |buf: &DmaBuf, offset: usize| {
-        offset
-            .checked_add(len)
-            .is_some_and(|end| end <= buf.bytes().as_slice().len())
-    };
+    let fits =
+        |buf: &DmaBuf, offset: usize| offset.checked_add(len).is_some_and(|end| end <= buf.len());
     if src.device() != DmaDevice::Edu
         || dst.device() != DmaDevice::Edu
         || len == 0
@@ -215,22 +282,21 @@ pub(crate) fn dma_copy(
     {
         return Err(EINVAL);
     }
-    let engine = {
-        let devices = dma::devices()?;
-        let edu = devices.edu()?;
-        if !src.host().is_of(&edu.host) || !dst.host().is_of(&edu.host) {
-            return Err(ENODEV);
-        }
-        edu.engine.clone()
-    };
-    // The buffers keep the binding alive (unbind waits for them), so the
-    // registry's lock is not needed while the engine runs.
+    let edu = devices::edu()?;
+    if !Arc::ptr_eq(src.binding(), &edu.binding) || !Arc::ptr_eq(dst.binding(), &edu.binding) {
+        return Err(ENODEV);
+    }
+    // The engine's lock is held for the whole copy, and unbind takes it
+    // (after stopping the device) before it frees the buffers: they outlive
+    // the transfer. Bus addresses are looked up under it, so a binding
+    // revoked before is seen (`ENODEV`).
+    let mut guard = edu.engine.lock();
+    let engine = Option::as_mut(&mut *guard).ok_or(ENODEV)?;
     // CAST: offsets within a buffer fit in a bus address.
-    let from = src.bus_address() + src_offset as u64;
-    let to = dst.bus_address() + dst_offset as u64;
-    let mut engine = engine.lock();
-    engine.transfer(from, DMA_BUFFER, len, false)?;
-    engine.transfer(DMA_BUFFER, to, len, true)
+    let from = src.bus_address()? + src_offset as u64;
+    let to = dst.bus_address()? + dst_offset as u64;
+    engine.transfer(&edu.pdev, &edu.abort, from, DMA_BUFFER, len, false)?;
+    engine.transfer(&edu.pdev, &edu.abort, DMA_BUFFER, to, len, true)
 }
 
 /// kmemlab's driver for the edu device.
@@ -239,22 +305,19 @@ pub(crate) struct EduDriver;
 /// The driver's registration with the PCI core.
 pub(crate) type EduRegistration = kernel::driver::Registration<pci::Adapter<EduDriver>>;
 
-/// QEMU's edu device: vendor 0x1234 (not among the kernel crate's named
-/// vendors), device 0x11e8.
-const EDU_ID: pci::DeviceId = {
-    let id = bindings::pci_device_id {
-        vendor: 0x1234,
-        device: 0x11e8,
-        subvendor: !0,
-        subdevice: !0,
-        class: 0,
-        class_mask: 0,
-        driver_data: 0,
-        override_only: 0,
-    };
-    // SAFETY: `pci::DeviceId` is a transparent wrapper of `struct pci_device_id`.
-    unsafe { core::mem::transmute::<bindings::pci_device_id, pci::DeviceId>(id) }
-};
+/// QEMU's vendor id, which the kernel crate's named vendors lack.
+const EDU_VENDOR: u16 = 0x1234;
+/// edu's device id.
+const EDU_DEVICE: u16 = 0x11e8;
+/// edu's class code: QEMU gives it `PCI_CLASS_OTHERS` (0xff) as its
+/// 16-bit class, which reads as base class 0, subclass 0xff.
+const EDU_CLASS: u32 = 0x00ff00;
+
+/// The kernel crate builds a vendor-and-device match only for the vendors
+/// it names, so the driver matches edu's class and checks vendor and device
+/// in probe ([`EduDriver::publish`]: any other device of the class is
+/// refused with `ENODEV`, untouched).
+const EDU_ID: pci::DeviceId = pci::DeviceId::from_class(EDU_CLASS, 0xffff00);
 
 kernel::pci_device_table!(
     EDU_TABLE,
@@ -281,35 +344,37 @@ impl EduDriver {
         }
         let bound: &pci::Device<Bound> = pdev;
         let dev: &device::Device<Bound> = bound.as_ref();
-        let state = EduState {
-            host: DmaHost::new(dev, DMA_MASK.value())?,
-            engine: Arc::pin_init(
-                new_mutex!(Engine {
+        // SAFETY: `unbind` revokes the binding before the device unbinds, and
+        // so does every failure path below.
+        let binding = unsafe { Binding::new(dev, DMA_MASK.value())? };
+        let for_state = binding.clone();
+        let state = Arc::pin_init(
+            try_pin_init!(EduState {
+                binding: for_state,
+                pdev: bound.into(),
+                engine <- new_mutex!(Some(Engine {
                     regs,
-                    pdev: bound.into(),
                     broken: false,
-                }),
-                GFP_KERNEL,
-            )?,
-            bar0,
-            bar0_len,
-        };
-        let mut devices = dma::devices()?;
-        if devices.edu().is_ok() {
-            // One edu device is enough for kmemlab.
-            return Err(EBUSY);
-        }
+                })),
+                abort: Atomic::new(false),
+                bar0,
+                bar0_len,
+            }),
+            GFP_KERNEL,
+        )
+        .inspect_err(|_| binding.revoke())?;
         // Claim BAR0, so that no physical mapping (KMEMLAB_IOREMAP_PHYS
         // refuses busy ranges) can reach the engine behind the driver's back.
         // SAFETY: `pdev` is a live, enabled PCI device; the name is static.
         kernel::error::to_result(unsafe {
             bindings::pci_request_region(raw(pdev), 0, c"kmemlab-edu".as_char_ptr())
-        })?;
-        // SAFETY: the device is bound from a successful probe (nothing can
-        // fail after this point, and the driver data is `()`) until unbind,
-        // which unpublishes it first.
-        unsafe { devices.publish_edu(state) };
-        Ok(())
+        })
+        .inspect_err(|_| binding.revoke())?;
+        devices::publish_edu(state).inspect_err(|_| {
+            binding.revoke();
+            // SAFETY: claimed just above.
+            unsafe { bindings::pci_release_region(raw(pdev), 0) };
+        })
     }
 
     /// Undoes [`EduDriver::publish`] and `enable_device_mem`; `claimed`
@@ -336,6 +401,10 @@ impl pci::Driver for EduDriver {
         pdev: &'bound pci::Device<Core<'_>>,
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        // Another device of edu's class: not ours, left untouched.
+        if pdev.vendor_id().as_raw() != EDU_VENDOR || pdev.device_id() != EDU_DEVICE {
+            return Err(ENODEV);
+        }
         let bound = pdev
             .enable_device_mem()
             .and_then(|()| Self::publish(pdev).inspect_err(|_| Self::release(pdev, false)));
@@ -347,15 +416,19 @@ impl pci::Driver for EduDriver {
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, _this: Pin<&Self::Data<'bound>>) {
         // The registry was ready: probe could not have succeeded otherwise.
-        let edu = dma::devices()
-            .ok()
-            .and_then(|mut devices| devices.unpublish_edu());
-        // No new buffer, mapping or transfer can start now; the device stays
-        // bound until the objects using it are freed.
-        if let Some(edu) = edu {
-            edu.host.wait_for_users();
-            // A transfer in flight holds the engine: wait for it too.
-            drop(edu.engine.lock());
+        if let Some(edu) = devices::unpublish_edu() {
+            // No new buffer, mapping, transfer or use can start now. Ask the
+            // uses to stop and the engine to give up, and stop the device
+            // from touching memory.
+            edu.binding.stop_uses();
+            edu.abort.store(true, Release);
+            // SAFETY: the device is live and bound.
+            unsafe { bindings::pci_clear_master(raw(pdev)) };
+            // A transfer in flight holds the engine: it gives up at its next
+            // poll. Then the engine's registers go.
+            drop(edu.engine.lock().take());
+            // Every buffer and mapping still held is freed here.
+            edu.binding.revoke();
         }
         Self::release(pdev, true);
     }
@@ -364,17 +437,14 @@ impl pci::Driver for EduDriver {
 #[kunit_tests(kmemlab_edu)]
 mod tests {
     use super::*;
-    use crate::alloc::{
-        gfp::Gfp,
-        Allocation, //
-    };
+    use crate::alloc::gfp::Gfp;
 
     // Without the edu device (not a QEMU guest) these tests have nothing to
     // test and pass; the kselftests report the skip.
 
     #[test]
     fn registers_answer() -> Result {
-        let Ok((regs, _user)) = map_registers() else {
+        let Ok(regs) = map_registers() else {
             return Ok(());
         };
         assert_eq!(regs.read(REG_IDENT, Width::W32)?, u64::from(IDENT));
@@ -382,6 +452,7 @@ mod tests {
         assert_eq!(regs.read(REG_LIVENESS, Width::W32)?, 0xedcb_a987);
         assert_eq!(regs.read(REGS_SIZE, Width::W32).err(), Some(EINVAL));
         assert_eq!(regs.read(2, Width::W32).err(), Some(EINVAL));
+        assert_eq!(regs.write(REG_IDENT, Width::W32, 0).err(), Some(EACCES));
         Ok(())
     }
 
@@ -392,12 +463,17 @@ mod tests {
         }
         let mut src = DmaBuf::new(DmaDevice::Edu, DMA_MAX, Gfp::KERNEL)?;
         let mut dst = DmaBuf::new(DmaDevice::Edu, DMA_MAX, Gfp::KERNEL)?;
-        for (i, b) in src.bytes_mut().as_mut_slice().iter_mut().enumerate() {
-            // CAST: the pattern keeps the low bits on purpose.
-            *b = (i * 7 + 3) as u8;
-        }
+        src.with_bytes_mut(|b| {
+            for (i, b) in b.iter_mut().enumerate() {
+                // CAST: the pattern keeps the low bits on purpose.
+                *b = (i * 7 + 3) as u8;
+            }
+        })?;
         dma_copy(&mut src, 0, &mut dst, 0, DMA_MAX)?;
-        assert!(dst.bytes().as_slice() == src.bytes().as_slice());
+        // CAST: as above.
+        let copied = |b: &[u8]| b.iter().enumerate().all(|(i, b)| *b == (i * 7 + 3) as u8);
+        // One buffer at a time: both are reached under the binding's lock.
+        assert!(dst.with_bytes(copied)?);
         assert_eq!(
             dma_copy(&mut src, 1, &mut dst, 0, DMA_MAX).err(),
             Some(EINVAL)

@@ -50,6 +50,16 @@ impl Width {
         }
     }
 
+    /// The width in bytes.
+    pub(crate) fn bytes(self) -> usize {
+        match self {
+            Width::W8 => 1,
+            Width::W16 => 2,
+            Width::W32 => 4,
+            Width::W64 => 8,
+        }
+    }
+
     /// The largest value an access of this width carries.
     pub(crate) fn max(self) -> u64 {
         match self {

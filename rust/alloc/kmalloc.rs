@@ -79,12 +79,17 @@ impl KmallocBuf {
 }
 
 impl Allocation for KmallocBuf {
-    fn bytes(&self) -> &Bytes {
-        &self.bytes
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.as_slice()
     }
 
-    fn bytes_mut(&mut self) -> &mut Bytes {
-        &mut self.bytes
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.bytes.as_mut_slice()
+    }
+
+    fn nid(&self) -> i32 {
+        // SAFETY: `kmalloc` memory is live while `self` is, and in the linear map.
+        unsafe { super::linear_nid(self.bytes.ptr()) }
     }
 }
 
@@ -104,10 +109,10 @@ mod tests {
     #[test]
     fn allocates_zeroed_writable_memory() -> Result {
         let mut buf = KmallocBuf::new(100, Gfp::KERNEL.zeroed(), Node::ANY)?;
-        assert_eq!(buf.bytes().as_slice().len(), 100);
-        assert!(buf.bytes().as_slice().iter().all(|b| *b == 0));
-        buf.bytes_mut().as_mut_slice().fill(0x5a);
-        assert!(buf.bytes().as_slice().iter().all(|b| *b == 0x5a));
+        assert_eq!(buf.as_slice().len(), 100);
+        assert!(buf.as_slice().iter().all(|b| *b == 0));
+        buf.as_mut_slice().fill(0x5a);
+        assert!(buf.as_slice().iter().all(|b| *b == 0x5a));
         Ok(())
     }
 
@@ -116,7 +121,7 @@ mod tests {
         assert!(KmallocBuf::new(0, Gfp::KERNEL.zeroed(), Node::ANY).is_err());
         assert!(KmallocBuf::new(KMALLOC_MAX + 1, Gfp::KERNEL.zeroed(), Node::ANY).is_err());
         let big = KmallocBuf::new(KMALLOC_MAX, Gfp::KERNEL.zeroed(), Node::ANY)?;
-        assert_eq!(big.bytes().as_slice().len(), KMALLOC_MAX);
+        assert_eq!(big.as_slice().len(), KMALLOC_MAX);
         Ok(())
     }
 

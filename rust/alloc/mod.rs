@@ -23,6 +23,7 @@ use kernel::{
     },
 };
 
+pub(crate) mod device;
 pub(crate) mod dma;
 pub(crate) mod edu;
 pub(crate) mod gfp;
@@ -51,7 +52,7 @@ pub(crate) fn init() {
     // and no registry is used before `INIT_DONE` is set below.
     unsafe {
         slab::init_lock();
-        dma::init_lock();
+        device::init_lock();
         owners::init_lock();
     }
     INIT_DONE.store(true, Release);
@@ -66,17 +67,18 @@ fn ready() -> Result {
     }
 }
 
-/// The bytes of an allocation, as the owning allocation type lends them out.
+/// The bytes of an allocation, kept by the type that owns it.
 ///
-/// Every allocation type keeps one of these for its memory and frees the
-/// memory only when it is dropped itself, so the slices handed out here never
-/// outlive it.
+/// Private to the abstractions: each allocation type keeps one of these for
+/// its memory, frees the memory only when it is dropped itself, and lends
+/// out slices of it ([`Allocation`]), never this value, so no code outside
+/// the type can exchange it for another allocation's.
 ///
 /// # Invariants
 ///
 /// `ptr` is valid for reads and writes of `len` bytes, and only the owner of
 /// this value accesses them.
-pub(crate) struct Bytes {
+struct Bytes {
     ptr: NonNull<u8>,
     len: usize,
 }
@@ -88,46 +90,60 @@ impl Bytes {
     ///
     /// `ptr` must be valid for reads and writes of `len` bytes, accessed only
     /// through the returned value for as long as it lives.
-    pub(crate) unsafe fn new(ptr: NonNull<u8>, len: usize) -> Self {
+    unsafe fn new(ptr: NonNull<u8>, len: usize) -> Self {
         // INVARIANT: guaranteed by the caller.
         Self { ptr, len }
     }
 
     /// The start of the memory.
-    pub(crate) fn ptr(&self) -> NonNull<u8> {
+    fn ptr(&self) -> NonNull<u8> {
         self.ptr
     }
 
     /// The memory, readable.
-    pub(crate) fn as_slice(&self) -> &[u8] {
+    fn as_slice(&self) -> &[u8] {
         // SAFETY: by the type invariant `ptr` is valid for `len` bytes that
         // only `self` accesses; `&self` rules out writers.
         unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 
     /// The memory, writable.
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+    fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: as in `as_slice`, and `&mut self` makes the access exclusive.
         unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 }
 
-/// What every kmemlab allocation type offers: its bytes and where they lie.
+/// What every kmemlab allocation of plain memory offers: its bytes, lent
+/// out as slices (never the handle that owns them), and where they lie.
+///
+/// # Examples
+///
+/// ```ignore
+/// fn first_byte(a: &impl Allocation) -> u8 {
+///     a.as_slice()[0]
+/// }
+/// ```
 pub(crate) trait Allocation {
     /// The memory.
-    fn bytes(&self) -> &Bytes;
+    fn as_slice(&self) -> &[u8];
 
     /// The memory, writable.
-    fn bytes_mut(&mut self) -> &mut Bytes;
+    fn as_mut_slice(&mut self) -> &mut [u8];
 
     /// The NUMA node of the memory (of its first page, if it spans several).
-    ///
-    /// The default suits memory in the kernel's linear map.
-    fn nid(&self) -> i32 {
-        // SAFETY: the allocation is live while `self` is, and its memory is
-        // in the linear map (the types that are not override this method).
-        unsafe { kmemlab_virt_to_nid(self.bytes().ptr().as_ptr().cast()) }
-    }
+    fn nid(&self) -> i32;
+}
+
+/// The NUMA node of the page holding `ptr`, for memory in the linear map.
+///
+/// # Safety
+///
+/// `ptr` points into a live allocation in the kernel's linear map (not
+/// vmalloc, not remapped, not highmem).
+unsafe fn linear_nid(ptr: NonNull<u8>) -> i32 {
+    // SAFETY: guaranteed by the caller.
+    unsafe { kmemlab_virt_to_nid(ptr.as_ptr().cast()) }
 }
 
 extern "C" {

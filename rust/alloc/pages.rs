@@ -28,6 +28,8 @@ extern "C" {
     // `struct page` is passed as `void *`: its bindgen type is not FFI-safe.
     fn kmemlab_page_address(page: *mut c_void) -> *mut c_void;
     fn kmemlab_page_to_nid(page: *const c_void) -> c_int;
+    fn kmemlab_get_free_pages(gfp: bindings::gfp_t, order: c_uint) -> c_ulong;
+    fn kmemlab_alloc_pages_node(nid: c_int, gfp: bindings::gfp_t, order: c_uint) -> *mut c_void;
 }
 
 /// The largest order the page allocator serves (`MAX_PAGE_ORDER`).
@@ -64,7 +66,7 @@ impl FreePages {
         order_bytes(order)?;
         // SAFETY: `order` is at most `MAX_PAGE_ORDER` and `gfp` is a valid mask
         // without `__GFP_HIGHMEM`.
-        let addr = unsafe { bindings::get_free_pages_noprof(gfp.raw(), order) };
+        let addr = unsafe { kmemlab_get_free_pages(gfp.raw(), order) };
         // CAST: a kernel virtual address fits in a pointer.
         let addr = NonNull::new(addr as *mut u8).ok_or(ENOMEM)?;
         // SAFETY: `addr` is a fresh, mapped allocation of `PAGE_SIZE << order`
@@ -81,12 +83,18 @@ impl FreePages {
 }
 
 impl Allocation for FreePages {
-    fn bytes(&self) -> &Bytes {
-        &self.bytes
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.as_slice()
     }
 
-    fn bytes_mut(&mut self) -> &mut Bytes {
-        &mut self.bytes
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.bytes.as_mut_slice()
+    }
+
+    fn nid(&self) -> i32 {
+        // SAFETY: the pages are live while `self` is, at a linear-map
+        // address (type invariant: no `__GFP_HIGHMEM`).
+        unsafe { super::linear_nid(self.bytes.ptr()) }
     }
 }
 
@@ -126,8 +134,8 @@ impl NodePages {
         order_bytes(order)?;
         // SAFETY: `order` is at most `MAX_PAGE_ORDER`, `node` is online or
         // `NUMA_NO_NODE`, and `gfp` has no `__GFP_HIGHMEM`.
-        let page = unsafe { bindings::alloc_pages_node_noprof(node.raw(), gfp.raw(), order) };
-        let page = NonNull::new(page).ok_or(ENOMEM)?;
+        let page = unsafe { kmemlab_alloc_pages_node(node.raw(), gfp.raw(), order) };
+        let page = NonNull::new(page.cast::<bindings::page>()).ok_or(ENOMEM)?;
         // SAFETY: `page` is a live lowmem page we own.
         let addr = unsafe { kmemlab_page_address(page.as_ptr().cast()) };
         let Some(addr) = NonNull::new(addr.cast::<u8>()) else {
@@ -149,12 +157,12 @@ impl NodePages {
 }
 
 impl Allocation for NodePages {
-    fn bytes(&self) -> &Bytes {
-        &self.bytes
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.as_slice()
     }
 
-    fn bytes_mut(&mut self) -> &mut Bytes {
-        &mut self.bytes
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.bytes.as_mut_slice()
     }
 
     fn nid(&self) -> i32 {
@@ -182,9 +190,9 @@ mod tests {
         for order in [0, 3] {
             let mut pages = FreePages::new(order, Gfp::KERNEL.zeroed())?;
             assert_eq!(pages.order(), order);
-            assert_eq!(pages.bytes().as_slice().len(), PAGE_SIZE << order);
-            assert!(pages.bytes().as_slice().iter().all(|b| *b == 0));
-            pages.bytes_mut().as_mut_slice().fill(1);
+            assert_eq!(pages.as_slice().len(), PAGE_SIZE << order);
+            assert!(pages.as_slice().iter().all(|b| *b == 0));
+            pages.as_mut_slice().fill(1);
         }
         assert_eq!(order_bytes(MAX_ORDER + 1), Err(EINVAL));
         assert!(FreePages::new(MAX_ORDER + 1, Gfp::KERNEL.zeroed()).is_err());
@@ -195,7 +203,7 @@ mod tests {
     fn node_pages_land_on_the_node() -> Result {
         let pages = NodePages::new(2, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
         assert_eq!(pages.nid(), 0);
-        assert_eq!(pages.bytes().as_slice().len(), PAGE_SIZE << 2);
+        assert_eq!(pages.as_slice().len(), PAGE_SIZE << 2);
         assert!(NodePages::new(MAX_ORDER + 1, Gfp::KERNEL.zeroed(), Node::ANY).is_err());
         Ok(())
     }

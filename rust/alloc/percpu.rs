@@ -47,6 +47,7 @@ extern "C" {
     static kmemlab_static_counters: [u8; 0];
     #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
     fn kmemlab_static_counters_size() -> usize;
+    fn kmemlab_alloc_percpu(size: usize, align: usize) -> *mut c_void;
     fn kmemlab_preempt_disable();
     fn kmemlab_preempt_enable();
     fn kmemlab_this_cpu_ptr(ptr: *mut c_void) -> *mut c_void;
@@ -66,9 +67,9 @@ extern "C" {
         stride: usize,
         stop: *mut u32,
     ) -> c_int;
-    #[cfg_attr(all(CONFIG_X86_64, not(CONFIG_UML)), allow(dead_code))]
+    #[cfg_attr(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_UML)), allow(dead_code))]
     fn kmemlab_this_cpu_add_u64(ptr: *mut u64, v: u64);
-    #[cfg_attr(all(CONFIG_X86_64, not(CONFIG_UML)), allow(dead_code))]
+    #[cfg_attr(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_UML)), allow(dead_code))]
     fn kmemlab_this_cpu_add_return_u64(ptr: *mut u64, v: u64) -> u64;
 }
 
@@ -128,15 +129,18 @@ unsafe fn atomics<'a, T: AtomicType, const N: usize>(ptr: *mut c_void) -> &'a [A
 }
 
 impl<'a, T: AtomicType, const N: usize> PerCpuRef<'a, T, N> {
-    /// The values of `cpu` (`EINVAL` when it is not a possible CPU).
-    pub(crate) fn slots(self, cpu: u32) -> Result<&'a [Atomic<T>; N]> {
+    /// The values of `cpu`, read-only (`EINVAL` when it is not a possible
+    /// CPU): the owning CPU updates them with non-locked per-CPU adds, so no
+    /// other CPU may write them.
+    pub(crate) fn slots(self, cpu: u32) -> Result<Remote<'a, T, N>> {
         if !cpu_possible(cpu) {
             return Err(EINVAL);
         }
         // SAFETY: `cpu` is possible, so `per_cpu_ptr()` gives its copy of the
         // variable, which by the type invariant is valid for `'a` and only
         // accessed atomically.
-        Ok(unsafe { atomics(kmemlab_per_cpu_ptr(self.ptr.as_ptr().cast(), cpu)) })
+        let values = unsafe { atomics(kmemlab_per_cpu_ptr(self.ptr.as_ptr().cast(), cpu)) };
+        Ok(Remote { values })
     }
 
     /// The values of the CPU this runs on, with preemption disabled until
@@ -155,21 +159,22 @@ impl<'a, T: AtomicType, const N: usize> PerCpuRef<'a, T, N> {
         }
     }
 
-    /// Every possible CPU with its values.
-    pub(crate) fn iter_slots(self) -> impl Iterator<Item = (u32, &'a [Atomic<T>; N])> {
+    /// Every possible CPU with its values, read-only.
+    pub(crate) fn iter_slots(self) -> impl Iterator<Item = (u32, Remote<'a, T, N>)> {
         possible_cpus().filter_map(move |cpu| self.slots(cpu).ok().map(|v| (cpu, v)))
     }
 }
 
-impl<'a, T: AtomicType> PerCpuRef<'a, T> {
-    /// The value of `cpu` (`EINVAL` when it is not a possible CPU).
-    pub(crate) fn on(self, cpu: u32) -> Result<&'a Atomic<T>> {
-        Ok(&self.slots(cpu)?[0])
+impl<'a> PerCpuRef<'a, u64> {
+    /// The value of `cpu` (`EINVAL` when it is not a possible CPU): a
+    /// relaxed load, which may miss an add that CPU is making.
+    pub(crate) fn on(self, cpu: u32) -> Result<u64> {
+        Ok(self.slots(cpu)?.value())
     }
 
     /// Every possible CPU with its value.
-    pub(crate) fn iter(self) -> impl Iterator<Item = (u32, &'a Atomic<T>)> {
-        self.iter_slots().map(|(cpu, v)| (cpu, &v[0]))
+    pub(crate) fn iter(self) -> impl Iterator<Item = (u32, u64)> + 'a {
+        self.iter_slots().map(|(cpu, v)| (cpu, v.value()))
     }
 }
 
@@ -214,9 +219,8 @@ impl<const N: usize> PerCpuRef<'_, u64, N> {
     /// The sum over every CPU of value `i`, wrapping at 2^64. Not a
     /// snapshot: CPUs may add to their values while it is taken.
     pub(crate) fn sum_at(self, i: usize) -> u64 {
-        self.iter_slots().fold(0u64, |acc, (_, v)| {
-            acc.wrapping_add(v.get(i).map_or(0, |v| v.load(Relaxed)))
-        })
+        self.iter_slots()
+            .fold(0u64, |acc, (_, v)| acc.wrapping_add(v.load(i).unwrap_or(0)))
     }
 }
 
@@ -230,6 +234,29 @@ impl PerCpuRef<'_, u64> {
     /// The sum of every CPU's value, wrapping at 2^64.
     pub(crate) fn sum(self) -> u64 {
         self.sum_at(0)
+    }
+}
+
+/// Another CPU's values of a per-CPU variable, read-only.
+///
+/// Each CPU updates its own values with per-CPU adds (`this_cpu_add()`,
+/// not a locked instruction), so a write from any other CPU could be lost
+/// or lose one of them: this view only loads.
+pub(crate) struct Remote<'a, T: AtomicType, const N: usize = 1> {
+    values: &'a [Atomic<T>; N],
+}
+
+impl<const N: usize> Remote<'_, u64, N> {
+    /// Value `i` (`None` when `i >= N`), a relaxed load.
+    pub(crate) fn load(&self, i: usize) -> Option<u64> {
+        self.values.get(i).map(|v| v.load(Relaxed))
+    }
+}
+
+impl Remote<'_, u64> {
+    /// The value, a relaxed load.
+    pub(crate) fn value(&self) -> u64 {
+        self.values[0].load(Relaxed)
     }
 }
 
@@ -282,7 +309,7 @@ impl<T: AtomicType, const N: usize> Drop for ThisCpu<'_, T, N> {
 ///
 /// # Invariants
 ///
-/// `ptr` was returned by `pcpu_alloc_noprof()` for a `T` and is freed only by
+/// `ptr` was returned by `__alloc_percpu_gfp()` for a `T` and is freed only by
 /// `Drop`.
 pub(crate) struct PerCpu<T: AtomicType> {
     ptr: NonNull<T>,
@@ -296,16 +323,9 @@ unsafe impl<T: AtomicType> Sync for PerCpu<T> {}
 impl<T: AtomicType + Zeroable> PerCpu<T> {
     /// Allocates the variable (`alloc_percpu_gfp(T, GFP_KERNEL)`), zeroed.
     pub(crate) fn new() -> Result<Self> {
-        // SAFETY: size and alignment are those of `T`, which is a few bytes;
-        // `reserved` is false as for any module allocation.
-        let ptr = unsafe {
-            bindings::pcpu_alloc_noprof(
-                core::mem::size_of::<T>(),
-                core::mem::align_of::<T>(),
-                false,
-                bindings::GFP_KERNEL,
-            )
-        };
+        // SAFETY: size and alignment are those of `T`, which is a few bytes.
+        let ptr =
+            unsafe { kmemlab_alloc_percpu(core::mem::size_of::<T>(), core::mem::align_of::<T>()) };
         // INVARIANT: a non-NULL pointer is a fresh per-CPU allocation, which
         // the per-CPU allocator hands out zeroed, a valid `T` (`Zeroable`).
         Ok(Self {
@@ -352,11 +372,13 @@ pub(crate) fn static_counter() -> PerCpuRef<'static, u64> {
 /// # Safety
 ///
 /// `ptr` is a `__percpu` pointer to a live `u64` only accessed atomically.
-#[cfg(all(CONFIG_X86_64, not(CONFIG_UML)))]
+#[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_UML)))]
 unsafe fn this_cpu_add(ptr: *mut u64, v: u64) {
-    // SAFETY: on x86-64 the GS base is this CPU's per-CPU offset, so
-    // `gs:[ptr]` is this CPU's copy (the kernel's own `this_cpu_add()`); a
-    // single instruction cannot be split by preemption or an interrupt.
+    // SAFETY: on an SMP x86-64 kernel the GS base is this CPU's per-CPU
+    // offset, so `gs:[ptr]` is this CPU's copy (the kernel's own
+    // `this_cpu_add()`; a uniprocessor kernel has no per-CPU offset and takes
+    // the shim's form instead); a single instruction cannot be split by
+    // preemption or an interrupt.
     unsafe {
         core::arch::asm!(
             "add qword ptr gs:[{p}], {v}",
@@ -372,7 +394,7 @@ unsafe fn this_cpu_add(ptr: *mut u64, v: u64) {
 /// # Safety
 ///
 /// As for [`this_cpu_add`].
-#[cfg(all(CONFIG_X86_64, not(CONFIG_UML)))]
+#[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_UML)))]
 unsafe fn this_cpu_add_return(ptr: *mut u64, v: u64) -> u64 {
     if v == 0 {
         let value: u64;
@@ -406,7 +428,7 @@ unsafe fn this_cpu_add_return(ptr: *mut u64, v: u64) -> u64 {
 /// # Safety
 ///
 /// `ptr` is a `__percpu` pointer to a live `u64` only accessed atomically.
-#[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML))))]
+#[cfg(not(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_UML))))]
 unsafe fn this_cpu_add(ptr: *mut u64, v: u64) {
     // SAFETY: guaranteed by the caller.
     unsafe { kmemlab_this_cpu_add_u64(ptr, v) }
@@ -417,7 +439,7 @@ unsafe fn this_cpu_add(ptr: *mut u64, v: u64) {
 /// # Safety
 ///
 /// As for [`this_cpu_add`].
-#[cfg(not(all(CONFIG_X86_64, not(CONFIG_UML))))]
+#[cfg(not(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_UML))))]
 unsafe fn this_cpu_add_return(ptr: *mut u64, v: u64) -> u64 {
     // SAFETY: guaranteed by the caller.
     unsafe { kmemlab_this_cpu_add_return_u64(ptr, v) }
@@ -622,7 +644,7 @@ mod tests {
             assert_eq!(this.value().load(Relaxed), 11);
             this.cpu()
         };
-        assert_eq!(view.on(cpu)?.load(Relaxed), 11);
+        assert_eq!(view.on(cpu)?, 11);
         assert_eq!(view.sum(), 11);
         Ok(())
     }
@@ -635,7 +657,7 @@ mod tests {
         for cpu in possible_cpus() {
             match run_on(cpu, || view.add_this_cpu(u64::from(cpu) + 1)) {
                 Ok(()) => {
-                    assert_eq!(view.on(cpu)?.load(Relaxed), u64::from(cpu) + 1);
+                    assert_eq!(view.on(cpu)?, u64::from(cpu) + 1);
                     expected += u64::from(cpu) + 1;
                 }
                 Err(e) => assert_eq!(e, ENXIO),

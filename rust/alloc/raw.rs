@@ -13,24 +13,20 @@ use core::ptr::NonNull;
 
 use kernel::{
     bindings,
-    device::Device,
     ffi::{
         c_int,
         c_uint,
         c_void, //
     },
     prelude::*,
-    sync::{
-        aref::ARef,
-        Arc, //
-    },
+    sync::Arc,
 };
 
 use super::{
-    dma::{
-        self,
+    device::{
+        self as devices,
         DmaDevice,
-        HostRef, //
+        Use, //
     },
     gfp::Gfp,
     iomem,
@@ -72,7 +68,7 @@ pub(crate) enum RawWork {
     Dma(DmaDevice, usize),
     /// `ioremap()` / `iounmap()` of a device range (never accessed), with the
     /// use of the device that keeps it bound.
-    Ioremap(u64, usize, HostRef),
+    Ioremap(u64, usize, Use),
     /// `alloc_percpu(u64)` / `free_percpu()`.
     PerCpu,
     /// `this_cpu_inc()` of a per-CPU counter of the baseline's own.
@@ -87,16 +83,14 @@ pub(crate) enum RawWork {
 ///
 /// `raw` came from `kmemlab_cbench_new` and is freed only by `Drop`. Between
 /// steps it holds no object. What it allocates from stays alive while it
-/// does: `_cache` holds the cache, `_dev` the DMA device's `struct device`;
-/// `_host` counts as a use of the device, which keeps it bound (unbinding
-/// waits for every use to end, unless the unbinding task is signalled: the
-/// device then unbinds under the run, whose allocations stay memory-safe on
-/// the referenced device, like a driver's after its device was removed).
+/// does: `_cache` holds the cache; `device` is a use of the device it
+/// allocates for or maps, which keeps the device bound, and a step is taken
+/// only while the use is not asked to stop (unbinding asks, then waits for
+/// the step in progress).
 pub(crate) struct RawBench {
     raw: NonNull<c_void>,
     _cache: Option<Arc<KmemCache>>,
-    _dev: Option<ARef<Device>>,
-    _host: Option<HostRef>,
+    device: Option<Use>,
 }
 
 impl RawBench {
@@ -111,7 +105,7 @@ impl RawBench {
         let (mut op, mut kind) = (KMEMLAB_BENCH_ALLOC_FREE, 0);
         let (mut size, mut order, mut node) = (0usize, 0u32, none);
         let mut cache = None;
-        let (mut host, mut device_ref) = (None, None);
+        let mut device = None;
         let (mut dev, mut phys) = (core::ptr::null_mut(), 0);
         match work {
             RawWork::Kmalloc(len, n) => (kind, size, node) = (KMEMLAB_KIND_KMALLOC, len, n.raw()),
@@ -129,18 +123,15 @@ impl RawBench {
                 (kind, order, node) = (KMEMLAB_KIND_PAGES_NODE, o, n.raw());
             }
             RawWork::Vmalloc(len, n) => (kind, size, node) = (KMEMLAB_KIND_VMALLOC, len, n.raw()),
-            RawWork::Dma(device, len) => {
+            RawWork::Dma(which, len) => {
                 if gfp.account {
                     return Err(EINVAL);
                 }
-                let devices = dma::devices()?;
-                let h = devices.host(device)?;
-                let d = h.device();
+                let u = devices::current(which)?.start_use()?;
                 // CAST: `Device` is a transparent wrapper of `struct device`.
-                dev = core::ptr::from_ref::<Device>(&d).cast_mut().cast();
+                dev = core::ptr::from_ref(u.device()).cast_mut().cast();
                 (kind, size) = (KMEMLAB_KIND_DMA_COHERENT, len);
-                host = Some(h.user());
-                device_ref = Some(d);
+                device = Some(u);
             }
             RawWork::Ioremap(at, len, user) => {
                 iomem::check_range(at, len)?;
@@ -148,7 +139,7 @@ impl RawBench {
                     return Err(EACCES);
                 }
                 (kind, size, phys) = (KMEMLAB_KIND_IOREMAP, len, at);
-                host = Some(user);
+                device = Some(user);
             }
             RawWork::PerCpu => kind = KMEMLAB_KIND_PERCPU,
             RawWork::PercpuInc => op = KMEMLAB_BENCH_PERCPU_INC,
@@ -160,11 +151,11 @@ impl RawBench {
         let raw_cache = cache
             .as_ref()
             .map_or(core::ptr::null_mut(), |c| c.as_raw().cast());
-        // The device was published (bound, its DMA mask set) when looked up
-        // above; an ioremap range was checked above to be device memory, which
-        // the baseline only maps and unmaps; the rest are plain values.
-        // SAFETY: the cache and the device (if any) are held in the new
-        // value for as long as the baseline lives; see also above.
+        // The DMA device is bound, its DMA mask set, while `device` is held;
+        // an ioremap range was checked above to be device memory, which the
+        // baseline only maps and unmaps; the rest are plain values.
+        // SAFETY: the cache and the use of the device (if any) are held in
+        // the new value for as long as the baseline lives; see also above.
         let raw = unsafe {
             kmemlab_cbench_new(
                 op,
@@ -184,14 +175,17 @@ impl RawBench {
         Ok(Self {
             raw,
             _cache: cache,
-            _dev: device_ref,
-            _host: host,
+            device,
         })
     }
 
     /// One step: a batch allocated then freed (`ENOMEM` when an allocation
     /// failed; what the step made is freed), or a batch of increments.
+    /// `ENODEV` once the device it uses is unbinding.
     pub(crate) fn step(&mut self) -> Result {
+        if self.device.as_ref().is_some_and(Use::stopping) {
+            return Err(ENODEV);
+        }
         // SAFETY: `raw` is live by the type invariant and used by one thread
         // at a time (`&mut self`).
         kernel::error::to_result(unsafe { kmemlab_cbench_step(self.raw.as_ptr()) })

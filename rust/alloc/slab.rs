@@ -29,6 +29,14 @@ use super::{
     Bytes, //
 };
 
+extern "C" {
+    fn kmemlab_kmem_cache_alloc_node(
+        cache: *mut bindings::kmem_cache,
+        gfp: bindings::gfp_t,
+        node: c_int,
+    ) -> *mut c_void;
+}
+
 /// Longest user part of a cache name (the cache is `kmemlab-<name>`).
 pub(crate) const NAME_MAX: usize = 23;
 /// `"kmemlab-"`, the prefix of every cache kmemlab creates.
@@ -269,9 +277,8 @@ impl KmemCache {
         }
         // SAFETY: `cache` is live by the type invariant; `gfp` is a valid mask
         // and `node` is online or `NUMA_NO_NODE`.
-        let raw = unsafe {
-            bindings::kmem_cache_alloc_node_noprof(self.cache.as_ptr(), gfp.raw(), node.raw())
-        };
+        let raw =
+            unsafe { kmemlab_kmem_cache_alloc_node(self.cache.as_ptr(), gfp.raw(), node.raw()) };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
         self.live.get().add_this_cpu(1);
         // SAFETY: `ptr` is a fresh object of `object_size` bytes that only the
@@ -311,15 +318,18 @@ unsafe impl Send for CacheObject {}
 // SAFETY: shared references only allow reads of plain bytes.
 unsafe impl Sync for CacheObject {}
 
-impl CacheObject {}
-
 impl Allocation for CacheObject {
-    fn bytes(&self) -> &Bytes {
-        &self.bytes
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.as_slice()
     }
 
-    fn bytes_mut(&mut self) -> &mut Bytes {
-        &mut self.bytes
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.bytes.as_mut_slice()
+    }
+
+    fn nid(&self) -> i32 {
+        // SAFETY: slab objects are live while `self` is, in the linear map.
+        unsafe { super::linear_nid(self.bytes.ptr()) }
     }
 }
 
@@ -363,8 +373,8 @@ mod tests {
         let mut a = cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY)?;
         let b = cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY)?;
         assert_eq!(cache.live_objects(), 2);
-        assert_eq!(a.bytes().as_slice().len(), 48);
-        a.bytes_mut().as_mut_slice().fill(9);
+        assert_eq!(a.as_slice().len(), 48);
+        a.as_mut_slice().fill(9);
         drop(a);
         drop(b);
         assert_eq!(cache.live_objects(), 0);
@@ -376,7 +386,7 @@ mod tests {
         crate::alloc::init();
         let cache = KmemCache::new(b"kunit-ctor", config(16, true))?;
         let object = cache.alloc(Gfp::KERNEL, Node::ANY)?;
-        assert_eq!(object.bytes().as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
+        assert_eq!(object.as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
         assert!(cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY).is_err());
         Ok(())
     }

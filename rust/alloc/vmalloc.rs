@@ -23,8 +23,8 @@ use super::{
 };
 
 extern "C" {
-    fn vmalloc_node_noprof(size: c_ulong, node: c_int) -> *mut c_void;
-    fn vzalloc_node_noprof(size: c_ulong, node: c_int) -> *mut c_void;
+    fn kmemlab_vmalloc_node(size: c_ulong, node: c_int) -> *mut c_void;
+    fn kmemlab_vzalloc_node(size: c_ulong, node: c_int) -> *mut c_void;
     fn vfree(addr: *const c_void);
     fn kmemlab_vmalloc_to_nid(addr: *const c_void) -> c_int;
 }
@@ -62,10 +62,10 @@ impl VmallocBuf {
         let size = len as c_ulong;
         let raw = if gfp.zero {
             // SAFETY: no preconditions beyond a valid size and node id (`Node` checked it).
-            unsafe { vzalloc_node_noprof(size, node.raw()) }
+            unsafe { kmemlab_vzalloc_node(size, node.raw()) }
         } else {
             // SAFETY: as above.
-            unsafe { vmalloc_node_noprof(size, node.raw()) }
+            unsafe { kmemlab_vmalloc_node(size, node.raw()) }
         };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
         // SAFETY: `ptr` is a fresh, mapped area of `len` bytes that only the new value uses.
@@ -76,12 +76,12 @@ impl VmallocBuf {
 }
 
 impl Allocation for VmallocBuf {
-    fn bytes(&self) -> &Bytes {
-        &self.bytes
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.as_slice()
     }
 
-    fn bytes_mut(&mut self) -> &mut Bytes {
-        &mut self.bytes
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.bytes.as_mut_slice()
     }
 
     fn nid(&self) -> i32 {
@@ -107,10 +107,10 @@ mod tests {
     #[test]
     fn allocates_zeroed_writable_areas() -> Result {
         let mut area = VmallocBuf::new(3 * 4096 + 1, Gfp::KERNEL.zeroed(), Node::ANY)?;
-        assert_eq!(area.bytes().as_slice().len(), 3 * 4096 + 1);
-        assert!(area.bytes().as_slice().iter().all(|b| *b == 0));
-        area.bytes_mut().as_mut_slice()[3 * 4096] = 7;
-        assert_eq!(area.bytes().as_slice()[3 * 4096], 7);
+        assert_eq!(area.as_slice().len(), 3 * 4096 + 1);
+        assert!(area.as_slice().iter().all(|b| *b == 0));
+        area.as_mut_slice()[3 * 4096] = 7;
+        assert_eq!(area.as_slice()[3 * 4096], 7);
         Ok(())
     }
 

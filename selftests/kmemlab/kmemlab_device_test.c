@@ -894,41 +894,121 @@ static void *unbind_edu(void *arg)
 	return NULL;
 }
 
+/* A thread copying between two edu buffers until a copy fails. */
+struct copier {
+	int fd;
+	__u32 src, dst;
+	int copies;
+	int err;
+	volatile bool started;
+};
+
+static void *copy_until_refused(void *arg)
+{
+	struct copier *c = arg;
+
+	for (;;) {
+		c->started = true;
+		c->err = dma_copy(c->fd, c->src, c->dst, 0, 0, 4096);
+		if (c->err)
+			return NULL;
+		c->copies++;
+	}
+}
+
 /*
- * Unbinding edu takes it out of kmemlab's DMA registry: while kmemlab still
- * holds edu buffers the unbind waits for them (the DMA core must not see the
- * device leave its driver with buffers allocated); then edu's commands answer
- * ENODEV, the faux device is unaffected, and binding it again brings it back.
+ * Unbinding edu revokes what kmemlab holds for it, at once: while this
+ * process holds edu buffers, a mapping of edu's registers and a transfer in
+ * flight, the unbind completes without waiting for any of them to be given
+ * back. The buffers are freed (dma-debug tracks none for the device any
+ * more), the mapping is gone from /proc/vmallocinfo, every use of the
+ * handles answers ENODEV, FREE still succeeds, the faux device is
+ * unaffected, and binding edu again brings it back.
  */
-TEST_F(dev, edu_unbind_and_rebind)
+TEST_F(dev, edu_unbind_revokes_buffers_and_mappings)
 {
 	struct unbinder u = { 0 };
+	struct copier c = { 0 };
+	struct kmemlab_info inf;
+	pthread_t unbinder, copier;
+	unsigned char byte;
 	struct edu_pci pci;
-	pthread_t thread;
-	__u32 h[2];
+	__u32 h[3], regs, faux;
+	__u64 value;
+	int areas, waited;
 
 	if (!has_edu(self->fd) || !find_edu(&pci))
 		SKIP(return, "QEMU's edu device is not bound to kmemlab");
+	areas = ioremap_areas(0);
+	ASSERT_LE(0, areas);
+	ASSERT_EQ(0, dma_alloc(self->fd, KMEMLAB_DEV_EDU, 4096, 0, 3, h));
+	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_FILL, h[0], 0, 4096, 7, NULL));
+	ASSERT_EQ(0, ioremap_edu(self->fd, &regs));
+	ASSERT_EQ(areas + 1, ioremap_areas(0));
+	ASSERT_EQ(0, mmio_read(self->fd, regs, 4, 0, &value));
+	ASSERT_EQ(0x010000edULL, value);
+	ASSERT_EQ(0, dma_alloc(self->fd, KMEMLAB_DEV_FAUX, 4096, 0, 1, &faux));
+	if (dma_debug_coherent(pci.name, NULL) >= 0)
+		ASSERT_EQ(3, dma_debug_coherent(pci.name, NULL));
+
+	/* A transfer in flight, on its own file so its lock is not ours. */
+	c.fd = open("/dev/kmemlab", O_RDWR);
+	ASSERT_LE(0, c.fd);
+	ASSERT_EQ(0, dma_alloc(c.fd, KMEMLAB_DEV_EDU, 4096, 0, 1, &c.src));
+	ASSERT_EQ(0, dma_alloc(c.fd, KMEMLAB_DEV_EDU, 4096, 0, 1, &c.dst));
+	ASSERT_EQ(0, pthread_create(&copier, NULL, copy_until_refused, &c));
+	while (!c.started)
+		usleep(1000);
+	usleep(50 * 1000);
+
 	u.name = pci.name;
-	ASSERT_EQ(0, dma_alloc(self->fd, KMEMLAB_DEV_EDU, 4096, 0, 1, h));
-	ASSERT_EQ(0, pthread_create(&thread, NULL, unbind_edu, &u));
-	usleep(500 * 1000);
-	/* The unbind waits for the buffer; no new edu buffer can be made meanwhile. */
-	EXPECT_FALSE(u.done);
-	EXPECT_EQ(-ENODEV, dma_alloc(self->fd, KMEMLAB_DEV_EDU, 4096, 0, 1, &h[1]));
-	EXPECT_EQ(0, free_handles(self->fd, 1, h));
-	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, pthread_create(&unbinder, NULL, unbind_edu, &u));
+	/* Nothing is given back: the unbind must finish on its own. */
+	for (waited = 0; !u.done && waited < 10000; waited += 10)
+		usleep(10 * 1000);
+	ASSERT_TRUE(u.done) TH_LOG("unbind still waiting after %d ms", waited);
+	ASSERT_EQ(0, pthread_join(unbinder, NULL));
 	ASSERT_EQ(0, u.ret) TH_LOG("cannot unbind %s", pci.name);
+	ASSERT_EQ(0, pthread_join(copier, NULL));
+	EXPECT_EQ(-ENODEV, c.err) TH_LOG("the transfer in flight ended with %d", c.err);
 	EXPECT_FALSE(edu_bound_to_kmemlab(&pci));
 	EXPECT_FALSE(has_edu(self->fd));
-	EXPECT_EQ(-ENODEV, dma_alloc(self->fd, KMEMLAB_DEV_EDU, 4096, 0, 1, h));
-	EXPECT_EQ(-ENODEV, map_io(self->fd, KMEMLAB_IOREMAP_EDU, 0, 0, h));
-	EXPECT_EQ(0, dma_alloc(self->fd, KMEMLAB_DEV_FAUX, 4096, 0, 1, h));
+
+	/* Released by the unbind itself. */
+	EXPECT_EQ(areas, ioremap_areas(0));
+	if (dma_debug_coherent(pci.name, NULL) >= 0)
+		EXPECT_EQ(0, dma_debug_coherent(pci.name, NULL));
+	/* Every use of the handles: ENODEV; describing them still works. */
+	EXPECT_EQ(-ENODEV, io(self->fd, KMEMLAB_IOC_READ, h[0], 0, 1,
+			      (__u64)(uintptr_t)&byte, NULL));
+	EXPECT_EQ(-ENODEV, io(self->fd, KMEMLAB_IOC_WRITE, h[0], 0, 1,
+			      (__u64)(uintptr_t)&byte, NULL));
+	EXPECT_EQ(-ENODEV, io(self->fd, KMEMLAB_IOC_FILL, h[1], 0, 4096, 1, NULL));
+	EXPECT_EQ(-ENODEV, io(self->fd, KMEMLAB_IOC_VERIFY, h[0], 0, 4096, 7, NULL));
+	EXPECT_EQ(-ENODEV, dma_copy(self->fd, h[0], h[1], 0, 0, 4096));
+	EXPECT_EQ(-ENODEV, mmio_read(self->fd, regs, 4, 0, &value));
+	EXPECT_EQ(-ENODEV, mmio_write(self->fd, regs, 4, 4, 1));
+	EXPECT_EQ(0, info(self->fd, h[0], &inf));
+	EXPECT_EQ(-1, inf.nid);
+	EXPECT_EQ(-ENODEV, dma_alloc(self->fd, KMEMLAB_DEV_EDU, 4096, 0, 1, &h[2]));
+	EXPECT_EQ(-ENODEV, map_io(self->fd, KMEMLAB_IOREMAP_EDU, 0, 0, &regs));
+	/* The faux device is another binding: untouched. */
+	EXPECT_EQ(0, io(self->fd, KMEMLAB_IOC_FILL, faux, 0, 4096, 3, NULL));
+	/* FREE and close still succeed, and leave nothing. */
+	EXPECT_EQ(0, free_handles(self->fd, 3, h));
+	EXPECT_EQ(0, free_handles(self->fd, 1, &regs));
 	EXPECT_EQ(1U, nr_objects(self->fd));
+	EXPECT_EQ(0, close(c.fd));
+
 	ASSERT_EQ(0, edu_driver_write("bind", pci.name)) TH_LOG("cannot bind %s again", pci.name);
 	ASSERT_TRUE(has_edu(self->fd));
 	ASSERT_EQ(0, dma_alloc(self->fd, KMEMLAB_DEV_EDU, 4096, 0, 2, h));
+	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_FILL, h[0], 0, 4096, 9, NULL));
 	ASSERT_EQ(0, dma_copy(self->fd, h[0], h[1], 0, 0, 4096));
+	EXPECT_EQ(0, io(self->fd, KMEMLAB_IOC_VERIFY, h[1], 0, 4096, 9, &value));
+	EXPECT_EQ(~0ULL, value);
+	EXPECT_EQ(0, ioremap_edu(self->fd, &regs));
+	EXPECT_EQ(0, mmio_read(self->fd, regs, 4, 0, &value));
 }
 
 /*
