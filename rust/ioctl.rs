@@ -701,7 +701,11 @@ fn bench(file: &FileState, arg: usize) -> Result<isize> {
         batch: b.batch,
         threads: b.threads,
     };
-    let run = crate::bench::run(&spec)?;
+    let run = crate::bench::run(&spec);
+    // The use of a device goes before the reply is copied out: a copy that
+    // waits on userspace must not hold up the device's unbinding.
+    drop(spec);
+    let run = run?;
     b.ops = run.ops;
     b.ns_wall = run.ns_wall;
     (b.ns_total, b.ns_min, b.ns_median, b.ns_p99) =

@@ -206,8 +206,10 @@ static int kmemlab_worker_main(void *data)
  * thread cannot be made (none runs then).
  *
  * CPU hotplug is held off (cpus_read_lock()) from the count of online CPUs
- * until the last worker has finished, so every worker runs its whole share
- * on the CPU it was made for, and no CPU it was bound to goes away under it.
+ * until every worker is made, bound and woken, so each starts on an online
+ * CPU of its own. (Not for the run itself: a run may be long, and a pending
+ * hotplug would stall every cpus_read_lock() in the system meanwhile; a CPU
+ * that goes offline mid-run moves its worker elsewhere.)
  */
 int kmemlab_run_workers(unsigned int nr, void (*fn)(void *ctx, unsigned int cpu),
 			void *ctxs, size_t stride, u32 *stop)
@@ -246,6 +248,7 @@ int kmemlab_run_workers(unsigned int nr, void (*fn)(void *ctx, unsigned int cpu)
 	}
 	for (i = 0; i < made; i++)
 		wake_up_process(w[i].task);
+	cpus_read_unlock();
 	complete_all(&start);
 	for (i = 0; i < made; i++) {
 		/* Wake every 100 ms to look at signals: never a hung task. */
@@ -256,7 +259,8 @@ int kmemlab_run_workers(unsigned int nr, void (*fn)(void *ctx, unsigned int cpu)
 			}
 		}
 	}
-	goto out;
+	kfree(w);
+	return err;
 stop:
 	/* Never woken: kthread_stop() ends them before they run @fn. */
 	for (i = 0; i < made; i++)

@@ -97,9 +97,9 @@ impl Slots {
 /// While `slots.bound` is true, `dev` is bound to its driver: the driver
 /// calls [`Binding::revoke`], which clears it under the lock, before its
 /// unbind returns. Every resource in `slots.items` was made for `dev` and
-/// is freed by the binding (on lease drop or revoke) while `dev` is bound.
-/// While `users` is non-zero, `dev` is bound too: [`Binding::revoke`] waits
-/// for it to reach zero first.
+/// is freed under the lock (on lease drop or revoke) while `dev` is bound.
+/// While a [`Use`] handed out lives, `dev` is bound too: [`Binding::revoke`]
+/// waits for `users` to reach zero first.
 #[pin_data]
 pub(crate) struct Binding {
     dev: ARef<device::Device>,
@@ -143,7 +143,13 @@ impl Binding {
 
     /// Makes a resource with the bound device and leases it out.
     /// `ENODEV` once the binding is revoked.
-    pub(crate) fn lease(
+    ///
+    /// # Safety
+    ///
+    /// `make` returns a resource of this binding's device: a coherent buffer
+    /// allocated for the device it is given, or a mapping of registers of
+    /// that device.
+    pub(crate) unsafe fn lease(
         self: &Arc<Self>,
         make: impl FnOnce(&device::Device<Bound>) -> Result<Resource>,
     ) -> Result<Lease> {
@@ -156,6 +162,7 @@ impl Binding {
         // invariant the device stays bound until the reference, which does
         // not leave this function, is gone.
         let dev = unsafe { self.dev.as_bound() };
+        // INVARIANT: the caller guarantees that the resource is `dev`'s.
         let resource = make(dev)?;
         let id = slots.last + 1;
         // Room was reserved above.
@@ -192,9 +199,14 @@ impl Binding {
 
     /// Revokes the binding: waits for every [`Use`] (each stops within one
     /// step once asked), then frees every resource still leased out and
-    /// refuses new ones. Call from the driver's unbind (or before the device
-    /// goes away), while the device is bound.
-    pub(crate) fn revoke(&self) {
+    /// refuses new ones.
+    ///
+    /// # Safety
+    ///
+    /// Called while the device is still bound (from the driver's unbind, or
+    /// before the device is unregistered), once the device can no longer
+    /// reach a leased buffer: no transfer is in flight, and none can start.
+    pub(crate) unsafe fn revoke(&self) {
         self.stop_uses();
         let mut told = false;
         while self.users.load(Acquire) != 0 {
@@ -220,11 +232,6 @@ impl Binding {
             );
         }
     }
-
-    /// Whether the binding still holds what `lease` names.
-    pub(crate) fn holds(&self, lease: &Lease) -> bool {
-        core::ptr::eq(&*lease.binding, self)
-    }
 }
 
 /// A name for a resource a [`Binding`] holds; dropping it frees the
@@ -242,10 +249,13 @@ pub(crate) struct Lease {
 impl Lease {
     /// Runs `f` on the resource, with the binding's lock held (so the
     /// resource cannot be revoked meanwhile). `ENODEV` once it has been.
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Resource) -> R) -> Result<R> {
-        let mut slots = self.binding.slots.lock();
+    ///
+    /// `f` must not use another lease of the same binding, nor make one: the
+    /// lock is not recursive.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&Resource) -> R) -> Result<R> {
+        let slots = self.binding.slots.lock();
         let i = slots.index(self.id)?;
-        Ok(f(&mut slots.items[i].1))
+        Ok(f(&slots.items[i].1))
     }
 
     /// The binding the resource belongs to.
@@ -256,19 +266,13 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        let resource = {
-            let mut slots = self.binding.slots.lock();
-            match slots.index(self.id) {
-                Ok(i) => slots.items.remove(i).ok(),
-                // Revoked: the binding freed it already.
-                Err(_) => None,
-            }
-        };
-        // Freed without the lock held; the device is still bound (the
-        // resource was in the binding, which `revoke` would have emptied).
-        // Nothing else can revoke between the removal and here, as the
-        // binding only frees what it holds.
-        drop(resource);
+        let mut slots = self.binding.slots.lock();
+        // Revoked: the binding freed it already.
+        if let Ok(i) = slots.index(self.id) {
+            // Freed under the lock: `revoke` cannot complete meanwhile, so
+            // the device is still bound.
+            drop(slots.items.remove(i));
+        }
     }
 }
 
@@ -380,10 +384,12 @@ pub(super) fn bus_address(resource: &Resource) -> Option<DmaAddress> {
     }
 }
 
-/// The CPU address of a coherent buffer `resource` is, if it is one.
-pub(super) fn cpu_address(resource: &Resource) -> Option<NonNull<u8>> {
+/// The CPU address and length of a coherent buffer `resource` is, if it is one.
+pub(super) fn cpu_bytes(resource: &Resource) -> Option<(NonNull<u8>, usize)> {
     match resource {
-        Resource::Coherent(mem) => NonNull::new(mem.as_mut_ptr().cast::<u8>()),
+        Resource::Coherent(mem) => {
+            NonNull::new(mem.as_mut_ptr().cast::<u8>()).map(|p| (p, mem.len()))
+        }
         Resource::Regs(_) => None,
     }
 }
@@ -404,19 +410,23 @@ mod tests {
         crate::alloc::init();
         let faux = FauxDma::unpublished(c"kmemlab-kunit")?;
         let binding = faux.binding().clone();
-        let kept = binding.lease(buffer)?;
-        let freed = binding.lease(buffer)?;
+        // SAFETY: `buffer` allocates for the device it is given.
+        let kept = unsafe { binding.lease(buffer)? };
+        // SAFETY: as above.
+        let freed = unsafe { binding.lease(buffer)? };
         assert!(kept.with(|r| bus_address(r).is_some())?);
         drop(freed);
         let user = binding.start_use()?;
         assert!(!user.stopping());
         drop(user);
         // Unbinding does not wait for `kept` to be given back.
-        binding.revoke();
+        // SAFETY: the faux device is bound while `faux` lives, and has no
+        // DMA engine.
+        unsafe { binding.revoke() };
         assert_eq!(kept.with(|_| ()).err(), Some(ENODEV));
-        assert_eq!(binding.lease(buffer).err(), Some(ENODEV));
+        // SAFETY: as above.
+        assert_eq!(unsafe { binding.lease(buffer) }.err(), Some(ENODEV));
         assert!(binding.start_use().is_err());
-        assert!(binding.holds(&kept));
         // A lease whose memory was revoked still drops cleanly.
         drop(kept);
         Ok(())

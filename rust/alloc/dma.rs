@@ -112,7 +112,9 @@ impl Drop for FauxDma {
         if self.published {
             devices::unpublish_faux();
         }
-        self.binding.revoke();
+        // SAFETY: the device is registered (so bound) until `_reg` drops,
+        // after this; a faux device has no DMA engine to reach its buffers.
+        unsafe { self.binding.revoke() };
     }
 }
 
@@ -121,9 +123,12 @@ impl Drop for FauxDma {
 ///
 /// # Invariants
 ///
-/// `lease` names a [`Resource::Coherent`] of `len` bytes. The device
-/// accesses the buffer only while the buffer is borrowed mutably for it
-/// ([`DmaBuf::bus_address`]), so CPU accesses never race with the device.
+/// `lease` names a [`Resource::Coherent`] of `len` bytes. A device reaches
+/// the buffer only through a transfer of its driver that takes the buffer
+/// mutably for its whole length ([`DmaBuf::bus_address`]: edu's
+/// `dma_copy`, which holds edu's engine until the transfer is over or the
+/// device has stopped mastering the bus), so CPU accesses through `&self`
+/// or `&mut self` never race with the device.
 pub(crate) struct DmaBuf {
     lease: Lease,
     len: usize,
@@ -141,21 +146,24 @@ impl DmaBuf {
         let flags = gfp.zeroed().flags()?;
         let binding = devices::current(device)?;
         let mask = binding.mask();
-        let lease = binding.lease(|dev| {
-            let mem = if gfp.nowarn {
-                Coherent::<u8>::zeroed_slice_with_attrs(dev, size, flags, DMA_ATTR_NO_WARN)?
-            } else {
-                Coherent::<u8>::zeroed_slice(dev, size, flags)?
-            };
-            // The DMA core honours the mask; check it anyway, as a device
-            // given an address above its mask would read or write elsewhere.
-            // CAST: a `usize` fits in a `DmaAddress` (64-bit).
-            let last = mem.dma_address().checked_add(size as DmaAddress - 1);
-            if last.is_none_or(|last| last > mask) {
-                return Err(EIO);
-            }
-            Ok(Resource::Coherent(mem))
-        })?;
+        // SAFETY: the closure allocates for the device it is given.
+        let lease = unsafe {
+            binding.lease(|dev| {
+                let mem = if gfp.nowarn {
+                    Coherent::<u8>::zeroed_slice_with_attrs(dev, size, flags, DMA_ATTR_NO_WARN)?
+                } else {
+                    Coherent::<u8>::zeroed_slice(dev, size, flags)?
+                };
+                // The DMA core honours the mask; check it anyway, as a device
+                // given an address above its mask would read or write elsewhere.
+                // CAST: a `usize` fits in a `DmaAddress` (64-bit).
+                let last = mem.dma_address().checked_add(size as DmaAddress - 1);
+                if last.is_none_or(|last| last > mask) {
+                    return Err(EIO);
+                }
+                Ok(Resource::Coherent(mem))
+            })?
+        };
         // INVARIANT: the lease names the buffer of `size` bytes just made.
         Ok(Self {
             lease,
@@ -182,22 +190,20 @@ impl DmaBuf {
     /// Runs `f` on the buffer's bytes (`ENODEV` once the device unbound).
     /// The binding's lock is held meanwhile: `f` must not wait for long.
     pub(crate) fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
-        let len = self.len;
         self.lease.with(|r| {
-            let ptr = devices::cpu_address(r).ok_or(EINVAL)?;
+            let (ptr, len) = devices::cpu_bytes(r).ok_or(EINVAL)?;
             // SAFETY: the binding's lock is held, so the buffer stays
             // allocated for the call; it is `len` bytes of coherent memory
-            // (type invariant) and `&self` rules out CPU writers; the device
-            // does not access it (type invariant).
+            // and `&self` rules out CPU writers; the device does not access
+            // it (type invariant).
             Ok(f(unsafe { core::slice::from_raw_parts(ptr.as_ptr(), len) }))
         })?
     }
 
     /// Runs `f` on the buffer's bytes, writable (`ENODEV` as above).
     pub(crate) fn with_bytes_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
-        let len = self.len;
         self.lease.with(|r| {
-            let ptr = devices::cpu_address(r).ok_or(EINVAL)?;
+            let (ptr, len) = devices::cpu_bytes(r).ok_or(EINVAL)?;
             // SAFETY: as in `with_bytes`, and `&mut self` makes the CPU's
             // access exclusive.
             Ok(f(unsafe {

@@ -109,6 +109,17 @@ struct Engine {
 }
 
 impl Engine {
+    /// Waits (at most one transfer's timeout) until the engine reports no
+    /// transfer running.
+    fn wait_idle(&self) {
+        for _ in 0..DMA_TIMEOUT_MS / DMA_POLL_MS {
+            match self.regs.read(REG_DMA_CMD, Width::W64) {
+                Ok(cmd) if cmd & DMA_RUN != 0 => fsleep(Delta::from_millis(DMA_POLL_MS)),
+                _ => return,
+            }
+        }
+    }
+
     /// Runs one transfer of `len` bytes and waits for it; gives up with
     /// `ENODEV` when `abort` is set (the device is unbinding).
     fn transfer(
@@ -224,9 +235,11 @@ impl EduRegs {
 pub(crate) fn map_registers() -> Result<EduRegs> {
     let edu = devices::edu()?;
     let bar0 = edu.bar0;
-    let lease = edu
-        .binding
-        .lease(|_| Ok(Resource::Regs(IoMapping::new(bar0, REGS_SIZE)?)))?;
+    // SAFETY: the mapping is of edu's own registers, in BAR0.
+    let lease = unsafe {
+        edu.binding
+            .lease(|_| Ok(Resource::Regs(IoMapping::new(bar0, REGS_SIZE)?)))?
+    };
     // INVARIANT: a mapping of `REGS_SIZE` bytes was just leased.
     Ok(EduRegs { lease })
 }
@@ -315,8 +328,8 @@ const EDU_CLASS: u32 = 0x00ff00;
 
 /// The kernel crate builds a vendor-and-device match only for the vendors
 /// it names, so the driver matches edu's class and checks vendor and device
-/// in probe ([`EduDriver::publish`]: any other device of the class is
-/// refused with `ENODEV`, untouched).
+/// first thing in probe (any other device of the class is refused with
+/// `ENODEV`, untouched).
 const EDU_ID: pci::DeviceId = pci::DeviceId::from_class(EDU_CLASS, 0xffff00);
 
 kernel::pci_device_table!(
@@ -328,10 +341,6 @@ kernel::pci_device_table!(
 impl EduDriver {
     /// Sets the enabled device up, claims BAR0 and publishes the device.
     fn publish(pdev: &pci::Device<Core<'_>>) -> Result {
-        pdev.set_master();
-        // SAFETY: nothing allocates or maps for the device yet: it is
-        // published only at the end of this function.
-        unsafe { pdev.dma_set_mask_and_coherent(DMA_MASK)? };
         let bar0 = pdev.resource_start(0)?;
         let bar0_len = pdev.resource_len(0)?;
         // CAST: the window is a few hundred bytes.
@@ -342,11 +351,23 @@ impl EduDriver {
         if regs.read(REG_IDENT, Width::W32)? != u64::from(IDENT) {
             return Err(ENODEV);
         }
+        // A transfer of an earlier binding still pending would land once the
+        // device masters the bus again (unbind waits for it to end).
+        if regs.read(REG_DMA_CMD, Width::W64)? & DMA_RUN != 0 {
+            return Err(EBUSY);
+        }
+        pdev.set_master();
+        // SAFETY: nothing allocates or maps for the device yet: it is
+        // published only at the end of this function.
+        unsafe { pdev.dma_set_mask_and_coherent(DMA_MASK)? };
         let bound: &pci::Device<Bound> = pdev;
         let dev: &device::Device<Bound> = bound.as_ref();
         // SAFETY: `unbind` revokes the binding before the device unbinds, and
         // so does every failure path below.
         let binding = unsafe { Binding::new(dev, DMA_MASK.value())? };
+        // SAFETY: the device is bound (probe) and nothing was leased from the
+        // unpublished binding yet, so no transfer can reach one.
+        let undo = || unsafe { binding.revoke() };
         let for_state = binding.clone();
         let state = Arc::pin_init(
             try_pin_init!(EduState {
@@ -362,16 +383,16 @@ impl EduDriver {
             }),
             GFP_KERNEL,
         )
-        .inspect_err(|_| binding.revoke())?;
+        .inspect_err(|_| undo())?;
         // Claim BAR0, so that no physical mapping (KMEMLAB_IOREMAP_PHYS
         // refuses busy ranges) can reach the engine behind the driver's back.
         // SAFETY: `pdev` is a live, enabled PCI device; the name is static.
         kernel::error::to_result(unsafe {
             bindings::pci_request_region(raw(pdev), 0, c"kmemlab-edu".as_char_ptr())
         })
-        .inspect_err(|_| binding.revoke())?;
+        .inspect_err(|_| undo())?;
         devices::publish_edu(state).inspect_err(|_| {
-            binding.revoke();
+            undo();
             // SAFETY: claimed just above.
             unsafe { bindings::pci_release_region(raw(pdev), 0) };
         })
@@ -417,18 +438,24 @@ impl pci::Driver for EduDriver {
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, _this: Pin<&Self::Data<'bound>>) {
         // The registry was ready: probe could not have succeeded otherwise.
         if let Some(edu) = devices::unpublish_edu() {
-            // No new buffer, mapping, transfer or use can start now. Ask the
-            // uses to stop and the engine to give up, and stop the device
-            // from touching memory.
-            edu.binding.stop_uses();
-            edu.abort.store(true, Release);
+            // No new buffer, mapping, transfer or use can start now. Stop the
+            // device from touching memory, then ask the uses to stop and the
+            // engine to give up (in this order: a transfer that gives up
+            // lets its buffers be freed).
             // SAFETY: the device is live and bound.
             unsafe { bindings::pci_clear_master(raw(pdev)) };
+            edu.binding.stop_uses();
+            edu.abort.store(true, Release);
             // A transfer in flight holds the engine: it gives up at its next
-            // poll. Then the engine's registers go.
-            drop(edu.engine.lock().take());
+            // poll. The engine's own transfer ends on the device's timer (a
+            // DMA it can no longer make): wait for that, then its registers go.
+            if let Some(engine) = edu.engine.lock().take() {
+                engine.wait_idle();
+            }
             // Every buffer and mapping still held is freed here.
-            edu.binding.revoke();
+            // SAFETY: the device is still bound, it masters the bus no more
+            // and its engine is idle: nothing reaches a buffer.
+            unsafe { edu.binding.revoke() };
         }
         Self::release(pdev, true);
     }

@@ -72,7 +72,7 @@ fn ready() -> Result {
 /// Private to the abstractions: each allocation type keeps one of these for
 /// its memory, frees the memory only when it is dropped itself, and lends
 /// out slices of it ([`Allocation`]), never this value, so no code outside
-/// the type can exchange it for another allocation's.
+/// the abstractions (`alloc`) can exchange it for another allocation's.
 ///
 /// # Invariants
 ///

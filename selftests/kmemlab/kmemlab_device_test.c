@@ -939,12 +939,13 @@ TEST_F(dev, edu_unbind_revokes_buffers_and_mappings)
 
 	if (!has_edu(self->fd) || !find_edu(&pci))
 		SKIP(return, "QEMU's edu device is not bound to kmemlab");
-	areas = ioremap_areas(0);
-	ASSERT_LE(0, areas);
+	/* Mappings of BAR0: the driver's engine window, and the one made here. */
+	areas = ioremap_areas(pci.bar0);
+	ASSERT_LE(1, areas);
 	ASSERT_EQ(0, dma_alloc(self->fd, KMEMLAB_DEV_EDU, 4096, 0, 3, h));
 	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_FILL, h[0], 0, 4096, 7, NULL));
 	ASSERT_EQ(0, ioremap_edu(self->fd, &regs));
-	ASSERT_EQ(areas + 1, ioremap_areas(0));
+	ASSERT_EQ(areas + 1, ioremap_areas(pci.bar0));
 	ASSERT_EQ(0, mmio_read(self->fd, regs, 4, 0, &value));
 	ASSERT_EQ(0x010000edULL, value);
 	ASSERT_EQ(0, dma_alloc(self->fd, KMEMLAB_DEV_FAUX, 4096, 0, 1, &faux));
@@ -974,8 +975,8 @@ TEST_F(dev, edu_unbind_revokes_buffers_and_mappings)
 	EXPECT_FALSE(edu_bound_to_kmemlab(&pci));
 	EXPECT_FALSE(has_edu(self->fd));
 
-	/* Released by the unbind itself. */
-	EXPECT_EQ(areas, ioremap_areas(0));
+	/* Released by the unbind itself: no mapping of BAR0 is left. */
+	EXPECT_EQ(0, ioremap_areas(pci.bar0));
 	if (dma_debug_coherent(pci.name, NULL) >= 0)
 		EXPECT_EQ(0, dma_debug_coherent(pci.name, NULL));
 	/* Every use of the handles: ENODEV; describing them still works. */
@@ -1009,6 +1010,7 @@ TEST_F(dev, edu_unbind_revokes_buffers_and_mappings)
 	EXPECT_EQ(~0ULL, value);
 	EXPECT_EQ(0, ioremap_edu(self->fd, &regs));
 	EXPECT_EQ(0, mmio_read(self->fd, regs, 4, 0, &value));
+	EXPECT_EQ(areas + 1, ioremap_areas(pci.bar0));
 }
 
 /*
