@@ -192,11 +192,10 @@ impl DmaBuf {
     pub(crate) fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
         self.lease.with(|r| {
             let (ptr, len) = devices::cpu_bytes(r).ok_or(EINVAL)?;
-            // SAFETY: the binding's lock is held, so the buffer stays
-            // allocated for the call; it is `len` bytes of coherent memory
-            // and `&self` rules out CPU writers; the device does not access
-            // it (type invariant).
-            Ok(f(unsafe { core::slice::from_raw_parts(ptr.as_ptr(), len) }))
+            // SAFETY: the lock is held, so the `len` bytes stay allocated;
+            // `&self` rules out CPU writers, the type invariant the device.
+            let bytes = unsafe { core::slice::from_raw_parts(ptr.as_ptr(), len) };
+            Ok(f(bytes))
         })?
     }
 
@@ -204,11 +203,9 @@ impl DmaBuf {
     pub(crate) fn with_bytes_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
         self.lease.with(|r| {
             let (ptr, len) = devices::cpu_bytes(r).ok_or(EINVAL)?;
-            // SAFETY: as in `with_bytes`, and `&mut self` makes the CPU's
-            // access exclusive.
-            Ok(f(unsafe {
-                core::slice::from_raw_parts_mut(ptr.as_ptr(), len)
-            }))
+            // SAFETY: as in `with_bytes`; `&mut self` makes the access exclusive.
+            let bytes = unsafe { core::slice::from_raw_parts_mut(ptr.as_ptr(), len) };
+            Ok(f(bytes))
         })?
     }
 

@@ -323,9 +323,9 @@ unsafe impl<T: AtomicType> Sync for PerCpu<T> {}
 impl<T: AtomicType + Zeroable> PerCpu<T> {
     /// Allocates the variable (`alloc_percpu_gfp(T, GFP_KERNEL)`), zeroed.
     pub(crate) fn new() -> Result<Self> {
+        let (size, align) = (core::mem::size_of::<T>(), core::mem::align_of::<T>());
         // SAFETY: size and alignment are those of `T`, which is a few bytes.
-        let ptr =
-            unsafe { kmemlab_alloc_percpu(core::mem::size_of::<T>(), core::mem::align_of::<T>()) };
+        let ptr = unsafe { kmemlab_alloc_percpu(size, align) };
         // INVARIANT: a non-NULL pointer is a fresh per-CPU allocation, which
         // the per-CPU allocator hands out zeroed, a valid `T` (`Zeroable`).
         Ok(Self {
@@ -374,11 +374,10 @@ pub(crate) fn static_counter() -> PerCpuRef<'static, u64> {
 /// `ptr` is a `__percpu` pointer to a live `u64` only accessed atomically.
 #[cfg(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_UML)))]
 unsafe fn this_cpu_add(ptr: *mut u64, v: u64) {
-    // SAFETY: on an SMP x86-64 kernel the GS base is this CPU's per-CPU
-    // offset, so `gs:[ptr]` is this CPU's copy (the kernel's own
-    // `this_cpu_add()`; a uniprocessor kernel has no per-CPU offset and takes
-    // the shim's form instead); a single instruction cannot be split by
-    // preemption or an interrupt.
+    // (A uniprocessor kernel has no per-CPU offset: it takes the shim's form.)
+    // SAFETY: on SMP x86-64 the GS base is this CPU's per-CPU offset, so
+    // `gs:[ptr]` is this CPU's copy (as in the kernel's `this_cpu_add()`); one
+    // instruction cannot be split by preemption or an interrupt.
     unsafe {
         core::arch::asm!(
             "add qword ptr gs:[{p}], {v}",
@@ -510,10 +509,9 @@ impl Drop for NoMigrate {
 
 /// The static per-CPU array of counters defined in `rust/shim.c`.
 pub(crate) fn static_counters() -> PerCpuRef<'static, u64, STATIC_COUNTERS> {
-    // SAFETY: only the address of the per-CPU variable is taken (no access),
-    // and it is never NULL.
-    let ptr =
-        unsafe { NonNull::new_unchecked((&raw const kmemlab_static_counters).cast_mut().cast()) };
+    let addr = (&raw const kmemlab_static_counters).cast_mut().cast();
+    // SAFETY: the address of a static (only taken, never accessed) is never NULL.
+    let ptr = unsafe { NonNull::new_unchecked(addr) };
     // INVARIANT: a static per-CPU `[u64; STATIC_COUNTERS]` (the KUnit test
     // `static_array_matches_the_shim` checks the size), zero-initialised,
     // living as long as the module, accessed by kmemlab only through this view.

@@ -275,10 +275,10 @@ impl KmemCache {
         if gfp.zero && self.config.ctor {
             return Err(EINVAL);
         }
+        let cache = self.cache.as_ptr();
         // SAFETY: `cache` is live by the type invariant; `gfp` is a valid mask
         // and `node` is online or `NUMA_NO_NODE`.
-        let raw =
-            unsafe { kmemlab_kmem_cache_alloc_node(self.cache.as_ptr(), gfp.raw(), node.raw()) };
+        let raw = unsafe { kmemlab_kmem_cache_alloc_node(cache, gfp.raw(), node.raw()) };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
         self.live.get().add_this_cpu(1);
         // SAFETY: `ptr` is a fresh object of `object_size` bytes that only the
