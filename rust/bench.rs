@@ -32,10 +32,8 @@ use kernel::{
 
 use crate::{
     alloc::{
-        device::Use,
         dma::DmaBuf,
-        edu,
-        iomem::IoMapping,
+        edu::BarMapping,
         kmalloc::KmallocBuf,
         pages::{
             FreePages,
@@ -74,9 +72,6 @@ pub(crate) enum Op {
 /// A validated benchmark.
 pub(crate) struct Spec {
     pub(crate) op: Op,
-    /// The use of a device the run needs bound (edu's BAR for ioremap runs):
-    /// the run stops with `ENODEV` when the device's unbinding asks it to.
-    pub(crate) device: Option<Use>,
     /// Time the raw-C baseline rather than kmemlab's Rust.
     pub(crate) raw_c: bool,
     /// Count kmemlab's Rust allocations in the statistics (scratch slot).
@@ -87,6 +82,20 @@ pub(crate) struct Spec {
     pub(crate) batch: u32,
     /// 0: the calling thread; N: N kernel threads.
     pub(crate) threads: u32,
+}
+
+impl Spec {
+    /// Whether the device the run uses (edu's BAR for ioremap runs) is
+    /// unbinding: the run then stops with `ENODEV`.
+    fn stopping(&self) -> bool {
+        match &self.op {
+            Op::AllocFree(Request {
+                source: Source::EduBar(window),
+                ..
+            }) => window.stopping(),
+            _ => false,
+        }
+    }
 }
 
 /// The results of a run: per-operation figures, in nanoseconds and cycles.
@@ -249,20 +258,20 @@ impl Tally {
 
 /// The objects of one sample through kmemlab's Rust: the abstraction's own
 /// type, as many as a batch.
-enum Held {
+enum Held<'a> {
     Kmalloc(KVec<KmallocBuf>),
     Cache(KVec<CacheObject>),
     FreePages(KVec<FreePages>),
     NodePages(KVec<NodePages>),
     Vmalloc(KVec<VmallocBuf>),
     Dma(KVec<DmaBuf>),
-    Iomem(KVec<IoMapping>),
+    Iomem(KVec<BarMapping<'a>>),
     PerCpu(KVec<PerCpu<u64>>),
 }
 
-impl Held {
+impl<'a> Held<'a> {
     /// Room for `batch` objects of `req`.
-    fn new(req: &Request, batch: u32) -> Result<Self> {
+    fn new(req: &'a Request, batch: u32) -> Result<Self> {
         // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
         let n = batch as usize;
         Ok(match &req.source {
@@ -272,9 +281,9 @@ impl Held {
             Source::NodePages(_) => Held::NodePages(KVec::with_capacity(n, GFP_KERNEL)?),
             Source::Vmalloc(_) => Held::Vmalloc(KVec::with_capacity(n, GFP_KERNEL)?),
             Source::Dma(..) => Held::Dma(KVec::with_capacity(n, GFP_KERNEL)?),
-            Source::Phys(..) => Held::Iomem(KVec::with_capacity(n, GFP_KERNEL)?),
+            Source::EduBar(_) => Held::Iomem(KVec::with_capacity(n, GFP_KERNEL)?),
             Source::PerCpu => Held::PerCpu(KVec::with_capacity(n, GFP_KERNEL)?),
-            Source::EduRegs => return Err(EINVAL),
+            Source::EduRegs | Source::Phys(..) => return Err(EINVAL),
         })
     }
 }
@@ -326,7 +335,7 @@ fn cycle<A>(
 enum Work<'a> {
     Rust {
         req: &'a Request,
-        held: Held,
+        held: Held<'a>,
         batch: u32,
         /// An object's bytes and pages, when counted.
         count: Option<(usize, usize)>,
@@ -389,8 +398,8 @@ impl<'a> Work<'a> {
                     (Held::Dma(v), Source::Dma(device, len)) => {
                         cycle(v, batch, count, || DmaBuf::new(*device, *len, gfp))
                     }
-                    (Held::Iomem(v), Source::Phys(phys, len)) => {
-                        cycle(v, batch, count, || IoMapping::new(*phys, *len))
+                    (Held::Iomem(v), Source::EduBar(window)) => {
+                        cycle(v, batch, count, || window.map())
                     }
                     (Held::PerCpu(v), Source::PerCpu) => cycle(v, batch, count, PerCpu::new),
                     _ => Err(EINVAL),
@@ -433,10 +442,12 @@ fn raw_work(req: &Request) -> Result<(RawWork, crate::alloc::gfp::Gfp)> {
         Source::NodePages(order) => RawWork::NodePages(*order, node),
         Source::Vmalloc(len) => RawWork::Vmalloc(*len, node),
         Source::Dma(device, len) => RawWork::Dma(*device, *len),
-        // A benchmark's physical range is edu's BAR 0 (see `ioctl::bench`).
-        Source::Phys(phys, len) => RawWork::Ioremap(*phys, *len, edu::bar0()?.2),
+        Source::EduBar(window) => {
+            let (phys, len, device) = window.raw_parts()?;
+            RawWork::Ioremap(phys, len, device)
+        }
         Source::PerCpu => RawWork::PerCpu,
-        Source::EduRegs => return Err(EINVAL),
+        Source::EduRegs | Source::Phys(..) => return Err(EINVAL),
     };
     Ok((work, req.gfp.zeroed()))
 }
@@ -454,7 +465,7 @@ fn time(work: &mut Work<'_>, spec: &Spec, cpu: u32, stop: &dyn Fn() -> bool) -> 
         cpu,
     };
     for i in 0..spec.iterations {
-        if spec.device.as_ref().is_some_and(Use::stopping) {
+        if spec.stopping() {
             return Err(ENODEV);
         }
         if i % RESCHED_EVERY == RESCHED_EVERY - 1 {
@@ -623,7 +634,6 @@ mod tests {
     fn threads_add_up() -> Result {
         let spec = Spec {
             op: Op::PercpuInc,
-            device: None,
             raw_c: false,
             count: false,
             iterations: 100,

@@ -476,15 +476,18 @@ fn map_object(file: &FileState, arg: usize, mut m: KmemlabIoremap) -> Result<isi
             }
             // CAST: at most KMEMLAB_IOREMAP_MAX.
             let size = m.size as usize;
+            // In the order the header documents (EINVAL, EPERM, EACCES,
+            // EBUSY) and before the quota (ENOMEM): `IoMapping::phys` checks
+            // the range again and claims it, which fails if it became busy.
             iomem::check_range(m.phys, size)?;
-            iomem::may_map_physical()?;
+            let access = iomem::may_map_physical()?;
             if iomem::overlaps_ram(m.phys, size) {
                 return Err(EACCES);
             }
             if iomem::overlaps_busy(m.phys, size) {
                 return Err(EBUSY);
             }
-            Source::Phys(m.phys, size)
+            Source::Phys(m.phys, size, access)
         }
         _ => return Err(EINVAL),
     };
@@ -643,8 +646,6 @@ fn bench(file: &FileState, arg: usize) -> Result<isize> {
         && b.size == 0
         && b.node == KMEMLAB_NODE_ANY
         && b.cache == 0;
-    // The edu device stays bound while an ioremap run holds this.
-    let mut device = None;
     let op = match b.op {
         KMEMLAB_BENCH_PERCPU_INC if counter => Op::PercpuInc,
         KMEMLAB_BENCH_ATOMIC_INC if counter => Op::AtomicInc,
@@ -652,14 +653,9 @@ fn bench(file: &FileState, arg: usize) -> Result<isize> {
             if b.gfp != 0 || b.order != 0 || b.cache != 0 || b.node != KMEMLAB_NODE_ANY {
                 return Err(EINVAL);
             }
-            let (phys, len, user) = edu::bar0()?;
-            if b.size == 0 || b.size % 4 != 0 || b.size > len {
-                return Err(EINVAL);
-            }
-            device = Some(user);
+            // The window keeps edu bound (and BAR 0 claimed) for the run.
             Op::AllocFree(Request {
-                // CAST: at most the BAR's size, which is mapped whole by the kernel.
-                source: Source::Phys(phys, b.size as usize),
+                source: Source::EduBar(edu::BarWindow::new(b.size)?),
                 gfp: Gfp::KERNEL,
                 gfp_bits: 0,
                 node: Node::ANY,
@@ -694,7 +690,6 @@ fn bench(file: &FileState, arg: usize) -> Result<isize> {
     }
     let spec = crate::bench::Spec {
         op,
-        device,
         raw_c: b.flags & KMEMLAB_BENCH_RAW_C != 0,
         count: b.flags & KMEMLAB_BENCH_NO_STATS == 0,
         iterations: b.iterations,

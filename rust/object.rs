@@ -23,11 +23,13 @@ use crate::{
         dma::DmaBuf,
         edu::{
             self,
+            BarWindow,
             EduRegs, //
         },
         gfp::Gfp,
         iomem::{
             IoMapping,
+            PhysAccess,
             Width, //
         },
         kmalloc::KmallocBuf,
@@ -228,8 +230,10 @@ pub(crate) enum Source {
     Dma(DmaDevice, usize),
     /// edu's register block.
     EduRegs,
-    /// A physical address and a size.
-    Phys(u64, usize),
+    /// A physical address and a size, with the asking task's permission.
+    Phys(u64, usize, PhysAccess),
+    /// A window of edu's BAR 0: benchmarks only (mapped, never accessed).
+    EduBar(BarWindow),
     PerCpu,
 }
 
@@ -252,7 +256,7 @@ impl Request {
             Source::NodePages(_) => KMEMLAB_KIND_PAGES_NODE,
             Source::Vmalloc(_) => KMEMLAB_KIND_VMALLOC,
             Source::Dma(..) => KMEMLAB_KIND_DMA_COHERENT,
-            Source::EduRegs | Source::Phys(..) => KMEMLAB_KIND_IOREMAP,
+            Source::EduRegs | Source::Phys(..) | Source::EduBar(_) => KMEMLAB_KIND_IOREMAP,
             Source::PerCpu => KMEMLAB_KIND_PERCPU,
         }
     }
@@ -261,7 +265,8 @@ impl Request {
     pub(crate) fn bytes(&self) -> usize {
         match &self.source {
             Source::Kmalloc(len) | Source::Vmalloc(len) | Source::Dma(_, len) => *len,
-            Source::Phys(_, len) => *len,
+            Source::Phys(_, len, _) => *len,
+            Source::EduBar(window) => window.len(),
             Source::EduRegs => edu::REGS_SIZE,
             Source::Cache(_, cache) => cache.config().object_size,
             Source::FreePages(order) | Source::NodePages(order) => {
@@ -314,10 +319,12 @@ impl Request {
                 Memory::Iomem(Mapping::Edu(edu::map_registers()?)),
                 KMEMLAB_IOREMAP_EDU,
             ),
-            Source::Phys(phys, len) => (
-                Memory::Iomem(Mapping::Phys(IoMapping::new(*phys, *len)?)),
+            Source::Phys(phys, len, access) => (
+                Memory::Iomem(Mapping::Phys(IoMapping::phys(access, *phys, *len)?)),
                 KMEMLAB_IOREMAP_PHYS,
             ),
+            // Not an object's source: a mapping for timing only.
+            Source::EduBar(_) => return Err(EINVAL),
             Source::PerCpu => (Memory::PerCpu(PerCpu::new()?), 0),
         })
     }

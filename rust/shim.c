@@ -6,6 +6,7 @@
  */
 #include <linux/cpumask.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
 #include <linux/percpu.h>
@@ -136,6 +137,21 @@ phys_addr_t kmemlab_virt_to_phys(const void *addr)
 void __iomem *kmemlab_ioremap(phys_addr_t phys, size_t size)
 {
 	return ioremap(phys, size);
+}
+
+/*
+ * request_mem_region() is a macro: claims the range for "kmemlab" in
+ * /proc/iomem, failing when any of it is claimed already.
+ */
+bool kmemlab_request_mem_region(phys_addr_t phys, size_t size)
+{
+	return request_mem_region(phys, size, "kmemlab") != NULL;
+}
+
+/* release_mem_region() is a macro; pairs with kmemlab_request_mem_region(). */
+void kmemlab_release_mem_region(phys_addr_t phys, size_t size)
+{
+	release_mem_region(phys, size);
 }
 
 /* iounmap() pairs with kmemlab_ioremap(). */

@@ -35,6 +35,8 @@ bool kmemlab_virt_addr_valid(const void *addr);
 phys_addr_t kmemlab_virt_to_phys(const void *addr);
 void __iomem *kmemlab_ioremap(phys_addr_t phys, size_t size);
 void kmemlab_iounmap(void __iomem *addr);
+bool kmemlab_request_mem_region(phys_addr_t phys, size_t size);
+void kmemlab_release_mem_region(phys_addr_t phys, size_t size);
 bool kmemlab_iomem_locked_down(void);
 void kmemlab_preempt_disable(void);
 void kmemlab_preempt_enable(void);

@@ -315,17 +315,20 @@ struct kmemlab_cache_destroy {
  * and unmapped when freed. Through an EDU mapping only the liveness (0x04) and
  * factorial (0x08) registers are writable: the interrupt and status registers
  * belong to kmemlab's driver. Unbinding edu unmaps its registers at once:
- * MMIO on an EDU mapping then answers ENODEV (FREE still succeeds). A PHYS mapping needs CAP_SYS_RAWIO and a kernel that
- * is not locked down, and is refused for any range that is or overlaps
- * System RAM, or that a driver has claimed (a busy range in /proc/iomem,
- * such as edu's BAR0, which kmemlab's driver claims). A refused request
- * leaves no mapping behind. Checks run in the order of the errors below.
+ * MMIO on an EDU mapping then answers ENODEV (FREE still succeeds).
+ * A PHYS mapping needs CAP_SYS_RAWIO and a kernel that is not locked down,
+ * and is refused for any range that is or overlaps System RAM, or that is
+ * claimed (a busy range in /proc/iomem: edu's BAR0, which kmemlab's driver
+ * claims, or another kmemlab PHYS mapping). While mapped, the range is
+ * claimed as "kmemlab" in /proc/iomem, so no driver can claim it until the
+ * object is freed. A refused request leaves no mapping behind. Checks run in
+ * the order of the errors below.
  *
  * Errors: EINVAL (source, alignment, size, overflow, a range beyond the
  * physical address space, a field that must be 0), ENODEV (EDU: the device
  * is not bound), EPERM (PHYS without CAP_SYS_RAWIO, or kernel lockdown),
- * EACCES (the range overlaps System RAM), EBUSY (the range overlaps one a
- * driver has claimed), ENOMEM (ioremap failed, or the file's quota is
+ * EACCES (the range overlaps System RAM), EBUSY (the range overlaps a
+ * claimed one), ENOMEM (ioremap failed, or the file's quota is
  * exceeded), EFAULT.
  */
 struct kmemlab_ioremap {

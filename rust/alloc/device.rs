@@ -290,6 +290,11 @@ impl Use {
         self.0.stopping.load(Acquire)
     }
 
+    /// Another use of the same binding (`ENODEV` once unbinding began).
+    pub(crate) fn again(&self) -> Result<Use> {
+        self.0.start_use()
+    }
+
     /// The device, bound while `self` lives.
     pub(crate) fn device(&self) -> &device::Device<Bound> {
         // SAFETY: by the type invariant of `Use` and of `Binding`, the device
@@ -302,6 +307,20 @@ impl Drop for Use {
     fn drop(&mut self) {
         self.0.users.fetch_sub(1, Release);
     }
+}
+
+/// The raw `struct device` of `dev`, for C calls the kernel crate does not
+/// wrap (`dma_set_coherent_mask()` of a faux device, the raw-C baseline's
+/// `dma_alloc_coherent()`). The kernel crate keeps `Device::as_raw()` to
+/// itself; this is kmemlab's one cast into its layout.
+pub(super) fn raw_device<Ctx: device::DeviceContext>(
+    dev: &device::Device<Ctx>,
+) -> *mut kernel::bindings::device {
+    // CAST: `Device` is a `#[repr(transparent)]` wrapper of `struct device`
+    // (its own `as_raw()` makes the same cast).
+    core::ptr::from_ref(dev)
+        .cast::<kernel::bindings::device>()
+        .cast_mut()
 }
 
 /// The published bindings.

@@ -84,10 +84,7 @@ impl FauxDma {
     pub(crate) fn unpublished(name: &CStr) -> Result<Self> {
         let reg = faux::Registration::new(name, None)?;
         let dev: &device::Device<Bound> = reg.as_ref().as_ref();
-        // CAST: `Device` is a transparent wrapper of `struct device`.
-        let raw = core::ptr::from_ref(dev)
-            .cast::<bindings::device>()
-            .cast_mut();
+        let raw = devices::raw_device(dev);
         // SAFETY: `raw` is the live, bound faux device just created; nothing
         // allocates or maps for it yet, as it has no binding yet.
         kernel::error::to_result(unsafe { bindings::dma_set_coherent_mask(raw, u64::MAX) })?;
@@ -102,6 +99,7 @@ impl FauxDma {
     }
 
     /// The device's binding.
+    #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
     pub(crate) fn binding(&self) -> &Arc<Binding> {
         &self.binding
     }

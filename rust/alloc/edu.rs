@@ -20,6 +20,8 @@
 //! then, and those objects answer `ENODEV` from then on. Unbind never waits
 //! for userspace. One transfer runs at a time, under the engine's own lock.
 
+use core::marker::PhantomData;
+
 use kernel::{
     bindings,
     device::{
@@ -235,23 +237,74 @@ impl EduRegs {
 pub(crate) fn map_registers() -> Result<EduRegs> {
     let edu = devices::edu()?;
     let bar0 = edu.bar0;
-    // SAFETY: the mapping is of edu's own registers, in BAR0.
+    // SAFETY: the closure maps edu's own registers (in BAR0, which the
+    // driver claimed and releases only after the binding is revoked, which
+    // unmaps this).
     let lease = unsafe {
         edu.binding
-            .lease(|_| Ok(Resource::Regs(IoMapping::new(bar0, REGS_SIZE)?)))?
+            .lease(|_| Ok(Resource::Regs(IoMapping::claimed(bar0, REGS_SIZE)?)))?
     };
     // INVARIANT: a mapping of `REGS_SIZE` bytes was just leased.
     Ok(EduRegs { lease })
 }
 
-/// BAR 0's physical address and size, with a use of the device that keeps
-/// it bound while held (`ENODEV` when edu is not bound; stop when
-/// [`Use::stopping`] says so). For benchmarks of mapping and unmapping:
-/// nothing may access the range through a mapping made from these figures
-/// (the DMA engine is the driver's).
-pub(crate) fn bar0() -> Result<(u64, u64, Use)> {
-    let edu = devices::edu()?;
-    Ok((edu.bar0, edu.bar0_len, edu.binding.start_use()?))
+/// The first `len` bytes of edu's BAR 0, for benchmarks of mapping and
+/// unmapping, with a use of the device that keeps it bound (and BAR 0
+/// claimed) while held. Runs stop when [`BarWindow::stopping`] says so.
+pub(crate) struct BarWindow {
+    phys: u64,
+    len: usize,
+    device: Use,
+}
+
+impl BarWindow {
+    /// The window of `len` bytes: a non-zero multiple of 4, at most BAR 0's
+    /// size (`EINVAL`); `ENODEV` when edu is not bound.
+    pub(crate) fn new(len: u64) -> Result<Self> {
+        let edu = devices::edu()?;
+        if len == 0 || len % 4 != 0 || len > edu.bar0_len {
+            return Err(EINVAL);
+        }
+        Ok(Self {
+            phys: edu.bar0,
+            len: usize::try_from(len)?,
+            device: edu.binding.start_use()?,
+        })
+    }
+
+    /// Bytes in the window.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether edu's unbinding asks the run to stop.
+    pub(crate) fn stopping(&self) -> bool {
+        self.device.stopping()
+    }
+
+    /// Maps the window; the mapping cannot outlive the window (nor so the
+    /// claim on BAR 0). It is for timing only: nothing reads or writes it.
+    pub(crate) fn map(&self) -> Result<BarMapping<'_>> {
+        // SAFETY: BAR 0 is claimed by edu's driver while `self.device` keeps
+        // edu bound, and the mapping borrows `self`.
+        let map = unsafe { IoMapping::claimed(self.phys, self.len)? };
+        Ok(BarMapping {
+            _map: map,
+            _window: PhantomData,
+        })
+    }
+
+    /// The window's range and another use of the device, for the raw-C
+    /// baseline (which maps and unmaps it from C).
+    pub(crate) fn raw_parts(&self) -> Result<(u64, usize, Use)> {
+        Ok((self.phys, self.len, self.device.again()?))
+    }
+}
+
+/// A mapping of a [`BarWindow`], unmapped on drop.
+pub(crate) struct BarMapping<'a> {
+    _map: IoMapping,
+    _window: PhantomData<&'a BarWindow>,
 }
 
 /// Whether a write of `width` bytes at `offset` of the register block
@@ -339,7 +392,8 @@ kernel::pci_device_table!(
 );
 
 impl EduDriver {
-    /// Sets the enabled device up, claims BAR0 and publishes the device.
+    /// Claims BAR0, sets the enabled device up and publishes it; on
+    /// failure BAR0 is released again.
     fn publish(pdev: &pci::Device<Core<'_>>) -> Result {
         let bar0 = pdev.resource_start(0)?;
         let bar0_len = pdev.resource_len(0)?;
@@ -347,7 +401,24 @@ impl EduDriver {
         if bar0_len < ENGINE_WINDOW as u64 {
             return Err(ENODEV);
         }
-        let regs = IoMapping::new(bar0, ENGINE_WINDOW)?;
+        // Claim BAR0 first: the driver maps only what it owns, and no
+        // physical mapping (KMEMLAB_IOREMAP_PHYS claims what it maps) can
+        // reach the engine behind the driver's back.
+        // SAFETY: `pdev` is a live, enabled PCI device; the name is static.
+        kernel::error::to_result(unsafe {
+            bindings::pci_request_region(raw(pdev), 0, c"kmemlab-edu".as_char_ptr())
+        })?;
+        Self::publish_claimed(pdev, bar0, bar0_len).inspect_err(|_| {
+            // SAFETY: requested just above, and nothing maps it any more.
+            unsafe { bindings::pci_release_region(raw(pdev), 0) };
+        })
+    }
+
+    /// [`EduDriver::publish`] once BAR0 (`bar0`, `bar0_len` bytes) is claimed.
+    fn publish_claimed(pdev: &pci::Device<Core<'_>>, bar0: u64, bar0_len: u64) -> Result {
+        // SAFETY: BAR0 is claimed by this driver, and the mapping goes (with
+        // the engine, at unbind or below) before the claim is released.
+        let regs = unsafe { IoMapping::claimed(bar0, ENGINE_WINDOW)? };
         if regs.read(REG_IDENT, Width::W32)? != u64::from(IDENT) {
             return Err(ENODEV);
         }
@@ -384,18 +455,7 @@ impl EduDriver {
             GFP_KERNEL,
         )
         .inspect_err(|_| undo())?;
-        // Claim BAR0, so that no physical mapping (KMEMLAB_IOREMAP_PHYS
-        // refuses busy ranges) can reach the engine behind the driver's back.
-        // SAFETY: `pdev` is a live, enabled PCI device; the name is static.
-        kernel::error::to_result(unsafe {
-            bindings::pci_request_region(raw(pdev), 0, c"kmemlab-edu".as_char_ptr())
-        })
-        .inspect_err(|_| undo())?;
-        devices::publish_edu(state).inspect_err(|_| {
-            undo();
-            // SAFETY: claimed just above.
-            unsafe { bindings::pci_release_region(raw(pdev), 0) };
-        })
+        devices::publish_edu(state).inspect_err(|_| undo())
     }
 
     /// Undoes [`EduDriver::publish`] and `enable_device_mem`; `claimed`

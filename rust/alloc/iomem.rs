@@ -5,9 +5,14 @@
 //! C header: [`include/asm-generic/io.h`](srctree/include/asm-generic/io.h)
 //!
 //! The kernel crate maps device memory only for a bound platform or PCI
-//! driver; [`IoMapping`] maps any physical range that is not RAM, owns the
-//! mapping and gives bounds- and alignment-checked 8/16/32/64-bit accesses
-//! through the kernel crate's MMIO accessors ([`Mmio`]).
+//! driver; [`IoMapping`] owns a mapping of a physical range that is not RAM
+//! and gives bounds- and alignment-checked 8/16/32/64-bit accesses through
+//! the kernel crate's MMIO accessors ([`Mmio`]). Its constructors carry the
+//! policy: an arbitrary range ([`IoMapping::phys`]) needs the proof that the
+//! task may map physical memory ([`PhysAccess`], made only by
+//! [`may_map_physical`]) and is claimed for kmemlab while mapped, so no
+//! driver can claim it meanwhile; a range of a region kmemlab's own driver
+//! claimed ([`IoMapping::claimed`]) is `unsafe` to map, with that contract.
 
 use kernel::{
     bindings,
@@ -25,6 +30,8 @@ extern "C" {
     fn kmemlab_ioremap(phys: bindings::phys_addr_t, size: usize) -> *mut c_void;
     fn kmemlab_iounmap(addr: *mut c_void);
     fn kmemlab_iomem_locked_down() -> bool;
+    fn kmemlab_request_mem_region(phys: bindings::phys_addr_t, size: usize) -> bool;
+    fn kmemlab_release_mem_region(phys: bindings::phys_addr_t, size: usize);
     #[cfg(CONFIG_KUNIT)]
     fn kmemlab_virt_to_phys(addr: *const c_void) -> bindings::phys_addr_t;
 }
@@ -71,10 +78,16 @@ impl Width {
     }
 }
 
+/// Proof that the task that asked may map an arbitrary physical range:
+/// only [`may_map_physical`] makes one.
+pub(crate) struct PhysAccess {
+    _private: (),
+}
+
 /// Whether the caller may map an arbitrary physical range: it needs
 /// `CAP_SYS_RAWIO` and a kernel that is not locked down (`EPERM` otherwise),
 /// the rules `/dev/mem` follows.
-pub(crate) fn may_map_physical() -> Result {
+pub(crate) fn may_map_physical() -> Result<PhysAccess> {
     // The capability first, as `/dev/mem` does: lockdown logs its refusals.
     // CAST: capability numbers are small.
     // SAFETY: `capable()` may be called from process context with any capability number.
@@ -85,7 +98,7 @@ pub(crate) fn may_map_physical() -> Result {
     if unsafe { kmemlab_iomem_locked_down() } {
         return Err(EPERM);
     }
-    Ok(())
+    Ok(PhysAccess { _private: () })
 }
 
 /// Whether any byte of `phys..phys + size` is claimed by a driver (a busy
@@ -142,30 +155,94 @@ fn intersects(phys: u64, size: usize, flags: u32) -> bool {
     found != bindings::REGION_DISJOINT as i32
 }
 
+/// A range of I/O memory claimed for kmemlab (`request_mem_region()`,
+/// named "kmemlab" in `/proc/iomem`), released when dropped.
+///
+/// # Invariants
+///
+/// `phys..phys + size` was requested by [`Claim::new`] and is released only
+/// by `Drop`.
+struct Claim {
+    phys: u64,
+    size: usize,
+}
+
+impl Claim {
+    /// Claims the range: `EBUSY` when any of it is claimed already.
+    fn new(phys: u64, size: usize) -> Result<Self> {
+        // SAFETY: `request_mem_region()` only inserts into the resource tree,
+        // under its lock; the name is static.
+        if !unsafe { kmemlab_request_mem_region(phys, size) } {
+            return Err(EBUSY);
+        }
+        // INVARIANT: requested just above.
+        Ok(Self { phys, size })
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant the range was requested by `new`.
+        unsafe { kmemlab_release_mem_region(self.phys, self.size) };
+    }
+}
+
 /// A mapping of device memory, unmapped when dropped.
 ///
 /// # Invariants
 ///
 /// `raw` describes the whole mapping `ioremap()` returned for a physical
-/// range of `raw.size()` bytes, which stays mapped until `Drop`; the range is not
-/// System RAM; its address and size are multiples of 4.
+/// range of `raw.size()` bytes, which stays mapped until `Drop`; the range is
+/// device memory (not System RAM), and while the mapping lives it is claimed
+/// either by `_claim` or by the kmemlab driver that made the mapping; its
+/// address and size are multiples of 4.
 pub(crate) struct IoMapping {
     raw: MmioRaw<Region>,
+    /// Dropped after `Drop::drop` has unmapped the range.
+    _claim: Option<Claim>,
 }
 
 impl IoMapping {
-    /// Maps `size` bytes of device memory at `phys`.
+    /// Maps `size` bytes at `phys` for a task allowed to ([`PhysAccess`]),
+    /// and claims the range for kmemlab while it is mapped.
     ///
     /// Both must be multiples of 4 and `size` non-zero (`EINVAL`); a range
-    /// that overlaps System RAM is refused (`EACCES`) before anything is
-    /// mapped; `ENOMEM` when `ioremap()` fails.
-    pub(crate) fn new(phys: u64, size: usize) -> Result<Self> {
+    /// that overlaps System RAM is refused (`EACCES`), and so is one that
+    /// any driver (or another kmemlab mapping) has claimed (`EBUSY`), before
+    /// anything is mapped; `ENOMEM` when `ioremap()` fails.
+    pub(crate) fn phys(_access: &PhysAccess, phys: u64, size: usize) -> Result<Self> {
         check_range(phys, size)?;
         if overlaps_ram(phys, size) {
             return Err(EACCES);
         }
-        // SAFETY: the range is not System RAM (checked above), so mapping it
-        // cannot alias the kernel's own cached mapping of memory.
+        let claim = Claim::new(phys, size)?;
+        // SAFETY: checked above, and claimed by `claim`, which the mapping keeps.
+        unsafe { Self::map(phys, size, Some(claim)) }
+    }
+
+    /// Maps `size` bytes at `phys` of a region a kmemlab driver has claimed
+    /// (a BAR it requested). No System RAM walk: the region is the device's.
+    ///
+    /// # Safety
+    ///
+    /// `phys..phys + size` lies in device memory the calling driver has
+    /// requested, and the mapping is dropped before the driver releases it.
+    pub(crate) unsafe fn claimed(phys: u64, size: usize) -> Result<Self> {
+        check_range(phys, size)?;
+        // SAFETY: guaranteed by the caller.
+        unsafe { Self::map(phys, size, None) }
+    }
+
+    /// Maps the range.
+    ///
+    /// # Safety
+    ///
+    /// `phys` and `size` passed [`check_range`]; the range is device memory,
+    /// claimed by `claim` or (when `None`) by the calling driver for as long
+    /// as the mapping lives.
+    unsafe fn map(phys: u64, size: usize, claim: Option<Claim>) -> Result<Self> {
+        // SAFETY: the range is not System RAM (guaranteed by the caller), so
+        // mapping it cannot alias the kernel's own cached mapping of memory.
         let addr = unsafe { kmemlab_ioremap(phys, size) };
         if addr.is_null() {
             return Err(ENOMEM);
@@ -180,8 +257,8 @@ impl IoMapping {
                 return Err(e);
             }
         };
-        // INVARIANT: checked and mapped above.
-        Ok(Self { raw })
+        // INVARIANT: checked and mapped above; claimed as the caller says.
+        Ok(Self { raw, _claim: claim })
     }
 
     /// Bytes mapped.
@@ -244,19 +321,22 @@ mod tests {
         // SAFETY: `virt_to_phys()` of a live linear-map address.
         let phys = unsafe { kmemlab_virt_to_phys((&raw const *buf).cast()) };
         assert!(overlaps_ram(phys, 64));
-        assert_eq!(IoMapping::new(phys, 64).err(), Some(EACCES));
+        let access = PhysAccess { _private: () };
+        assert_eq!(IoMapping::phys(&access, phys, 64).err(), Some(EACCES));
         Ok(())
     }
 
     #[test]
     fn malformed_ranges_are_refused() {
-        assert_eq!(IoMapping::new(0xfee0_0000, 0).err(), Some(EINVAL));
-        assert_eq!(IoMapping::new(0xfee0_0002, 4).err(), Some(EINVAL));
-        assert_eq!(IoMapping::new(0xfee0_0000, 6).err(), Some(EINVAL));
-        assert_eq!(IoMapping::new(u64::MAX - 3, 8).err(), Some(EINVAL));
+        let access = PhysAccess { _private: () };
+        let map = |phys, size| IoMapping::phys(&access, phys, size).err();
+        assert_eq!(map(0xfee0_0000, 0), Some(EINVAL));
+        assert_eq!(map(0xfee0_0002, 4), Some(EINVAL));
+        assert_eq!(map(0xfee0_0000, 6), Some(EINVAL));
+        assert_eq!(map(u64::MAX - 3, 8), Some(EINVAL));
         // Beyond the physical address space: refused before ioremap() can WARN.
-        assert_eq!(IoMapping::new(physical_end() + 1, 4).err(), Some(EINVAL));
-        assert_eq!(IoMapping::new(physical_end() & !3, 8).err(), Some(EINVAL));
+        assert_eq!(map(physical_end() + 1, 4), Some(EINVAL));
+        assert_eq!(map(physical_end() & !3, 8), Some(EINVAL));
     }
 
     #[test]

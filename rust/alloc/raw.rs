@@ -128,8 +128,7 @@ impl RawBench {
                     return Err(EINVAL);
                 }
                 let u = devices::current(which)?.start_use()?;
-                // CAST: `Device` is a transparent wrapper of `struct device`.
-                dev = core::ptr::from_ref(u.device()).cast_mut().cast();
+                dev = devices::raw_device(u.device()).cast();
                 (kind, size) = (KMEMLAB_KIND_DMA_COHERENT, len);
                 device = Some(u);
             }

@@ -204,6 +204,27 @@ static int ioremap_areas(__u64 phys)
 }
 
 /*
+ * Resources in /proc/iomem that start at @phys and are named exactly @name
+ * (-1: unreadable). Lines read "<start>-<end> : <name>", indented by depth.
+ */
+static int iomem_claims(__u64 phys, const char *name)
+{
+	char line[512], who[128];
+	unsigned long long start, end;
+	int n = 0;
+	FILE *f = fopen("/proc/iomem", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %llx-%llx : %127[^\n]", &start, &end, who) == 3 &&
+		    start == phys && !strcmp(who, name))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
  * Coherent buffers dma-debug tracks for the device named @dev; *@max_end (may
  * be NULL) receives the highest bus address + length among them. -1 when
  * dma-debug is not there or has switched itself off.
@@ -1073,17 +1094,30 @@ TEST_F(dev, ioremap_phys_unclaimed_bar)
 	EXPECT_EQ(-EINVAL, mmio_read(self->fd, bar, 4, 4096, &value));
 	EXPECT_EQ(-EINVAL, mmio_read(self->fd, bar, 8, 4092, &value));
 
+	/*
+	 * The mapped range is claimed for kmemlab while mapped (no driver can
+	 * claim it meanwhile), so a second mapping of any of it is refused.
+	 */
+	EXPECT_EQ(1, iomem_claims(dev.bar0, "kmemlab"));
+	EXPECT_EQ(-EBUSY, map_io(self->fd, KMEMLAB_IOREMAP_PHYS, dev.bar0, 4, &word));
+	EXPECT_EQ(-EBUSY, map_io(self->fd, KMEMLAB_IOREMAP_PHYS, dev.bar0 + 4092, 8, &word));
+	EXPECT_EQ(areas + 1, ioremap_areas(dev.bar0));
+	ASSERT_EQ(0, free_handles(self->fd, 1, &bar));
+	EXPECT_EQ(0, iomem_claims(dev.bar0, "kmemlab"));
+
 	/* The smallest mapping: one 32-bit word, and nothing past it. */
 	ASSERT_EQ(0, map_io(self->fd, KMEMLAB_IOREMAP_PHYS, dev.bar0, 4, &word));
+	EXPECT_EQ(1, iomem_claims(dev.bar0, "kmemlab"));
 	ASSERT_EQ(0, info(self->fd, word, &in));
 	EXPECT_EQ(4U, in.size);
 	EXPECT_EQ(0, mmio_read(self->fd, word, 4, 0, &value));
 	EXPECT_EQ(-EINVAL, mmio_read(self->fd, word, 4, 4, &value));
 	EXPECT_EQ(-EINVAL, mmio_read(self->fd, word, 8, 0, &value));
-	EXPECT_EQ(areas + 2, ioremap_areas(dev.bar0));
+	EXPECT_EQ(areas + 1, ioremap_areas(dev.bar0));
 
 	ASSERT_EQ(0, free_all(self->fd));
 	EXPECT_EQ(areas, ioremap_areas(dev.bar0));
+	EXPECT_EQ(0, iomem_claims(dev.bar0, "kmemlab"));
 }
 
 /* Why the unprivileged child of ioremap_phys_needs_cap_sys_rawio failed. */
