@@ -92,6 +92,26 @@ impl Slots {
 
 /// One binding of a device to its driver.
 ///
+/// # Examples
+///
+/// ```ignore
+/// let faux = FauxDma::unpublished(c"kmemlab-kunit")?;
+/// let binding = faux.binding().clone();
+/// // SAFETY: `buffer` allocates for the device it is given.
+/// let kept = unsafe { binding.lease(buffer)? };
+/// let user = binding.start_use()?;
+/// assert!(!user.stopping());
+/// drop(user);
+/// // Unbinding does not wait for `kept` to be given back.
+/// // SAFETY: the faux device is bound while `faux` lives, and has no DMA engine.
+/// unsafe { binding.revoke() };
+/// assert_eq!(kept.with(|_| ()).err(), Some(ENODEV));
+/// drop(kept);
+/// ```
+///
+/// Compiled and run (at more length) as the KUnit case
+/// `kmemlab_device::revoking_frees_what_is_leased_and_refuses_more`.
+///
 /// # Invariants
 ///
 /// While `slots.bound` is true, `dev` is bound to its driver: the driver
@@ -237,6 +257,10 @@ impl Binding {
 /// A name for a resource a [`Binding`] holds; dropping it frees the
 /// resource (if unbinding has not already).
 ///
+/// # Examples
+///
+/// See [`Binding`]'s example.
+///
 /// # Invariants
 ///
 /// `id` was given out by `binding` for a resource; the binding holds it
@@ -277,6 +301,10 @@ impl Drop for Lease {
 }
 
 /// A use of a bound device, ended on drop.
+///
+/// # Examples
+///
+/// See [`Binding`]'s example.
 ///
 /// # Invariants
 ///

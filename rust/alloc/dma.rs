@@ -60,6 +60,16 @@ pub(crate) const DMA_MAX: usize = kernel::page::PAGE_SIZE << MAX_ORDER;
 /// [`Binding`], revoked when this value is dropped. The module's own
 /// ("kmemlab" on the faux bus) is published for DMA ([`FauxDma::new`]).
 ///
+/// # Examples
+///
+/// ```ignore
+/// let faux = FauxDma::unpublished(c"kmemlab-example")?;
+/// assert_eq!(faux.binding().mask(), u64::MAX);
+/// // Dropping it revokes its binding, then unregisters the device.
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_dma::example_faux_dma`.
+///
 /// # Invariants
 ///
 /// `binding` is the binding of `_reg`'s device, revoked by `Drop` before
@@ -118,6 +128,17 @@ impl Drop for FauxDma {
 
 /// A coherent DMA buffer for one of kmemlab's devices; dropping it frees the
 /// buffer (unless the device's unbinding already has).
+///
+/// # Examples
+///
+/// ```ignore
+/// let mut buf = DmaBuf::new(DmaDevice::Faux, 4096, Gfp::KERNEL)?;
+/// buf.with_bytes_mut(|b| b.fill(0x5a))?;
+/// assert!(buf.with_bytes(|b| b.iter().all(|x| *x == 0x5a))?);
+/// assert_eq!(buf.len(), 4096);
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_dma::example_dma_buf`.
 ///
 /// # Invariants
 ///
@@ -272,5 +293,24 @@ mod tests {
             DmaBuf::new(DmaDevice::Faux, 64, accounted).err(),
             Some(EINVAL)
         );
+    }
+
+    #[test]
+    fn example_dma_buf() -> Result {
+        crate::alloc::init();
+        let mut buf = DmaBuf::new(DmaDevice::Faux, 4096, Gfp::KERNEL)?;
+        buf.with_bytes_mut(|b| b.fill(0x5a))?;
+        assert!(buf.with_bytes(|b| b.iter().all(|x| *x == 0x5a))?);
+        assert_eq!(buf.len(), 4096);
+        Ok(())
+    }
+
+    #[test]
+    fn example_faux_dma() -> Result {
+        crate::alloc::init();
+        let faux = FauxDma::unpublished(c"kmemlab-example")?;
+        assert_eq!(faux.binding().mask(), u64::MAX);
+        // Dropping it revokes its binding, then unregisters the device.
+        Ok(())
     }
 }

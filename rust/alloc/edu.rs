@@ -195,6 +195,17 @@ fn raw<Ctx: device::DeviceContext>(pdev: &pci::Device<Ctx>) -> *mut bindings::pc
 /// A mapping of edu's register block, held by the device's binding:
 /// unbinding unmaps it, after which every access is `ENODEV`.
 ///
+/// # Examples
+///
+/// ```ignore
+/// let regs = map_registers()?;
+/// assert_eq!(regs.read(REG_IDENT, Width::W32)?, u64::from(IDENT));
+/// regs.write(REG_LIVENESS, Width::W32, 1)?;
+/// assert_eq!(regs.write(REG_IDENT, Width::W32, 0), Err(EACCES));
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_edu::example_edu_regs`.
+///
 /// # Invariants
 ///
 /// `lease` names a [`Resource::Regs`] mapping [`REGS_SIZE`] bytes.
@@ -251,6 +262,18 @@ pub(crate) fn map_registers() -> Result<EduRegs> {
 /// The first `len` bytes of edu's BAR 0, for benchmarks of mapping and
 /// unmapping, with a use of the device that keeps it bound (and BAR 0
 /// claimed) while held. Runs stop when [`BarWindow::stopping`] says so.
+/// # Examples
+///
+/// ```ignore
+/// let window = BarWindow::new(4096)?;
+/// let mapping = window.map()?;
+/// // `mapping` borrows `window`: it cannot outlive edu's claim on BAR 0.
+/// drop(mapping);
+/// assert!(!window.stopping());
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_edu::example_bar_window`.
+///
 pub(crate) struct BarWindow {
     phys: u64,
     len: usize,
@@ -302,6 +325,11 @@ impl BarWindow {
 }
 
 /// A mapping of a [`BarWindow`], unmapped on drop.
+/// # Examples
+///
+/// See [`BarWindow`]'s example, which uses this type too (KUnit case
+/// `kmemlab_edu::example_bar_window`).
+///
 pub(crate) struct BarMapping<'a> {
     _map: IoMapping,
     _window: PhantomData<&'a BarWindow>,
@@ -576,5 +604,30 @@ mod tests {
         assert!(!register_writable(0x20, 4));
         assert!(!register_writable(0x60, 4));
         assert!(!register_writable(REG_FACTORIAL, 8));
+    }
+
+    #[test]
+    fn example_edu_regs() -> Result {
+        if !bound() {
+            return Ok(());
+        }
+        let regs = map_registers()?;
+        assert_eq!(regs.read(REG_IDENT, Width::W32)?, u64::from(IDENT));
+        regs.write(REG_LIVENESS, Width::W32, 1)?;
+        assert_eq!(regs.write(REG_IDENT, Width::W32, 0), Err(EACCES));
+        Ok(())
+    }
+
+    #[test]
+    fn example_bar_window() -> Result {
+        if !bound() {
+            return Ok(());
+        }
+        let window = BarWindow::new(4096)?;
+        let mapping = window.map()?;
+        // `mapping` borrows `window`: it cannot outlive edu's claim on BAR 0.
+        drop(mapping);
+        assert!(!window.stopping());
+        Ok(())
     }
 }

@@ -26,6 +26,16 @@ pub(crate) enum GfpBase {
 }
 
 /// A GFP request: one base and the modifiers kmemlab supports.
+/// # Examples
+///
+/// ```ignore
+/// let gfp = Gfp::KERNEL.zeroed();
+/// assert_eq!(gfp.raw(), bindings::GFP_KERNEL | bindings::__GFP_ZERO);
+/// assert!(gfp.flags().is_ok());
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_gfp::example_gfp`.
+///
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Gfp {
     pub(crate) base: GfpBase,
@@ -150,5 +160,13 @@ mod tests {
         };
         assert!(noretry.flags().is_err());
         assert_eq!(noretry.raw(), bindings::GFP_KERNEL | GFP_NORETRY_BIT);
+    }
+
+    #[test]
+    fn example_gfp() -> Result {
+        let gfp = Gfp::KERNEL.zeroed();
+        assert_eq!(gfp.raw(), bindings::GFP_KERNEL | bindings::__GFP_ZERO);
+        assert!(gfp.flags().is_ok());
+        Ok(())
     }
 }

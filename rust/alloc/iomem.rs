@@ -37,6 +37,16 @@ extern "C" {
 }
 
 /// The width of one MMIO access.
+/// # Examples
+///
+/// ```ignore
+/// let width = Width::from_bytes(4)?;
+/// assert_eq!((width, width.bytes(), width.max()), (Width::W32, 4, 0xffff_ffff));
+/// assert_eq!(Width::from_bytes(3), Err(EINVAL));
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_iomem::example_width`.
+///
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Width {
     W8,
@@ -80,6 +90,11 @@ impl Width {
 
 /// Proof that the task that asked may map an arbitrary physical range:
 /// only [`may_map_physical`] makes one.
+/// # Examples
+///
+/// See [`IoMapping`]'s example, which uses this type too (KUnit case
+/// `kmemlab_iomem::example_io_mapping`).
+///
 pub(crate) struct PhysAccess {
     _private: (),
 }
@@ -188,6 +203,24 @@ impl Drop for Claim {
 }
 
 /// A mapping of device memory, unmapped when dropped.
+///
+/// # Examples
+///
+/// ```ignore
+/// // Only a task allowed to map physical memory gets a `PhysAccess`
+/// // (`EPERM` without CAP_SYS_RAWIO or under lockdown).
+/// let Ok(access) = may_map_physical() else {
+///     return Ok(());
+/// };
+/// let ram = KBox::new([0u64; 8], GFP_KERNEL)?;
+/// // SAFETY: `virt_to_phys()` of a live linear-map address.
+/// let phys = unsafe { kmemlab_virt_to_phys((&raw const *ram).cast()) };
+/// // System RAM is refused before anything is mapped; so are malformed ranges.
+/// assert_eq!(IoMapping::phys(&access, phys, 64).err(), Some(EACCES));
+/// assert_eq!(IoMapping::phys(&access, 0xfee0_0002, 4).err(), Some(EINVAL));
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_iomem::example_io_mapping`.
 ///
 /// # Invariants
 ///
@@ -344,5 +377,32 @@ mod tests {
         assert_eq!(Width::from_bytes(4), Ok(Width::W32));
         assert_eq!(Width::from_bytes(3), Err(EINVAL));
         assert_eq!(Width::W16.max(), 0xffff);
+    }
+
+    #[test]
+    fn example_io_mapping() -> Result {
+        // Only a task allowed to map physical memory gets a `PhysAccess`
+        // (`EPERM` without CAP_SYS_RAWIO or under lockdown).
+        let Ok(access) = may_map_physical() else {
+            return Ok(());
+        };
+        let ram = KBox::new([0u64; 8], GFP_KERNEL)?;
+        // SAFETY: `virt_to_phys()` of a live linear-map address.
+        let phys = unsafe { kmemlab_virt_to_phys((&raw const *ram).cast()) };
+        // System RAM is refused before anything is mapped; so are malformed ranges.
+        assert_eq!(IoMapping::phys(&access, phys, 64).err(), Some(EACCES));
+        assert_eq!(IoMapping::phys(&access, 0xfee0_0002, 4).err(), Some(EINVAL));
+        Ok(())
+    }
+
+    #[test]
+    fn example_width() -> Result {
+        let width = Width::from_bytes(4)?;
+        assert_eq!(
+            (width, width.bytes(), width.max()),
+            (Width::W32, 4, 0xffff_ffff)
+        );
+        assert_eq!(Width::from_bytes(3), Err(EINVAL));
+        Ok(())
     }
 }

@@ -38,6 +38,18 @@ pub(crate) const KMALLOC_MAX: usize = bindings::KMALLOC_MAX_SIZE as usize;
 
 /// A `kmalloc` allocation of `len` bytes, freed on drop.
 ///
+/// # Examples
+///
+/// ```ignore
+/// let mut buf = KmallocBuf::new(300, Gfp::KERNEL.zeroed(), Node::ANY)?;
+/// assert!(buf.as_slice().iter().all(|b| *b == 0));
+/// buf.as_mut_slice()[..5].copy_from_slice(b"hello");
+/// assert_eq!(&buf.as_slice()[..5], b"hello");
+/// assert!(buf.nid() >= 0);
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_kmalloc::example_kmalloc_buf`.
+///
 /// # Invariants
 ///
 /// `bytes` covers a live allocation made by `kmalloc_node()`, of which this
@@ -54,13 +66,6 @@ unsafe impl Sync for KmallocBuf {}
 
 impl KmallocBuf {
     /// Allocates `len` bytes (1 to [`KMALLOC_MAX`]) with `gfp`, on `node` if one is given.
-    ///
-    /// # Examples
-    ///
-    /// ```ignore
-    /// let buf = KmallocBuf::new(64, gfp.zeroed(), Node::ANY)?;
-    /// assert!(buf.as_slice().iter().all(|b| *b == 0));
-    /// ```
     pub(crate) fn new(len: usize, gfp: Gfp, node: Node) -> Result<Self> {
         if len == 0 || len > KMALLOC_MAX {
             return Err(EINVAL);
@@ -137,6 +142,16 @@ mod tests {
             }
         }
         assert!(on_node_zero >= 3);
+        Ok(())
+    }
+
+    #[test]
+    fn example_kmalloc_buf() -> Result {
+        let mut buf = KmallocBuf::new(300, Gfp::KERNEL.zeroed(), Node::ANY)?;
+        assert!(buf.as_slice().iter().all(|b| *b == 0));
+        buf.as_mut_slice()[..5].copy_from_slice(b"hello");
+        assert_eq!(&buf.as_slice()[..5], b"hello");
+        assert!(buf.nid() >= 0);
         Ok(())
     }
 }

@@ -45,6 +45,17 @@ pub(crate) fn order_bytes(order: u32) -> Result<usize> {
 
 /// `2^order` pages from `__get_free_pages`, freed on drop.
 ///
+/// # Examples
+///
+/// ```ignore
+/// let mut pages = FreePages::new(2, Gfp::KERNEL.zeroed())?;
+/// assert_eq!(pages.order(), 2);
+/// assert_eq!(pages.as_slice().len(), 4 * PAGE_SIZE);
+/// pages.as_mut_slice().fill(0xff);
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_pages::example_free_pages`.
+///
 /// # Invariants
 ///
 /// `bytes` starts at the kernel virtual address `__get_free_pages` returned
@@ -109,6 +120,16 @@ impl Drop for FreePages {
 }
 
 /// `2^order` pages from `alloc_pages_node`, freed on drop.
+///
+/// # Examples
+///
+/// ```ignore
+/// let pages = NodePages::new(1, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
+/// assert_eq!(pages.nid(), 0);
+/// assert_eq!(pages.as_slice().len(), 2 * PAGE_SIZE);
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_pages::example_node_pages`.
 ///
 /// # Invariants
 ///
@@ -205,6 +226,23 @@ mod tests {
         assert_eq!(pages.nid(), 0);
         assert_eq!(pages.as_slice().len(), PAGE_SIZE << 2);
         assert!(NodePages::new(MAX_ORDER + 1, Gfp::KERNEL.zeroed(), Node::ANY).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn example_free_pages() -> Result {
+        let mut pages = FreePages::new(2, Gfp::KERNEL.zeroed())?;
+        assert_eq!(pages.order(), 2);
+        assert_eq!(pages.as_slice().len(), 4 * PAGE_SIZE);
+        pages.as_mut_slice().fill(0xff);
+        Ok(())
+    }
+
+    #[test]
+    fn example_node_pages() -> Result {
+        let pages = NodePages::new(1, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
+        assert_eq!(pages.nid(), 0);
+        assert_eq!(pages.as_slice().len(), 2 * PAGE_SIZE);
         Ok(())
     }
 }

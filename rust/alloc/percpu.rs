@@ -93,6 +93,11 @@ pub(crate) fn possible_cpus() -> impl Iterator<Item = u32> {
 /// A view of a per-CPU variable whose memory lives for `'a`: an array of `N`
 /// values of `T` per possible CPU (one, by default).
 ///
+/// # Examples
+///
+/// See [`PerCpu`]'s example, which uses this type too (KUnit case
+/// `kmemlab_percpu::example_per_cpu`).
+///
 /// # Invariants
 ///
 /// `ptr` is a `__percpu` pointer to a `[T; N]` (aligned, initialised) for
@@ -242,6 +247,11 @@ impl PerCpuRef<'_, u64> {
 /// Each CPU updates its own values with per-CPU adds (`this_cpu_add()`,
 /// not a locked instruction), so a write from any other CPU could be lost
 /// or lose one of them: this view only loads.
+/// # Examples
+///
+/// See [`PerCpu`]'s example, which uses this type too (KUnit case
+/// `kmemlab_percpu::example_per_cpu`).
+///
 pub(crate) struct Remote<'a, T: AtomicType, const N: usize = 1> {
     values: &'a [Atomic<T>; N],
 }
@@ -265,6 +275,11 @@ impl Remote<'_, u64> {
 ///
 /// The guard cannot be sent to another thread, and what it lends out cannot
 /// outlive it. Do not sleep while holding it.
+///
+/// # Examples
+///
+/// See [`PerCpu`]'s example, which uses this type too (KUnit case
+/// `kmemlab_percpu::example_per_cpu`).
 ///
 /// # Invariants
 ///
@@ -306,6 +321,25 @@ impl<T: AtomicType, const N: usize> Drop for ThisCpu<'_, T, N> {
 
 /// A dynamically allocated per-CPU variable: one `T` per possible CPU, all
 /// zero to begin with.
+///
+/// # Examples
+///
+/// ```ignore
+/// let counter = PerCpu::<u64>::new()?;
+/// let view = counter.get();
+/// let cpu = {
+///     // Preemption is off while `this` lives: the add lands on its CPU.
+///     let this = view.this_cpu();
+///     view.add_this_cpu(5);
+///     this.cpu()
+/// };
+/// // Other CPUs' values are read-only.
+/// assert_eq!(view.on(cpu)?, 5);
+/// assert_eq!(view.sum(), 5);
+/// assert_eq!(view.iter_slots().map(|(_, v)| v.value()).sum::<u64>(), 5);
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_percpu::example_per_cpu`.
 ///
 /// # Invariants
 ///
@@ -473,6 +507,17 @@ pub(crate) fn cond_resched() {
 /// Keeps the current task on the CPU it runs on while the guard lives
 /// (`migrate_disable()`); unlike [`ThisCpu`], the task may still sleep and
 /// be preempted.
+///
+/// # Examples
+///
+/// ```ignore
+/// let pin = NoMigrate::new();
+/// let cpu = pin.cpu();
+/// cond_resched();
+/// assert_eq!(kernel::cpu::CpuId::current().as_u32(), cpu);
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_percpu::example_no_migrate`.
 ///
 /// # Invariants
 ///
@@ -733,6 +778,32 @@ mod tests {
         }
         assert!(on_cpus(0, &|_, _: &Atomic<u32>| ()).is_err());
         assert!(on_cpus(n + 1, &|_, _: &Atomic<u32>| ()).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn example_per_cpu() -> Result {
+        let counter = PerCpu::<u64>::new()?;
+        let view = counter.get();
+        let cpu = {
+            // Preemption is off while `this` lives: the add lands on its CPU.
+            let this = view.this_cpu();
+            view.add_this_cpu(5);
+            this.cpu()
+        };
+        // Other CPUs' values are read-only.
+        assert_eq!(view.on(cpu)?, 5);
+        assert_eq!(view.sum(), 5);
+        assert_eq!(view.iter_slots().map(|(_, v)| v.value()).sum::<u64>(), 5);
+        Ok(())
+    }
+
+    #[test]
+    fn example_no_migrate() -> Result {
+        let pin = NoMigrate::new();
+        let cpu = pin.cpu();
+        cond_resched();
+        assert_eq!(kernel::cpu::CpuId::current().as_u32(), cpu);
         Ok(())
     }
 }

@@ -79,6 +79,16 @@ pub(crate) enum RawWork {
 
 /// One thread's raw-C baseline.
 ///
+/// # Examples
+///
+/// ```ignore
+/// let mut raw = RawBench::new(RawWork::Kmalloc(64, Node::ANY), Gfp::KERNEL.zeroed(), 8)?;
+/// raw.step()?;
+/// raw.step()?;
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_raw::example_raw_bench`.
+///
 /// # Invariants
 ///
 /// `raw` came from `kmemlab_cbench_new` and is freed only by `Drop`. Between
@@ -196,5 +206,18 @@ impl Drop for RawBench {
         // SAFETY: by the type invariant, `raw` is live, holds no object and is
         // freed only here.
         unsafe { kmemlab_cbench_free(self.raw.as_ptr()) };
+    }
+}
+
+#[kunit_tests(kmemlab_raw)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_raw_bench() -> Result {
+        let mut raw = RawBench::new(RawWork::Kmalloc(64, Node::ANY), Gfp::KERNEL.zeroed(), 8)?;
+        raw.step()?;
+        raw.step()?;
+        Ok(())
     }
 }

@@ -95,6 +95,11 @@ fn release_name(full: &FullName) {
 }
 
 /// What a cache is asked to be.
+/// # Examples
+///
+/// See [`KmemCache`]'s example, which uses this type too (KUnit case
+/// `kmemlab_slab::example_kmem_cache`).
+///
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CacheConfig {
     /// Object size in bytes, 1 to [`OBJECT_MAX`] (8 or more with a constructor).
@@ -108,6 +113,26 @@ pub(crate) struct CacheConfig {
 }
 
 /// A slab cache owned by kmemlab.
+///
+/// # Examples
+///
+/// ```ignore
+/// let config = CacheConfig {
+///     object_size: 200,
+///     align: 0,
+///     hwcache_align: false,
+///     ctor: false,
+/// };
+/// let cache = KmemCache::new(b"kunit-example", config)?;
+/// assert_eq!(cache.name(), b"kmemlab-kunit-example");
+/// let mut object = cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY)?;
+/// object.as_mut_slice().fill(1);
+/// assert_eq!(cache.live_objects(), 1);
+/// drop(object);
+/// assert_eq!(cache.live_objects(), 0);
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_slab::example_kmem_cache`.
 ///
 /// # Invariants
 ///
@@ -133,8 +158,9 @@ unsafe impl Sync for KmemCache {}
 ///
 /// # Safety
 ///
-/// `object` must point to a writable object of at least eight bytes; the slab allocator calls it only on objects of caches `KmemCache::new`
-/// made with a constructor, which guarantees that.
+/// `object` must point to a writable object of at least eight bytes; the
+/// slab allocator calls it only on objects of caches `KmemCache::new` made
+/// with a constructor, which guarantees that.
 unsafe extern "C" fn ctor_fill(object: *mut c_void) {
     // SAFETY: the slab allocator passes a writable object of the cache, at
     // least eight bytes long (`KmemCache::new` requires it). Objects are only
@@ -303,6 +329,11 @@ impl Drop for KmemCache {
 
 /// One object from a [`KmemCache`], freed back to it on drop.
 ///
+/// # Examples
+///
+/// See [`KmemCache`]'s example, which uses this type too (KUnit case
+/// `kmemlab_slab::example_kmem_cache`).
+///
 /// # Invariants
 ///
 /// `bytes` is a live object of `cache` (all its `cache.config.object_size`
@@ -403,5 +434,24 @@ mod tests {
             ..config(8, false)
         };
         assert!(KmemCache::new(b"kunit-align", odd_align).is_err());
+    }
+
+    #[test]
+    fn example_kmem_cache() -> Result {
+        crate::alloc::init();
+        let config = CacheConfig {
+            object_size: 200,
+            align: 0,
+            hwcache_align: false,
+            ctor: false,
+        };
+        let cache = KmemCache::new(b"kunit-example", config)?;
+        assert_eq!(cache.name(), b"kmemlab-kunit-example");
+        let mut object = cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY)?;
+        object.as_mut_slice().fill(1);
+        assert_eq!(cache.live_objects(), 1);
+        drop(object);
+        assert_eq!(cache.live_objects(), 0);
+        Ok(())
     }
 }

@@ -42,6 +42,16 @@ pub(crate) fn current_cpu() -> u32 {
 
 /// An online NUMA node, or no preference.
 ///
+/// # Examples
+///
+/// ```ignore
+/// assert_eq!(Node::new(-1)?, Node::ANY);
+/// assert_eq!(Node::new(0)?.id(), 0);
+/// assert_eq!(Node::new(-2), Err(EINVAL));
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_topology::example_node`.
+///
 /// # Invariants
 ///
 /// When `Some`, the node id was online when the value was made (nodes do not
@@ -101,5 +111,13 @@ mod tests {
         assert!(online_cpus() >= 1);
         assert!(online_nodes() >= 1);
         assert!(current_cpu() < kernel::cpu::nr_cpu_ids());
+    }
+
+    #[test]
+    fn example_node() -> Result {
+        assert_eq!(Node::new(-1)?, Node::ANY);
+        assert_eq!(Node::new(0)?.id(), 0);
+        assert_eq!(Node::new(-2), Err(EINVAL));
+        Ok(())
     }
 }

@@ -35,6 +35,17 @@ pub(crate) const VMALLOC_MAX: usize = 1 << 30;
 
 /// A `vmalloc` area of `len` bytes, freed on drop.
 ///
+/// # Examples
+///
+/// ```ignore
+/// let mut area = VmallocBuf::new(5 * 4096, Gfp::KERNEL.zeroed(), Node::ANY)?;
+/// area.as_mut_slice()[4 * 4096] = 1;
+/// assert_eq!(area.as_slice().len(), 5 * 4096);
+/// assert!(area.nid() >= 0);
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_vmalloc::example_vmalloc_buf`.
+///
 /// # Invariants
 ///
 /// `bytes` is a live area returned by `vmalloc_node()` or `vzalloc_node()`,
@@ -123,5 +134,14 @@ mod tests {
         assert!(VmallocBuf::new(4096, atomic, Node::ANY).is_err());
         assert!(VmallocBuf::new(0, Gfp::KERNEL, Node::ANY).is_err());
         assert!(VmallocBuf::new(VMALLOC_MAX + 1, Gfp::KERNEL, Node::ANY).is_err());
+    }
+
+    #[test]
+    fn example_vmalloc_buf() -> Result {
+        let mut area = VmallocBuf::new(5 * 4096, Gfp::KERNEL.zeroed(), Node::ANY)?;
+        area.as_mut_slice()[4 * 4096] = 1;
+        assert_eq!(area.as_slice().len(), 5 * 4096);
+        assert!(area.nid() >= 0);
+        Ok(())
     }
 }
