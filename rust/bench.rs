@@ -442,10 +442,7 @@ fn raw_work(req: &Request) -> Result<(RawWork, crate::alloc::gfp::Gfp)> {
         Source::NodePages(order) => RawWork::NodePages(*order, node),
         Source::Vmalloc(len) => RawWork::Vmalloc(*len, node),
         Source::Dma(device, len) => RawWork::Dma(*device, *len),
-        Source::EduBar(window) => {
-            let (phys, len, device) = window.raw_parts()?;
-            RawWork::Ioremap(phys, len, device)
-        }
+        Source::EduBar(window) => RawWork::Ioremap(window.raw_parts()?),
         Source::PerCpu => RawWork::PerCpu,
         Source::EduRegs | Source::Phys(..) => return Err(EINVAL),
     };

@@ -27,6 +27,7 @@ use crate::{
         },
         iomem::{
             self,
+            PhysRange,
             Width, //
         },
         kmalloc::KMALLOC_MAX,
@@ -477,17 +478,10 @@ fn map_object(file: &FileState, arg: usize, mut m: KmemlabIoremap) -> Result<isi
             // CAST: at most KMEMLAB_IOREMAP_MAX.
             let size = m.size as usize;
             // In the order the header documents (EINVAL, EPERM, EACCES,
-            // EBUSY) and before the quota (ENOMEM): `IoMapping::phys` checks
-            // the range again and claims it, which fails if it became busy.
+            // EBUSY), and claimed before the quota is looked at (ENOMEM).
             iomem::check_range(m.phys, size)?;
             let access = iomem::may_map_physical()?;
-            if iomem::overlaps_ram(m.phys, size) {
-                return Err(EACCES);
-            }
-            if iomem::overlaps_busy(m.phys, size) {
-                return Err(EBUSY);
-            }
-            Source::Phys(m.phys, size, access)
+            Source::Phys(PhysRange::claim(&access, m.phys, size)?)
         }
         _ => return Err(EINVAL),
     };

@@ -29,7 +29,7 @@ use crate::{
         gfp::Gfp,
         iomem::{
             IoMapping,
-            PhysAccess,
+            PhysRange,
             Width, //
         },
         kmalloc::KmallocBuf,
@@ -230,8 +230,8 @@ pub(crate) enum Source {
     Dma(DmaDevice, usize),
     /// edu's register block.
     EduRegs,
-    /// A physical address and a size, with the asking task's permission.
-    Phys(u64, usize, PhysAccess),
+    /// A physical range, claimed by a task allowed to map it.
+    Phys(PhysRange),
     /// A window of edu's BAR 0: benchmarks only (mapped, never accessed).
     EduBar(BarWindow),
     PerCpu,
@@ -265,7 +265,7 @@ impl Request {
     pub(crate) fn bytes(&self) -> usize {
         match &self.source {
             Source::Kmalloc(len) | Source::Vmalloc(len) | Source::Dma(_, len) => *len,
-            Source::Phys(_, len, _) => *len,
+            Source::Phys(range) => range.len(),
             Source::EduBar(window) => window.len(),
             Source::EduRegs => edu::REGS_SIZE,
             Source::Cache(_, cache) => cache.config().object_size,
@@ -319,8 +319,8 @@ impl Request {
                 Memory::Iomem(Mapping::Edu(edu::map_registers()?)),
                 KMEMLAB_IOREMAP_EDU,
             ),
-            Source::Phys(phys, len, access) => (
-                Memory::Iomem(Mapping::Phys(IoMapping::phys(access, *phys, *len)?)),
+            Source::Phys(range) => (
+                Memory::Iomem(Mapping::Phys(IoMapping::phys(range)?)),
                 KMEMLAB_IOREMAP_PHYS,
             ),
             // Not an object's source: a mapping for timing only.

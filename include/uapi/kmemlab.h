@@ -327,8 +327,9 @@ struct kmemlab_cache_destroy {
  * Errors: EINVAL (source, alignment, size, overflow, a range beyond the
  * physical address space, a field that must be 0), ENODEV (EDU: the device
  * is not bound), EPERM (PHYS without CAP_SYS_RAWIO, or kernel lockdown),
- * EACCES (the range overlaps System RAM), EBUSY (the range overlaps a
- * claimed one), ENOMEM (ioremap failed, or the file's quota is
+ * EACCES (the range overlaps System RAM), EBUSY (the range cannot be
+ * claimed: it overlaps a claimed one, or straddles the edge of a device's
+ * resource in /proc/iomem), ENOMEM (ioremap failed, or the file's quota is
  * exceeded), EFAULT.
  */
 struct kmemlab_ioremap {

@@ -11,8 +11,8 @@
 //! moves up to 4 KiB between RAM and a buffer inside the device, for
 //! addresses within a 28-bit DMA mask.
 //!
-//! On probe the driver enables the device, sets its 28-bit DMA mask, maps
-//! the DMA engine's registers, claims BAR0 and publishes the device's
+//! On probe the driver enables the device, claims BAR0, maps the DMA
+//! engine's registers, sets its 28-bit DMA mask and publishes the device's
 //! [`Binding`] (see [`super::device`]). Unbind takes it out again, stops the
 //! device from mastering the bus, ends the engine (a transfer in flight
 //! notices within one poll), and revokes the binding: the coherent buffers
@@ -262,6 +262,7 @@ pub(crate) fn map_registers() -> Result<EduRegs> {
 /// The first `len` bytes of edu's BAR 0, for benchmarks of mapping and
 /// unmapping, with a use of the device that keeps it bound (and BAR 0
 /// claimed) while held. Runs stop when [`BarWindow::stopping`] says so.
+///
 /// # Examples
 ///
 /// ```ignore
@@ -273,7 +274,6 @@ pub(crate) fn map_registers() -> Result<EduRegs> {
 /// ```
 ///
 /// Compiled and run as the KUnit case `kmemlab_edu::example_bar_window`.
-///
 pub(crate) struct BarWindow {
     phys: u64,
     len: usize,
@@ -317,19 +317,39 @@ impl BarWindow {
         })
     }
 
-    /// The window's range and another use of the device, for the raw-C
-    /// baseline (which maps and unmaps it from C).
-    pub(crate) fn raw_parts(&self) -> Result<(u64, usize, Use)> {
-        Ok((self.phys, self.len, self.device.again()?))
+    /// The window for the raw-C baseline (which maps and unmaps it from C),
+    /// with another use of the device.
+    pub(crate) fn raw_parts(&self) -> Result<BarRaw> {
+        Ok(BarRaw {
+            phys: self.phys,
+            len: self.len,
+            device: self.device.again()?,
+        })
+    }
+}
+
+/// A [`BarWindow`] as the raw-C baseline takes it: only
+/// [`BarWindow::raw_parts`] makes one, so the baseline maps nothing but a
+/// window of a BAR kmemlab's driver claimed, while the device stays bound.
+pub(crate) struct BarRaw {
+    phys: u64,
+    len: usize,
+    device: Use,
+}
+
+impl BarRaw {
+    /// The range and the use of the device, for the baseline's constructor.
+    pub(super) fn into_parts(self) -> (u64, usize, Use) {
+        (self.phys, self.len, self.device)
     }
 }
 
 /// A mapping of a [`BarWindow`], unmapped on drop.
+///
 /// # Examples
 ///
 /// See [`BarWindow`]'s example, which uses this type too (KUnit case
 /// `kmemlab_edu::example_bar_window`).
-///
 pub(crate) struct BarMapping<'a> {
     _map: IoMapping,
     _window: PhantomData<&'a BarWindow>,

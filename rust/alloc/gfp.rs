@@ -26,6 +26,7 @@ pub(crate) enum GfpBase {
 }
 
 /// A GFP request: one base and the modifiers kmemlab supports.
+///
 /// # Examples
 ///
 /// ```ignore
@@ -35,7 +36,6 @@ pub(crate) enum GfpBase {
 /// ```
 ///
 /// Compiled and run as the KUnit case `kmemlab_gfp::example_gfp`.
-///
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Gfp {
     pub(crate) base: GfpBase,

@@ -8,11 +8,13 @@
 //! driver; [`IoMapping`] owns a mapping of a physical range that is not RAM
 //! and gives bounds- and alignment-checked 8/16/32/64-bit accesses through
 //! the kernel crate's MMIO accessors ([`Mmio`]). Its constructors carry the
-//! policy: an arbitrary range ([`IoMapping::phys`]) needs the proof that the
-//! task may map physical memory ([`PhysAccess`], made only by
-//! [`may_map_physical`]) and is claimed for kmemlab while mapped, so no
-//! driver can claim it meanwhile; a range of a region kmemlab's own driver
+//! policy: an arbitrary range ([`IoMapping::phys`]) must be claimed first
+//! ([`PhysRange::claim`]), with the proof that the task may map physical
+//! memory ([`PhysAccess`], made only by [`may_map_physical`]), and stays
+//! claimed for kmemlab while mapped, so no driver can claim it meanwhile; a range of a region kmemlab's own driver
 //! claimed ([`IoMapping::claimed`]) is `unsafe` to map, with that contract.
+
+use core::marker::PhantomData;
 
 use kernel::{
     bindings,
@@ -24,6 +26,7 @@ use kernel::{
         Region, //
     },
     prelude::*,
+    sync::Arc,
 };
 
 extern "C" {
@@ -37,6 +40,7 @@ extern "C" {
 }
 
 /// The width of one MMIO access.
+///
 /// # Examples
 ///
 /// ```ignore
@@ -46,7 +50,6 @@ extern "C" {
 /// ```
 ///
 /// Compiled and run as the KUnit case `kmemlab_iomem::example_width`.
-///
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Width {
     W8,
@@ -89,14 +92,16 @@ impl Width {
 }
 
 /// Proof that the task that asked may map an arbitrary physical range:
-/// only [`may_map_physical`] makes one.
+/// only [`may_map_physical`] makes one, and it cannot leave the task (it is
+/// neither `Send` nor `Sync`: a kernel thread passes every capability check,
+/// so a proof must not be handed to one).
+///
 /// # Examples
 ///
 /// See [`IoMapping`]'s example, which uses this type too (KUnit case
 /// `kmemlab_iomem::example_io_mapping`).
-///
 pub(crate) struct PhysAccess {
-    _private: (),
+    _not_send: PhantomData<*mut ()>,
 }
 
 /// Whether the caller may map an arbitrary physical range: it needs
@@ -113,17 +118,9 @@ pub(crate) fn may_map_physical() -> Result<PhysAccess> {
     if unsafe { kmemlab_iomem_locked_down() } {
         return Err(EPERM);
     }
-    Ok(PhysAccess { _private: () })
-}
-
-/// Whether any byte of `phys..phys + size` is claimed by a driver (a busy
-/// I/O memory resource, such as a BAR a driver requested).
-pub(crate) fn overlaps_busy(phys: u64, size: usize) -> bool {
-    intersects(
-        phys,
-        size,
-        bindings::IORESOURCE_MEM | bindings::IORESOURCE_BUSY,
-    )
+    Ok(PhysAccess {
+        _not_send: PhantomData,
+    })
 }
 
 /// The last physical address the CPU can reach: the end of the root of the
@@ -134,7 +131,7 @@ fn physical_end() -> u64 {
     unsafe { bindings::iomem_resource.end }
 }
 
-/// Checks that `size` bytes at `phys` make a range [`IoMapping::new`] can
+/// Checks that `size` bytes at `phys` make a range [`IoMapping`] can
 /// take: both multiples of 4, `size` non-zero, within the physical address
 /// space (`EINVAL` otherwise).
 pub(crate) fn check_range(phys: u64, size: usize) -> Result {
@@ -202,6 +199,47 @@ impl Drop for Claim {
     }
 }
 
+/// A physical range of device memory, claimed for kmemlab by a task that
+/// was allowed to map it, ready to be mapped ([`IoMapping::phys`]). The
+/// claim lasts until this value and every mapping made of it are gone.
+///
+/// # Examples
+///
+/// See [`IoMapping`]'s example, which uses this type too (KUnit case
+/// `kmemlab_iomem::example_io_mapping`).
+///
+/// # Invariants
+///
+/// `claim` holds the request of `phys..phys + size`, a range that passed
+/// [`check_range`] and is not System RAM.
+pub(crate) struct PhysRange {
+    phys: u64,
+    size: usize,
+    claim: Arc<Claim>,
+}
+
+impl PhysRange {
+    /// Checks and claims `size` bytes at `phys`: both multiples of 4 and
+    /// `size` non-zero (`EINVAL`); a range that overlaps System RAM is
+    /// refused (`EACCES`), and so is one that cannot be claimed (`EBUSY`:
+    /// any of it claimed already, by a driver or another kmemlab mapping,
+    /// or it straddles the edge of a device's resource).
+    pub(crate) fn claim(_access: &PhysAccess, phys: u64, size: usize) -> Result<Self> {
+        check_range(phys, size)?;
+        if overlaps_ram(phys, size) {
+            return Err(EACCES);
+        }
+        let claim = Arc::new(Claim::new(phys, size)?, GFP_KERNEL)?;
+        // INVARIANT: checked and claimed above.
+        Ok(Self { phys, size, claim })
+    }
+
+    /// Bytes in the range.
+    pub(crate) fn len(&self) -> usize {
+        self.size
+    }
+}
+
 /// A mapping of device memory, unmapped when dropped.
 ///
 /// # Examples
@@ -215,9 +253,10 @@ impl Drop for Claim {
 /// let ram = KBox::new([0u64; 8], GFP_KERNEL)?;
 /// // SAFETY: `virt_to_phys()` of a live linear-map address.
 /// let phys = unsafe { kmemlab_virt_to_phys((&raw const *ram).cast()) };
-/// // System RAM is refused before anything is mapped; so are malformed ranges.
-/// assert_eq!(IoMapping::phys(&access, phys, 64).err(), Some(EACCES));
-/// assert_eq!(IoMapping::phys(&access, 0xfee0_0002, 4).err(), Some(EINVAL));
+/// // System RAM is refused before anything is claimed; so are malformed ranges.
+/// assert_eq!(PhysRange::claim(&access, phys, 64).err(), Some(EACCES));
+/// assert_eq!(PhysRange::claim(&access, 0xfee0_0002, 4).err(), Some(EINVAL));
+/// // A claimed range of device memory is mapped with `IoMapping::phys`.
 /// ```
 ///
 /// Compiled and run as the KUnit case `kmemlab_iomem::example_io_mapping`.
@@ -232,25 +271,17 @@ impl Drop for Claim {
 pub(crate) struct IoMapping {
     raw: MmioRaw<Region>,
     /// Dropped after `Drop::drop` has unmapped the range.
-    _claim: Option<Claim>,
+    _claim: Option<Arc<Claim>>,
 }
 
 impl IoMapping {
-    /// Maps `size` bytes at `phys` for a task allowed to ([`PhysAccess`]),
-    /// and claims the range for kmemlab while it is mapped.
-    ///
-    /// Both must be multiples of 4 and `size` non-zero (`EINVAL`); a range
-    /// that overlaps System RAM is refused (`EACCES`), and so is one that
-    /// any driver (or another kmemlab mapping) has claimed (`EBUSY`), before
-    /// anything is mapped; `ENOMEM` when `ioremap()` fails.
-    pub(crate) fn phys(_access: &PhysAccess, phys: u64, size: usize) -> Result<Self> {
-        check_range(phys, size)?;
-        if overlaps_ram(phys, size) {
-            return Err(EACCES);
-        }
-        let claim = Claim::new(phys, size)?;
-        // SAFETY: checked above, and claimed by `claim`, which the mapping keeps.
-        unsafe { Self::map(phys, size, Some(claim)) }
+    /// Maps a claimed physical range ([`PhysRange::claim`]); the claim
+    /// lasts at least as long as the mapping. `ENOMEM` when `ioremap()` fails.
+    pub(crate) fn phys(range: &PhysRange) -> Result<Self> {
+        let claim = Some(range.claim.clone());
+        // SAFETY: by the invariant of `PhysRange` the range was checked, is not
+        // System RAM and is claimed by `claim`, which the mapping keeps.
+        unsafe { Self::map(range.phys, range.size, claim) }
     }
 
     /// Maps `size` bytes at `phys` of a region a kmemlab driver has claimed
@@ -259,7 +290,8 @@ impl IoMapping {
     /// # Safety
     ///
     /// `phys..phys + size` lies in device memory the calling driver has
-    /// requested, and the mapping is dropped before the driver releases it.
+    /// requested, and the mapping is not accessed after the driver releases
+    /// it (a mapping leaked rather than dropped is harmless).
     pub(crate) unsafe fn claimed(phys: u64, size: usize) -> Result<Self> {
         check_range(phys, size)?;
         // SAFETY: guaranteed by the caller.
@@ -273,7 +305,7 @@ impl IoMapping {
     /// `phys` and `size` passed [`check_range`]; the range is device memory,
     /// claimed by `claim` or (when `None`) by the calling driver for as long
     /// as the mapping lives.
-    unsafe fn map(phys: u64, size: usize, claim: Option<Claim>) -> Result<Self> {
+    unsafe fn map(phys: u64, size: usize, claim: Option<Arc<Claim>>) -> Result<Self> {
         // SAFETY: the range is not System RAM (guaranteed by the caller), so
         // mapping it cannot alias the kernel's own cached mapping of memory.
         let addr = unsafe { kmemlab_ioremap(phys, size) };
@@ -354,15 +386,19 @@ mod tests {
         // SAFETY: `virt_to_phys()` of a live linear-map address.
         let phys = unsafe { kmemlab_virt_to_phys((&raw const *buf).cast()) };
         assert!(overlaps_ram(phys, 64));
-        let access = PhysAccess { _private: () };
-        assert_eq!(IoMapping::phys(&access, phys, 64).err(), Some(EACCES));
+        let access = PhysAccess {
+            _not_send: PhantomData,
+        };
+        assert_eq!(PhysRange::claim(&access, phys, 64).err(), Some(EACCES));
         Ok(())
     }
 
     #[test]
     fn malformed_ranges_are_refused() {
-        let access = PhysAccess { _private: () };
-        let map = |phys, size| IoMapping::phys(&access, phys, size).err();
+        let access = PhysAccess {
+            _not_send: PhantomData,
+        };
+        let map = |phys, size| PhysRange::claim(&access, phys, size).err();
         assert_eq!(map(0xfee0_0000, 0), Some(EINVAL));
         assert_eq!(map(0xfee0_0002, 4), Some(EINVAL));
         assert_eq!(map(0xfee0_0000, 6), Some(EINVAL));
@@ -389,9 +425,13 @@ mod tests {
         let ram = KBox::new([0u64; 8], GFP_KERNEL)?;
         // SAFETY: `virt_to_phys()` of a live linear-map address.
         let phys = unsafe { kmemlab_virt_to_phys((&raw const *ram).cast()) };
-        // System RAM is refused before anything is mapped; so are malformed ranges.
-        assert_eq!(IoMapping::phys(&access, phys, 64).err(), Some(EACCES));
-        assert_eq!(IoMapping::phys(&access, 0xfee0_0002, 4).err(), Some(EINVAL));
+        // System RAM is refused before anything is claimed; so are malformed ranges.
+        assert_eq!(PhysRange::claim(&access, phys, 64).err(), Some(EACCES));
+        assert_eq!(
+            PhysRange::claim(&access, 0xfee0_0002, 4).err(),
+            Some(EINVAL)
+        );
+        // A claimed range of device memory is mapped with `IoMapping::phys`.
         Ok(())
     }
 

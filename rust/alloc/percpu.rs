@@ -247,11 +247,11 @@ impl PerCpuRef<'_, u64> {
 /// Each CPU updates its own values with per-CPU adds (`this_cpu_add()`,
 /// not a locked instruction), so a write from any other CPU could be lost
 /// or lose one of them: this view only loads.
+///
 /// # Examples
 ///
 /// See [`PerCpu`]'s example, which uses this type too (KUnit case
 /// `kmemlab_percpu::example_per_cpu`).
-///
 pub(crate) struct Remote<'a, T: AtomicType, const N: usize = 1> {
     values: &'a [Atomic<T>; N],
 }

@@ -28,6 +28,7 @@ use super::{
         DmaDevice,
         Use, //
     },
+    edu::BarRaw,
     gfp::Gfp,
     iomem,
     slab::KmemCache,
@@ -68,7 +69,7 @@ pub(crate) enum RawWork {
     Dma(DmaDevice, usize),
     /// `ioremap()` / `iounmap()` of a device range (never accessed), with the
     /// use of the device that keeps it bound.
-    Ioremap(u64, usize, Use),
+    Ioremap(BarRaw),
     /// `alloc_percpu(u64)` / `free_percpu()`.
     PerCpu,
     /// `this_cpu_inc()` of a per-CPU counter of the baseline's own.
@@ -108,8 +109,7 @@ impl RawBench {
     /// zeroing included), `batch` objects or increments per step.
     ///
     /// Errors: `EINVAL` (`batch` 0, a mask the interface cannot take, a bad
-    /// ioremap range), `ENODEV` (the DMA device is not bound), `EACCES` (an
-    /// ioremap range in System RAM), `ENOMEM`.
+    /// ioremap range), `ENODEV` (the DMA device is not bound), `ENOMEM`.
     pub(crate) fn new(work: RawWork, gfp: Gfp, batch: u32) -> Result<Self> {
         let none = Node::ANY.raw();
         let (mut op, mut kind) = (KMEMLAB_BENCH_ALLOC_FREE, 0);
@@ -142,11 +142,9 @@ impl RawBench {
                 (kind, size) = (KMEMLAB_KIND_DMA_COHERENT, len);
                 device = Some(u);
             }
-            RawWork::Ioremap(at, len, user) => {
+            RawWork::Ioremap(bar) => {
+                let (at, len, user) = bar.into_parts();
                 iomem::check_range(at, len)?;
-                if iomem::overlaps_ram(at, len) {
-                    return Err(EACCES);
-                }
                 (kind, size, phys) = (KMEMLAB_KIND_IOREMAP, len, at);
                 device = Some(user);
             }
@@ -161,8 +159,10 @@ impl RawBench {
             .as_ref()
             .map_or(core::ptr::null_mut(), |c| c.as_raw().cast());
         // The DMA device is bound, its DMA mask set, while `device` is held;
-        // an ioremap range was checked above to be device memory, which the
-        // baseline only maps and unmaps; the rest are plain values.
+        // an ioremap range is a window of a BAR kmemlab's driver claimed
+        // (`BarRaw`), which stays claimed while `device` keeps the device
+        // bound and which the baseline only maps and unmaps; the rest are
+        // plain values.
         // SAFETY: the cache and the use of the device (if any) are held in
         // the new value for as long as the baseline lives; see also above.
         let raw = unsafe {

@@ -95,11 +95,11 @@ fn release_name(full: &FullName) {
 }
 
 /// What a cache is asked to be.
+///
 /// # Examples
 ///
 /// See [`KmemCache`]'s example, which uses this type too (KUnit case
 /// `kmemlab_slab::example_kmem_cache`).
-///
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CacheConfig {
     /// Object size in bytes, 1 to [`OBJECT_MAX`] (8 or more with a constructor).
