@@ -9,8 +9,9 @@
 //! allocations then their frees, or `batch` counter increments. Each sample
 //! is timed with the cycle counter; the per-operation counts go into a log2
 //! histogram, from which the median and the 99th percentile are read (as
-//! the upper bound of their bucket). Nanoseconds are cycles at the rate each
-//! thread measured against `ktime` over its run: `local_clock()`, the usual
+//! the upper bound of their bucket). Nanoseconds are cycles at one rate,
+//! all threads' `ktime` over all their cycles, so every nanosecond figure
+//! keeps the order of the cycle figures: `local_clock()`, the usual
 //! choice, stalls when the kernel finds the TSC unstable, as it does under
 //! emulation, and a sample of a few hundred nanoseconds then reads as 0.
 //!
