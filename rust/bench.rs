@@ -5,7 +5,7 @@
 //! A run times `iterations` samples on each of its threads: the calling
 //! thread kept on its CPU (migration disabled, sleeping allowed), or one
 //! kernel thread on each of the first N online CPUs, released together
-//! ([`percpu::on_cpus`]). A sample is one step of the work: `batch`
+//! ([`workers::on_cpus`]). A sample is one step of the work: `batch`
 //! allocations then their frees, or `batch` counter increments. Each sample
 //! is timed with the cycle counter; the per-operation counts go into a log2
 //! histogram, from which the median and the 99th percentile are read (as
@@ -33,29 +33,24 @@ use kernel::{
 
 use crate::{
     alloc::{
-        dma::DmaBuf,
-        edu::BarMapping,
-        kmalloc::KmallocBuf,
-        pages::{
-            FreePages,
-            NodePages, //
-        },
-        percpu::{
+        clock,
+        cpu::{
             self,
-            NoMigrate,
-            PerCpu, //
+            NoMigrate, //
         },
+        gfp::Gfp,
+        percpu::PerCpu,
         raw::{
             RawBench,
             RawWork, //
         },
-        slab::CacheObject,
-        vmalloc::VmallocBuf,
+        topology::Node,
+        workers,
     },
-    object::{
-        cache_object,
+    kinds::{
+        Kind,
         Request,
-        Source, //
+        Visit, //
     },
     stats,
 };
@@ -83,20 +78,6 @@ pub(crate) struct Spec {
     pub(crate) batch: u32,
     /// 0: the calling thread; N: N kernel threads.
     pub(crate) threads: u32,
-}
-
-impl Spec {
-    /// Whether the device the run uses (edu's BAR for ioremap runs) is
-    /// unbinding: the run then stops with `ENODEV`.
-    fn stopping(&self) -> bool {
-        match &self.op {
-            Op::AllocFree(Request {
-                source: Source::EduBar(window),
-                ..
-            }) => window.stopping(),
-            _ => false,
-        }
-    }
 }
 
 /// The results of a run: per-operation figures, in nanoseconds and cycles.
@@ -257,38 +238,6 @@ impl Tally {
     }
 }
 
-/// The objects of one sample through kmemlab's Rust: the abstraction's own
-/// type, as many as a batch.
-enum Held<'a> {
-    Kmalloc(KVec<KmallocBuf>),
-    Cache(KVec<CacheObject>),
-    FreePages(KVec<FreePages>),
-    NodePages(KVec<NodePages>),
-    Vmalloc(KVec<VmallocBuf>),
-    Dma(KVec<DmaBuf>),
-    Iomem(KVec<BarMapping<'a>>),
-    PerCpu(KVec<PerCpu<u64>>),
-}
-
-impl<'a> Held<'a> {
-    /// Room for `batch` objects of `req`.
-    fn new(req: &'a Request, batch: u32) -> Result<Self> {
-        // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
-        let n = batch as usize;
-        Ok(match &req.source {
-            Source::Kmalloc(_) => Held::Kmalloc(KVec::with_capacity(n, GFP_KERNEL)?),
-            Source::Cache(..) => Held::Cache(KVec::with_capacity(n, GFP_KERNEL)?),
-            Source::FreePages(_) => Held::FreePages(KVec::with_capacity(n, GFP_KERNEL)?),
-            Source::NodePages(_) => Held::NodePages(KVec::with_capacity(n, GFP_KERNEL)?),
-            Source::Vmalloc(_) => Held::Vmalloc(KVec::with_capacity(n, GFP_KERNEL)?),
-            Source::Dma(..) => Held::Dma(KVec::with_capacity(n, GFP_KERNEL)?),
-            Source::EduBar(_) => Held::Iomem(KVec::with_capacity(n, GFP_KERNEL)?),
-            Source::PerCpu => Held::PerCpu(KVec::with_capacity(n, GFP_KERNEL)?),
-            Source::EduRegs | Source::Phys(..) => return Err(EINVAL),
-        })
-    }
-}
-
 /// One sample through an abstraction: `batch` objects made by `make`, then
 /// dropped in the order they were made. With `count` (an object's bytes and
 /// pages) each is counted in the scratch statistics slot, as the ioctl path
@@ -332,172 +281,148 @@ fn cycle<A>(
     made
 }
 
-/// One thread's work.
-enum Work<'a> {
-    Rust {
-        req: &'a Request,
-        held: Held<'a>,
-        batch: u32,
-        /// An object's bytes and pages, when counted.
-        count: Option<(usize, usize)>,
-    },
-    Raw(RawBench),
-    PercpuInc(PerCpu<u64>, u32),
-    AtomicInc(&'a Atomic<u64>, u32),
+/// One thread's work: what one sample does.
+trait Step {
+    /// One sample's work.
+    fn step(&mut self) -> Result;
+
+    /// Whether the device the work uses is unbinding: the run then stops
+    /// with `ENODEV`.
+    fn stopping(&self) -> bool {
+        false
+    }
 }
 
-impl<'a> Work<'a> {
-    fn new(spec: &'a Spec, shared: &'a Atomic<u64>) -> Result<Self> {
-        let batch = spec.batch;
-        if spec.raw_c {
-            let (work, gfp) = match &spec.op {
-                Op::AllocFree(req) => raw_work(req)?,
-                Op::PercpuInc => (RawWork::PercpuInc, crate::alloc::gfp::Gfp::KERNEL),
-                Op::AtomicInc => (RawWork::AtomicInc, crate::alloc::gfp::Gfp::KERNEL),
-            };
-            return Ok(Work::Raw(RawBench::new(work, gfp, batch)?));
-        }
-        Ok(match &spec.op {
-            Op::AllocFree(req) => Work::Rust {
-                req,
-                held: Held::new(req, batch)?,
-                batch,
-                count: spec.count.then(|| (req.bytes(), req.pages())),
-            },
-            Op::PercpuInc => Work::PercpuInc(PerCpu::new()?, batch),
-            Op::AtomicInc => Work::AtomicInc(shared, batch),
+/// kmemlab's Rust: objects of kind `K` made through its abstraction and
+/// held in its own type, as many as a batch.
+struct Rust<'r, K: Kind> {
+    req: &'r K::Request,
+    mask: Gfp,
+    node: Node,
+    held: KVec<K::Sample<'r>>,
+    batch: u32,
+    /// An object's bytes and pages, when counted.
+    count: Option<(usize, usize)>,
+}
+
+impl<K: Kind> Step for Rust<'_, K> {
+    fn step(&mut self) -> Result {
+        let (req, mask, node) = (self.req, self.mask, self.node);
+        cycle(&mut self.held, self.batch, self.count, || {
+            K::sample(req, mask, node)
         })
     }
 
-    /// One sample's work.
-    fn step(&mut self) -> Result {
-        match self {
-            Work::Rust {
-                req,
-                held,
-                batch,
-                count,
-            } => {
-                let (req, batch, count) = (*req, *batch, *count);
-                let (gfp, node) = (req.gfp.zeroed(), req.node);
-                match (held, &req.source) {
-                    (Held::Kmalloc(v), Source::Kmalloc(len)) => {
-                        cycle(v, batch, count, || KmallocBuf::new(*len, gfp, node))
-                    }
-                    (Held::Cache(v), Source::Cache(_, cache)) => {
-                        cycle(v, batch, count, || cache_object(cache, req.gfp, node))
-                    }
-                    (Held::FreePages(v), Source::FreePages(order)) => {
-                        cycle(v, batch, count, || FreePages::new(*order, gfp))
-                    }
-                    (Held::NodePages(v), Source::NodePages(order)) => {
-                        cycle(v, batch, count, || NodePages::new(*order, gfp, node))
-                    }
-                    (Held::Vmalloc(v), Source::Vmalloc(len)) => {
-                        cycle(v, batch, count, || VmallocBuf::new(*len, gfp, node))
-                    }
-                    (Held::Dma(v), Source::Dma(device, len)) => {
-                        cycle(v, batch, count, || DmaBuf::new(*device, *len, gfp))
-                    }
-                    (Held::Iomem(v), Source::EduBar(window)) => {
-                        cycle(v, batch, count, || window.map())
-                    }
-                    (Held::PerCpu(v), Source::PerCpu) => cycle(v, batch, count, PerCpu::new),
-                    _ => Err(EINVAL),
-                }
-            }
-            Work::Raw(raw) => raw.step(),
-            Work::PercpuInc(counter, batch) => {
-                let view = counter.get();
-                for _ in 0..*batch {
-                    view.add_this_cpu(1);
-                }
-                Ok(())
-            }
-            Work::AtomicInc(shared, batch) => {
-                for _ in 0..*batch {
-                    shared.add(1, Relaxed);
-                }
-                Ok(())
-            }
-        }
+    fn stopping(&self) -> bool {
+        K::stopping(self.req)
     }
 }
 
-/// The raw-C baseline of `req`, with the mask kmemlab's Rust uses for it.
-fn raw_work(req: &Request) -> Result<(RawWork, crate::alloc::gfp::Gfp)> {
-    let node = req.node;
-    let work = match &req.source {
-        Source::Kmalloc(len) => RawWork::Kmalloc(*len, node),
-        Source::Cache(_, cache) => {
-            // `Request::allocate` zeroes cache objects unless the cache has a
-            // constructor.
-            let gfp = if cache.config().ctor {
-                req.gfp
-            } else {
-                req.gfp.zeroed()
-            };
-            return Ok((RawWork::Cache(cache.clone(), node), gfp));
+/// The raw-C baseline (it stops itself once its device is unbinding).
+impl Step for RawBench {
+    fn step(&mut self) -> Result {
+        RawBench::step(self)
+    }
+}
+
+/// `this_cpu` increments of a per-CPU counter of the thread's own.
+struct PercpuInc(PerCpu<u64>, u32);
+
+impl Step for PercpuInc {
+    fn step(&mut self) -> Result {
+        let view = self.0.get();
+        for _ in 0..self.1 {
+            view.add_this_cpu(1);
         }
-        Source::FreePages(order) => RawWork::FreePages(*order),
-        Source::NodePages(order) => RawWork::NodePages(*order, node),
-        Source::Vmalloc(len) => RawWork::Vmalloc(*len, node),
-        Source::Dma(device, len) => RawWork::Dma(*device, *len),
-        Source::EduBar(window) => RawWork::Ioremap(window.raw_parts()?),
-        Source::PerCpu => RawWork::PerCpu,
-        Source::EduRegs | Source::Phys(..) => return Err(EINVAL),
-    };
-    Ok((work, req.gfp.zeroed()))
+        Ok(())
+    }
+}
+
+/// Increments of one atomic shared by the run's threads.
+struct AtomicInc<'a>(&'a Atomic<u64>, u32);
+
+impl Step for AtomicInc<'_> {
+    fn step(&mut self) -> Result {
+        for _ in 0..self.1 {
+            self.0.add(1, Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// Runs an allocation benchmark through kmemlab's Rust, typed by the
+/// request's kind: the timing loop is compiled for each kind.
+struct RustRun<'a> {
+    spec: &'a Spec,
+    req: &'a Request,
+}
+
+impl Visit for RustRun<'_> {
+    type Out = Result<Run>;
+
+    fn visit<K: Kind>(self, r: &K::Request) -> Result<Run> {
+        let (spec, req) = (self.spec, self.req);
+        let count = spec.count.then(|| (req.what.bytes(), req.what.pages()));
+        timed(spec, &|| {
+            Ok(Rust::<K> {
+                req: r,
+                mask: req.mask,
+                node: req.node,
+                // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
+                held: KVec::with_capacity(spec.batch as usize, GFP_KERNEL)?,
+                batch: spec.batch,
+                count,
+            })
+        })
+    }
 }
 
 /// Times `spec.iterations` samples of `work`; `stop` says when to give up.
-fn time(work: &mut Work<'_>, spec: &Spec, cpu: u32, stop: &dyn Fn() -> bool) -> Result<Tally> {
+fn time(work: &mut impl Step, spec: &Spec, cpu: u32, stop: &dyn Fn() -> bool) -> Result<Tally> {
     let batch = NonZeroU64::new(spec.batch.into()).ok_or(EINVAL)?;
     let mut t = Tally {
         cycles: Measure::new(),
         ops: 0,
-        start: percpu::ktime_ns(),
+        start: clock::ktime_ns(),
         end: 0,
-        cycles_start: percpu::cycles(),
+        cycles_start: clock::cycles(),
         cycles_end: 0,
         cpu,
     };
     for i in 0..spec.iterations {
-        if spec.stopping() {
+        if work.stopping() {
             return Err(ENODEV);
         }
         if i % RESCHED_EVERY == RESCHED_EVERY - 1 {
-            percpu::cond_resched();
+            cpu::cond_resched();
             if stop() {
                 return Err(EINTR);
             }
         }
-        let c0 = percpu::cycles();
+        let c0 = clock::cycles();
         work.step()?;
-        let c1 = percpu::cycles();
+        let c1 = clock::cycles();
         t.cycles.add(c1.saturating_sub(c0), batch);
         t.ops += batch.get();
     }
-    t.cycles_end = percpu::cycles();
-    t.end = percpu::ktime_ns();
+    t.cycles_end = clock::cycles();
+    t.end = clock::ktime_ns();
     Ok(t)
 }
 
-/// Runs a benchmark. Stops with the error of the first failed allocation,
-/// or `EINTR` when a signal arrives.
-pub(crate) fn run(spec: &Spec) -> Result<Run> {
-    let shared = Atomic::new(0u64);
+/// Runs `spec` with the work `make` gives each thread.
+fn timed<W: Step>(spec: &Spec, make: &(dyn Fn() -> Result<W> + Sync)) -> Result<Run> {
     let tallies = if spec.threads == 0 {
         let pin = NoMigrate::new();
-        let mut work = Work::new(spec, &shared)?;
+        let mut work = make()?;
         let stop = || kernel::current!().signal_pending();
         let mut v = KVec::new();
         v.push(time(&mut work, spec, pin.cpu(), &stop)?, GFP_KERNEL)?;
         v
     } else {
-        let results = percpu::on_cpus(spec.threads, &|cpu, stop: &Atomic<u32>| {
-            let tally = Work::new(spec, &shared)
-                .and_then(|mut work| time(&mut work, spec, cpu, &|| stop.load(Relaxed) != 0));
+        let results = workers::on_cpus(spec.threads, &|cpu, stop: &Atomic<u32>| {
+            let tally =
+                make().and_then(|mut work| time(&mut work, spec, cpu, &|| stop.load(Relaxed) != 0));
             if tally.is_err() {
                 // The first failure stops every thread.
                 stop.store(1, Relaxed);
@@ -515,6 +440,24 @@ pub(crate) fn run(spec: &Spec) -> Result<Run> {
         v
     };
     Ok(summarise(&tallies))
+}
+
+/// Runs a benchmark. Stops with the error of the first failed allocation,
+/// or `EINTR` when a signal arrives.
+pub(crate) fn run(spec: &Spec) -> Result<Run> {
+    let batch = spec.batch;
+    let raw = |work: RawWork, mask: Gfp| RawBench::new(work, mask, batch);
+    match (&spec.op, spec.raw_c) {
+        (Op::AllocFree(req), false) => req.what.visit(RustRun { spec, req }),
+        (Op::AllocFree(req), true) => timed(spec, &|| raw(req.what.raw(req.node)?, req.mask)),
+        (Op::PercpuInc, false) => timed(spec, &|| Ok(PercpuInc(PerCpu::new()?, batch))),
+        (Op::PercpuInc, true) => timed(spec, &|| raw(RawWork::PercpuInc, Gfp::KERNEL)),
+        (Op::AtomicInc, false) => {
+            let shared = Atomic::new(0u64);
+            timed(spec, &|| Ok(AtomicInc(&shared, batch)))
+        }
+        (Op::AtomicInc, true) => timed(spec, &|| raw(RawWork::AtomicInc, Gfp::KERNEL)),
+    }
 }
 
 /// Puts the threads' tallies together.

@@ -18,7 +18,7 @@ use crate::{
             self,
             Row, //
         },
-        percpu,
+        percpu, topology,
     },
     stats::{
         self,
@@ -142,7 +142,7 @@ fn write_percpu(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
         "{:<4} {:<12} {:>10} {:>10} {:>10} {:>14} {:>10} {:>14}",
         "cpu", "kind", "created", "freed", "failed", "bytes", "pages", "alloc_ns"
     )?;
-    for cpu in percpu::possible_cpus() {
+    for cpu in topology::possible_cpus() {
         for k in 0..KINDS {
             percpu_row(f, cpu, k, &stats::on_cpu(cpu, k))?;
         }
@@ -241,7 +241,7 @@ fn write_json(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
     write!(f, "],\n \"percpu\": [")?;
     let mut sep = "";
-    for cpu in percpu::possible_cpus() {
+    for cpu in topology::possible_cpus() {
         for k in 0..KINDS {
             let c = stats::on_cpu(cpu, k);
             write!(

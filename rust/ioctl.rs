@@ -18,20 +18,12 @@ use kernel::{
 
 use crate::{
     alloc::{
-        device::DmaDevice,
-        dma::DMA_MAX,
-        edu,
+        cpu, edu,
         gfp::{
             Gfp,
             GfpBase, //
         },
-        iomem::{
-            self,
-            PhysRange,
-            Width, //
-        },
-        kmalloc::KMALLOC_MAX,
-        pages::MAX_ORDER,
+        iomem::Width,
         percpu,
         slab::{
             CacheConfig,
@@ -41,16 +33,19 @@ use crate::{
             self,
             Node, //
         },
-        vmalloc::VMALLOC_MAX,
     },
     bench::Op,
     file::FileState,
+    kinds::{
+        self,
+        Ask,
+        Memory,
+        Purpose,
+        Request, //
+    },
     object::{
         self,
-        Memory,
         Quota,
-        Request,
-        Source,
         Table, //
     },
     stats,
@@ -61,6 +56,33 @@ use crate::{
 // CAST: small constants.
 const _: () = assert!(edu::REGS_SIZE as u64 == KMEMLAB_EDU_REGS_SIZE);
 const _: () = assert!(edu::DMA_MAX as u64 == KMEMLAB_EDU_DMA_MAX);
+
+// The ABI's command numbers (shared with the tool, which has no kernel
+// crate) are the kernel's `_IOR`/`_IOW`/`_IOWR` of their structures.
+const _: () = {
+    use kernel::ioctl::{
+        _IOR,
+        _IOW,
+        _IOWR, //
+    };
+    const M: u32 = KMEMLAB_IOC_MAGIC;
+    assert!(KMEMLAB_IOC_VERSION == _IOR::<KmemlabVersion>(M, 0x00));
+    assert!(KMEMLAB_IOC_ALLOC == _IOW::<KmemlabAlloc>(M, 0x10));
+    assert!(KMEMLAB_IOC_FREE == _IOW::<KmemlabFree>(M, 0x11));
+    assert!(KMEMLAB_IOC_WRITE == _IOW::<KmemlabIo>(M, 0x12));
+    assert!(KMEMLAB_IOC_READ == _IOW::<KmemlabIo>(M, 0x13));
+    assert!(KMEMLAB_IOC_FILL == _IOW::<KmemlabIo>(M, 0x14));
+    assert!(KMEMLAB_IOC_VERIFY == _IOWR::<KmemlabIo>(M, 0x15));
+    assert!(KMEMLAB_IOC_INFO == _IOWR::<KmemlabInfo>(M, 0x16));
+    assert!(KMEMLAB_IOC_LIST == _IOWR::<KmemlabList>(M, 0x17));
+    assert!(KMEMLAB_IOC_CACHE_CREATE == _IOWR::<KmemlabCacheCreate>(M, 0x18));
+    assert!(KMEMLAB_IOC_CACHE_DESTROY == _IOW::<KmemlabCacheDestroy>(M, 0x19));
+    assert!(KMEMLAB_IOC_IOREMAP == _IOWR::<KmemlabIoremap>(M, 0x1a));
+    assert!(KMEMLAB_IOC_MMIO == _IOWR::<KmemlabMmio>(M, 0x1b));
+    assert!(KMEMLAB_IOC_DMA_COPY == _IOW::<KmemlabDmaCopy>(M, 0x1c));
+    assert!(KMEMLAB_IOC_PERCPU == _IOWR::<KmemlabPercpu>(M, 0x1d));
+    assert!(KMEMLAB_IOC_BENCH == _IOWR::<KmemlabBench>(M, 0x1e));
+};
 
 /// An ioctl handler: the calling file's state and the raw user argument.
 type Handler = fn(&FileState, usize) -> Result<isize>;
@@ -233,14 +255,6 @@ fn version(_file: &FileState, arg: usize) -> Result<isize> {
     copy_out(arg, &reply.encode())
 }
 
-/// A byte size from the ABI, within `1..=max`.
-fn byte_size(size: u64, max: usize) -> Result<usize> {
-    match usize::try_from(size) {
-        Ok(s) if s != 0 && s <= max => Ok(s),
-        _ => Err(EINVAL),
-    }
-}
-
 /// `KMEMLAB_IOC_ALLOC`; a failure is counted against the kind asked for.
 fn alloc(file: &FileState, arg: usize) -> Result<isize> {
     let a = KmemlabAlloc::decode(&copy_in(arg)?);
@@ -253,7 +267,7 @@ fn alloc_objects(file: &FileState, a: &KmemlabAlloc) -> Result<isize> {
         return Err(EINVAL);
     }
     let mut table = file.table.lock();
-    let req = request(a, &table)?;
+    let req = request(a, &table, Purpose::Objects)?;
     // CAST: `count` is at most KMEMLAB_BATCH_MAX.
     let mut handles = table.alloc(&req, a.count as usize, quota())?;
     if let Err(e) = copy_handles_out(a.handles, &handles) {
@@ -264,76 +278,15 @@ fn alloc_objects(file: &FileState, a: &KmemlabAlloc) -> Result<isize> {
     Ok(0)
 }
 
-/// Validates what to allocate (all of `a` but `count` and `handles`); a
-/// cache is looked up in `table`.
-fn request(a: &KmemlabAlloc, table: &Table) -> Result<Request> {
-    let gfp = gfp_from_abi(a.gfp)?;
-    let node = Node::new(a.node)?;
-    // Fields a kind does not use must be zero; some kinds place memory themselves.
-    let (uses_size, uses_order, uses_cache, uses_node) = match a.kind {
-        KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_VMALLOC => (true, false, false, true),
-        KMEMLAB_KIND_FREE_PAGES => (false, true, false, false),
-        KMEMLAB_KIND_PAGES_NODE => (false, true, false, true),
-        KMEMLAB_KIND_KMEM_CACHE => (false, false, true, true),
-        KMEMLAB_KIND_DMA_COHERENT => (true, false, true, false),
-        KMEMLAB_KIND_PERCPU => (false, false, false, false),
-        _ => return Err(EINVAL),
-    };
-    if (!uses_size && a.size != 0)
-        || (!uses_order && a.order != 0)
-        || (!uses_cache && a.cache != 0)
-        || (!uses_node && node != Node::ANY)
-    {
-        return Err(EINVAL);
-    }
-    if a.order > MAX_ORDER || (a.kind == KMEMLAB_KIND_PERCPU && a.gfp != KMEMLAB_GFP_KERNEL) {
-        return Err(EINVAL);
-    }
-    // vmalloc_node() allocates with GFP_KERNEL whatever is asked: refuse
-    // what it cannot do here, before a benchmark's baseline ignores it.
-    if a.kind == KMEMLAB_KIND_VMALLOC && (gfp.base != GfpBase::Kernel || gfp.account) {
-        return Err(EINVAL);
-    }
-    // vmalloc_node() and the kernel crate's DMA allocations cannot pass
-    // NORETRY on (nor can alloc_percpu(), which takes KERNEL only).
-    let noretry_ok = uses_order || matches!(a.kind, KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_KMEM_CACHE);
-    if gfp.noretry && !noretry_ok {
-        return Err(EINVAL);
-    }
-    let source = match a.kind {
-        KMEMLAB_KIND_KMALLOC => Source::Kmalloc(byte_size(a.size, KMALLOC_MAX)?),
-        KMEMLAB_KIND_VMALLOC => Source::Vmalloc(byte_size(a.size, VMALLOC_MAX)?),
-        KMEMLAB_KIND_FREE_PAGES => Source::FreePages(a.order),
-        KMEMLAB_KIND_PAGES_NODE => Source::NodePages(a.order),
-        KMEMLAB_KIND_DMA_COHERENT => {
-            let device = match a.cache {
-                KMEMLAB_DEV_FAUX => DmaDevice::Faux,
-                KMEMLAB_DEV_EDU => DmaDevice::Edu,
-                _ => return Err(EINVAL),
-            };
-            if gfp.account {
-                return Err(EINVAL);
-            }
-            if device == DmaDevice::Edu && !edu::bound() {
-                return Err(ENODEV);
-            }
-            Source::Dma(device, byte_size(a.size, DMA_MAX)?)
-        }
-        KMEMLAB_KIND_PERCPU => Source::PerCpu,
-        _ => {
-            let cache = table.cache(a.cache)?;
-            // The slab allocator forbids zeroing objects a constructor made.
-            if gfp.zero && cache.config().ctor {
-                return Err(EINVAL);
-            }
-            Source::Cache(a.cache, cache)
-        }
-    };
-    Ok(Request {
-        source,
-        gfp,
-        gfp_bits: a.gfp,
-        node,
+/// Validates what to allocate (all of `a` but `count` and `handles`),
+/// through its kind; a cache is looked up in `table`.
+fn request(a: &KmemlabAlloc, table: &Table, purpose: Purpose) -> Result<Request> {
+    Request::new(&Ask {
+        a,
+        gfp: gfp_from_abi(a.gfp)?,
+        node: Node::new(a.node)?,
+        purpose,
+        caches: table,
     })
 }
 
@@ -464,33 +417,7 @@ fn ioremap(file: &FileState, arg: usize) -> Result<isize> {
 
 /// `KMEMLAB_IOC_IOREMAP` for the decoded request `m`.
 fn map_object(file: &FileState, arg: usize, mut m: KmemlabIoremap) -> Result<isize> {
-    let source = match m.source {
-        KMEMLAB_IOREMAP_EDU if m.phys == 0 && m.size == 0 => {
-            if !edu::bound() {
-                return Err(ENODEV);
-            }
-            Source::EduRegs
-        }
-        KMEMLAB_IOREMAP_PHYS => {
-            if m.size > KMEMLAB_IOREMAP_MAX {
-                return Err(EINVAL);
-            }
-            // CAST: at most KMEMLAB_IOREMAP_MAX.
-            let size = m.size as usize;
-            // In the order the header documents (EINVAL, EPERM, EACCES,
-            // EBUSY), and claimed before the quota is looked at (ENOMEM).
-            iomem::check_range(m.phys, size)?;
-            let access = iomem::may_map_physical()?;
-            Source::Phys(PhysRange::claim(&access, m.phys, size)?)
-        }
-        _ => return Err(EINVAL),
-    };
-    let req = Request {
-        source,
-        gfp: Gfp::KERNEL,
-        gfp_bits: 0,
-        node: Node::ANY,
-    };
+    let req = kinds::ioremap::request(&m)?;
     let mut table = file.table.lock();
     let mut handles = table.alloc(&req, 1, quota())?;
     m.handle = handles[0];
@@ -514,7 +441,7 @@ fn mmio(file: &FileState, arg: usize) -> Result<isize> {
         return Err(EINVAL);
     }
     let table = file.table.lock();
-    let Memory::Iomem(map) = &table.get(m.handle)?.mem else {
+    let Memory::Ioremap(map) = &table.get(m.handle)?.mem else {
         return Err(EINVAL);
     };
     let offset = usize::try_from(m.offset).map_err(|_| EINVAL)?;
@@ -579,18 +506,18 @@ fn percpu_op(file: &FileState, arg: usize) -> Result<isize> {
                 // Nothing may change on failure: take the amount back off
                 // the CPU it went to.
                 let undo = p.value.wrapping_neg();
-                percpu::run_on(p.cpu, move || view.add_this_cpu(undo))?;
+                cpu::run_on(p.cpu, move || view.add_this_cpu(undo))?;
                 return Err(e);
             }
             Ok(0)
         }
         KMEMLAB_PERCPU_ADD_ON => {
             let value = p.value;
-            percpu::run_on(p.cpu, move || view.add_this_cpu(value))?;
+            cpu::run_on(p.cpu, move || view.add_this_cpu(value))?;
             Ok(0)
         }
         _ => {
-            let ids = percpu::nr_cpu_ids();
+            let ids = topology::nr_cpu_ids();
             // CAST: CPU ids are `u32`.
             let room = p.count.min(ids) as usize;
             let mut raw = KVec::with_capacity(room * 8, GFP_KERNEL)?;
@@ -643,18 +570,6 @@ fn bench(file: &FileState, arg: usize) -> Result<isize> {
     let op = match b.op {
         KMEMLAB_BENCH_PERCPU_INC if counter => Op::PercpuInc,
         KMEMLAB_BENCH_ATOMIC_INC if counter => Op::AtomicInc,
-        KMEMLAB_BENCH_ALLOC_FREE if b.kind == KMEMLAB_KIND_IOREMAP => {
-            if b.gfp != 0 || b.order != 0 || b.cache != 0 || b.node != KMEMLAB_NODE_ANY {
-                return Err(EINVAL);
-            }
-            // The window keeps edu bound (and BAR 0 claimed) for the run.
-            Op::AllocFree(Request {
-                source: Source::EduBar(edu::BarWindow::new(b.size)?),
-                gfp: Gfp::KERNEL,
-                gfp_bits: 0,
-                node: Node::ANY,
-            })
-        }
         KMEMLAB_BENCH_ALLOC_FREE => {
             let what = KmemlabAlloc {
                 kind: b.kind,
@@ -668,13 +583,14 @@ fn bench(file: &FileState, arg: usize) -> Result<isize> {
             };
             // The cache is looked up under the file's lock; the run holds
             // the cache itself, not the lock.
-            Op::AllocFree(request(&what, &file.table.lock())?)
+            Op::AllocFree(request(&what, &file.table.lock(), Purpose::Bench)?)
         }
         _ => return Err(EINVAL),
     };
     if let Op::AllocFree(req) = &op {
         // A run holds at most a batch per thread at once.
         let held = req
+            .what
             .bytes()
             .checked_mul(b.batch as usize)
             .and_then(|n| n.checked_mul(b.threads.max(1) as usize));

@@ -5,7 +5,8 @@
 //!
 //! The crate root holds the module state: the misc device and the debugfs
 //! directory. Data flows one way: ioctl decode ([`ioctl`]) -> per-file state
-//! ([`file`]) -> allocator abstractions ([`alloc`]) -> kernel.
+//! ([`file`]) -> objects ([`object`]) -> allocator kinds ([`kinds`]) ->
+//! allocator abstractions ([`alloc`]) -> kernel.
 
 use kernel::{
     debugfs::{
@@ -24,6 +25,7 @@ mod bench;
 mod debugfs;
 mod file;
 mod ioctl;
+mod kinds;
 mod object;
 mod stats;
 // Shared with the userspace tool, which uses other parts of it.

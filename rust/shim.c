@@ -38,12 +38,6 @@ bool kmemlab_node_online(int nid)
 	return node_online(nid);
 }
 
-/* raw_smp_processor_id() is a macro: the CPU this code ran on (a hint). */
-unsigned int kmemlab_current_cpu(void)
-{
-	return raw_smp_processor_id();
-}
-
 /*
  * The allocators below are macros over alloc_hooks(): each call site gets its
  * own allocation tag, so with CONFIG_MEM_ALLOC_PROFILING kmemlab's memory is

@@ -18,7 +18,6 @@ struct page;
 unsigned int kmemlab_num_online_cpus(void);
 unsigned int kmemlab_num_online_nodes(void);
 bool kmemlab_node_online(int nid);
-unsigned int kmemlab_current_cpu(void);
 struct kmem_cache;
 void *kmemlab_kmalloc_node(size_t size, gfp_t gfp, int node);
 void *kmemlab_kmem_cache_alloc_node(struct kmem_cache *cache, gfp_t gfp, int node);
@@ -60,11 +59,27 @@ void kmemlab_cond_resched(void);
 /* shim_bench.c: the raw-C baseline of KMEMLAB_IOC_BENCH and its threads. */
 struct device;
 struct kmem_cache;
+/*
+ * What a raw-C baseline does: allocate and free through one C allocator, or
+ * bump a counter. rust/alloc/raw.rs uses the same values.
+ */
+enum kmemlab_cbench_work {
+	KMEMLAB_CB_KMALLOC = 1,
+	KMEMLAB_CB_CACHE = 2,
+	KMEMLAB_CB_FREE_PAGES = 3,
+	KMEMLAB_CB_PAGES_NODE = 4,
+	KMEMLAB_CB_VMALLOC = 5,
+	KMEMLAB_CB_DMA = 6,
+	KMEMLAB_CB_IOREMAP = 7,
+	KMEMLAB_CB_PERCPU = 8,
+	KMEMLAB_CB_PERCPU_INC = 9,
+	KMEMLAB_CB_ATOMIC_INC = 10,
+};
+
 struct kmemlab_cbench;
-struct kmemlab_cbench *kmemlab_cbench_new(unsigned int op, unsigned int kind, gfp_t gfp,
-					  size_t size, unsigned int order, int node,
-					  struct kmem_cache *cache, struct device *dev,
-					  phys_addr_t phys, unsigned int batch);
+struct kmemlab_cbench *kmemlab_cbench_new(unsigned int work, gfp_t gfp, size_t size,
+					  unsigned int order, int node, struct kmem_cache *cache,
+					  struct device *dev, phys_addr_t phys, unsigned int batch);
 int kmemlab_cbench_step(struct kmemlab_cbench *b);
 void kmemlab_cbench_free(struct kmemlab_cbench *b);
 u64 kmemlab_get_cycles(void);

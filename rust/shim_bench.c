@@ -26,16 +26,14 @@
 #include <linux/timex.h>
 #include <linux/vmalloc.h>
 
-#include "../include/uapi/kmemlab.h"
 #include "shim.h"
 
 /*
- * One thread's baseline: what to allocate, and room for a batch. @counter is
- * the thread's per-CPU counter for KMEMLAB_BENCH_PERCPU_INC.
+ * One thread's baseline: what to do (enum kmemlab_cbench_work), and room for
+ * a batch. @counter is the thread's per-CPU counter for KMEMLAB_CB_PERCPU_INC.
  */
 struct kmemlab_cbench {
-	unsigned int op;
-	unsigned int kind;
+	unsigned int work;
 	gfp_t gfp;
 	size_t size;
 	unsigned int order;
@@ -49,34 +47,34 @@ struct kmemlab_cbench {
 	dma_addr_t *dma;
 };
 
-/* The atomic every thread of every raw-C KMEMLAB_BENCH_ATOMIC_INC run shares. */
+/* The atomic every thread of every raw-C KMEMLAB_CB_ATOMIC_INC run shares. */
 static atomic64_t kmemlab_cbench_shared = ATOMIC64_INIT(0);
 
-struct kmemlab_cbench *kmemlab_cbench_new(unsigned int op, unsigned int kind, gfp_t gfp,
+struct kmemlab_cbench *kmemlab_cbench_new(unsigned int work, gfp_t gfp,
 					  size_t size, unsigned int order, int node,
 					  struct kmem_cache *cache, struct device *dev,
 					  phys_addr_t phys, unsigned int batch)
 {
 	struct kmemlab_cbench *b;
 
-	if (!batch)
+	if (!batch || work < KMEMLAB_CB_KMALLOC || work > KMEMLAB_CB_ATOMIC_INC)
 		return ERR_PTR(-EINVAL);
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return ERR_PTR(-ENOMEM);
 	*b = (struct kmemlab_cbench){
-		.op = op, .kind = kind, .gfp = gfp, .size = size, .order = order,
+		.work = work, .gfp = gfp, .size = size, .order = order,
 		.node = node, .cache = cache, .dev = dev, .phys = phys, .batch = batch,
 	};
-	if (op == KMEMLAB_BENCH_PERCPU_INC) {
+	if (work == KMEMLAB_CB_PERCPU_INC) {
 		b->counter = alloc_percpu(u64);
 		if (!b->counter)
 			goto nomem;
-	} else if (op == KMEMLAB_BENCH_ALLOC_FREE) {
+	} else if (work != KMEMLAB_CB_ATOMIC_INC) {
 		b->objs = kcalloc(batch, sizeof(*b->objs), GFP_KERNEL);
 		if (!b->objs)
 			goto nomem;
-		if (kind == KMEMLAB_KIND_DMA_COHERENT) {
+		if (work == KMEMLAB_CB_DMA) {
 			b->dma = kcalloc(batch, sizeof(*b->dma), GFP_KERNEL);
 			if (!b->dma)
 				goto nomem;
@@ -100,7 +98,7 @@ void kmemlab_cbench_free(struct kmemlab_cbench *b)
  * One step of the allocator: @batch objects made with @make (an expression
  * of the object's index i, NULL on failure), then each freed with @release
  * (a statement on the object p of index i), in the order they were made. One
- * loop per allocator, so the step branches on the kind once, as kmemlab's
+ * loop per allocator, so the step branches on the work once, as kmemlab's
  * Rust does (its loop is generic over the abstraction's type).
  */
 #define KMEMLAB_CBENCH_CYCLE(b, make, release)				\
@@ -125,40 +123,38 @@ int kmemlab_cbench_step(struct kmemlab_cbench *b)
 {
 	unsigned int n;
 
-	switch (b->op) {
-	case KMEMLAB_BENCH_PERCPU_INC:
+	switch (b->work) {
+	case KMEMLAB_CB_PERCPU_INC:
 		for (n = 0; n < b->batch; n++)
 			this_cpu_inc(*b->counter);
 		return 0;
-	case KMEMLAB_BENCH_ATOMIC_INC:
+	case KMEMLAB_CB_ATOMIC_INC:
 		for (n = 0; n < b->batch; n++)
 			atomic64_inc(&kmemlab_cbench_shared);
 		return 0;
-	}
-	switch (b->kind) {
-	case KMEMLAB_KIND_KMALLOC:
+	case KMEMLAB_CB_KMALLOC:
 		return KMEMLAB_CBENCH_CYCLE(b, kmalloc_node(b->size, b->gfp, b->node), kfree(p));
-	case KMEMLAB_KIND_KMEM_CACHE:
+	case KMEMLAB_CB_CACHE:
 		return KMEMLAB_CBENCH_CYCLE(b, kmem_cache_alloc_node(b->cache, b->gfp, b->node),
 					    kmem_cache_free(b->cache, p));
-	case KMEMLAB_KIND_FREE_PAGES:
+	case KMEMLAB_CB_FREE_PAGES:
 		return KMEMLAB_CBENCH_CYCLE(b, (void *)__get_free_pages(b->gfp, b->order),
 					    free_pages((unsigned long)p, b->order));
-	case KMEMLAB_KIND_PAGES_NODE:
+	case KMEMLAB_CB_PAGES_NODE:
 		return KMEMLAB_CBENCH_CYCLE(b, alloc_pages_node(b->node, b->gfp, b->order),
 					    __free_pages(p, b->order));
-	case KMEMLAB_KIND_VMALLOC:
+	case KMEMLAB_CB_VMALLOC:
 		/* kmemlab's Rust picks vzalloc_node() for a zeroing request too. */
 		if (b->gfp & __GFP_ZERO)
 			return KMEMLAB_CBENCH_CYCLE(b, vzalloc_node(b->size, b->node), vfree(p));
 		return KMEMLAB_CBENCH_CYCLE(b, vmalloc_node(b->size, b->node), vfree(p));
-	case KMEMLAB_KIND_DMA_COHERENT:
+	case KMEMLAB_CB_DMA:
 		return KMEMLAB_CBENCH_CYCLE(b, dma_alloc_coherent(b->dev, b->size, &b->dma[i], b->gfp),
 					    dma_free_coherent(b->dev, b->size, p, b->dma[i]));
-	case KMEMLAB_KIND_IOREMAP:
+	case KMEMLAB_CB_IOREMAP:
 		return KMEMLAB_CBENCH_CYCLE(b, (void __force *)ioremap(b->phys, b->size),
 					    iounmap((void __iomem __force *)p));
-	case KMEMLAB_KIND_PERCPU:
+	case KMEMLAB_CB_PERCPU:
 		return KMEMLAB_CBENCH_CYCLE(b, (void __force *)alloc_percpu(u64),
 					    free_percpu((void __percpu __force *)p));
 	}

@@ -30,10 +30,13 @@ use kernel::{
 };
 
 use crate::{
-    alloc::percpu::{
-        self,
-        PerCpuRef,
-        Remote, //
+    alloc::{
+        clock,
+        percpu::{
+            self,
+            PerCpuRef,
+            Remote, //
+        },
     },
     uapi::KIND_NAMES,
 };
@@ -154,7 +157,7 @@ pub(crate) fn start(kind: u32) -> Started {
     // The objects this CPU has created so far pick the ones timed: a read,
     // not an update (a task that moves CPU meanwhile only shifts the sample).
     let n = counters().read_this_cpu_at(i);
-    Started((n % SAMPLE == SAMPLE - 1).then(percpu::local_clock_ns))
+    Started((n % SAMPLE == SAMPLE - 1).then(clock::local_clock_ns))
 }
 
 /// Records an object of `kind` created, taking `bytes` and `pages`.
@@ -174,7 +177,7 @@ pub(crate) fn created(kind: u32, bytes: usize, pages: usize, started: Started) {
         c.add_this_cpu_at(base + Field::PagesIn as usize, pages);
     }
     if let Some(t0) = started.0 {
-        let ns = percpu::local_clock_ns().saturating_sub(t0);
+        let ns = clock::local_clock_ns().saturating_sub(t0);
         c.add_this_cpu_at(base + Field::AllocNs as usize, ns.saturating_mul(SAMPLE));
     }
     // CAST: a size fits in an `i64`.

@@ -351,10 +351,20 @@ pub(super) fn raw_device<Ctx: device::DeviceContext>(
         .cast_mut()
 }
 
-/// The published bindings.
+/// The published bindings, one per device kmemlab allocates for.
 struct Registry {
     faux: Option<Arc<Binding>>,
-    edu: Option<Arc<super::edu::EduState>>,
+    edu: Option<Arc<Binding>>,
+}
+
+impl Registry {
+    /// The slot of `which`.
+    fn slot(&mut self, which: DmaDevice) -> &mut Option<Arc<Binding>> {
+        match which {
+            DmaDevice::Faux => &mut self.faux,
+            DmaDevice::Edu => &mut self.edu,
+        }
+    }
 }
 
 kernel::sync::global_lock! {
@@ -378,49 +388,25 @@ fn registry() -> Result<GlobalGuard<REGISTRY>> {
     Ok(REGISTRY.lock())
 }
 
-/// Publishes the faux device's binding (`EBUSY` if one is published).
-pub(super) fn publish_faux(binding: Arc<Binding>) -> Result {
+/// Publishes the binding of `which` (`EBUSY` if one is published).
+pub(super) fn publish(which: DmaDevice, binding: Arc<Binding>) -> Result {
     let mut r = registry()?;
-    if r.faux.is_some() {
+    let slot = r.slot(which);
+    if slot.is_some() {
         return Err(EBUSY);
     }
-    r.faux = Some(binding);
+    *slot = Some(binding);
     Ok(())
 }
 
-/// Takes the faux device's binding out of the registry.
-pub(super) fn unpublish_faux() -> Option<Arc<Binding>> {
-    registry().ok().and_then(|mut r| r.faux.take())
-}
-
-/// Publishes edu's state (`EBUSY` if an edu device is published already).
-pub(super) fn publish_edu(edu: Arc<super::edu::EduState>) -> Result {
-    let mut r = registry()?;
-    if r.edu.is_some() {
-        return Err(EBUSY);
-    }
-    r.edu = Some(edu);
-    Ok(())
-}
-
-/// Takes edu's state out of the registry.
-pub(super) fn unpublish_edu() -> Option<Arc<super::edu::EduState>> {
-    registry().ok().and_then(|mut r| r.edu.take())
-}
-
-/// The bound edu device (`ENODEV` when there is none).
-pub(super) fn edu() -> Result<Arc<super::edu::EduState>> {
-    registry()?.edu.clone().ok_or(ENODEV)
+/// Takes the binding of `which` out of the registry.
+pub(super) fn unpublish(which: DmaDevice) -> Option<Arc<Binding>> {
+    registry().ok().and_then(|mut r| r.slot(which).take())
 }
 
 /// The current binding of `which` (`ENODEV` when it is not bound).
 pub(crate) fn current(which: DmaDevice) -> Result<Arc<Binding>> {
-    let r = registry()?;
-    match which {
-        DmaDevice::Faux => r.faux.clone(),
-        DmaDevice::Edu => r.edu.as_ref().map(|e| e.binding().clone()),
-    }
-    .ok_or(ENODEV)
+    registry()?.slot(which).clone().ok_or(ENODEV)
 }
 
 /// The bus address of a coherent buffer `resource` is, if it is one.

@@ -84,7 +84,7 @@ impl FauxDma {
     /// Creates kmemlab's faux device and publishes it for DMA.
     pub(crate) fn new() -> Result<Self> {
         let mut faux = Self::unpublished(c"kmemlab")?;
-        devices::publish_faux(faux.binding.clone())?;
+        devices::publish(DmaDevice::Faux, faux.binding.clone())?;
         faux.published = true;
         Ok(faux)
     }
@@ -118,7 +118,7 @@ impl FauxDma {
 impl Drop for FauxDma {
     fn drop(&mut self) {
         if self.published {
-            devices::unpublish_faux();
+            devices::unpublish(DmaDevice::Faux);
         }
         // SAFETY: the device is registered (so bound) until `_reg` drops,
         // after this; a faux device has no DMA engine to reach its buffers.

@@ -163,7 +163,8 @@ impl Engine {
     }
 }
 
-/// What kmemlab keeps for the bound edu device, in the device registry.
+/// What kmemlab keeps for the bound edu device, published in [`EDU`]
+/// (its binding also in the device registry, for DMA).
 #[pin_data]
 pub(crate) struct EduState {
     binding: Arc<Binding>,
@@ -177,11 +178,50 @@ pub(crate) struct EduState {
     bar0_len: u64,
 }
 
-impl EduState {
-    /// The device's binding.
-    pub(crate) fn binding(&self) -> &Arc<Binding> {
-        &self.binding
+kernel::sync::global_lock! {
+    // SAFETY: `super::init` initialises it exactly once, and `published`
+    // and `publish_state` refuse to lock it before that has completed.
+    unsafe(uninit) static EDU: Mutex<Option<Arc<EduState>>> = None;
+}
+
+/// Initialises [`EDU`]'s lock.
+///
+/// # Safety
+///
+/// Called once, by `super::init`, before any use of [`EDU`].
+pub(super) unsafe fn init_lock() {
+    // SAFETY: guaranteed by the caller.
+    unsafe { EDU.init() };
+}
+
+/// The bound edu device (`ENODEV` when there is none).
+fn published() -> Result<Arc<EduState>> {
+    super::ready()?;
+    EDU.lock().clone().ok_or(ENODEV)
+}
+
+/// Publishes edu's state, then its binding for DMA (`EBUSY` if an edu
+/// device is published already); on failure nothing stays published.
+fn publish_state(state: Arc<EduState>) -> Result {
+    super::ready()?;
+    let binding = state.binding.clone();
+    {
+        let mut slot = EDU.lock();
+        if slot.is_some() {
+            return Err(EBUSY);
+        }
+        *slot = Some(state);
     }
+    devices::publish(DmaDevice::Edu, binding).inspect_err(|_| {
+        EDU.lock().take();
+    })
+}
+
+/// Takes edu out of the device registry, then its state out of [`EDU`].
+fn unpublish_state() -> Option<Arc<EduState>> {
+    devices::unpublish(DmaDevice::Edu);
+    super::ready().ok()?;
+    EDU.lock().take()
 }
 
 /// The raw `struct pci_dev` of `pdev`.
@@ -246,7 +286,7 @@ impl EduRegs {
 /// Maps edu's register block (the [`REGS_SIZE`] bytes below the DMA
 /// engine) for as long as edu stays bound (`ENODEV` when it is not).
 pub(crate) fn map_registers() -> Result<EduRegs> {
-    let edu = devices::edu()?;
+    let edu = published()?;
     let bar0 = edu.bar0;
     // SAFETY: the closure maps edu's own registers (in BAR0, which the
     // driver claimed and releases only after the binding is revoked, which
@@ -284,7 +324,7 @@ impl BarWindow {
     /// The window of `len` bytes: a non-zero multiple of 4, at most BAR 0's
     /// size (`EINVAL`); `ENODEV` when edu is not bound.
     pub(crate) fn new(len: u64) -> Result<Self> {
-        let edu = devices::edu()?;
+        let edu = published()?;
         if len == 0 || len % 4 != 0 || len > edu.bar0_len {
             return Err(EINVAL);
         }
@@ -368,7 +408,7 @@ pub(crate) fn register_writable(offset: usize, width: usize) -> bool {
 
 /// Whether edu is bound.
 pub(crate) fn bound() -> bool {
-    devices::edu().is_ok()
+    published().is_ok()
 }
 
 /// Has the DMA engine copy `len` bytes from `src` at `src_offset` into its
@@ -396,7 +436,7 @@ pub(crate) fn dma_copy(
     {
         return Err(EINVAL);
     }
-    let edu = devices::edu()?;
+    let edu = published()?;
     if !Arc::ptr_eq(src.binding(), &edu.binding) || !Arc::ptr_eq(dst.binding(), &edu.binding) {
         return Err(ENODEV);
     }
@@ -503,7 +543,7 @@ impl EduDriver {
             GFP_KERNEL,
         )
         .inspect_err(|_| undo())?;
-        devices::publish_edu(state).inspect_err(|_| undo())
+        publish_state(state).inspect_err(|_| undo())
     }
 
     /// Undoes [`EduDriver::publish`] and `enable_device_mem`; `claimed`
@@ -545,7 +585,7 @@ impl pci::Driver for EduDriver {
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, _this: Pin<&Self::Data<'bound>>) {
         // The registry was ready: probe could not have succeeded otherwise.
-        if let Some(edu) = devices::unpublish_edu() {
+        if let Some(edu) = unpublish_state() {
             // No new buffer, mapping, transfer or use can start now. Stop the
             // device from touching memory, then ask the uses to stop and the
             // engine to give up (in this order: a transfer that gives up

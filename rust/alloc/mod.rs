@@ -3,9 +3,11 @@
 //! Safe abstractions over the kernel's memory-allocation interfaces.
 //!
 //! One file per C interface, plus the registries kmemlab's global state
-//! needs (`owners`: who holds allocations). These files (and `rust/shim.c`)
+//! needs (`owners`: who holds allocations, `device`: the bound devices), and
+//! what the benchmarks run on (`clock`, `cpu`, `workers`, and the raw-C
+//! baseline `raw`). These files (and `rust/shim.c`)
 //! are the only places in kmemlab that use `unsafe`; everything above them
-//! composes safe types. The abstractions know nothing of ioctls or debugfs.
+//! composes safe types. The abstractions know nothing of ioctls, the ABI or debugfs.
 
 use core::ptr::NonNull;
 
@@ -23,6 +25,8 @@ use kernel::{
     },
 };
 
+pub(crate) mod clock;
+pub(crate) mod cpu;
 pub(crate) mod device;
 pub(crate) mod dma;
 pub(crate) mod edu;
@@ -36,6 +40,7 @@ pub(crate) mod raw;
 pub(crate) mod slab;
 pub(crate) mod topology;
 pub(crate) mod vmalloc;
+pub(crate) mod workers;
 
 /// Set by the one caller that gets to initialise the registries' locks.
 static INIT_CLAIMED: Atomic<bool> = Atomic::new(false);
@@ -53,6 +58,7 @@ pub(crate) fn init() {
     unsafe {
         slab::init_lock();
         device::init_lock();
+        edu::init_lock();
         owners::init_lock();
     }
     INIT_DONE.store(true, Release);
@@ -133,6 +139,12 @@ pub(crate) trait Allocation {
 
     /// The NUMA node of the memory (of its first page, if it spans several).
     fn nid(&self) -> i32;
+
+    /// The page order of the block, for memory the page allocator hands out
+    /// as one; 0 for the others.
+    fn order(&self) -> u32 {
+        0
+    }
 }
 
 /// The NUMA node of the page holding `ptr`, for memory in the linear map.

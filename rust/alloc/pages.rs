@@ -86,11 +86,6 @@ impl FreePages {
         // INVARIANT: `bytes` is a fresh allocation of `order`, owned by the new value.
         Ok(Self { bytes, order })
     }
-
-    /// The order of the allocation.
-    pub(crate) fn order(&self) -> u32 {
-        self.order
-    }
 }
 
 impl Allocation for FreePages {
@@ -106,6 +101,10 @@ impl Allocation for FreePages {
         // SAFETY: the pages are live while `self` is, at a linear-map
         // address (type invariant: no `__GFP_HIGHMEM`).
         unsafe { super::linear_nid(self.bytes.ptr()) }
+    }
+
+    fn order(&self) -> u32 {
+        self.order
     }
 }
 
@@ -171,11 +170,6 @@ impl NodePages {
         // INVARIANT: `page` is a fresh allocation of `order` and `bytes` its mapping.
         Ok(Self { page, bytes, order })
     }
-
-    /// The order of the allocation.
-    pub(crate) fn order(&self) -> u32 {
-        self.order
-    }
 }
 
 impl Allocation for NodePages {
@@ -191,6 +185,10 @@ impl Allocation for NodePages {
         // The node the pages really landed on.
         // SAFETY: `page` is a live page by the type invariant.
         unsafe { kmemlab_page_to_nid(self.page.as_ptr().cast()) }
+    }
+
+    fn order(&self) -> u32 {
+        self.order
     }
 }
 

@@ -25,7 +25,6 @@ use core::{
 use kernel::{
     bindings,
     ffi::{
-        c_int,
         c_uint,
         c_void, //
     },
@@ -40,6 +39,11 @@ use kernel::{
 /// Counters in the shim's static per-CPU array (its `KMEMLAB_STATIC_COUNTERS`).
 pub(crate) const STATIC_COUNTERS: usize = 128;
 
+use super::topology::{
+    cpu_possible,
+    possible_cpus, //
+};
+
 extern "C" {
     /// `DEFINE_PER_CPU(u64 [KMEMLAB_STATIC_COUNTERS], ...)` in `rust/shim.c`:
     /// its address is a `__percpu` pointer, never dereferenced as such, so
@@ -52,42 +56,11 @@ extern "C" {
     fn kmemlab_preempt_enable();
     fn kmemlab_this_cpu_ptr(ptr: *mut c_void) -> *mut c_void;
     fn kmemlab_per_cpu_ptr(ptr: *mut c_void, cpu: c_uint) -> *mut c_void;
-    fn kmemlab_cpu_possible(cpu: c_uint) -> bool;
     fn kmemlab_static_counter_ptr() -> *mut c_void;
-    fn kmemlab_migrate_disable();
-    fn kmemlab_migrate_enable();
-    fn kmemlab_local_clock() -> u64;
-    fn kmemlab_cond_resched();
-    fn kmemlab_get_cycles() -> u64;
-    fn kmemlab_ktime_ns() -> u64;
-    fn kmemlab_run_workers(
-        nr: c_uint,
-        f: unsafe extern "C" fn(ctx: *mut c_void, cpu: c_uint),
-        ctxs: *mut c_void,
-        stride: usize,
-        stop: *mut u32,
-    ) -> c_int;
     #[cfg_attr(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_UML)), allow(dead_code))]
     fn kmemlab_this_cpu_add_u64(ptr: *mut u64, v: u64);
     #[cfg_attr(all(CONFIG_X86_64, CONFIG_SMP, not(CONFIG_UML)), allow(dead_code))]
     fn kmemlab_this_cpu_add_return_u64(ptr: *mut u64, v: u64) -> u64;
-}
-
-/// The number of CPU ids: every possible CPU is below it.
-pub(crate) fn nr_cpu_ids() -> u32 {
-    kernel::cpu::nr_cpu_ids()
-}
-
-/// Whether `cpu` is a possible CPU (one that has per-CPU memory).
-pub(crate) fn cpu_possible(cpu: u32) -> bool {
-    // SAFETY: the shim's `cpu_possible()` reads a bitmap of `nr_cpu_ids`
-    // bits; `cpu` is checked to be below that first.
-    cpu < nr_cpu_ids() && unsafe { kmemlab_cpu_possible(cpu) }
-}
-
-/// Every possible CPU, in increasing order.
-pub(crate) fn possible_cpus() -> impl Iterator<Item = u32> {
-    (0..nr_cpu_ids()).filter(|cpu| cpu_possible(*cpu))
 }
 
 /// A view of a per-CPU variable whose memory lives for `'a`: an array of `N`
@@ -478,80 +451,6 @@ unsafe fn this_cpu_add_return(ptr: *mut u64, v: u64) -> u64 {
     unsafe { kmemlab_this_cpu_add_return_u64(ptr, v) }
 }
 
-/// This CPU's clock in nanoseconds (`local_clock()`): cheap, monotonic on
-/// one CPU, not comparable across CPUs.
-pub(crate) fn local_clock_ns() -> u64 {
-    // SAFETY: no precondition.
-    unsafe { kmemlab_local_clock() }
-}
-
-/// The CPU's cycle counter (`get_cycles()`: the time stamp counter on x86):
-/// not comparable across CPUs.
-pub(crate) fn cycles() -> u64 {
-    // SAFETY: no precondition.
-    unsafe { kmemlab_get_cycles() }
-}
-
-/// Monotonic nanoseconds (`ktime_get_ns()`), comparable across CPUs.
-pub(crate) fn ktime_ns() -> u64 {
-    // SAFETY: no precondition.
-    unsafe { kmemlab_ktime_ns() }
-}
-
-/// Lets the scheduler run something else if it needs to (`cond_resched()`).
-pub(crate) fn cond_resched() {
-    // SAFETY: no precondition; called from task context.
-    unsafe { kmemlab_cond_resched() }
-}
-
-/// Keeps the current task on the CPU it runs on while the guard lives
-/// (`migrate_disable()`); unlike [`ThisCpu`], the task may still sleep and
-/// be preempted.
-///
-/// # Examples
-///
-/// ```ignore
-/// let pin = NoMigrate::new();
-/// let cpu = pin.cpu();
-/// cond_resched();
-/// assert_eq!(kernel::cpu::CpuId::current().as_u32(), cpu);
-/// ```
-///
-/// Compiled and run as the KUnit case `kmemlab_percpu::example_no_migrate`.
-///
-/// # Invariants
-///
-/// Migration was disabled when the guard was made and is enabled again by
-/// its `Drop`.
-pub(crate) struct NoMigrate {
-    /// Migration state belongs to the task: the guard must stay on it.
-    _not_send: PhantomData<*mut ()>,
-}
-
-impl NoMigrate {
-    /// Disables migration.
-    pub(crate) fn new() -> Self {
-        // SAFETY: no precondition; undone by `drop`.
-        unsafe { kmemlab_migrate_disable() };
-        // INVARIANT: disabled just above.
-        Self {
-            _not_send: PhantomData,
-        }
-    }
-
-    /// The CPU the task is kept on.
-    pub(crate) fn cpu(&self) -> u32 {
-        kernel::cpu::CpuId::current().as_u32()
-    }
-}
-
-impl Drop for NoMigrate {
-    fn drop(&mut self) {
-        // SAFETY: by the type invariant, this guard disabled migration.
-        unsafe { kmemlab_migrate_enable() };
-    }
-}
-
 /// The static per-CPU array of counters defined in `rust/shim.c`.
 pub(crate) fn static_counters() -> PerCpuRef<'static, u64, STATIC_COUNTERS> {
     let addr = (&raw const kmemlab_static_counters).cast_mut().cast();
@@ -566,114 +465,10 @@ pub(crate) fn static_counters() -> PerCpuRef<'static, u64, STATIC_COUNTERS> {
     }
 }
 
-/// Runs `f` on `cpu` and waits for it (`smp_call_function_single()`): `f`
-/// runs in interrupt context there, so it must not sleep (nor call
-/// `run_on`). Call from task context with interrupts enabled.
-///
-/// Errors: `EINVAL` when `cpu` is not possible, `ENXIO` when it is offline.
-pub(crate) fn run_on<F: FnOnce() + Send>(cpu: u32, f: F) -> Result {
-    /// Calls the closure behind `info` once.
-    ///
-    /// # Safety
-    ///
-    /// `info` points to an `Option<F>` that no one else uses until this returns.
-    unsafe extern "C" fn trampoline<F: FnOnce()>(info: *mut c_void) {
-        // SAFETY: guaranteed by the caller.
-        let slot = unsafe { &mut *info.cast::<Option<F>>() };
-        if let Some(f) = slot.take() {
-            f();
-        }
-    }
-
-    if !cpu_possible(cpu) {
-        return Err(EINVAL);
-    }
-    let mut slot = Some(f);
-    // CAST: `cpu` is below `nr_cpu_ids`, which fits in a `c_int`.
-    let cpu = cpu as i32;
-    // SAFETY: `wait` is 1, so the call returns only after `trampoline` has
-    // run (or not at all, on error) and `slot` outlives every use of it; `F`
-    // is `Send`, so running it on another CPU is allowed.
-    let ret = unsafe {
-        bindings::smp_call_function_single(cpu, Some(trampoline::<F>), (&raw mut slot).cast(), true)
-    };
-    kernel::error::to_result(ret)
-}
-
-/// What one worker of [`on_cpus`] runs and where its result goes.
-struct Worker<'a, F, T> {
-    f: &'a F,
-    stop: &'a Atomic<u32>,
-    out: Option<T>,
-}
-
-/// Runs `f(cpu, stop)` in a kernel thread on each of the first `nr` online
-/// CPUs, the threads released together, and returns their results in CPU
-/// order once all have finished. The threads are bound to their CPUs and
-/// may sleep. A signal to the caller sets `stop` to non-zero (`f` should poll
-/// it and return early) and makes the call fail with `EINTR` after every
-/// thread has finished.
-///
-/// Errors: `EINVAL` (`nr` is 0 or above the online CPUs), `ENOMEM` or the
-/// error of a thread that cannot be made (then none has run), `EINTR`.
-pub(crate) fn on_cpus<T, F>(nr: u32, f: &F) -> Result<KVec<T>>
-where
-    T: Send,
-    F: Fn(u32, &Atomic<u32>) -> T + Sync,
-{
-    /// Runs one worker.
-    ///
-    /// # Safety
-    ///
-    /// `ctx` points to a `Worker<F, T>` that no one else uses until
-    /// `kmemlab_run_workers` returns.
-    unsafe extern "C" fn trampoline<F, T>(ctx: *mut c_void, cpu: c_uint)
-    where
-        F: Fn(u32, &Atomic<u32>) -> T,
-    {
-        // SAFETY: guaranteed by the caller.
-        let w = unsafe { &mut *ctx.cast::<Worker<'_, F, T>>() };
-        w.out = Some((w.f)(cpu, w.stop));
-    }
-
-    let stop = Atomic::new(0u32);
-    let mut workers = KVec::with_capacity(nr as usize, GFP_KERNEL)?;
-    for _ in 0..nr {
-        workers.push(
-            Worker {
-                f,
-                stop: &stop,
-                out: None,
-            },
-            GFP_KERNEL,
-        )?;
-    }
-    // Each thread gets its own element of `workers` (the stride is the
-    // element size); `stop` is written by C with `WRITE_ONCE` and read here
-    // atomically.
-    // SAFETY: the call returns only once every thread that ran is done, so
-    // `workers` and `stop` outlive every use; `F: Sync` and `T: Send` allow
-    // calling `f` and handing its result over from other threads.
-    let ret = unsafe {
-        kmemlab_run_workers(
-            nr,
-            trampoline::<F, T>,
-            workers.as_mut_ptr().cast(),
-            core::mem::size_of::<Worker<'_, F, T>>(),
-            stop.as_ptr(),
-        )
-    };
-    kernel::error::to_result(ret)?;
-    let mut out = KVec::with_capacity(workers.len(), GFP_KERNEL)?;
-    for w in workers {
-        out.push(w.out.ok_or(EINVAL)?, GFP_KERNEL)?;
-    }
-    Ok(out)
-}
-
 #[kunit_tests(kmemlab_percpu)]
 mod tests {
     use super::*;
+    use crate::alloc::topology::nr_cpu_ids;
 
     #[test]
     fn values_start_at_zero_and_add_up() -> Result {
@@ -693,24 +488,6 @@ mod tests {
     }
 
     #[test]
-    fn run_on_reaches_every_online_cpu() -> Result {
-        let counter = PerCpu::<u64>::new()?;
-        let view = counter.get();
-        let mut expected = 0u64;
-        for cpu in possible_cpus() {
-            match run_on(cpu, || view.add_this_cpu(u64::from(cpu) + 1)) {
-                Ok(()) => {
-                    assert_eq!(view.on(cpu)?, u64::from(cpu) + 1);
-                    expected += u64::from(cpu) + 1;
-                }
-                Err(e) => assert_eq!(e, ENXIO),
-            }
-        }
-        assert_eq!(view.sum(), expected);
-        Ok(())
-    }
-
-    #[test]
     fn impossible_cpus_are_refused() {
         let counter = PerCpu::<u64>::new();
         assert!(counter.is_ok());
@@ -718,7 +495,6 @@ mod tests {
             assert!(counter.get().on(nr_cpu_ids()).is_err());
             assert!(counter.get().on(u32::MAX).is_err());
         }
-        assert_eq!(run_on(nr_cpu_ids(), || {}), Err(EINVAL));
     }
 
     #[test]
@@ -757,31 +533,6 @@ mod tests {
     }
 
     #[test]
-    fn workers_run_once_on_each_online_cpu() -> Result {
-        let n = crate::alloc::topology::online_cpus();
-        let ran = Atomic::new(0u32);
-        // Assertions fail only in the test's own thread: the workers report.
-        let cpus = on_cpus(n, &|cpu, stop: &Atomic<u32>| {
-            ran.add(1, Relaxed);
-            (
-                cpu,
-                kernel::cpu::CpuId::current().as_u32(),
-                stop.load(Relaxed),
-            )
-        })?;
-        assert_eq!(ran.load(Relaxed), n);
-        assert_eq!(cpus.len(), n as usize);
-        for (i, (asked, ran_on, stop)) in cpus.iter().enumerate() {
-            assert_eq!(asked, ran_on);
-            assert_eq!(*stop, 0);
-            assert!(cpus[..i].iter().all(|(c, _, _)| c != asked));
-        }
-        assert!(on_cpus(0, &|_, _: &Atomic<u32>| ()).is_err());
-        assert!(on_cpus(n + 1, &|_, _: &Atomic<u32>| ()).is_err());
-        Ok(())
-    }
-
-    #[test]
     fn example_per_cpu() -> Result {
         let counter = PerCpu::<u64>::new()?;
         let view = counter.get();
@@ -795,15 +546,6 @@ mod tests {
         assert_eq!(view.on(cpu)?, 5);
         assert_eq!(view.sum(), 5);
         assert_eq!(view.iter_slots().map(|(_, v)| v.value()).sum::<u64>(), 5);
-        Ok(())
-    }
-
-    #[test]
-    fn example_no_migrate() -> Result {
-        let pin = NoMigrate::new();
-        let cpu = pin.cpu();
-        cond_resched();
-        assert_eq!(kernel::cpu::CpuId::current().as_u32(), cpu);
         Ok(())
     }
 }

@@ -34,12 +34,26 @@ use super::{
     slab::KmemCache,
     topology::Node,
 };
-use crate::uapi::*;
+
+/// `enum kmemlab_cbench_work` of `rust/shim.h`: what the C side does.
+mod work {
+    use kernel::ffi::c_uint;
+
+    pub(super) const KMALLOC: c_uint = 1;
+    pub(super) const CACHE: c_uint = 2;
+    pub(super) const FREE_PAGES: c_uint = 3;
+    pub(super) const PAGES_NODE: c_uint = 4;
+    pub(super) const VMALLOC: c_uint = 5;
+    pub(super) const DMA: c_uint = 6;
+    pub(super) const IOREMAP: c_uint = 7;
+    pub(super) const PERCPU: c_uint = 8;
+    pub(super) const PERCPU_INC: c_uint = 9;
+    pub(super) const ATOMIC_INC: c_uint = 10;
+}
 
 extern "C" {
     fn kmemlab_cbench_new(
-        op: c_uint,
-        kind: c_uint,
+        work: c_uint,
         gfp: bindings::gfp_t,
         size: usize,
         order: c_uint,
@@ -112,45 +126,45 @@ impl RawBench {
     /// ioremap range), `ENODEV` (the DMA device is not bound), `ENOMEM`.
     pub(crate) fn new(work: RawWork, gfp: Gfp, batch: u32) -> Result<Self> {
         let none = Node::ANY.raw();
-        let (mut op, mut kind) = (KMEMLAB_BENCH_ALLOC_FREE, 0);
+        let kind;
         let (mut size, mut order, mut node) = (0usize, 0u32, none);
         let mut cache = None;
         let mut device = None;
         let (mut dev, mut phys) = (core::ptr::null_mut(), 0);
         match work {
-            RawWork::Kmalloc(len, n) => (kind, size, node) = (KMEMLAB_KIND_KMALLOC, len, n.raw()),
+            RawWork::Kmalloc(len, n) => (kind, size, node) = (work::KMALLOC, len, n.raw()),
             RawWork::Cache(c, n) => {
                 // The slab allocator WARNs on __GFP_ZERO for a cache with a
                 // constructor (`KmemCache::alloc` refuses it too).
                 if gfp.zero && c.config().ctor {
                     return Err(EINVAL);
                 }
-                (kind, node) = (KMEMLAB_KIND_KMEM_CACHE, n.raw());
+                (kind, node) = (work::CACHE, n.raw());
                 cache = Some(c);
             }
-            RawWork::FreePages(o) => (kind, order) = (KMEMLAB_KIND_FREE_PAGES, o),
+            RawWork::FreePages(o) => (kind, order) = (work::FREE_PAGES, o),
             RawWork::NodePages(o, n) => {
-                (kind, order, node) = (KMEMLAB_KIND_PAGES_NODE, o, n.raw());
+                (kind, order, node) = (work::PAGES_NODE, o, n.raw());
             }
-            RawWork::Vmalloc(len, n) => (kind, size, node) = (KMEMLAB_KIND_VMALLOC, len, n.raw()),
+            RawWork::Vmalloc(len, n) => (kind, size, node) = (work::VMALLOC, len, n.raw()),
             RawWork::Dma(which, len) => {
                 if gfp.account {
                     return Err(EINVAL);
                 }
                 let u = devices::current(which)?.start_use()?;
                 dev = devices::raw_device(u.device()).cast();
-                (kind, size) = (KMEMLAB_KIND_DMA_COHERENT, len);
+                (kind, size) = (work::DMA, len);
                 device = Some(u);
             }
             RawWork::Ioremap(bar) => {
                 let (at, len, user) = bar.into_parts();
                 iomem::check_range(at, len)?;
-                (kind, size, phys) = (KMEMLAB_KIND_IOREMAP, len, at);
+                (kind, size, phys) = (work::IOREMAP, len, at);
                 device = Some(user);
             }
-            RawWork::PerCpu => kind = KMEMLAB_KIND_PERCPU,
-            RawWork::PercpuInc => op = KMEMLAB_BENCH_PERCPU_INC,
-            RawWork::AtomicInc => op = KMEMLAB_BENCH_ATOMIC_INC,
+            RawWork::PerCpu => kind = work::PERCPU,
+            RawWork::PercpuInc => kind = work::PERCPU_INC,
+            RawWork::AtomicInc => kind = work::ATOMIC_INC,
         }
         if batch == 0 {
             return Err(EINVAL);
@@ -167,7 +181,6 @@ impl RawBench {
         // the new value for as long as the baseline lives; see also above.
         let raw = unsafe {
             kmemlab_cbench_new(
-                op,
                 kind,
                 gfp.raw(),
                 size,

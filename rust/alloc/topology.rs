@@ -19,7 +19,7 @@ extern "C" {
     fn kmemlab_num_online_cpus() -> c_uint;
     fn kmemlab_num_online_nodes() -> c_uint;
     fn kmemlab_node_online(nid: c_int) -> bool;
-    fn kmemlab_current_cpu() -> c_uint;
+    fn kmemlab_cpu_possible(cpu: c_uint) -> bool;
 }
 
 /// Number of CPUs online right now (it can change under CPU hotplug).
@@ -36,8 +36,24 @@ pub(crate) fn online_nodes() -> u32 {
 
 /// The CPU the caller is running on; only a hint, as the caller may migrate.
 pub(crate) fn current_cpu() -> u32 {
-    // SAFETY: the shim function has no preconditions.
-    unsafe { kmemlab_current_cpu() }
+    kernel::cpu::CpuId::current().as_u32()
+}
+
+/// The number of CPU ids: every possible CPU is below it.
+pub(crate) fn nr_cpu_ids() -> u32 {
+    kernel::cpu::nr_cpu_ids()
+}
+
+/// Whether `cpu` is a possible CPU (one that has per-CPU memory).
+pub(crate) fn cpu_possible(cpu: u32) -> bool {
+    // SAFETY: the shim's `cpu_possible()` reads a bitmap of `nr_cpu_ids`
+    // bits; `cpu` is checked to be below that first.
+    cpu < nr_cpu_ids() && unsafe { kmemlab_cpu_possible(cpu) }
+}
+
+/// Every possible CPU, in increasing order.
+pub(crate) fn possible_cpus() -> impl Iterator<Item = u32> {
+    (0..nr_cpu_ids()).filter(|cpu| cpu_possible(*cpu))
 }
 
 /// An online NUMA node, or no preference.

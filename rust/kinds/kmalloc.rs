@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `KMEMLAB_KIND_KMALLOC`: `kmalloc_node()` of 1 byte to `KMALLOC_MAX_SIZE`.
+
+use kernel::{
+    bindings,
+    prelude::*, //
+};
+
+use super::{
+    block_pages,
+    Ask,
+    Kind,
+    NODE,
+    SIZE, //
+};
+use crate::{
+    alloc::{
+        gfp::Gfp,
+        kmalloc::{
+            KmallocBuf,
+            KMALLOC_MAX, //
+        },
+        raw::RawWork,
+        topology::Node,
+    },
+    uapi::KMEMLAB_KIND_KMALLOC,
+};
+
+/// `kmalloc_node()` / `kfree()`: takes a size and a node, every GFP choice.
+pub(crate) struct KmallocKind;
+
+impl Kind for KmallocKind {
+    const KIND: u32 = KMEMLAB_KIND_KMALLOC;
+    /// Bytes.
+    type Request = usize;
+    type Memory = KmallocBuf;
+    type Sample<'r> = KmallocBuf;
+
+    fn ask(ask: &Ask<'_>) -> Result<usize> {
+        ask.uses(SIZE | NODE)?;
+        ask.size(KMALLOC_MAX)
+    }
+
+    fn bytes(len: &usize) -> usize {
+        *len
+    }
+
+    /// A size beyond the kmalloc caches comes straight from the page
+    /// allocator, as a power-of-two block.
+    fn pages(len: &usize) -> usize {
+        // CAST: a `u32` fits in a `usize`.
+        if *len > bindings::KMALLOC_MAX_CACHE_SIZE as usize {
+            block_pages(*len)
+        } else {
+            0
+        }
+    }
+
+    fn make(len: &usize, mask: Gfp, node: Node) -> Result<KmallocBuf> {
+        KmallocBuf::new(*len, mask, node)
+    }
+
+    fn sample<'r>(len: &'r usize, mask: Gfp, node: Node) -> Result<KmallocBuf> {
+        Self::make(len, mask, node)
+    }
+
+    fn raw(len: &usize, node: Node) -> Result<RawWork> {
+        Ok(RawWork::Kmalloc(*len, node))
+    }
+}

@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The allocator kinds: one type per kind, each implementing [`Kind`], and
+//! the one list ([`kinds!`]) that makes the per-kind enums and their dispatch.
+//!
+//! A kind says, in its own file, everything kmemlab does differently for it:
+//! which fields of a request it takes and how it checks them (once, for
+//! `ALLOC` and `BENCH` alike), what one object counts against the quota and
+//! the statistics, how one is made (through an abstraction of
+//! [`crate::alloc`]), what the raw-C baseline does instead, and what `INFO`
+//! reports. The object table ([`crate::object`]), the benchmarks' Rust side
+//! ([`crate::bench`]) and their raw-C baseline choose through it, so adding
+//! a kind is one file here, a line in the list below, and the ABI.
+//!
+//! Dependencies point one way: ioctl decode -> file state -> objects ->
+//! kinds -> abstractions. The kinds read the ABI's request structure; the
+//! abstractions never do.
+
+use kernel::{
+    prelude::*,
+    sync::Arc, //
+};
+
+use crate::{
+    alloc::{
+        dma::DmaBuf, gfp::Gfp, percpu::PerCpu, raw::RawWork, slab::KmemCache, topology::Node,
+        Allocation,
+    },
+    uapi::KmemlabAlloc,
+};
+
+pub(crate) mod dma;
+pub(crate) mod ioremap;
+pub(crate) mod kmalloc;
+pub(crate) mod pages;
+pub(crate) mod percpu;
+pub(crate) mod slab;
+pub(crate) mod vmalloc;
+
+/// The caches a request may name: a file's table of caches.
+pub(crate) trait Caches {
+    /// The cache named `handle` (`ENOENT` when there is none).
+    fn cache(&self, handle: u32) -> Result<Arc<KmemCache>>;
+}
+
+/// What a request is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// Objects a file keeps (`KMEMLAB_IOC_ALLOC`).
+    Objects,
+    /// A benchmark run (`KMEMLAB_IOC_BENCH`): made and freed at once.
+    Bench,
+}
+
+/// An `ALLOC`-shaped request as userspace sent it, with the fields every
+/// kind reads the same way already decoded.
+pub(crate) struct Ask<'a> {
+    pub(crate) a: &'a KmemlabAlloc,
+    pub(crate) gfp: Gfp,
+    pub(crate) node: Node,
+    pub(crate) purpose: Purpose,
+    pub(crate) caches: &'a dyn Caches,
+}
+
+/// Fields of a request a kind may use ([`Ask::uses`]).
+pub(crate) const SIZE: u32 = 1 << 0;
+pub(crate) const ORDER: u32 = 1 << 1;
+pub(crate) const CACHE: u32 = 1 << 2;
+pub(crate) const NODE: u32 = 1 << 3;
+
+impl Ask<'_> {
+    /// `EINVAL` unless every field outside `fields` is zero (the node: any).
+    pub(crate) fn uses(&self, fields: u32) -> Result {
+        let unused = |field: u32, zero: bool| fields & field != 0 || zero;
+        let a = self.a;
+        if unused(SIZE, a.size == 0)
+            && unused(ORDER, a.order == 0)
+            && unused(CACHE, a.cache == 0)
+            && unused(NODE, self.node == Node::ANY)
+        {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    }
+
+    /// `EINVAL` for `__GFP_NORETRY`, for the interfaces that cannot pass it on.
+    pub(crate) fn no_noretry(&self) -> Result {
+        if self.gfp.noretry {
+            Err(EINVAL)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The size asked for, within `1..=max` (`EINVAL` otherwise).
+    pub(crate) fn size(&self, max: usize) -> Result<usize> {
+        match usize::try_from(self.a.size) {
+            Ok(s) if s != 0 && s <= max => Ok(s),
+            _ => Err(EINVAL),
+        }
+    }
+}
+
+/// A validated allocation request: what to make, and how.
+pub(crate) struct Request {
+    pub(crate) what: What,
+    /// The mask objects are made with ([`Kind::mask`] of the one asked for).
+    pub(crate) mask: Gfp,
+    /// The ABI `gfp` bits, reported back by `INFO`.
+    pub(crate) gfp_bits: u32,
+    pub(crate) node: Node,
+}
+
+impl Request {
+    /// Checks `ask` through its kind ([`Kind::ask`]).
+    pub(crate) fn new(ask: &Ask<'_>) -> Result<Self> {
+        let what = What::ask(ask)?;
+        Ok(Self {
+            mask: what.mask(ask.gfp),
+            what,
+            gfp_bits: ask.a.gfp,
+            node: ask.node,
+        })
+    }
+
+    /// A request that takes no GFP mask nor node (a mapping).
+    pub(crate) fn plain(what: What) -> Self {
+        Self {
+            mask: what.mask(Gfp::KERNEL),
+            what,
+            gfp_bits: 0,
+            node: Node::ANY,
+        }
+    }
+
+    /// Makes one object's memory.
+    pub(crate) fn make(&self) -> Result<Memory> {
+        self.what.make(self.mask, self.node)
+    }
+}
+
+/// Pages of the power-of-two block the page allocator hands out for `bytes`.
+pub(crate) fn block_pages(bytes: usize) -> usize {
+    bytes.div_ceil(kernel::page::PAGE_SIZE).next_power_of_two()
+}
+
+/// What `INFO` reports of an object's memory.
+pub(crate) struct Report {
+    /// Usable bytes: of the memory, mapped, or per CPU.
+    pub(crate) size: usize,
+    /// The page order, for the page kinds.
+    pub(crate) order: u32,
+    /// The NUMA node of the (first page of the) memory; -1 when not RAM on one node.
+    pub(crate) nid: i32,
+}
+
+/// Memory whose bytes may be read and written (`READ`, `WRITE`, `FILL`,
+/// `VERIFY`), or not: by default (`EINVAL`: device registers and per-CPU
+/// counters have commands of their own).
+pub(crate) trait Contents {
+    /// Runs `f` on the bytes. `f` may run under a device's lock: it must not
+    /// wait for long (no user copy).
+    fn with_bytes<R>(&self, _f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+        Err(EINVAL)
+    }
+
+    /// Runs `f` on the bytes, writable (as [`Contents::with_bytes`]).
+    fn with_bytes_mut<R>(&mut self, _f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
+        Err(EINVAL)
+    }
+
+    /// How many bytes there are.
+    fn byte_len(&self) -> Result<usize> {
+        Err(EINVAL)
+    }
+
+    /// What `INFO` reports.
+    fn report(&self) -> Report;
+}
+
+/// Plain memory owned outright: its bytes, always there.
+impl<A: Allocation> Contents for A {
+    fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+        Ok(f(self.as_slice()))
+    }
+
+    fn with_bytes_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
+        Ok(f(self.as_mut_slice()))
+    }
+
+    fn byte_len(&self) -> Result<usize> {
+        Ok(self.as_slice().len())
+    }
+
+    fn report(&self) -> Report {
+        Report {
+            size: self.as_slice().len(),
+            order: self.order(),
+            nid: self.nid(),
+        }
+    }
+}
+
+/// A coherent buffer: its bytes while its device stays bound (`ENODEV` after).
+impl Contents for DmaBuf {
+    fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+        DmaBuf::with_bytes(self, f)
+    }
+
+    fn with_bytes_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
+        DmaBuf::with_bytes_mut(self, f)
+    }
+
+    fn byte_len(&self) -> Result<usize> {
+        Ok(self.len())
+    }
+
+    fn report(&self) -> Report {
+        Report {
+            size: self.len(),
+            order: 0,
+            nid: self.nid(),
+        }
+    }
+}
+
+/// A per-CPU counter: no bytes to read or write (`KMEMLAB_IOC_PERCPU`).
+impl Contents for PerCpu<u64> {
+    fn report(&self) -> Report {
+        Report {
+            size: core::mem::size_of::<u64>(),
+            order: 0,
+            nid: -1,
+        }
+    }
+}
+
+/// One allocator kind.
+///
+/// # Examples
+///
+/// ```ignore
+/// let a = KmemlabAlloc { kind: KMEMLAB_KIND_KMALLOC, size: 64, node: -1, count: 1, ..zeroed };
+/// let ask = Ask { a: &a, gfp: Gfp::KERNEL, node: Node::ANY, purpose: Purpose::Objects, caches: &NoCaches };
+/// let req = kmalloc::KmallocKind::ask(&ask)?;
+/// assert_eq!(kmalloc::KmallocKind::bytes(&req), 64);
+/// let mem = kmalloc::KmallocKind::make(&req, Gfp::KERNEL.zeroed(), Node::ANY)?;
+/// assert_eq!(mem.report().size, 64);
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_kinds::example_kind`.
+pub(crate) trait Kind {
+    /// The ABI's `KMEMLAB_KIND_*`.
+    const KIND: u32;
+
+    /// A validated request for objects of this kind (less the GFP mask and
+    /// the node, which every kind takes the same way).
+    type Request: Sync;
+
+    /// The memory one object owns.
+    type Memory: Contents;
+
+    /// What a benchmark run holds of one object: the memory itself, or a
+    /// form that borrows the request (a mapping of a device window the run holds).
+    type Sample<'r>;
+
+    /// Checks `ask` and makes the request: `EINVAL` for a field the kind
+    /// does not take or a value out of range; kind-specific errors beyond.
+    fn ask(ask: &Ask<'_>) -> Result<Self::Request>;
+
+    /// Bytes one object counts against the quota.
+    fn bytes(req: &Self::Request) -> usize;
+
+    /// Pages one object takes straight from the page allocator.
+    fn pages(_req: &Self::Request) -> usize {
+        0
+    }
+
+    /// The GFP mask objects are made with: the one asked for, zeroing.
+    fn mask(_req: &Self::Request, gfp: Gfp) -> Gfp {
+        gfp.zeroed()
+    }
+
+    /// What `INFO` reports in its `cache` field: the cache handle, the DMA
+    /// device, the ioremap source; 0 for the others.
+    fn tag(_req: &Self::Request) -> u32 {
+        0
+    }
+
+    /// Makes one object with `mask` (from [`Kind::mask`]) on `node`.
+    fn make(req: &Self::Request, mask: Gfp, node: Node) -> Result<Self::Memory>;
+
+    /// Makes one object for a benchmark run.
+    fn sample<'r>(req: &'r Self::Request, mask: Gfp, node: Node) -> Result<Self::Sample<'r>>;
+
+    /// Whether the run of a benchmark of `req` must stop (the device it
+    /// uses is unbinding).
+    fn stopping(_req: &Self::Request) -> bool {
+        false
+    }
+
+    /// The raw-C baseline of the same work.
+    fn raw(req: &Self::Request, node: Node) -> Result<RawWork>;
+}
+
+/// Code generic over the kind of a request ([`What::visit`]).
+pub(crate) trait Visit {
+    type Out;
+
+    /// Runs on a request of kind `K`.
+    fn visit<K: Kind>(self, req: &K::Request) -> Self::Out;
+}
+
+/// Makes, from the list of kinds, the enums of their requests ([`What`])
+/// and memory ([`Memory`]) and the dispatch of each to its kind.
+macro_rules! kinds {
+    ($($variant:ident => $kind:ty,)*) => {
+        /// A validated request, by kind.
+        pub(crate) enum What {
+            $($variant(<$kind as Kind>::Request),)*
+        }
+
+        /// The memory an object owns, by kind.
+        pub(crate) enum Memory {
+            $($variant(<$kind as Kind>::Memory),)*
+        }
+
+        impl What {
+            /// The request `ask` makes for its kind (`EINVAL` for an unknown kind).
+            pub(crate) fn ask(ask: &Ask<'_>) -> Result<Self> {
+                $(
+                    if ask.a.kind == <$kind as Kind>::KIND {
+                        return Ok(What::$variant(<$kind as Kind>::ask(ask)?));
+                    }
+                )*
+                Err(EINVAL)
+            }
+
+            /// The `KMEMLAB_KIND_*` of the objects this request makes.
+            pub(crate) fn kind(&self) -> u32 {
+                match self {
+                    $(What::$variant(_) => <$kind as Kind>::KIND,)*
+                }
+            }
+
+            /// See [`Kind::bytes`].
+            pub(crate) fn bytes(&self) -> usize {
+                match self {
+                    $(What::$variant(r) => <$kind as Kind>::bytes(r),)*
+                }
+            }
+
+            /// See [`Kind::pages`].
+            pub(crate) fn pages(&self) -> usize {
+                match self {
+                    $(What::$variant(r) => <$kind as Kind>::pages(r),)*
+                }
+            }
+
+            /// See [`Kind::mask`].
+            pub(crate) fn mask(&self, gfp: Gfp) -> Gfp {
+                match self {
+                    $(What::$variant(r) => <$kind as Kind>::mask(r, gfp),)*
+                }
+            }
+
+            /// See [`Kind::tag`].
+            pub(crate) fn tag(&self) -> u32 {
+                match self {
+                    $(What::$variant(r) => <$kind as Kind>::tag(r),)*
+                }
+            }
+
+            /// See [`Kind::make`].
+            pub(crate) fn make(&self, mask: Gfp, node: Node) -> Result<Memory> {
+                Ok(match self {
+                    $(What::$variant(r) => Memory::$variant(<$kind as Kind>::make(r, mask, node)?),)*
+                })
+            }
+
+            /// See [`Kind::raw`].
+            pub(crate) fn raw(&self, node: Node) -> Result<RawWork> {
+                match self {
+                    $(What::$variant(r) => <$kind as Kind>::raw(r, node),)*
+                }
+            }
+
+            /// Runs `v` on the request, typed by its kind.
+            pub(crate) fn visit<V: Visit>(&self, v: V) -> V::Out {
+                match self {
+                    $(What::$variant(r) => v.visit::<$kind>(r),)*
+                }
+            }
+        }
+
+        impl Memory {
+            /// The `KMEMLAB_KIND_*` of this memory.
+            pub(crate) fn kind(&self) -> u32 {
+                match self {
+                    $(Memory::$variant(_) => <$kind as Kind>::KIND,)*
+                }
+            }
+
+            /// See [`Contents::report`].
+            pub(crate) fn report(&self) -> Report {
+                match self {
+                    $(Memory::$variant(m) => m.report(),)*
+                }
+            }
+
+            /// See [`Contents::byte_len`].
+            pub(crate) fn byte_len(&self) -> Result<usize> {
+                match self {
+                    $(Memory::$variant(m) => m.byte_len(),)*
+                }
+            }
+
+            /// See [`Contents::with_bytes`].
+            pub(crate) fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+                match self {
+                    $(Memory::$variant(m) => m.with_bytes(f),)*
+                }
+            }
+
+            /// See [`Contents::with_bytes_mut`].
+            pub(crate) fn with_bytes_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
+                match self {
+                    $(Memory::$variant(m) => m.with_bytes_mut(f),)*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    Kmalloc => kmalloc::KmallocKind,
+    Cache => slab::CacheKind,
+    FreePages => pages::FreePagesKind,
+    PagesNode => pages::PagesNodeKind,
+    Vmalloc => vmalloc::VmallocKind,
+    Dma => dma::DmaKind,
+    Ioremap => ioremap::IoremapKind,
+    PerCpu => percpu::PerCpuKind,
+}
+
+#[kunit_tests(kmemlab_kinds)]
+mod tests {
+    use super::*;
+    use crate::uapi::*;
+
+    /// A file with no cache.
+    struct NoCaches;
+
+    impl Caches for NoCaches {
+        fn cache(&self, _handle: u32) -> Result<Arc<KmemCache>> {
+            Err(ENOENT)
+        }
+    }
+
+    /// `ALLOC` of one object of `kind`, every other field zero (any node).
+    fn alloc(kind: u32) -> KmemlabAlloc {
+        KmemlabAlloc {
+            kind,
+            gfp: KMEMLAB_GFP_KERNEL,
+            size: 0,
+            order: 0,
+            node: -1,
+            cache: 0,
+            count: 1,
+            handles: 0,
+        }
+    }
+
+    /// The request `a` makes for `purpose`, as the ioctl path asks.
+    fn request(a: &KmemlabAlloc, purpose: Purpose) -> Result<Request> {
+        Request::new(&Ask {
+            a,
+            gfp: Gfp::KERNEL,
+            node: Node::new(a.node)?,
+            purpose,
+            caches: &NoCaches,
+        })
+    }
+
+    #[test]
+    fn example_kind() -> Result {
+        let a = KmemlabAlloc {
+            size: 64,
+            ..alloc(KMEMLAB_KIND_KMALLOC)
+        };
+        let ask = Ask {
+            a: &a,
+            gfp: Gfp::KERNEL,
+            node: Node::ANY,
+            purpose: Purpose::Objects,
+            caches: &NoCaches,
+        };
+        let req = kmalloc::KmallocKind::ask(&ask)?;
+        assert_eq!(kmalloc::KmallocKind::bytes(&req), 64);
+        let mem = kmalloc::KmallocKind::make(&req, Gfp::KERNEL.zeroed(), Node::ANY)?;
+        assert_eq!(mem.report().size, 64);
+        Ok(())
+    }
+
+    #[test]
+    fn each_kind_takes_only_its_fields() -> Result {
+        // (kind, a valid request) for every kind `ALLOC` makes without a device or cache.
+        let valid = [
+            KmemlabAlloc {
+                size: 64,
+                ..alloc(KMEMLAB_KIND_KMALLOC)
+            },
+            KmemlabAlloc {
+                size: 4096,
+                ..alloc(KMEMLAB_KIND_VMALLOC)
+            },
+            KmemlabAlloc {
+                order: 1,
+                ..alloc(KMEMLAB_KIND_FREE_PAGES)
+            },
+            KmemlabAlloc {
+                order: 1,
+                node: 0,
+                ..alloc(KMEMLAB_KIND_PAGES_NODE)
+            },
+            alloc(KMEMLAB_KIND_PERCPU),
+        ];
+        for a in &valid {
+            let req = request(a, Purpose::Objects)?;
+            assert_eq!(req.what.kind(), a.kind);
+            // A field the kind does not take, set: refused.
+            let with_order = KmemlabAlloc {
+                order: a.order ^ 1,
+                ..*a
+            };
+            let with_size = KmemlabAlloc {
+                size: a.size + 64,
+                ..*a
+            };
+            let with_cache = KmemlabAlloc { cache: 1, ..*a };
+            let takes_order = matches!(a.kind, KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE);
+            let takes_size = matches!(a.kind, KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_VMALLOC);
+            assert_eq!(request(&with_order, Purpose::Objects).is_ok(), takes_order);
+            assert_eq!(request(&with_size, Purpose::Objects).is_ok(), takes_size);
+            assert_eq!(request(&with_cache, Purpose::Objects).err(), Some(EINVAL));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn out_of_range_and_unknown_are_refused() {
+        let refused = |a: KmemlabAlloc, e: Error| {
+            assert_eq!(request(&a, Purpose::Objects).err(), Some(e));
+        };
+        refused(alloc(0), EINVAL);
+        refused(alloc(KMEMLAB_KIND_PERCPU + 1), EINVAL);
+        refused(alloc(KMEMLAB_KIND_KMALLOC), EINVAL);
+        refused(
+            KmemlabAlloc {
+                order: crate::alloc::pages::MAX_ORDER + 1,
+                ..alloc(KMEMLAB_KIND_FREE_PAGES)
+            },
+            EINVAL,
+        );
+        refused(
+            KmemlabAlloc {
+                cache: 7,
+                ..alloc(KMEMLAB_KIND_KMEM_CACHE)
+            },
+            ENOENT,
+        );
+        // Objects of device memory come from KMEMLAB_IOC_IOREMAP only.
+        refused(
+            KmemlabAlloc {
+                size: 4096,
+                ..alloc(KMEMLAB_KIND_IOREMAP)
+            },
+            EINVAL,
+        );
+        // A per-CPU counter takes GFP_KERNEL and nothing else.
+        refused(
+            KmemlabAlloc {
+                gfp: KMEMLAB_GFP_ZERO,
+                ..alloc(KMEMLAB_KIND_PERCPU)
+            },
+            EINVAL,
+        );
+    }
+
+    #[test]
+    fn what_is_made_is_what_is_counted_and_reported() -> Result {
+        let pages = KmemlabAlloc {
+            order: 2,
+            ..alloc(KMEMLAB_KIND_FREE_PAGES)
+        };
+        let req = request(&pages, Purpose::Objects)?;
+        assert_eq!(req.what.bytes(), 4 * kernel::page::PAGE_SIZE);
+        assert_eq!(req.what.pages(), 4);
+        let mem = req.make()?;
+        let report = mem.report();
+        assert_eq!(
+            (report.size, report.order),
+            (4 * kernel::page::PAGE_SIZE, 2)
+        );
+        assert!(report.nid >= 0);
+        assert_eq!(mem.byte_len()?, report.size);
+        assert!(mem.with_bytes(|b| b.iter().all(|x| *x == 0))?);
+
+        let counter = request(&alloc(KMEMLAB_KIND_PERCPU), Purpose::Objects)?;
+        let mem = counter.make()?;
+        assert_eq!(mem.kind(), KMEMLAB_KIND_PERCPU);
+        assert_eq!(mem.report().size, 8);
+        // Not bytes: READ, WRITE, FILL and VERIFY are refused.
+        assert_eq!(mem.byte_len().err(), Some(EINVAL));
+
+        let big = KmemlabAlloc {
+            size: 1 << 20,
+            ..alloc(KMEMLAB_KIND_KMALLOC)
+        };
+        // Beyond the kmalloc caches: a block of pages.
+        assert_eq!(request(&big, Purpose::Objects)?.what.pages(), 256);
+        Ok(())
+    }
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `KMEMLAB_KIND_PERCPU`: a `u64` counter per possible CPU.
+
+use kernel::prelude::*;
+
+use super::{
+    Ask,
+    Kind, //
+};
+use crate::{
+    alloc::{
+        gfp::Gfp,
+        percpu::PerCpu,
+        raw::RawWork,
+        topology::{
+            self,
+            Node, //
+        },
+    },
+    uapi::{
+        KMEMLAB_GFP_KERNEL,
+        KMEMLAB_KIND_PERCPU, //
+    },
+};
+
+/// `alloc_percpu(u64)` / `free_percpu()`: takes nothing; `GFP_KERNEL` only.
+pub(crate) struct PerCpuKind;
+
+impl Kind for PerCpuKind {
+    const KIND: u32 = KMEMLAB_KIND_PERCPU;
+    type Request = ();
+    type Memory = PerCpu<u64>;
+    type Sample<'r> = PerCpu<u64>;
+
+    fn ask(ask: &Ask<'_>) -> Result {
+        ask.uses(0)?;
+        if ask.a.gfp != KMEMLAB_GFP_KERNEL {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    /// A `u64` for each possible CPU.
+    fn bytes(_req: &()) -> usize {
+        core::mem::size_of::<u64>() * topology::possible_cpus().count()
+    }
+
+    fn make(_req: &(), _mask: Gfp, _node: Node) -> Result<PerCpu<u64>> {
+        PerCpu::new()
+    }
+
+    fn sample<'r>(req: &'r (), mask: Gfp, node: Node) -> Result<PerCpu<u64>> {
+        Self::make(req, mask, node)
+    }
+
+    fn raw(_req: &(), _node: Node) -> Result<RawWork> {
+        Ok(RawWork::PerCpu)
+    }
+}

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `KMEMLAB_KIND_VMALLOC`: `vmalloc_node()` of 1 byte to 1 GiB.
+
+use kernel::prelude::*;
+
+use super::{
+    Ask,
+    Kind,
+    NODE,
+    SIZE, //
+};
+use crate::{
+    alloc::{
+        gfp::{
+            Gfp,
+            GfpBase, //
+        },
+        raw::RawWork,
+        topology::Node,
+        vmalloc::{
+            VmallocBuf,
+            VMALLOC_MAX, //
+        },
+    },
+    uapi::KMEMLAB_KIND_VMALLOC,
+};
+
+/// `vmalloc_node()` / `vfree()`: takes a size and a node, `GFP_KERNEL` only.
+pub(crate) struct VmallocKind;
+
+impl Kind for VmallocKind {
+    const KIND: u32 = KMEMLAB_KIND_VMALLOC;
+    /// Bytes.
+    type Request = usize;
+    type Memory = VmallocBuf;
+    type Sample<'r> = VmallocBuf;
+
+    fn ask(ask: &Ask<'_>) -> Result<usize> {
+        ask.uses(SIZE | NODE)?;
+        // vmalloc_node() allocates with GFP_KERNEL whatever is asked, and
+        // cannot pass NORETRY on: refuse what it would not do, before a
+        // benchmark's baseline ignores it.
+        let gfp = ask.gfp;
+        if gfp.base != GfpBase::Kernel || gfp.account {
+            return Err(EINVAL);
+        }
+        ask.no_noretry()?;
+        ask.size(VMALLOC_MAX)
+    }
+
+    fn bytes(len: &usize) -> usize {
+        *len
+    }
+
+    /// Every page of the area comes from the page allocator.
+    fn pages(len: &usize) -> usize {
+        len.div_ceil(kernel::page::PAGE_SIZE)
+    }
+
+    fn make(len: &usize, mask: Gfp, node: Node) -> Result<VmallocBuf> {
+        VmallocBuf::new(*len, mask, node)
+    }
+
+    fn sample<'r>(len: &'r usize, mask: Gfp, node: Node) -> Result<VmallocBuf> {
+        Self::make(len, mask, node)
+    }
+
+    fn raw(len: &usize, node: Node) -> Result<RawWork> {
+        Ok(RawWork::Vmalloc(*len, node))
+    }
+}
