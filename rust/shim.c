@@ -9,6 +9,7 @@
 #include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
+#include <linux/pci.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
@@ -248,4 +249,20 @@ u64 kmemlab_local_clock(void)
 void kmemlab_cond_resched(void)
 {
 	cond_resched();
+}
+
+/*
+ * PCI calls the kernel crate does not wrap, taking the struct device the
+ * Rust side holds (kmemlab's one cast into a kernel type, device::raw_device).
+ * @dev must be the struct device of a live PCI device the caller's driver has
+ * enabled (pci_enable_device_mem()).
+ */
+void kmemlab_pci_clear_master(struct device *dev)
+{
+	pci_clear_master(to_pci_dev(dev));
+}
+
+void kmemlab_pci_disable_device(struct device *dev)
+{
+	pci_disable_device(to_pci_dev(dev));
 }

@@ -56,6 +56,10 @@ void kmemlab_migrate_enable(void);
 u64 kmemlab_local_clock(void);
 void kmemlab_cond_resched(void);
 
+struct device;
+void kmemlab_pci_clear_master(struct device *dev);
+void kmemlab_pci_disable_device(struct device *dev);
+
 /* shim_bench.c: the raw-C baseline of KMEMLAB_IOC_BENCH and its threads. */
 struct device;
 struct kmem_cache;

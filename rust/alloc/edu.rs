@@ -23,7 +23,6 @@
 use core::marker::PhantomData;
 
 use kernel::{
-    bindings,
     device::{
         self,
         Bound,
@@ -33,6 +32,7 @@ use kernel::{
         Device as _,
         DmaMask, //
     },
+    ffi::c_void,
     new_mutex, pci,
     prelude::*,
     sync::{
@@ -156,8 +156,7 @@ impl Engine {
         }
         // The transfer may still be pending: stop the device from mastering
         // the bus, so it cannot write into the buffers once they are freed.
-        // SAFETY: `pdev` is a live PCI device (the caller holds a reference).
-        unsafe { bindings::pci_clear_master(raw(pdev)) };
+        clear_master(pdev);
         self.broken = true;
         Err(ETIMEDOUT)
     }
@@ -224,12 +223,18 @@ fn unpublish_state() -> Option<Arc<EduState>> {
     EDU.lock().take()
 }
 
-/// The raw `struct pci_dev` of `pdev`.
-fn raw<Ctx: device::DeviceContext>(pdev: &pci::Device<Ctx>) -> *mut bindings::pci_dev {
-    // CAST: `pci::Device` is a transparent wrapper of `struct pci_dev`.
-    core::ptr::from_ref(pdev)
-        .cast::<bindings::pci_dev>()
-        .cast_mut()
+/// `pci_clear_master()`: the device stops mastering the bus.
+fn clear_master<Ctx: device::DeviceContext>(pdev: &pci::Device<Ctx>) {
+    let dev: &device::Device<Ctx> = pdev.as_ref();
+    // SAFETY: `dev` is the device of a live PCI device, which kmemlab's
+    // driver enabled (it holds a reference to a device it bound, or is in a
+    // callback of it).
+    unsafe { kmemlab_pci_clear_master(devices::raw_device(dev).cast()) };
+}
+
+extern "C" {
+    fn kmemlab_pci_clear_master(dev: *mut c_void);
+    fn kmemlab_pci_disable_device(dev: *mut c_void);
 }
 
 /// A mapping of edu's register block, held by the device's binding:
@@ -480,9 +485,10 @@ kernel::pci_device_table!(
 );
 
 impl EduDriver {
-    /// Claims BAR0, sets the enabled device up and publishes it; on
-    /// failure BAR0 is released again.
-    fn publish(pdev: &pci::Device<Core<'_>>) -> Result {
+    /// Claims BAR0 (the returned [`pci::Bar`], which the driver keeps as
+    /// its data until after unbind), sets the enabled device up and
+    /// publishes it; on failure BAR0 is released again.
+    fn publish<'bound>(pdev: &'bound pci::Device<Core<'_>>) -> Result<pci::Bar<'bound>> {
         let bar0 = pdev.resource_start(0)?;
         let bar0_len = pdev.resource_len(0)?;
         // CAST: the window is a few hundred bytes.
@@ -492,14 +498,10 @@ impl EduDriver {
         // Claim BAR0 first: the driver maps only what it owns, and no
         // physical mapping (KMEMLAB_IOREMAP_PHYS claims what it maps) can
         // reach the engine behind the driver's back.
-        // SAFETY: `pdev` is a live, enabled PCI device; the name is static.
-        kernel::error::to_result(unsafe {
-            bindings::pci_request_region(raw(pdev), 0, c"kmemlab-edu".as_char_ptr())
-        })?;
-        Self::publish_claimed(pdev, bar0, bar0_len).inspect_err(|_| {
-            // SAFETY: requested just above, and nothing maps it any more.
-            unsafe { bindings::pci_release_region(raw(pdev), 0) };
-        })
+        let bound: &'bound pci::Device<Bound> = pdev;
+        let claim = bound.iomap_region(0, c"kmemlab-edu")?;
+        Self::publish_claimed(pdev, bar0, bar0_len)?;
+        Ok(claim)
     }
 
     /// [`EduDriver::publish`] once BAR0 (`bar0`, `bar0_len` bytes) is claimed.
@@ -546,24 +548,20 @@ impl EduDriver {
         publish_state(state).inspect_err(|_| undo())
     }
 
-    /// Undoes [`EduDriver::publish`] and `enable_device_mem`; `claimed`
-    /// says whether BAR0 was claimed.
-    fn release(pdev: &pci::Device<Core<'_>>, claimed: bool) {
-        // SAFETY: the device is live; the driver enabled it and, when
-        // `claimed`, requested BAR0; nothing of kmemlab uses it any more.
-        unsafe {
-            bindings::pci_clear_master(raw(pdev));
-            if claimed {
-                bindings::pci_release_region(raw(pdev), 0);
-            }
-            bindings::pci_disable_device(raw(pdev));
-        }
+    /// Undoes `enable_device_mem` (and bus mastering, if set).
+    fn release(pdev: &pci::Device<Core<'_>>) {
+        clear_master(pdev);
+        let dev: &device::Device<Core<'_>> = pdev.as_ref();
+        // SAFETY: the device is live and was enabled by this driver; nothing
+        // of kmemlab uses it any more.
+        unsafe { kmemlab_pci_disable_device(devices::raw_device(dev).cast()) };
     }
 }
 
 impl pci::Driver for EduDriver {
     type IdInfo = ();
-    type Data<'bound> = ();
+    /// The claim on BAR0, released after `unbind` has revoked every mapping.
+    type Data<'bound> = pci::Bar<'bound>;
     const ID_TABLE: pci::IdTable<Self::IdInfo> = &EDU_TABLE;
 
     fn probe<'bound>(
@@ -576,7 +574,7 @@ impl pci::Driver for EduDriver {
         }
         let bound = pdev
             .enable_device_mem()
-            .and_then(|()| Self::publish(pdev).inspect_err(|_| Self::release(pdev, false)));
+            .and_then(|()| Self::publish(pdev).inspect_err(|_| Self::release(pdev)));
         if let Err(e) = &bound {
             dev_info!(pdev, "kmemlab: not using this edu device: {:?}\n", e);
         }
@@ -590,8 +588,7 @@ impl pci::Driver for EduDriver {
             // device from touching memory, then ask the uses to stop and the
             // engine to give up (in this order: a transfer that gives up
             // lets its buffers be freed).
-            // SAFETY: the device is live and bound.
-            unsafe { bindings::pci_clear_master(raw(pdev)) };
+            clear_master(pdev);
             edu.binding.stop_uses();
             edu.abort.store(true, Release);
             // A transfer in flight holds the engine: it gives up at its next
@@ -605,7 +602,8 @@ impl pci::Driver for EduDriver {
             // and its engine is idle: nothing reaches a buffer.
             unsafe { edu.binding.revoke() };
         }
-        Self::release(pdev, true);
+        // BAR0's claim (the driver's data) is released after this returns.
+        Self::release(pdev);
     }
 }
 
