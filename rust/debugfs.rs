@@ -18,7 +18,8 @@ use crate::{
             self,
             Row, //
         },
-        percpu, topology,
+        percpu,
+        topology, //
     },
     stats::{
         self,

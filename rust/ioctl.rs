@@ -18,7 +18,8 @@ use kernel::{
 
 use crate::{
     alloc::{
-        cpu, edu,
+        cpu,
+        edu,
         gfp::{
             Gfp,
             GfpBase, //
@@ -32,7 +33,7 @@ use crate::{
         topology::{
             self,
             Node, //
-        },
+        }, //
     },
     bench::Op,
     file::FileState,

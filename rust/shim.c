@@ -71,12 +71,6 @@ struct page *kmemlab_alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 	return alloc_pages_node(nid, gfp, order);
 }
 
-/* vmalloc_node() is a macro over alloc_hooks(). */
-void *kmemlab_vmalloc_node(unsigned long size, int node)
-{
-	return vmalloc_node(size, node);
-}
-
 /* vzalloc_node() is a macro over alloc_hooks(). */
 void *kmemlab_vzalloc_node(unsigned long size, int node)
 {
@@ -252,10 +246,10 @@ void kmemlab_cond_resched(void)
 }
 
 /*
- * PCI calls the kernel crate does not wrap, taking the struct device the
- * Rust side holds (kmemlab's one cast into a kernel type, device::raw_device).
- * @dev must be the struct device of a live PCI device the caller's driver has
- * enabled (pci_enable_device_mem()).
+ * PCI calls the kernel crate does not wrap (or wraps only together with a
+ * mapping of the whole BAR), taking the struct device the Rust side holds
+ * (kmemlab's one cast into a kernel type, device::raw_device). @dev must be
+ * embedded in a live struct pci_dev.
  */
 void kmemlab_pci_clear_master(struct device *dev)
 {
@@ -265,4 +259,14 @@ void kmemlab_pci_clear_master(struct device *dev)
 void kmemlab_pci_disable_device(struct device *dev)
 {
 	pci_disable_device(to_pci_dev(dev));
+}
+
+int kmemlab_pci_request_region(struct device *dev, int bar, const char *name)
+{
+	return pci_request_region(to_pci_dev(dev), bar, name);
+}
+
+void kmemlab_pci_release_region(struct device *dev, int bar)
+{
+	pci_release_region(to_pci_dev(dev), bar);
 }

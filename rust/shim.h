@@ -2,10 +2,11 @@
 /*
  * kmemlab C shim: kernel macros and static inline functions that Rust cannot
  * reach through bindgen, exposed as plain functions. In shim.c no logic
- * lives: every function forwards to exactly one macro or inline, and its
- * caller in rust/alloc/ checks the arguments first. shim_bench.c is the C
- * side of the benchmarks (the raw-C baseline and the worker threads); its
- * callers are rust/alloc/raw.rs and rust/alloc/percpu.rs.
+ * lives: every function forwards to one macro, inline or kernel function
+ * (the PCI ones after to_pci_dev()), and its caller in rust/alloc/ checks
+ * the arguments first. shim_bench.c is the C side of the benchmarks (the
+ * raw-C baseline and the worker threads); its callers are
+ * rust/alloc/raw.rs, rust/alloc/workers.rs and rust/alloc/clock.rs.
  */
 #ifndef KMEMLAB_SHIM_H
 #define KMEMLAB_SHIM_H
@@ -23,7 +24,6 @@ void *kmemlab_kmalloc_node(size_t size, gfp_t gfp, int node);
 void *kmemlab_kmem_cache_alloc_node(struct kmem_cache *cache, gfp_t gfp, int node);
 unsigned long kmemlab_get_free_pages(gfp_t gfp, unsigned int order);
 struct page *kmemlab_alloc_pages_node(int nid, gfp_t gfp, unsigned int order);
-void *kmemlab_vmalloc_node(unsigned long size, int node);
 void *kmemlab_vzalloc_node(unsigned long size, int node);
 void __percpu *kmemlab_alloc_percpu(size_t size, size_t align);
 void *kmemlab_page_address(struct page *page);
@@ -59,9 +59,10 @@ void kmemlab_cond_resched(void);
 struct device;
 void kmemlab_pci_clear_master(struct device *dev);
 void kmemlab_pci_disable_device(struct device *dev);
+int kmemlab_pci_request_region(struct device *dev, int bar, const char *name);
+void kmemlab_pci_release_region(struct device *dev, int bar);
 
 /* shim_bench.c: the raw-C baseline of KMEMLAB_IOC_BENCH and its threads. */
-struct device;
 struct kmem_cache;
 /*
  * What a raw-C baseline does: allocate and free through one C allocator, or

@@ -29,7 +29,7 @@ pub(crate) fn cond_resched() {
 }
 
 /// Keeps the current task on the CPU it runs on while the guard lives
-/// (`migrate_disable()`); unlike [`ThisCpu`], the task may still sleep and
+/// (`migrate_disable()`); unlike [`super::percpu::ThisCpu`], the task may still sleep and
 /// be preempted.
 ///
 /// # Examples
@@ -41,7 +41,7 @@ pub(crate) fn cond_resched() {
 /// assert_eq!(kernel::cpu::CpuId::current().as_u32(), cpu);
 /// ```
 ///
-/// Compiled and run as the KUnit case `kmemlab_percpu::example_no_migrate`.
+/// Compiled and run as the KUnit case `kmemlab_cpu::example_no_migrate`.
 ///
 /// # Invariants
 ///
@@ -101,7 +101,7 @@ pub(crate) fn run_on<F: FnOnce() + Send>(cpu: u32, f: F) -> Result {
     let mut slot = Some(f);
     // CAST: `cpu` is below `nr_cpu_ids`, which fits in a `c_int`.
     let cpu = cpu as i32;
-    // SAFETY: `wait` is 1, so the call returns only after `trampoline` has
+    // SAFETY: `wait` is true, so the call returns only after `trampoline` has
     // run (or not at all, on error) and `slot` outlives every use of it; `F`
     // is `Send`, so running it on another CPU is allowed.
     let ret = unsafe {

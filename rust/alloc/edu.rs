@@ -17,8 +17,11 @@
 //! device from mastering the bus, ends the engine (a transfer in flight
 //! notices within one poll), and revokes the binding: the coherent buffers
 //! and register mappings kmemlab's objects still hold are freed there and
-//! then, and those objects answer `ENODEV` from then on. Unbind never waits
-//! for userspace. One transfer runs at a time, under the engine's own lock.
+//! then, and those objects answer `ENODEV` from then on. The claim on BAR0
+//! and the enabled device are the driver's data ([`EduData`]): BAR0 is
+//! released, then the device disabled, when the PCI core drops it after
+//! unbind, once nothing maps BAR0 any more. Unbind never waits for
+//! userspace. One transfer runs at a time, under the engine's own lock.
 
 use core::marker::PhantomData;
 
@@ -32,7 +35,11 @@ use kernel::{
         Device as _,
         DmaMask, //
     },
-    ffi::c_void,
+    ffi::{
+        c_char,
+        c_int,
+        c_void, //
+    },
     new_mutex, pci,
     prelude::*,
     sync::{
@@ -162,10 +169,10 @@ impl Engine {
     }
 }
 
-/// What kmemlab keeps for the bound edu device, published in [`EDU`]
-/// (its binding also in the device registry, for DMA).
+/// What kmemlab keeps for the bound edu device, published in `EDU` (its
+/// binding also in the device registry, for DMA).
 #[pin_data]
-pub(crate) struct EduState {
+struct EduState {
     binding: Arc<Binding>,
     pdev: ARef<pci::Device>,
     /// The engine, until unbind takes it away.
@@ -178,8 +185,9 @@ pub(crate) struct EduState {
 }
 
 kernel::sync::global_lock! {
-    // SAFETY: `super::init` initialises it exactly once, and `published`
-    // and `publish_state` refuse to lock it before that has completed.
+    // SAFETY: `super::init` initialises it exactly once, and `published`,
+    // `publish_state` and `unpublish_state` refuse to lock it before that
+    // has completed.
     unsafe(uninit) static EDU: Mutex<Option<Arc<EduState>>> = None;
 }
 
@@ -199,21 +207,20 @@ fn published() -> Result<Arc<EduState>> {
     EDU.lock().clone().ok_or(ENODEV)
 }
 
-/// Publishes edu's state, then its binding for DMA (`EBUSY` if an edu
-/// device is published already); on failure nothing stays published.
+/// Publishes edu's binding for DMA, then its state (`EBUSY` if an edu
+/// device is published already); on failure nothing was published, so
+/// nothing can have been leased or used.
+///
+/// Lock order: `EDU`, then the device registry.
 fn publish_state(state: Arc<EduState>) -> Result {
     super::ready()?;
-    let binding = state.binding.clone();
-    {
-        let mut slot = EDU.lock();
-        if slot.is_some() {
-            return Err(EBUSY);
-        }
-        *slot = Some(state);
+    let mut slot = EDU.lock();
+    if slot.is_some() {
+        return Err(EBUSY);
     }
-    devices::publish(DmaDevice::Edu, binding).inspect_err(|_| {
-        EDU.lock().take();
-    })
+    devices::publish(DmaDevice::Edu, state.binding.clone())?;
+    *slot = Some(state);
+    Ok(())
 }
 
 /// Takes edu out of the device registry, then its state out of [`EDU`].
@@ -226,15 +233,91 @@ fn unpublish_state() -> Option<Arc<EduState>> {
 /// `pci_clear_master()`: the device stops mastering the bus.
 fn clear_master<Ctx: device::DeviceContext>(pdev: &pci::Device<Ctx>) {
     let dev: &device::Device<Ctx> = pdev.as_ref();
-    // SAFETY: `dev` is the device of a live PCI device, which kmemlab's
-    // driver enabled (it holds a reference to a device it bound, or is in a
-    // callback of it).
+    // SAFETY: `dev` is embedded in the live `struct pci_dev` `pdev` wraps
+    // (`pdev` is borrowed for the call).
     unsafe { kmemlab_pci_clear_master(devices::raw_device(dev).cast()) };
 }
 
+// `struct device` as `void`: bindgen's `device` holds a zero-sized field
+// that `improper_ctypes` rejects behind a pointer.
 extern "C" {
     fn kmemlab_pci_clear_master(dev: *mut c_void);
     fn kmemlab_pci_disable_device(dev: *mut c_void);
+    fn kmemlab_pci_request_region(dev: *mut c_void, bar: c_int, name: *const c_char) -> c_int;
+    fn kmemlab_pci_release_region(dev: *mut c_void, bar: c_int);
+}
+
+/// The raw `struct device` of `pdev`, for the shim's PCI calls.
+fn raw_dev(pdev: &pci::Device<Bound>) -> *mut c_void {
+    let dev: &device::Device<Bound> = pdev.as_ref();
+    devices::raw_device(dev).cast()
+}
+
+/// edu enabled for memory access (`pci_enable_device_mem()`), disabled
+/// again (`pci_disable_device()`, which also ends bus mastering) on drop.
+///
+/// # Invariants
+///
+/// This driver enabled `pdev` in [`Enabled::new`]; only `Drop` disables it.
+struct Enabled<'a> {
+    pdev: &'a pci::Device<Bound>,
+}
+
+impl<'a> Enabled<'a> {
+    fn new(pdev: &'a pci::Device<Core<'_>>) -> Result<Self> {
+        pdev.enable_device_mem()?;
+        // INVARIANT: enabled just above.
+        Ok(Self { pdev })
+    }
+}
+
+impl Drop for Enabled<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `pdev` is a live PCI device (borrowed for `'a`) that this
+        // driver enabled, by the type invariant, and disables only here.
+        unsafe { kmemlab_pci_disable_device(raw_dev(self.pdev)) };
+    }
+}
+
+/// BAR0 claimed for the driver (`pci_request_region()`, "kmemlab-edu" in
+/// `/proc/iomem`), released on drop.
+///
+/// # Invariants
+///
+/// This driver requested BAR0 of `pdev` in [`Bar0::claim`]; only `Drop`
+/// releases it.
+struct Bar0<'a> {
+    pdev: &'a pci::Device<Bound>,
+}
+
+impl<'a> Bar0<'a> {
+    /// `EBUSY` when someone else holds the region.
+    fn claim(pdev: &'a pci::Device<Bound>) -> Result<Self> {
+        // SAFETY: `pdev` is a live, enabled PCI device; BAR 0 exists (its
+        // length was read); the name is static.
+        kernel::error::to_result(unsafe {
+            kmemlab_pci_request_region(raw_dev(pdev), 0, c"kmemlab-edu".as_char_ptr())
+        })?;
+        // INVARIANT: requested just above.
+        Ok(Self { pdev })
+    }
+}
+
+impl Drop for Bar0<'_> {
+    fn drop(&mut self) {
+        // SAFETY: requested by `claim` (type invariant) and released only
+        // here; the driver maps BAR0 only while the device is published,
+        // and every such mapping is gone by the time the driver data drops.
+        unsafe { kmemlab_pci_release_region(raw_dev(self.pdev), 0) };
+    }
+}
+
+/// The driver's data while edu is bound: BAR0's claim, then the enabled
+/// device, dropped in that order (fields drop in declaration order) by the
+/// PCI core after unbind, or on a failed probe.
+pub(crate) struct EduData<'a> {
+    _bar0: Bar0<'a>,
+    _enabled: Enabled<'a>,
 }
 
 /// A mapping of edu's register block, held by the device's binding:
@@ -485,23 +568,25 @@ kernel::pci_device_table!(
 );
 
 impl EduDriver {
-    /// Claims BAR0 (the returned [`pci::Bar`], which the driver keeps as
-    /// its data until after unbind), sets the enabled device up and
-    /// publishes it; on failure BAR0 is released again.
-    fn publish<'bound>(pdev: &'bound pci::Device<Core<'_>>) -> Result<pci::Bar<'bound>> {
+    /// Enables the device, claims BAR0, sets the device up and publishes
+    /// it; on failure what was done is undone (by the returned data's drop).
+    fn publish<'bound>(pdev: &'bound pci::Device<Core<'_>>) -> Result<EduData<'bound>> {
         let bar0 = pdev.resource_start(0)?;
         let bar0_len = pdev.resource_len(0)?;
         // CAST: the window is a few hundred bytes.
         if bar0_len < ENGINE_WINDOW as u64 {
             return Err(ENODEV);
         }
+        let enabled = Enabled::new(pdev)?;
         // Claim BAR0 first: the driver maps only what it owns, and no
         // physical mapping (KMEMLAB_IOREMAP_PHYS claims what it maps) can
         // reach the engine behind the driver's back.
-        let bound: &'bound pci::Device<Bound> = pdev;
-        let claim = bound.iomap_region(0, c"kmemlab-edu")?;
+        let claim = Bar0::claim(pdev)?;
         Self::publish_claimed(pdev, bar0, bar0_len)?;
-        Ok(claim)
+        Ok(EduData {
+            _bar0: claim,
+            _enabled: enabled,
+        })
     }
 
     /// [`EduDriver::publish`] once BAR0 (`bar0`, `bar0_len` bytes) is claimed.
@@ -547,21 +632,13 @@ impl EduDriver {
         .inspect_err(|_| undo())?;
         publish_state(state).inspect_err(|_| undo())
     }
-
-    /// Undoes `enable_device_mem` (and bus mastering, if set).
-    fn release(pdev: &pci::Device<Core<'_>>) {
-        clear_master(pdev);
-        let dev: &device::Device<Core<'_>> = pdev.as_ref();
-        // SAFETY: the device is live and was enabled by this driver; nothing
-        // of kmemlab uses it any more.
-        unsafe { kmemlab_pci_disable_device(devices::raw_device(dev).cast()) };
-    }
 }
 
 impl pci::Driver for EduDriver {
     type IdInfo = ();
-    /// The claim on BAR0, released after `unbind` has revoked every mapping.
-    type Data<'bound> = pci::Bar<'bound>;
+    /// BAR0's claim and the enabled device, given up after `unbind` has
+    /// revoked every mapping.
+    type Data<'bound> = EduData<'bound>;
     const ID_TABLE: pci::IdTable<Self::IdInfo> = &EDU_TABLE;
 
     fn probe<'bound>(
@@ -572,9 +649,7 @@ impl pci::Driver for EduDriver {
         if pdev.vendor_id().as_raw() != EDU_VENDOR || pdev.device_id() != EDU_DEVICE {
             return Err(ENODEV);
         }
-        let bound = pdev
-            .enable_device_mem()
-            .and_then(|()| Self::publish(pdev).inspect_err(|_| Self::release(pdev)));
+        let bound = Self::publish(pdev);
         if let Err(e) = &bound {
             dev_info!(pdev, "kmemlab: not using this edu device: {:?}\n", e);
         }
@@ -582,7 +657,7 @@ impl pci::Driver for EduDriver {
     }
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, _this: Pin<&Self::Data<'bound>>) {
-        // The registry was ready: probe could not have succeeded otherwise.
+        // `EDU` was ready: probe could not have succeeded otherwise.
         if let Some(edu) = unpublish_state() {
             // No new buffer, mapping, transfer or use can start now. Stop the
             // device from touching memory, then ask the uses to stop and the
@@ -602,8 +677,8 @@ impl pci::Driver for EduDriver {
             // and its engine is idle: nothing reaches a buffer.
             unsafe { edu.binding.revoke() };
         }
-        // BAR0's claim (the driver's data) is released after this returns.
-        Self::release(pdev);
+        // BAR0's claim, then the enabled device (the driver's data) are
+        // given up after this returns.
     }
 }
 

@@ -65,17 +65,20 @@ unsafe impl Send for KmallocBuf {}
 unsafe impl Sync for KmallocBuf {}
 
 impl KmallocBuf {
-    /// Allocates `len` bytes (1 to [`KMALLOC_MAX`]) with `gfp`, on `node` if one is given.
+    /// Allocates `len` bytes (1 to [`KMALLOC_MAX`]) with `gfp`, on `node` if
+    /// one is given. The memory is zeroed whatever `gfp` says: it is lent out
+    /// as bytes, and nothing uninitialised may be read.
     pub(crate) fn new(len: usize, gfp: Gfp, node: Node) -> Result<Self> {
         if len == 0 || len > KMALLOC_MAX {
             return Err(EINVAL);
         }
+        let gfp = gfp.zeroed();
         // SAFETY: any size and mask may be asked for; `node` is online or
         // `NUMA_NO_NODE` by the invariant of `Node`.
         let raw = unsafe { kmemlab_kmalloc_node(len, gfp.raw(), node.raw()) };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
-        // SAFETY: `ptr` is a fresh allocation of at least `len` bytes that
-        // only the new value uses.
+        // SAFETY: `ptr` is a fresh, zeroed allocation of at least `len` bytes
+        // that only the new value uses.
         let bytes = unsafe { Bytes::new(ptr, len) };
         // INVARIANT: `bytes` is a fresh `kmalloc_node()` allocation owned by
         // the new value.
@@ -110,6 +113,18 @@ impl Drop for KmallocBuf {
 #[kernel::macros::kunit_tests(kmemlab_kmalloc)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_is_zeroed_whatever_is_asked() -> Result {
+        // A freed object is likely the next one handed out: what the last
+        // user wrote must not show through a mask without `__GFP_ZERO`.
+        for _ in 0..8 {
+            let mut buf = KmallocBuf::new(96, Gfp::KERNEL, Node::ANY)?;
+            assert!(buf.as_slice().iter().all(|b| *b == 0));
+            buf.as_mut_slice().fill(0xaa);
+        }
+        Ok(())
+    }
 
     #[test]
     fn allocates_zeroed_writable_memory() -> Result {

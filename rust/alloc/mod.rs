@@ -82,8 +82,8 @@ fn ready() -> Result {
 ///
 /// # Invariants
 ///
-/// `ptr` is valid for reads and writes of `len` bytes, and only the owner of
-/// this value accesses them.
+/// `ptr` is valid for reads and writes of `len` bytes, all of them
+/// initialised, and only the owner of this value accesses them.
 struct Bytes {
     ptr: NonNull<u8>,
     len: usize,
@@ -94,7 +94,8 @@ impl Bytes {
     ///
     /// # Safety
     ///
-    /// `ptr` must be valid for reads and writes of `len` bytes, accessed only
+    /// `ptr` must be valid for reads and writes of `len` bytes, all of them
+    /// initialised (allocators are asked for zeroed memory), accessed only
     /// through the returned value for as long as it lives.
     unsafe fn new(ptr: NonNull<u8>, len: usize) -> Self {
         // INVARIANT: guaranteed by the caller.

@@ -72,16 +72,18 @@ unsafe impl Send for FreePages {}
 unsafe impl Sync for FreePages {}
 
 impl FreePages {
-    /// Allocates `2^order` pages (order 0 to [`MAX_ORDER`]) with `gfp`.
+    /// Allocates `2^order` pages (order 0 to [`MAX_ORDER`]) with `gfp`,
+    /// zeroed whatever `gfp` says (they are lent out as bytes).
     pub(crate) fn new(order: u32, gfp: Gfp) -> Result<Self> {
         order_bytes(order)?;
+        let gfp = gfp.zeroed();
         // SAFETY: `order` is at most `MAX_PAGE_ORDER` and `gfp` is a valid mask
         // without `__GFP_HIGHMEM`.
         let addr = unsafe { kmemlab_get_free_pages(gfp.raw(), order) };
         // CAST: a kernel virtual address fits in a pointer.
         let addr = NonNull::new(addr as *mut u8).ok_or(ENOMEM)?;
-        // SAFETY: `addr` is a fresh, mapped allocation of `PAGE_SIZE << order`
-        // bytes that only the new value uses.
+        // SAFETY: `addr` is a fresh, mapped, zeroed allocation of
+        // `PAGE_SIZE << order` bytes that only the new value uses.
         let bytes = unsafe { Bytes::new(addr, PAGE_SIZE << order) };
         // INVARIANT: `bytes` is a fresh allocation of `order`, owned by the new value.
         Ok(Self { bytes, order })
@@ -150,9 +152,11 @@ unsafe impl Sync for NodePages {}
 impl NodePages {
     /// Allocates `2^order` pages (order 0 to [`MAX_ORDER`]) on `node`
     /// (preferred, not forced: the allocator may fall back to another node
-    /// unless the request forbids it; [`NodePages::nid`] tells where they landed).
+    /// unless the request forbids it; [`NodePages::nid`] tells where they
+    /// landed), zeroed whatever `gfp` says (they are lent out as bytes).
     pub(crate) fn new(order: u32, gfp: Gfp, node: Node) -> Result<Self> {
         order_bytes(order)?;
+        let gfp = gfp.zeroed();
         // SAFETY: `order` is at most `MAX_PAGE_ORDER`, `node` is online or
         // `NUMA_NO_NODE`, and `gfp` has no `__GFP_HIGHMEM`.
         let page = unsafe { kmemlab_alloc_pages_node(node.raw(), gfp.raw(), order) };
@@ -164,8 +168,8 @@ impl NodePages {
             unsafe { bindings::__free_pages(page.as_ptr(), order) };
             return Err(ENOMEM);
         };
-        // SAFETY: `addr` maps the fresh allocation's `PAGE_SIZE << order` bytes,
-        // which only the new value uses.
+        // SAFETY: `addr` maps the fresh, zeroed allocation's `PAGE_SIZE << order`
+        // bytes, which only the new value uses.
         let bytes = unsafe { Bytes::new(addr, PAGE_SIZE << order) };
         // INVARIANT: `page` is a fresh allocation of `order` and `bytes` its mapping.
         Ok(Self { page, bytes, order })

@@ -36,13 +36,13 @@ use kernel::{
     },
 };
 
-/// Counters in the shim's static per-CPU array (its `KMEMLAB_STATIC_COUNTERS`).
-pub(crate) const STATIC_COUNTERS: usize = 128;
-
 use super::topology::{
     cpu_possible,
     possible_cpus, //
 };
+
+/// Counters in the shim's static per-CPU array (its `KMEMLAB_STATIC_COUNTERS`).
+pub(crate) const STATIC_COUNTERS: usize = 128;
 
 extern "C" {
     /// `DEFINE_PER_CPU(u64 [KMEMLAB_STATIC_COUNTERS], ...)` in `rust/shim.c`:

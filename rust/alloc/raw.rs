@@ -28,14 +28,19 @@ use super::{
         DmaDevice,
         Use, //
     },
+    dma::DMA_MAX,
     edu::BarRaw,
     gfp::Gfp,
     iomem,
+    kmalloc::KMALLOC_MAX,
+    pages::MAX_ORDER,
     slab::KmemCache,
     topology::Node,
+    vmalloc::VMALLOC_MAX,
 };
 
-/// `enum kmemlab_cbench_work` of `rust/shim.h`: what the C side does.
+/// `enum kmemlab_cbench_work` of `rust/shim.h`: what the C side does (the
+/// values are that enum's; `kmemlab_cbench_new` refuses any other).
 mod work {
     use kernel::ffi::c_uint;
 
@@ -119,52 +124,68 @@ pub(crate) struct RawBench {
 }
 
 impl RawBench {
-    /// A baseline for `work` with `gfp` (the mask kmemlab's Rust would use,
-    /// zeroing included), `batch` objects or increments per step.
+    /// A baseline for `work` with `gfp` as asked, `batch` objects or
+    /// increments per step. The C side gets the mask kmemlab's Rust uses:
+    /// zeroing, but for a cache with a constructor.
     ///
-    /// Errors: `EINVAL` (`batch` 0, a mask the interface cannot take, a bad
-    /// ioremap range), `ENODEV` (the DMA device is not bound), `ENOMEM`.
+    /// Errors: `EINVAL` (`batch` 0, a size or order out of the interface's
+    /// range, a mask the interface cannot take, a bad ioremap range),
+    /// `ENODEV` (the DMA device is not bound), `ENOMEM`.
     pub(crate) fn new(work: RawWork, gfp: Gfp, batch: u32) -> Result<Self> {
+        let in_range = match &work {
+            RawWork::Kmalloc(len, _) => (1..=KMALLOC_MAX).contains(len),
+            RawWork::Vmalloc(len, _) => (1..=VMALLOC_MAX).contains(len),
+            RawWork::Dma(_, len) => (1..=DMA_MAX).contains(len),
+            RawWork::FreePages(order) | RawWork::NodePages(order, _) => *order <= MAX_ORDER,
+            _ => true,
+        };
+        if !in_range {
+            return Err(EINVAL);
+        }
+        let gfp = match &work {
+            RawWork::Cache(c, _) if c.config().ctor => gfp,
+            _ => gfp.zeroed(),
+        };
         let none = Node::ANY.raw();
-        let kind;
+        let what;
         let (mut size, mut order, mut node) = (0usize, 0u32, none);
         let mut cache = None;
         let mut device = None;
         let (mut dev, mut phys) = (core::ptr::null_mut(), 0);
         match work {
-            RawWork::Kmalloc(len, n) => (kind, size, node) = (work::KMALLOC, len, n.raw()),
+            RawWork::Kmalloc(len, n) => (what, size, node) = (work::KMALLOC, len, n.raw()),
             RawWork::Cache(c, n) => {
                 // The slab allocator WARNs on __GFP_ZERO for a cache with a
                 // constructor (`KmemCache::alloc` refuses it too).
                 if gfp.zero && c.config().ctor {
                     return Err(EINVAL);
                 }
-                (kind, node) = (work::CACHE, n.raw());
+                (what, node) = (work::CACHE, n.raw());
                 cache = Some(c);
             }
-            RawWork::FreePages(o) => (kind, order) = (work::FREE_PAGES, o),
+            RawWork::FreePages(o) => (what, order) = (work::FREE_PAGES, o),
             RawWork::NodePages(o, n) => {
-                (kind, order, node) = (work::PAGES_NODE, o, n.raw());
+                (what, order, node) = (work::PAGES_NODE, o, n.raw());
             }
-            RawWork::Vmalloc(len, n) => (kind, size, node) = (work::VMALLOC, len, n.raw()),
+            RawWork::Vmalloc(len, n) => (what, size, node) = (work::VMALLOC, len, n.raw()),
             RawWork::Dma(which, len) => {
                 if gfp.account {
                     return Err(EINVAL);
                 }
                 let u = devices::current(which)?.start_use()?;
                 dev = devices::raw_device(u.device()).cast();
-                (kind, size) = (work::DMA, len);
+                (what, size) = (work::DMA, len);
                 device = Some(u);
             }
             RawWork::Ioremap(bar) => {
                 let (at, len, user) = bar.into_parts();
                 iomem::check_range(at, len)?;
-                (kind, size, phys) = (work::IOREMAP, len, at);
+                (what, size, phys) = (work::IOREMAP, len, at);
                 device = Some(user);
             }
-            RawWork::PerCpu => kind = work::PERCPU,
-            RawWork::PercpuInc => kind = work::PERCPU_INC,
-            RawWork::AtomicInc => kind = work::ATOMIC_INC,
+            RawWork::PerCpu => what = work::PERCPU,
+            RawWork::PercpuInc => what = work::PERCPU_INC,
+            RawWork::AtomicInc => what = work::ATOMIC_INC,
         }
         if batch == 0 {
             return Err(EINVAL);
@@ -181,7 +202,7 @@ impl RawBench {
         // the new value for as long as the baseline lives; see also above.
         let raw = unsafe {
             kmemlab_cbench_new(
-                kind,
+                what,
                 gfp.raw(),
                 size,
                 order,
@@ -201,13 +222,15 @@ impl RawBench {
         })
     }
 
+    /// Whether the device the baseline uses is unbinding: stop stepping
+    /// then (unbinding waits for the baseline to be dropped).
+    pub(crate) fn stopping(&self) -> bool {
+        self.device.as_ref().is_some_and(Use::stopping)
+    }
+
     /// One step: a batch allocated then freed (`ENOMEM` when an allocation
     /// failed; what the step made is freed), or a batch of increments.
-    /// `ENODEV` once the device it uses is unbinding.
     pub(crate) fn step(&mut self) -> Result {
-        if self.device.as_ref().is_some_and(Use::stopping) {
-            return Err(ENODEV);
-        }
         // SAFETY: `raw` is live by the type invariant and used by one thread
         // at a time (`&mut self`).
         kernel::error::to_result(unsafe { kmemlab_cbench_step(self.raw.as_ptr()) })

@@ -293,23 +293,35 @@ impl KmemCache {
         self.live.get().sum() as usize
     }
 
-    /// Allocates one object, on `node` if one is given.
+    /// Allocates one object, on `node` if one is given, initialised: zeroed,
+    /// or for a cache with a constructor, the constructor's mark followed by
+    /// zeroes (it is lent out as bytes: nothing uninitialised may be read).
     ///
     /// `__GFP_ZERO` is refused (`EINVAL`) for a cache with a constructor, as the
     /// slab allocator forbids it.
     pub(crate) fn alloc(self: &Arc<Self>, gfp: Gfp, node: Node) -> Result<CacheObject> {
-        if gfp.zero && self.config.ctor {
-            return Err(EINVAL);
-        }
+        let gfp = match (self.config.ctor, gfp.zero) {
+            (true, true) => return Err(EINVAL),
+            (true, false) => gfp,
+            (false, _) => gfp.zeroed(),
+        };
         let cache = self.cache.as_ptr();
         // SAFETY: `cache` is live by the type invariant; `gfp` is a valid mask
         // and `node` is online or `NUMA_NO_NODE`.
         let raw = unsafe { kmemlab_kmem_cache_alloc_node(cache, gfp.raw(), node.raw()) };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
         self.live.get().add_this_cpu(1);
-        // SAFETY: `ptr` is a fresh object of `object_size` bytes that only the
+        let size = self.config.object_size;
+        if self.config.ctor {
+            // The constructor wrote the first eight bytes (`new` keeps such
+            // objects at 8 bytes or more); the rest may be uninitialised.
+            // SAFETY: `ptr` is a fresh object of `size` bytes, only used here.
+            unsafe { ptr.add(8).write_bytes(0, size - 8) };
+        }
+        // SAFETY: `ptr` is a fresh object of `size` bytes, initialised (zeroed
+        // by the allocator, or by the constructor and above), that only the
         // new value uses.
-        let bytes = unsafe { Bytes::new(ptr, self.config.object_size) };
+        let bytes = unsafe { Bytes::new(ptr, size) };
         // INVARIANT: `bytes` is a fresh object of `self`, counted in `live`.
         Ok(CacheObject {
             cache: self.clone(),
@@ -416,8 +428,13 @@ mod tests {
     fn constructor_marks_objects() -> Result {
         crate::alloc::init();
         let cache = KmemCache::new(b"kunit-ctor", config(16, true))?;
-        let object = cache.alloc(Gfp::KERNEL, Node::ANY)?;
-        assert_eq!(object.as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
+        for _ in 0..8 {
+            let mut object = cache.alloc(Gfp::KERNEL, Node::ANY)?;
+            assert_eq!(object.as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
+            // The rest is zeroed, whatever the last user left there.
+            assert!(object.as_slice()[8..].iter().all(|b| *b == 0));
+            object.as_mut_slice()[8..].fill(0xaa);
+        }
         assert!(cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY).is_err());
         Ok(())
     }

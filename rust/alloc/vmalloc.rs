@@ -23,7 +23,6 @@ use super::{
 };
 
 extern "C" {
-    fn kmemlab_vmalloc_node(size: c_ulong, node: c_int) -> *mut c_void;
     fn kmemlab_vzalloc_node(size: c_ulong, node: c_int) -> *mut c_void;
     fn vfree(addr: *const c_void);
     fn kmemlab_vmalloc_to_nid(addr: *const c_void) -> c_int;
@@ -64,22 +63,19 @@ impl VmallocBuf {
     /// Allocates `len` bytes (1 to [`VMALLOC_MAX`]) on `node` if one is given.
     ///
     /// `vmalloc` may sleep: only a `GFP_KERNEL` request, optionally zeroed,
-    /// is accepted (`EINVAL` otherwise).
+    /// is accepted (`EINVAL` otherwise). The area is zeroed (`vzalloc_node()`)
+    /// whatever `gfp` says: it is lent out as bytes.
     pub(crate) fn new(len: usize, gfp: Gfp, node: Node) -> Result<Self> {
         if len == 0 || len > VMALLOC_MAX || gfp.base != GfpBase::Kernel || gfp.account {
             return Err(EINVAL);
         }
         // CAST: `len` is at most 1 GiB.
         let size = len as c_ulong;
-        let raw = if gfp.zero {
-            // SAFETY: no preconditions beyond a valid size and node id (`Node` checked it).
-            unsafe { kmemlab_vzalloc_node(size, node.raw()) }
-        } else {
-            // SAFETY: as above.
-            unsafe { kmemlab_vmalloc_node(size, node.raw()) }
-        };
+        // SAFETY: no preconditions beyond a valid size and node id (`Node` checked it).
+        let raw = unsafe { kmemlab_vzalloc_node(size, node.raw()) };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
-        // SAFETY: `ptr` is a fresh, mapped area of `len` bytes that only the new value uses.
+        // SAFETY: `ptr` is a fresh, mapped, zeroed area of `len` bytes that
+        // only the new value uses.
         let bytes = unsafe { Bytes::new(ptr, len) };
         // INVARIANT: `bytes` is a fresh area owned by the new value.
         Ok(Self { bytes })

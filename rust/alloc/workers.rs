@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A kernel thread on each of the first N online CPUs, released together
-//! (`kmemlab_run_workers` in `rust/shim.c`, which holds CPU hotplug off
+//! (`kmemlab_run_workers` in `rust/shim_bench.c`, which holds CPU hotplug off
 //! while they run): the benchmarks' multi-threaded runs.
 //!
 //! C header: [`include/linux/kthread.h`](srctree/include/linux/kthread.h)

@@ -14,12 +14,14 @@ use super::{
 };
 use crate::{
     alloc::{
-        device::DmaDevice,
+        device::{
+            self as devices,
+            DmaDevice, //
+        },
         dma::{
             DmaBuf,
             DMA_MAX, //
         },
-        edu,
         gfp::Gfp,
         raw::RawWork,
         topology::Node,
@@ -35,14 +37,19 @@ use crate::{
 /// device (in the `cache` field); the device decides where the memory lies.
 pub(crate) struct DmaKind;
 
+/// A coherent buffer to make.
+pub(crate) struct DmaRequest {
+    device: DmaDevice,
+    len: usize,
+}
+
 impl Kind for DmaKind {
     const KIND: u32 = KMEMLAB_KIND_DMA_COHERENT;
-    /// The device and the bytes.
-    type Request = (DmaDevice, usize);
+    type Request = DmaRequest;
     type Memory = DmaBuf;
     type Sample<'r> = DmaBuf;
 
-    fn ask(ask: &Ask<'_>) -> Result<(DmaDevice, usize)> {
+    fn ask(ask: &Ask<'_>) -> Result<DmaRequest> {
         ask.uses(SIZE | CACHE)?;
         // The kernel crate's DMA allocations take neither NORETRY nor an
         // accounted mask.
@@ -55,37 +62,41 @@ impl Kind for DmaKind {
         if ask.gfp.account {
             return Err(EINVAL);
         }
-        if device == DmaDevice::Edu && !edu::bound() {
+        // The registry DmaBuf::new allocates through.
+        if devices::current(device).is_err() {
             return Err(ENODEV);
         }
-        Ok((device, ask.size(DMA_MAX)?))
+        Ok(DmaRequest {
+            device,
+            len: ask.size(DMA_MAX)?,
+        })
     }
 
-    fn bytes(req: &(DmaDevice, usize)) -> usize {
-        req.1
+    fn bytes(req: &DmaRequest) -> usize {
+        req.len
     }
 
     /// A buffer is a power-of-two block of pages.
-    fn pages(req: &(DmaDevice, usize)) -> usize {
-        block_pages(req.1)
+    fn pages(req: &DmaRequest) -> usize {
+        block_pages(req.len)
     }
 
-    fn tag(req: &(DmaDevice, usize)) -> u32 {
-        match req.0 {
+    fn tag(req: &DmaRequest) -> u32 {
+        match req.device {
             DmaDevice::Faux => KMEMLAB_DEV_FAUX,
             DmaDevice::Edu => KMEMLAB_DEV_EDU,
         }
     }
 
-    fn make(req: &(DmaDevice, usize), mask: Gfp, _node: Node) -> Result<DmaBuf> {
-        DmaBuf::new(req.0, req.1, mask)
+    fn make(req: &DmaRequest, gfp: Gfp, _node: Node) -> Result<DmaBuf> {
+        DmaBuf::new(req.device, req.len, gfp)
     }
 
-    fn sample<'r>(req: &'r (DmaDevice, usize), mask: Gfp, node: Node) -> Result<DmaBuf> {
-        Self::make(req, mask, node)
+    fn sample<'r>(req: &'r DmaRequest, gfp: Gfp, node: Node) -> Result<DmaBuf> {
+        Self::make(req, gfp, node)
     }
 
-    fn raw(req: &(DmaDevice, usize), _node: Node) -> Result<RawWork> {
-        Ok(RawWork::Dma(req.0, req.1))
+    fn raw(req: &DmaRequest, _node: Node) -> Result<RawWork> {
+        Ok(RawWork::Dma(req.device, req.len))
     }
 }

@@ -161,7 +161,7 @@ impl Kind for IoremapKind {
         }
     }
 
-    fn make(req: &Source, _mask: Gfp, _node: Node) -> Result<Mapping> {
+    fn make(req: &Source, _gfp: Gfp, _node: Node) -> Result<Mapping> {
         match req {
             Source::EduRegs => Ok(Mapping::Edu(edu::map_registers()?)),
             Source::Phys(range) => Ok(Mapping::Phys(IoMapping::phys(range)?)),
@@ -170,7 +170,7 @@ impl Kind for IoremapKind {
         }
     }
 
-    fn sample<'r>(req: &'r Source, _mask: Gfp, _node: Node) -> Result<BarMapping<'r>> {
+    fn sample<'r>(req: &'r Source, _gfp: Gfp, _node: Node) -> Result<BarMapping<'r>> {
         match req {
             Source::Window(window) => window.map(),
             Source::EduRegs | Source::Phys(_) => Err(EINVAL),

@@ -57,12 +57,12 @@ impl Kind for KmallocKind {
         }
     }
 
-    fn make(len: &usize, mask: Gfp, node: Node) -> Result<KmallocBuf> {
-        KmallocBuf::new(*len, mask, node)
+    fn make(len: &usize, gfp: Gfp, node: Node) -> Result<KmallocBuf> {
+        KmallocBuf::new(*len, gfp, node)
     }
 
-    fn sample<'r>(len: &'r usize, mask: Gfp, node: Node) -> Result<KmallocBuf> {
-        Self::make(len, mask, node)
+    fn sample<'r>(len: &'r usize, gfp: Gfp, node: Node) -> Result<KmallocBuf> {
+        Self::make(len, gfp, node)
     }
 
     fn raw(len: &usize, node: Node) -> Result<RawWork> {

@@ -23,8 +23,13 @@ use kernel::{
 
 use crate::{
     alloc::{
-        dma::DmaBuf, gfp::Gfp, percpu::PerCpu, raw::RawWork, slab::KmemCache, topology::Node,
-        Allocation,
+        dma::DmaBuf,
+        gfp::Gfp,
+        percpu::PerCpu,
+        raw::RawWork,
+        slab::KmemCache,
+        topology::Node,
+        Allocation, //
     },
     uapi::KmemlabAlloc,
 };
@@ -55,17 +60,26 @@ pub(crate) enum Purpose {
 /// An `ALLOC`-shaped request as userspace sent it, with the fields every
 /// kind reads the same way already decoded.
 pub(crate) struct Ask<'a> {
+    /// The request as userspace sent it (`count` and `handles` aside).
     pub(crate) a: &'a KmemlabAlloc,
+    /// Its `gfp` bits, decoded.
     pub(crate) gfp: Gfp,
+    /// Its `node`, checked online (or any).
     pub(crate) node: Node,
+    /// What the objects are for.
     pub(crate) purpose: Purpose,
+    /// The caches its `cache` field may name.
     pub(crate) caches: &'a dyn Caches,
 }
 
-/// Fields of a request a kind may use ([`Ask::uses`]).
+// The fields of a request a kind may take ([`Ask::uses`]).
+/// `size`.
 pub(crate) const SIZE: u32 = 1 << 0;
+/// `order`.
 pub(crate) const ORDER: u32 = 1 << 1;
+/// `cache` (or the DMA device).
 pub(crate) const CACHE: u32 = 1 << 2;
+/// `node`.
 pub(crate) const NODE: u32 = 1 << 3;
 
 impl Ask<'_> {
@@ -105,8 +119,8 @@ impl Ask<'_> {
 /// A validated allocation request: what to make, and how.
 pub(crate) struct Request {
     pub(crate) what: What,
-    /// The mask objects are made with ([`Kind::mask`] of the one asked for).
-    pub(crate) mask: Gfp,
+    /// The mask asked for (the abstractions zero what they lend out).
+    pub(crate) gfp: Gfp,
     /// The ABI `gfp` bits, reported back by `INFO`.
     pub(crate) gfp_bits: u32,
     pub(crate) node: Node,
@@ -115,10 +129,9 @@ pub(crate) struct Request {
 impl Request {
     /// Checks `ask` through its kind ([`Kind::ask`]).
     pub(crate) fn new(ask: &Ask<'_>) -> Result<Self> {
-        let what = What::ask(ask)?;
         Ok(Self {
-            mask: what.mask(ask.gfp),
-            what,
+            what: What::ask(ask)?,
+            gfp: ask.gfp,
             gfp_bits: ask.a.gfp,
             node: ask.node,
         })
@@ -127,8 +140,8 @@ impl Request {
     /// A request that takes no GFP mask nor node (a mapping).
     pub(crate) fn plain(what: What) -> Self {
         Self {
-            mask: what.mask(Gfp::KERNEL),
             what,
+            gfp: Gfp::KERNEL,
             gfp_bits: 0,
             node: Node::ANY,
         }
@@ -136,7 +149,7 @@ impl Request {
 
     /// Makes one object's memory.
     pub(crate) fn make(&self) -> Result<Memory> {
-        self.what.make(self.mask, self.node)
+        self.what.make(self.gfp, self.node)
     }
 }
 
@@ -241,11 +254,21 @@ impl Contents for PerCpu<u64> {
 /// # Examples
 ///
 /// ```ignore
-/// let a = KmemlabAlloc { kind: KMEMLAB_KIND_KMALLOC, size: 64, node: -1, count: 1, ..zeroed };
-/// let ask = Ask { a: &a, gfp: Gfp::KERNEL, node: Node::ANY, purpose: Purpose::Objects, caches: &NoCaches };
+/// // `alloc(kind)`: a `KmemlabAlloc` of one object of `kind`, all else zero.
+/// let a = KmemlabAlloc {
+///     size: 64,
+///     ..alloc(KMEMLAB_KIND_KMALLOC)
+/// };
+/// let ask = Ask {
+///     a: &a,
+///     gfp: Gfp::KERNEL,
+///     node: Node::ANY,
+///     purpose: Purpose::Objects,
+///     caches: &NoCaches,
+/// };
 /// let req = kmalloc::KmallocKind::ask(&ask)?;
 /// assert_eq!(kmalloc::KmallocKind::bytes(&req), 64);
-/// let mem = kmalloc::KmallocKind::make(&req, Gfp::KERNEL.zeroed(), Node::ANY)?;
+/// let mem = kmalloc::KmallocKind::make(&req, Gfp::KERNEL, Node::ANY)?;
 /// assert_eq!(mem.report().size, 64);
 /// ```
 ///
@@ -255,11 +278,13 @@ pub(crate) trait Kind {
     const KIND: u32;
 
     /// A validated request for objects of this kind (less the GFP mask and
-    /// the node, which every kind takes the same way).
+    /// the node, which every kind takes the same way). `Sync`: a benchmark's
+    /// threads share it, each making objects of it.
     type Request: Sync;
 
-    /// The memory one object owns.
-    type Memory: Contents;
+    /// The memory one object owns (`Send`: a file's objects may be freed
+    /// by whichever task closes it last).
+    type Memory: Contents + Send;
 
     /// What a benchmark run holds of one object: the memory itself, or a
     /// form that borrows the request (a mapping of a device window the run holds).
@@ -277,22 +302,18 @@ pub(crate) trait Kind {
         0
     }
 
-    /// The GFP mask objects are made with: the one asked for, zeroing.
-    fn mask(_req: &Self::Request, gfp: Gfp) -> Gfp {
-        gfp.zeroed()
-    }
-
     /// What `INFO` reports in its `cache` field: the cache handle, the DMA
     /// device, the ioremap source; 0 for the others.
     fn tag(_req: &Self::Request) -> u32 {
         0
     }
 
-    /// Makes one object with `mask` (from [`Kind::mask`]) on `node`.
-    fn make(req: &Self::Request, mask: Gfp, node: Node) -> Result<Self::Memory>;
+    /// Makes one object with `gfp` on `node`. The memory is initialised
+    /// whatever `gfp` says (the abstractions zero it).
+    fn make(req: &Self::Request, gfp: Gfp, node: Node) -> Result<Self::Memory>;
 
-    /// Makes one object for a benchmark run.
-    fn sample<'r>(req: &'r Self::Request, mask: Gfp, node: Node) -> Result<Self::Sample<'r>>;
+    /// Makes one object for a benchmark run, as [`Kind::make`] does.
+    fn sample<'r>(req: &'r Self::Request, gfp: Gfp, node: Node) -> Result<Self::Sample<'r>>;
 
     /// Whether the run of a benchmark of `req` must stop (the device it
     /// uses is unbinding).
@@ -306,6 +327,7 @@ pub(crate) trait Kind {
 
 /// Code generic over the kind of a request ([`What::visit`]).
 pub(crate) trait Visit {
+    /// What the visit returns.
     type Out;
 
     /// Runs on a request of kind `K`.
@@ -325,6 +347,20 @@ macro_rules! kinds {
         pub(crate) enum Memory {
             $($variant(<$kind as Kind>::Memory),)*
         }
+
+        // Each kind has a `KIND` of its own.
+        const _: () = {
+            let kinds = [$(<$kind as Kind>::KIND,)*];
+            let mut i = 0;
+            while i < kinds.len() {
+                let mut j = i + 1;
+                while j < kinds.len() {
+                    assert!(kinds[i] != kinds[j]);
+                    j += 1;
+                }
+                i += 1;
+            }
+        };
 
         impl What {
             /// The request `ask` makes for its kind (`EINVAL` for an unknown kind).
@@ -358,13 +394,6 @@ macro_rules! kinds {
                 }
             }
 
-            /// See [`Kind::mask`].
-            pub(crate) fn mask(&self, gfp: Gfp) -> Gfp {
-                match self {
-                    $(What::$variant(r) => <$kind as Kind>::mask(r, gfp),)*
-                }
-            }
-
             /// See [`Kind::tag`].
             pub(crate) fn tag(&self) -> u32 {
                 match self {
@@ -373,9 +402,9 @@ macro_rules! kinds {
             }
 
             /// See [`Kind::make`].
-            pub(crate) fn make(&self, mask: Gfp, node: Node) -> Result<Memory> {
+            pub(crate) fn make(&self, gfp: Gfp, node: Node) -> Result<Memory> {
                 Ok(match self {
-                    $(What::$variant(r) => Memory::$variant(<$kind as Kind>::make(r, mask, node)?),)*
+                    $(What::$variant(r) => Memory::$variant(<$kind as Kind>::make(r, gfp, node)?),)*
                 })
             }
 
@@ -498,7 +527,7 @@ mod tests {
         };
         let req = kmalloc::KmallocKind::ask(&ask)?;
         assert_eq!(kmalloc::KmallocKind::bytes(&req), 64);
-        let mem = kmalloc::KmallocKind::make(&req, Gfp::KERNEL.zeroed(), Node::ANY)?;
+        let mem = kmalloc::KmallocKind::make(&req, Gfp::KERNEL, Node::ANY)?;
         assert_eq!(mem.report().size, 64);
         Ok(())
     }
@@ -578,6 +607,20 @@ mod tests {
             },
             EINVAL,
         );
+        // A node for the kinds that place memory themselves.
+        for kind in [
+            KMEMLAB_KIND_FREE_PAGES,
+            KMEMLAB_KIND_DMA_COHERENT,
+            KMEMLAB_KIND_PERCPU,
+        ] {
+            refused(
+                KmemlabAlloc {
+                    node: 0,
+                    ..alloc(kind)
+                },
+                EINVAL,
+            );
+        }
         // A per-CPU counter takes GFP_KERNEL and nothing else.
         refused(
             KmemlabAlloc {
@@ -586,6 +629,47 @@ mod tests {
             },
             EINVAL,
         );
+    }
+
+    #[test]
+    fn errors_come_in_order() {
+        let ask = |a: &KmemlabAlloc, gfp: Gfp, purpose: Purpose| {
+            Request::new(&Ask {
+                a,
+                gfp,
+                node: Node::ANY,
+                purpose,
+                caches: &NoCaches,
+            })
+            .err()
+        };
+        // An unknown cache before a zeroing mask it could not take.
+        let cache = KmemlabAlloc {
+            cache: 7,
+            gfp: KMEMLAB_GFP_ZERO,
+            ..alloc(KMEMLAB_KIND_KMEM_CACHE)
+        };
+        assert_eq!(
+            ask(&cache, Gfp::KERNEL.zeroed(), Purpose::Objects),
+            Some(ENOENT)
+        );
+        // A benchmark window of device memory takes no GFP bits.
+        let window = KmemlabAlloc {
+            size: 4096,
+            gfp: KMEMLAB_GFP_ZERO,
+            ..alloc(KMEMLAB_KIND_IOREMAP)
+        };
+        assert_eq!(
+            ask(&window, Gfp::KERNEL.zeroed(), Purpose::Bench),
+            Some(EINVAL)
+        );
+        // Fields before the device: an unknown DMA device is EINVAL.
+        let dma = KmemlabAlloc {
+            size: 4096,
+            cache: 9,
+            ..alloc(KMEMLAB_KIND_DMA_COHERENT)
+        };
+        assert_eq!(ask(&dma, Gfp::KERNEL, Purpose::Objects), Some(EINVAL));
     }
 
     #[test]

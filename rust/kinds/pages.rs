@@ -61,12 +61,12 @@ impl Kind for FreePagesKind {
         1 << *order
     }
 
-    fn make(order: &u32, mask: Gfp, _node: Node) -> Result<FreePages> {
-        FreePages::new(*order, mask)
+    fn make(order: &u32, gfp: Gfp, _node: Node) -> Result<FreePages> {
+        FreePages::new(*order, gfp)
     }
 
-    fn sample<'r>(order: &'r u32, mask: Gfp, node: Node) -> Result<FreePages> {
-        Self::make(order, mask, node)
+    fn sample<'r>(order: &'r u32, gfp: Gfp, node: Node) -> Result<FreePages> {
+        Self::make(order, gfp, node)
     }
 
     fn raw(order: &u32, _node: Node) -> Result<RawWork> {
@@ -96,12 +96,12 @@ impl Kind for PagesNodeKind {
         FreePagesKind::pages(order)
     }
 
-    fn make(order: &u32, mask: Gfp, node: Node) -> Result<NodePages> {
-        NodePages::new(*order, mask, node)
+    fn make(order: &u32, gfp: Gfp, node: Node) -> Result<NodePages> {
+        NodePages::new(*order, gfp, node)
     }
 
-    fn sample<'r>(order: &'r u32, mask: Gfp, node: Node) -> Result<NodePages> {
-        Self::make(order, mask, node)
+    fn sample<'r>(order: &'r u32, gfp: Gfp, node: Node) -> Result<NodePages> {
+        Self::make(order, gfp, node)
     }
 
     fn raw(order: &u32, node: Node) -> Result<RawWork> {

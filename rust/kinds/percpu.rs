@@ -46,12 +46,12 @@ impl Kind for PerCpuKind {
         core::mem::size_of::<u64>() * topology::possible_cpus().count()
     }
 
-    fn make(_req: &(), _mask: Gfp, _node: Node) -> Result<PerCpu<u64>> {
+    fn make(_req: &(), _gfp: Gfp, _node: Node) -> Result<PerCpu<u64>> {
         PerCpu::new()
     }
 
-    fn sample<'r>(req: &'r (), mask: Gfp, node: Node) -> Result<PerCpu<u64>> {
-        Self::make(req, mask, node)
+    fn sample<'r>(req: &'r (), gfp: Gfp, node: Node) -> Result<PerCpu<u64>> {
+        Self::make(req, gfp, node)
     }
 
     fn raw(_req: &(), _node: Node) -> Result<RawWork> {

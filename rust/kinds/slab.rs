@@ -22,7 +22,6 @@ use crate::{
             KmemCache, //
         },
         topology::Node,
-        Allocation,
     },
     uapi::KMEMLAB_KIND_KMEM_CACHE,
 };
@@ -60,32 +59,18 @@ impl Kind for CacheKind {
         req.cache.config().object_size
     }
 
-    /// Zeroing, but for a cache with a constructor: its objects keep the
-    /// constructor's mark, and [`CacheKind::make`] zeroes the rest.
-    fn mask(req: &CacheRequest, gfp: Gfp) -> Gfp {
-        if req.cache.config().ctor {
-            gfp
-        } else {
-            gfp.zeroed()
-        }
-    }
-
     fn tag(req: &CacheRequest) -> u32 {
         req.handle
     }
 
-    /// An object initialised like every kmemlab object: zeroed, or for a
-    /// cache with a constructor, the constructor's mark followed by zeroes.
-    fn make(req: &CacheRequest, mask: Gfp, node: Node) -> Result<CacheObject> {
-        let mut object = req.cache.alloc(mask, node)?;
-        if req.cache.config().ctor {
-            object.as_mut_slice()[8..].fill(0);
-        }
-        Ok(object)
+    /// An object zeroed, or for a cache with a constructor, the
+    /// constructor's mark followed by zeroes.
+    fn make(req: &CacheRequest, gfp: Gfp, node: Node) -> Result<CacheObject> {
+        req.cache.alloc(gfp, node)
     }
 
-    fn sample<'r>(req: &'r CacheRequest, mask: Gfp, node: Node) -> Result<CacheObject> {
-        Self::make(req, mask, node)
+    fn sample<'r>(req: &'r CacheRequest, gfp: Gfp, node: Node) -> Result<CacheObject> {
+        Self::make(req, gfp, node)
     }
 
     fn raw(req: &CacheRequest, node: Node) -> Result<RawWork> {

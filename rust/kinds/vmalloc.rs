@@ -58,12 +58,12 @@ impl Kind for VmallocKind {
         len.div_ceil(kernel::page::PAGE_SIZE)
     }
 
-    fn make(len: &usize, mask: Gfp, node: Node) -> Result<VmallocBuf> {
-        VmallocBuf::new(*len, mask, node)
+    fn make(len: &usize, gfp: Gfp, node: Node) -> Result<VmallocBuf> {
+        VmallocBuf::new(*len, gfp, node)
     }
 
-    fn sample<'r>(len: &'r usize, mask: Gfp, node: Node) -> Result<VmallocBuf> {
-        Self::make(len, mask, node)
+    fn sample<'r>(len: &'r usize, gfp: Gfp, node: Node) -> Result<VmallocBuf> {
+        Self::make(len, gfp, node)
     }
 
     fn raw(len: &usize, node: Node) -> Result<RawWork> {
