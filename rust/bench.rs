@@ -308,9 +308,6 @@ struct Rust<'r, K: Kind> {
 }
 
 impl<K: Kind> Step for Rust<'_, K> {
-    // A call, as the raw-C side's step is (into the shim): neither side's
-    // work is inlined into the timing loop.
-    #[inline(never)]
     fn step(&mut self) -> Result {
         let (req, gfp, node) = (self.req, self.gfp, self.node);
         cycle(&mut self.held, self.batch, self.count, || {
