@@ -19,8 +19,11 @@
 //! [`Kind::sample`], through the abstractions of [`crate::alloc`] the ioctl
 //! path uses, held in their own types, counted when asked in a statistics
 //! slot of their own) or the raw-C baseline ([`RawBench`], the kind's
-//! [`Kind::raw`]); the timing loop is the same for both, and each side's
-//! step is a call out of it.
+//! [`Kind::raw`]); the timing loop is the same for both. The Rust step is
+//! compiled into the loop for its kind; the C step is a call into the shim
+//! (so C pays one call per sample that Rust does not). For a cache with a
+//! constructor the Rust side also zeroes what follows the constructor's
+//! mark, which the C baseline does not.
 
 use core::num::NonZeroU64;
 

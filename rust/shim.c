@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmemlab C shim: see shim.h. Each function is a one-line forward to a macro
- * or static inline of the kernel; the Rust side declares them in the
- * abstraction that uses them.
+ * kmemlab C shim: see shim.h. Each function forwards to one macro, static
+ * inline or function of the kernel (the PCI ones after to_pci_dev()); the
+ * Rust side declares them in the abstraction that uses them.
  */
 #include <linux/cpumask.h>
 #include <linux/io.h>

@@ -63,7 +63,6 @@ int kmemlab_pci_request_region(struct device *dev, int bar, const char *name);
 void kmemlab_pci_release_region(struct device *dev, int bar);
 
 /* shim_bench.c: the raw-C baseline of KMEMLAB_IOC_BENCH and its threads. */
-struct kmem_cache;
 /*
  * What a raw-C baseline does: allocate and free through one C allocator, or
  * bump a counter. rust/alloc/raw.rs uses the same values.

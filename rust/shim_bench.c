@@ -144,10 +144,8 @@ int kmemlab_cbench_step(struct kmemlab_cbench *b)
 		return KMEMLAB_CBENCH_CYCLE(b, alloc_pages_node(b->node, b->gfp, b->order),
 					    __free_pages(p, b->order));
 	case KMEMLAB_CB_VMALLOC:
-		/* kmemlab's Rust picks vzalloc_node() for a zeroing request too. */
-		if (b->gfp & __GFP_ZERO)
-			return KMEMLAB_CBENCH_CYCLE(b, vzalloc_node(b->size, b->node), vfree(p));
-		return KMEMLAB_CBENCH_CYCLE(b, vmalloc_node(b->size, b->node), vfree(p));
+		/* kmemlab's Rust always zeroes vmalloc areas (vzalloc_node()). */
+		return KMEMLAB_CBENCH_CYCLE(b, vzalloc_node(b->size, b->node), vfree(p));
 	case KMEMLAB_CB_DMA:
 		return KMEMLAB_CBENCH_CYCLE(b, dma_alloc_coherent(b->dev, b->size, &b->dma[i], b->gfp),
 					    dma_free_coherent(b->dev, b->size, p, b->dma[i]));

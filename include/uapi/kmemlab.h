@@ -77,7 +77,8 @@ struct kmemlab_version {
  * and named by a handle (a positive number, unique within the file and never
  * reused by it; caches take their handles from the same counter). Closing
  * the file frees everything it owns. Objects are always returned initialised:
- * zeroed, or for a cache with a constructor, as the constructor left them.
+ * zeroed, or for a cache with a constructor, the constructor's 8-byte mark
+ * followed by zeroes.
  */
 
 /* Allocator kinds. */

@@ -339,8 +339,9 @@ impl Drop for Use {
 
 /// The raw `struct device` of `dev`, for C calls the kernel crate does not
 /// wrap (`dma_set_coherent_mask()` of a faux device, the raw-C baseline's
-/// `dma_alloc_coherent()`, edu's PCI calls in the shim). The kernel crate keeps `Device::as_raw()` to
-/// itself; this is kmemlab's one cast into its layout.
+/// `dma_alloc_coherent()`, edu's PCI calls in the shim). The kernel crate
+/// keeps `Device::as_raw()` to itself; this is kmemlab's one cast into its
+/// layout.
 pub(super) fn raw_device<Ctx: device::DeviceContext>(
     dev: &device::Device<Ctx>,
 ) -> *mut kernel::bindings::device {

@@ -13,14 +13,14 @@
 //!
 //! On probe the driver enables the device, claims BAR0, maps the DMA
 //! engine's registers, sets its 28-bit DMA mask and publishes the device's
-//! [`Binding`] (see [`super::device`]). Unbind takes it out again, stops the
-//! device from mastering the bus, ends the engine (a transfer in flight
-//! notices within one poll), and revokes the binding: the coherent buffers
-//! and register mappings kmemlab's objects still hold are freed there and
-//! then, and those objects answer `ENODEV` from then on. The claim on BAR0
-//! and the enabled device are the driver's data ([`EduData`]): BAR0 is
-//! released, then the device disabled, when the PCI core drops it after
-//! unbind, once nothing maps BAR0 any more. Unbind never waits for
+//! [`Binding`] (see [`super::device`]). All of it is the driver's data
+//! ([`EduData`]), and dropping that data (the PCI core does at unbind, and a
+//! failed probe does too) is the driver's unbind: it takes edu out of the
+//! registry again, stops the device from mastering the bus, ends the engine
+//! (a transfer in flight notices within one poll), and revokes the binding:
+//! the coherent buffers and register mappings kmemlab's objects still hold
+//! are freed there and then, and those objects answer `ENODEV` from then on.
+//! Then BAR0 is released and the device disabled. Unbind never waits for
 //! userspace. One transfer runs at a time, under the engine's own lock.
 
 use core::marker::PhantomData;
@@ -231,11 +231,10 @@ fn unpublish_state() -> Option<Arc<EduState>> {
 }
 
 /// `pci_clear_master()`: the device stops mastering the bus.
-fn clear_master<Ctx: device::DeviceContext>(pdev: &pci::Device<Ctx>) {
-    let dev: &device::Device<Ctx> = pdev.as_ref();
-    // SAFETY: `dev` is embedded in the live `struct pci_dev` `pdev` wraps
-    // (`pdev` is borrowed for the call).
-    unsafe { kmemlab_pci_clear_master(devices::raw_device(dev).cast()) };
+fn clear_master(pdev: &pci::Device) {
+    // SAFETY: the device is embedded in the live `struct pci_dev` `pdev`
+    // wraps (`pdev` is borrowed for the call).
+    unsafe { kmemlab_pci_clear_master(raw_dev(pdev)) };
 }
 
 // `struct device` as `void`: bindgen's `device` holds a zero-sized field
@@ -248,8 +247,8 @@ extern "C" {
 }
 
 /// The raw `struct device` of `pdev`, for the shim's PCI calls.
-fn raw_dev(pdev: &pci::Device<Bound>) -> *mut c_void {
-    let dev: &device::Device<Bound> = pdev.as_ref();
+fn raw_dev<Ctx: device::DeviceContext>(pdev: &pci::Device<Ctx>) -> *mut c_void {
+    let dev: &device::Device<Ctx> = pdev.as_ref();
     devices::raw_device(dev).cast()
 }
 
@@ -291,10 +290,12 @@ struct Bar0<'a> {
 }
 
 impl<'a> Bar0<'a> {
-    /// `EBUSY` when someone else holds the region.
-    fn claim(pdev: &'a pci::Device<Bound>) -> Result<Self> {
-        // SAFETY: `pdev` is a live, enabled PCI device; BAR 0 exists (its
-        // length was read); the name is static.
+    /// Claims BAR0 of the device `enabled` holds (`EBUSY` when someone else
+    /// holds the region).
+    fn claim(enabled: &Enabled<'a>) -> Result<Self> {
+        let pdev = enabled.pdev;
+        // SAFETY: `pdev` is a live PCI device this driver enabled; the name
+        // is static.
         kernel::error::to_result(unsafe {
             kmemlab_pci_request_region(raw_dev(pdev), 0, c"kmemlab-edu".as_char_ptr())
         })?;
@@ -306,16 +307,56 @@ impl<'a> Bar0<'a> {
 impl Drop for Bar0<'_> {
     fn drop(&mut self) {
         // SAFETY: requested by `claim` (type invariant) and released only
-        // here; the driver maps BAR0 only while the device is published,
-        // and every such mapping is gone by the time the driver data drops.
+        // here; every mapping of BAR0 is gone by now: `Published` (dropped
+        // before this field) revoked them, and a failed probe dropped its
+        // own before returning.
         unsafe { kmemlab_pci_release_region(raw_dev(self.pdev), 0) };
     }
 }
 
-/// The driver's data while edu is bound: BAR0's claim, then the enabled
-/// device, dropped in that order (fields drop in declaration order) by the
-/// PCI core after unbind, or on a failed probe.
+/// edu published for kmemlab: its state in `EDU`, its binding in the
+/// device registry. Dropping it unpublishes edu, stops the device and its
+/// engine, and revokes everything the binding still holds.
+///
+/// # Invariants
+///
+/// [`EduDriver::publish_claimed`] published edu for `pdev`, which stays
+/// bound until this value is dropped (it is part of the driver's data).
+struct Published<'a> {
+    pdev: &'a pci::Device<Bound>,
+}
+
+impl Drop for Published<'_> {
+    fn drop(&mut self) {
+        let Some(edu) = unpublish_state() else {
+            return;
+        };
+        // No new buffer, mapping, transfer or use can start now. Stop the
+        // device from touching memory, then ask the uses to stop and the
+        // engine to give up (in this order: a transfer that gives up lets
+        // its buffers be freed).
+        clear_master(self.pdev);
+        edu.binding.stop_uses();
+        edu.abort.store(true, Release);
+        // A transfer in flight holds the engine: it gives up at its next
+        // poll. The engine's own transfer ends on the device's timer (a DMA
+        // it can no longer make): wait for that, then its registers go.
+        if let Some(engine) = edu.engine.lock().take() {
+            engine.wait_idle();
+        }
+        // Every buffer and mapping still held is freed here.
+        // SAFETY: the device is still bound (type invariant), it masters the
+        // bus no more and its engine is idle: nothing reaches a buffer.
+        unsafe { edu.binding.revoke() };
+    }
+}
+
+/// The driver's data while edu is bound: the publication, BAR0's claim,
+/// the enabled device, torn down in that order (fields drop in declaration
+/// order) when the PCI core drops the data at unbind, or when a probe fails
+/// after they were set up (including the core's own failure to store them).
 pub(crate) struct EduData<'a> {
+    _published: Published<'a>,
     _bar0: Bar0<'a>,
     _enabled: Enabled<'a>,
 }
@@ -569,7 +610,7 @@ kernel::pci_device_table!(
 
 impl EduDriver {
     /// Enables the device, claims BAR0, sets the device up and publishes
-    /// it; on failure what was done is undone (by the returned data's drop).
+    /// it; on failure what was done is undone as the parts made so far drop.
     fn publish<'bound>(pdev: &'bound pci::Device<Core<'_>>) -> Result<EduData<'bound>> {
         let bar0 = pdev.resource_start(0)?;
         let bar0_len = pdev.resource_len(0)?;
@@ -581,18 +622,23 @@ impl EduDriver {
         // Claim BAR0 first: the driver maps only what it owns, and no
         // physical mapping (KMEMLAB_IOREMAP_PHYS claims what it maps) can
         // reach the engine behind the driver's back.
-        let claim = Bar0::claim(pdev)?;
-        Self::publish_claimed(pdev, bar0, bar0_len)?;
+        let claim = Bar0::claim(&enabled)?;
         Ok(EduData {
+            _published: Self::publish_claimed(pdev, bar0, bar0_len)?,
             _bar0: claim,
             _enabled: enabled,
         })
     }
 
     /// [`EduDriver::publish`] once BAR0 (`bar0`, `bar0_len` bytes) is claimed.
-    fn publish_claimed(pdev: &pci::Device<Core<'_>>, bar0: u64, bar0_len: u64) -> Result {
+    fn publish_claimed<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        bar0: u64,
+        bar0_len: u64,
+    ) -> Result<Published<'bound>> {
         // SAFETY: BAR0 is claimed by this driver, and the mapping goes (with
-        // the engine, at unbind or below) before the claim is released.
+        // the engine, when `Published` drops, or below) before the claim is
+        // released.
         let regs = unsafe { IoMapping::claimed(bar0, ENGINE_WINDOW)? };
         if regs.read(REG_IDENT, Width::W32)? != u64::from(IDENT) {
             return Err(ENODEV);
@@ -608,8 +654,9 @@ impl EduDriver {
         unsafe { pdev.dma_set_mask_and_coherent(DMA_MASK)? };
         let bound: &pci::Device<Bound> = pdev;
         let dev: &device::Device<Bound> = bound.as_ref();
-        // SAFETY: `unbind` revokes the binding before the device unbinds, and
-        // so does every failure path below.
+        // SAFETY: `Published`'s drop revokes the binding while the device is
+        // still bound (it is part of the driver's data), and so does every
+        // failure path below.
         let binding = unsafe { Binding::new(dev, DMA_MASK.value())? };
         // SAFETY: the device is bound (probe) and nothing was leased from the
         // unpublished binding yet, so no transfer can reach one.
@@ -630,14 +677,15 @@ impl EduDriver {
             GFP_KERNEL,
         )
         .inspect_err(|_| undo())?;
-        publish_state(state).inspect_err(|_| undo())
+        publish_state(state).inspect_err(|_| undo())?;
+        // INVARIANT: published just above; `pdev` is bound for `'bound`.
+        Ok(Published { pdev })
     }
 }
 
 impl pci::Driver for EduDriver {
     type IdInfo = ();
-    /// BAR0's claim and the enabled device, given up after `unbind` has
-    /// revoked every mapping.
+    /// Everything the binding holds: dropping it is the driver's unbind.
     type Data<'bound> = EduData<'bound>;
     const ID_TABLE: pci::IdTable<Self::IdInfo> = &EDU_TABLE;
 
@@ -654,31 +702,6 @@ impl pci::Driver for EduDriver {
             dev_info!(pdev, "kmemlab: not using this edu device: {:?}\n", e);
         }
         bound
-    }
-
-    fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, _this: Pin<&Self::Data<'bound>>) {
-        // `EDU` was ready: probe could not have succeeded otherwise.
-        if let Some(edu) = unpublish_state() {
-            // No new buffer, mapping, transfer or use can start now. Stop the
-            // device from touching memory, then ask the uses to stop and the
-            // engine to give up (in this order: a transfer that gives up
-            // lets its buffers be freed).
-            clear_master(pdev);
-            edu.binding.stop_uses();
-            edu.abort.store(true, Release);
-            // A transfer in flight holds the engine: it gives up at its next
-            // poll. The engine's own transfer ends on the device's timer (a
-            // DMA it can no longer make): wait for that, then its registers go.
-            if let Some(engine) = edu.engine.lock().take() {
-                engine.wait_idle();
-            }
-            // Every buffer and mapping still held is freed here.
-            // SAFETY: the device is still bound, it masters the bus no more
-            // and its engine is idle: nothing reaches a buffer.
-            unsafe { edu.binding.revoke() };
-        }
-        // BAR0's claim, then the enabled device (the driver's data) are
-        // given up after this returns.
     }
 }
 

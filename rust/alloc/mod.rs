@@ -95,8 +95,8 @@ impl Bytes {
     /// # Safety
     ///
     /// `ptr` must be valid for reads and writes of `len` bytes, all of them
-    /// initialised (allocators are asked for zeroed memory), accessed only
-    /// through the returned value for as long as it lives.
+    /// initialised, accessed only through the returned value for as long as
+    /// it lives.
     unsafe fn new(ptr: NonNull<u8>, len: usize) -> Self {
         // INVARIANT: guaranteed by the caller.
         Self { ptr, len }

@@ -82,7 +82,7 @@ pub(crate) enum RawWork {
     FreePages(u32),
     /// `alloc_pages_node()` / `__free_pages()` of this order.
     NodePages(u32, Node),
-    /// `vmalloc_node()` (or `vzalloc_node()` for a zeroing request) / `vfree()`.
+    /// `vzalloc_node()` / `vfree()`.
     Vmalloc(usize, Node),
     /// `dma_alloc_coherent()` / `dma_free_coherent()` for a device.
     Dma(DmaDevice, usize),
@@ -114,9 +114,9 @@ pub(crate) enum RawWork {
 /// `raw` came from `kmemlab_cbench_new` and is freed only by `Drop`. Between
 /// steps it holds no object. What it allocates from stays alive while it
 /// does: `_cache` holds the cache; `device` is a use of the device it
-/// allocates for or maps, which keeps the device bound, and a step is taken
-/// only while the use is not asked to stop (unbinding asks, then waits for
-/// the step in progress).
+/// allocates for or maps, which keeps the device bound while this value
+/// lives (unbinding waits for it to be dropped; callers poll
+/// [`RawBench::stopping`] between steps so that it is, soon).
 pub(crate) struct RawBench {
     raw: NonNull<c_void>,
     _cache: Option<Arc<KmemCache>>,
@@ -139,7 +139,7 @@ impl RawBench {
             RawWork::FreePages(order) | RawWork::NodePages(order, _) => *order <= MAX_ORDER,
             _ => true,
         };
-        if !in_range {
+        if !in_range || batch == 0 {
             return Err(EINVAL);
         }
         let gfp = match &work {
@@ -186,9 +186,6 @@ impl RawBench {
             RawWork::PerCpu => what = work::PERCPU,
             RawWork::PercpuInc => what = work::PERCPU_INC,
             RawWork::AtomicInc => what = work::ATOMIC_INC,
-        }
-        if batch == 0 {
-            return Err(EINVAL);
         }
         let raw_cache = cache
             .as_ref()

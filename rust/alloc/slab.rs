@@ -138,6 +138,7 @@ pub(crate) struct CacheConfig {
 ///
 /// `cache` was returned by `__kmem_cache_create_args` and is destroyed only by
 /// `Drop`; `name` (NUL-terminated, registered in [`CACHE_NAMES`]) outlives it.
+/// `config.object_size` is at least 8 when `config.ctor` is set.
 /// `live` counts, summed over the CPUs, the [`CacheObject`]s allocated from
 /// it and not yet freed (a per-CPU counter: one `this_cpu_add` per
 /// allocation and per free, no shared atomic),
@@ -315,7 +316,9 @@ impl KmemCache {
         if self.config.ctor {
             // The constructor wrote the first eight bytes (`new` keeps such
             // objects at 8 bytes or more); the rest may be uninitialised.
-            // SAFETY: `ptr` is a fresh object of `size` bytes, only used here.
+            // SAFETY: `ptr` is a fresh object of `size` bytes, only used
+            // here, and `size >= 8` for a cache with a constructor (type
+            // invariant).
             unsafe { ptr.add(8).write_bytes(0, size - 8) };
         }
         // SAFETY: `ptr` is a fresh object of `size` bytes, initialised (zeroed

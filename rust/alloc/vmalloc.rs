@@ -6,8 +6,8 @@
 //!
 //! The kernel crate's `Vmalloc` allocator goes through `vrealloc`, so
 //! `/proc/vmallocinfo` would name the kernel crate as the caller. kmemlab
-//! calls `vmalloc_node()`/`vzalloc_node()` directly (their header is not in
-//! the generated bindings), so each area is attributed to kmemlab.
+//! calls `vzalloc_node()` directly (its header is not in the generated
+//! bindings), so each area is attributed to kmemlab.
 
 use core::ptr::NonNull;
 
@@ -47,8 +47,8 @@ pub(crate) const VMALLOC_MAX: usize = 1 << 30;
 ///
 /// # Invariants
 ///
-/// `bytes` is a live area returned by `vmalloc_node()` or `vzalloc_node()`,
-/// owned only by this value.
+/// `bytes` is a live area returned by `vzalloc_node()`, owned only by this
+/// value.
 pub(crate) struct VmallocBuf {
     bytes: Bytes,
 }
@@ -100,8 +100,8 @@ impl Allocation for VmallocBuf {
 
 impl Drop for VmallocBuf {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant `ptr` came from `vmalloc_node()` or
-        // `vzalloc_node()` and is freed exactly once, here.
+        // SAFETY: by the type invariant `ptr` came from `vzalloc_node()` and
+        // is freed exactly once, here.
         unsafe { vfree(self.bytes.ptr().as_ptr().cast()) };
     }
 }

@@ -72,7 +72,7 @@ pub(crate) struct Ask<'a> {
     pub(crate) caches: &'a dyn Caches,
 }
 
-// The fields of a request a kind may take ([`Ask::uses`]).
+// The fields of a request a kind may take (`Ask::uses`).
 /// `size`.
 pub(crate) const SIZE: u32 = 1 << 0;
 /// `order`.

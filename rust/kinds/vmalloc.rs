@@ -26,7 +26,7 @@ use crate::{
     uapi::KMEMLAB_KIND_VMALLOC,
 };
 
-/// `vmalloc_node()` / `vfree()`: takes a size and a node, `GFP_KERNEL` only.
+/// `vzalloc_node()` / `vfree()`: takes a size and a node, `GFP_KERNEL` only.
 pub(crate) struct VmallocKind;
 
 impl Kind for VmallocKind {
