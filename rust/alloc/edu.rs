@@ -306,10 +306,9 @@ impl<'a> Bar0<'a> {
 
 impl Drop for Bar0<'_> {
     fn drop(&mut self) {
-        // SAFETY: requested by `claim` (type invariant) and released only
-        // here; every mapping of BAR0 is gone by now: `Published` (dropped
-        // before this field) revoked them, and a failed probe dropped its
-        // own before returning.
+        // Every mapping of BAR0 is gone by now: `Published` (dropped before
+        // this field) revoked them, and a failed probe dropped its own.
+        // SAFETY: requested by `claim` (type invariant), released only here.
         unsafe { kmemlab_pci_release_region(raw_dev(self.pdev), 0) };
     }
 }
