@@ -6,10 +6,14 @@
 #                             kernel (toolchain sysroot and kernel are built first
 #                             when missing; needs root)
 #   make KERNEL=perf          ... against the perf (benchmark) kernel
+#   make KERNEL=debian        ... against Debian's own 7.3 kernel (its packages are
+#                             installed into the sysroot, the Rust metadata
+#                             regenerated from the same upload's source)
 #   make KDIR=/path LLVM=1    build against your own Rust-enabled kernel build
 #                             tree, like any out-of-tree module (no root, no sysroot)
 #   make run                  the main job: build what is missing, boot the test
 #                             kernel, load kmemlab, run a short demo
+#                             (KERNEL=debian: the same on Debian's own kernel)
 #   make check                all tests: host (cargo test, clippy, rustfmt; the
 #                             module with CLIPPY=1 and rustfmt-checked), then the
 #                             kselftests in the guest
@@ -40,8 +44,17 @@ ifeq ($(origin KDIR),undefined)
 KBUILD_TREE := $(KMEMLAB_CACHE)/build/kernel-$(KERNEL)
 MODULE_OUT := $(TOP)/build/$(KERNEL)
 KSRC := $(KMEMLAB_CACHE)/build/src/linux
+ifeq ($(KERNEL),debian)
+# Debian builds its kernel's C with gcc-14; the Rust side is the same rustc.
+KCOMPILER := CC=x86_64-linux-gnu-gcc-14
+else
+# The lab kernels are built with LLVM and without pahole (nothing in their
+# configuration uses BTF): PAHOLE=false keeps the module build's pahole check
+# quiet now that the sysroot has pahole for Debian's configuration.
+KCOMPILER := LLVM=$(KMEMLAB_LLVM) PAHOLE=false
+endif
 KMAKE := $(SYSROOT_RUN) make -C $(KBUILD_TREE) M=$(TOP) MO=$(MODULE_OUT) \
-	LLVM=$(KMEMLAB_LLVM) $(if $(CLIPPY),CLIPPY=$(CLIPPY))
+	$(KCOMPILER) $(if $(CLIPPY),CLIPPY=$(CLIPPY))
 RUN := $(SYSROOT_RUN)
 PREPARE := prepare-kernel
 else
@@ -58,6 +71,9 @@ endif
 
 all modules: $(PREPARE)
 	+$(KMAKE) modules
+ifeq ($(origin KDIR)-$(KERNEL),undefined-debian)
+	$(TOP)/scripts/debian symbols $(MODULE_OUT)/kmemlab.ko
+endif
 
 sysroot:
 	$(TOP)/scripts/sysroot
@@ -74,7 +90,7 @@ selftests: $(PREPARE)
 	+$(RUN) make -C $(TOP)/selftests/kmemlab KSRC=$(KSRC)
 
 run:
-	$(TOP)/scripts/run
+	$(TOP)/scripts/run $(KERNEL)
 
 check:
 	$(TOP)/scripts/check

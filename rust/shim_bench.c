@@ -153,8 +153,13 @@ int kmemlab_cbench_step(struct kmemlab_cbench *b)
 		return KMEMLAB_CBENCH_CYCLE(b, (void __force *)ioremap(b->phys, b->size),
 					    iounmap((void __iomem __force *)p));
 	case KMEMLAB_CB_PERCPU:
-		return KMEMLAB_CBENCH_CYCLE(b, (void __force *)alloc_percpu(u64),
-					    free_percpu((void __percpu __force *)p));
+		/*
+		 * Through an integer: with named address spaces (gcc's
+		 * __seg_gs, as Debian's kernel is built) a direct pointer
+		 * cast between the per-CPU and the generic space warns.
+		 */
+		return KMEMLAB_CBENCH_CYCLE(b, (void *)(unsigned long)alloc_percpu(u64),
+					    free_percpu((void __percpu *)(unsigned long)p));
 	}
 	return -EINVAL;
 }

@@ -550,6 +550,25 @@ TEST_F(dev, dma_faux_buffers)
 	EXPECT_EQ(0U, nr_objects(self->fd));
 }
 
+/*
+ * The kernel's own DMA-API debugging counts each coherent buffer on the
+ * device it was made for, and forgets it when it is freed. The other DMA
+ * tests check the same along the way when dma-debug is there; this one
+ * exists to say so when it is not (Debian's kernel has no DMA-API debug).
+ */
+TEST_F(dev, dma_debug_tracks_each_coherent_buffer)
+{
+	int tracked = dma_debug_coherent(FAUX_DEV_NAME, NULL);
+	__u32 h[3];
+
+	if (tracked < 0)
+		SKIP(return, "no DMA-API debug (CONFIG_DMA_API_DEBUG off, or it switched itself off)");
+	ASSERT_EQ(0, dma_alloc(self->fd, KMEMLAB_DEV_FAUX, 4096, 0, 3, h));
+	EXPECT_EQ(tracked + 3, dma_debug_coherent(FAUX_DEV_NAME, NULL));
+	ASSERT_EQ(0, free_handles(self->fd, 3, h));
+	EXPECT_EQ(tracked, dma_debug_coherent(FAUX_DEV_NAME, NULL));
+}
+
 TEST_F(dev, dma_bad_input_changes_nothing)
 {
 	const struct {
