@@ -83,7 +83,8 @@ module! {
 ///
 /// Fields drop in declaration order: the misc device goes first, so no new
 /// file can be opened while the rest is torn down (and, since an open file
-/// holds the module, every file is closed by then), then the devices.
+/// holds the module, every file is closed by then), then the devices, and
+/// last the slab caches' reaper.
 #[pin_data]
 struct Kmemlab {
     #[pin]
@@ -98,6 +99,8 @@ struct Kmemlab {
     #[pin]
     _stats: debugfs::StatsFiles,
     _debugfs: Dir,
+    /// Last: every cache is gone by now; waits for their destruction.
+    _reaper: alloc::slab::Reaper,
 }
 
 impl kernel::InPlaceModule for Kmemlab {
@@ -114,6 +117,7 @@ impl kernel::InPlaceModule for Kmemlab {
             _ioctls <- debugfs::ioctls_file(&dir),
             _stats <- debugfs::stats_files(&dir),
             _debugfs: dir,
+            _reaper: alloc::slab::Reaper::new(),
         })
     }
 }

@@ -11,6 +11,7 @@
 #include <linux/nodemask.h>
 #include <linux/pci.h>
 #include <linux/percpu.h>
+#include <linux/percpu-refcount.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
@@ -18,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #include "shim.h"
 
@@ -53,10 +55,33 @@ void *kmemlab_kmalloc_node(size_t size, gfp_t gfp, int node)
 	return kmalloc_node(size, gfp, node);
 }
 
-/* kmem_cache_alloc_node() is a macro over alloc_hooks(). */
-void *kmemlab_kmem_cache_alloc_node(struct kmem_cache *cache, gfp_t gfp, int node)
+/*
+ * kmem_cache_alloc_node() is a macro over alloc_hooks(); percpu_ref_get()
+ * and percpu_ref_put() are static inlines. An object of a kmemlab cache
+ * holds a reference of the cache's percpu_ref (rust/alloc/slab.rs): it is
+ * taken with the allocation and put with the free, each in the same call.
+ */
+void *kmemlab_kmem_cache_alloc_get(struct kmem_cache *cache, gfp_t gfp, int node,
+				   struct percpu_ref *objects)
 {
-	return kmem_cache_alloc_node(cache, gfp, node);
+	void *object = kmem_cache_alloc_node(cache, gfp, node);
+
+	if (object)
+		percpu_ref_get(objects);
+	return object;
+}
+
+void kmemlab_kmem_cache_free_put(struct kmem_cache *cache, void *object,
+				 struct percpu_ref *objects)
+{
+	kmem_cache_free(cache, object);
+	percpu_ref_put(objects);
+}
+
+/* alloc_workqueue() is a macro over alloc_hooks(). */
+struct workqueue_struct *kmemlab_alloc_workqueue(const char *name, unsigned int flags)
+{
+	return alloc_workqueue("%s", flags, 0, name);
 }
 
 /* __get_free_pages() is a macro over alloc_hooks(). */

@@ -21,7 +21,13 @@ unsigned int kmemlab_num_online_nodes(void);
 bool kmemlab_node_online(int nid);
 struct kmem_cache;
 void *kmemlab_kmalloc_node(size_t size, gfp_t gfp, int node);
-void *kmemlab_kmem_cache_alloc_node(struct kmem_cache *cache, gfp_t gfp, int node);
+struct percpu_ref;
+void *kmemlab_kmem_cache_alloc_get(struct kmem_cache *cache, gfp_t gfp, int node,
+				   struct percpu_ref *objects);
+void kmemlab_kmem_cache_free_put(struct kmem_cache *cache, void *object,
+				 struct percpu_ref *objects);
+struct workqueue_struct;
+struct workqueue_struct *kmemlab_alloc_workqueue(const char *name, unsigned int flags);
 unsigned long kmemlab_get_free_pages(gfp_t gfp, unsigned int order);
 struct page *kmemlab_alloc_pages_node(int nid, gfp_t gfp, unsigned int order);
 void *kmemlab_vzalloc_node(unsigned long size, int node);

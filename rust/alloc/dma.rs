@@ -15,6 +15,8 @@
 //!   with none);
 //! - QEMU's edu PCI device, bound by kmemlab's edu driver (see [`super::edu`]).
 
+use core::ptr::NonNull;
+
 use kernel::{
     bindings,
     device::{
@@ -29,6 +31,7 @@ use kernel::{
     faux,
     ffi::{
         c_int,
+        c_ulong,
         c_void, //
     },
     prelude::*,
@@ -41,10 +44,13 @@ use super::{
         Binding,
         DmaDevice,
         Lease,
-        Resource, //
+        Resource,
+        Use, //
     },
     gfp::Gfp,
     pages::MAX_ORDER,
+    Allocation,
+    Bytes, //
 };
 
 extern "C" {
@@ -254,6 +260,141 @@ impl DmaBuf {
     }
 }
 
+/// One of kmemlab's devices kept bound while the scope lives, to make
+/// [`ScopedBuf`]s for it.
+///
+/// # Examples
+///
+/// ```ignore
+/// let scope = DmaScope::new(DmaDevice::Faux)?;
+/// let mut buf = scope.alloc(4096, Gfp::KERNEL)?;
+/// assert!(buf.as_slice().iter().all(|b| *b == 0));
+/// buf.as_mut_slice().fill(0x5a);
+/// // `buf` borrows `scope`: it cannot outlive the device's binding.
+/// drop(buf);
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_dma::example_dma_scope`.
+pub(crate) struct DmaScope {
+    user: Use,
+    mask: u64,
+}
+
+impl DmaScope {
+    /// Keeps `device` bound until dropped; `ENODEV` when it is not bound or
+    /// is being unbound.
+    pub(crate) fn new(device: DmaDevice) -> Result<Self> {
+        let binding = devices::current(device)?;
+        let mask = binding.mask();
+        Ok(Self {
+            user: binding.start_use()?,
+            mask,
+        })
+    }
+
+    /// Whether the device is being unbound: work should stop and drop the
+    /// scope soon (unbinding waits for it).
+    pub(crate) fn stopping(&self) -> bool {
+        self.user.stopping()
+    }
+
+    /// A zeroed coherent buffer of `size` bytes (1 to [`DMA_MAX`]; an
+    /// accounted or `__GFP_NORETRY` mask is refused, as for [`DmaBuf`]).
+    /// `EIO` if the device got memory outside its DMA mask.
+    pub(crate) fn alloc(&self, size: usize, gfp: Gfp) -> Result<ScopedBuf<'_>> {
+        if size == 0 || size > DMA_MAX || gfp.account || gfp.noretry {
+            return Err(EINVAL);
+        }
+        let attrs: c_ulong = if gfp.nowarn {
+            // CAST: an attribute bit, which fits in an `unsigned long`.
+            bindings::DMA_ATTR_NO_WARN as c_ulong
+        } else {
+            0
+        };
+        let dev = devices::raw_device(self.user.device());
+        let mut dma: bindings::dma_addr_t = 0;
+        // SAFETY: `dev` is bound with its DMA mask set while `self.user` is
+        // held; `dma` is a valid place for the bus address.
+        let cpu =
+            unsafe { bindings::dma_alloc_attrs(dev, size, &mut dma, gfp.zeroed().raw(), attrs) };
+        let cpu = NonNull::new(cpu.cast::<u8>()).ok_or(ENOMEM)?;
+        // SAFETY: `cpu` is a fresh buffer of `size` bytes, zeroed
+        // (`__GFP_ZERO`), that only the new value uses.
+        let bytes = unsafe { Bytes::new(cpu, size) };
+        // INVARIANT: made for the scope's device, with these attributes.
+        let buf = ScopedBuf {
+            scope: self,
+            bytes,
+            dma,
+            attrs,
+        };
+        // CAST: `size` is at most DMA_MAX, which fits in a bus address.
+        let last = dma.checked_add(size as DmaAddress - 1);
+        if last.is_none_or(|last| last > self.mask) {
+            return Err(EIO);
+        }
+        Ok(buf)
+    }
+}
+
+/// A coherent buffer made through a [`DmaScope`], freed on drop.
+///
+/// # Invariants
+///
+/// `bytes` and `dma` are the CPU and bus addresses `dma_alloc_attrs()`
+/// returned, with `attrs`, for `scope`'s device, for `bytes.len()` bytes;
+/// freed only by `Drop`, while `scope` (borrowed) keeps the device bound.
+pub(crate) struct ScopedBuf<'s> {
+    scope: &'s DmaScope,
+    bytes: Bytes,
+    dma: DmaAddress,
+    attrs: c_ulong,
+}
+
+// SAFETY: the buffer is plain memory owned by this value; it may be freed
+// from any thread.
+unsafe impl Send for ScopedBuf<'_> {}
+// SAFETY: shared references only allow reads of plain bytes.
+unsafe impl Sync for ScopedBuf<'_> {}
+
+impl Allocation for ScopedBuf<'_> {
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.as_slice()
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.bytes.as_mut_slice()
+    }
+
+    fn nid(&self) -> i32 {
+        let addr = self.bytes.ptr().as_ptr().cast::<c_void>();
+        // SAFETY: only asks whether the address is in the linear map.
+        if unsafe { kmemlab_virt_addr_valid(addr) } {
+            // SAFETY: a linear-map address of a buffer alive while `self` is.
+            unsafe { kmemlab_virt_to_nid(addr) }
+        } else {
+            -1
+        }
+    }
+}
+
+impl Drop for ScopedBuf<'_> {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant the buffer was made with these
+        // arguments for the scope's device, still bound (the scope is
+        // borrowed), and is freed once, here.
+        unsafe {
+            bindings::dma_free_attrs(
+                devices::raw_device(self.scope.user.device()),
+                self.bytes.as_slice().len(),
+                self.bytes.ptr().as_ptr().cast(),
+                self.dma,
+                self.attrs,
+            )
+        };
+    }
+}
+
 #[kunit_tests(kmemlab_dma)]
 mod tests {
     use super::*;
@@ -302,6 +443,22 @@ mod tests {
         buf.with_bytes_mut(|b| b.fill(0x5a))?;
         assert!(buf.with_bytes(|b| b.iter().all(|x| *x == 0x5a))?);
         assert_eq!(buf.len(), 4096);
+        Ok(())
+    }
+
+    #[test]
+    fn example_dma_scope() -> Result {
+        crate::alloc::init();
+        let scope = DmaScope::new(DmaDevice::Faux)?;
+        let mut buf = scope.alloc(4096, Gfp::KERNEL)?;
+        assert!(buf.as_slice().iter().all(|b| *b == 0));
+        buf.as_mut_slice().fill(0x5a);
+        assert!(buf.as_slice().iter().all(|b| *b == 0x5a));
+        assert!(buf.nid() >= 0);
+        // `buf` borrows `scope`: it cannot outlive the device's binding.
+        drop(buf);
+        assert_eq!(scope.alloc(0, Gfp::KERNEL).err(), Some(EINVAL));
+        assert_eq!(scope.alloc(DMA_MAX + 1, Gfp::KERNEL).err(), Some(EINVAL));
         Ok(())
     }
 

@@ -5,20 +5,40 @@
 //! C header: [`include/linux/slab.h`](srctree/include/linux/slab.h)
 //!
 //! The kernel crate has no slab-cache abstraction. [`KmemCache`] owns a cache
-//! named `kmemlab-<name>`; every [`CacheObject`] holds a reference to its
-//! cache, so no object can outlive the cache it came from and a cache is
-//! destroyed only once its last object is gone (destroying a cache with live
-//! objects would make the kernel WARN). Caches are created with
-//! `SLAB_NO_MERGE`, so each shows under its own name in `/proc/slabinfo` and
-//! `/sys/kernel/slab/`, and cache names are kept unique across all files (a
-//! duplicate name would confuse `/sys/kernel/slab` and makes the kernel WARN).
+//! named `kmemlab-<name>`. No object can outlive the cache it came from, and
+//! nothing shared is written per object to guarantee it: every
+//! [`CacheObject`] holds one reference of the cache's `percpu_ref` (taken and
+//! dropped with a per-CPU add, no shared atomic, in the same C call as the
+//! allocation and the free), and the handle holds the first one. Dropping the
+//! handle kills the reference (it switches to a shared count once, after an
+//! RCU grace period); when the last object is freed, the cache is destroyed
+//! by kmemlab's reaper workqueue (`kmem_cache_destroy` sleeps, and the last
+//! free may come from any context). Destroying a cache with live objects
+//! would make the kernel WARN: by construction it never happens. Caches are
+//! created with `SLAB_NO_MERGE`, so each shows under its own name in
+//! `/proc/slabinfo` and `/sys/kernel/slab/`, and cache names are kept unique
+//! across all files (a duplicate name would confuse `/sys/kernel/slab` and
+//! makes the kernel WARN); a name is free again once its cache is destroyed.
 
-use core::ptr::NonNull;
+use core::{
+    mem::offset_of,
+    ptr::NonNull, //
+};
 
 use kernel::{
     bindings,
     prelude::*,
-    sync::Arc, //
+    sync::{
+        atomic::{
+            Acquire,
+            Atomic,
+            Full,
+            Relaxed,
+            Release, //
+        },
+        Arc, //
+    },
+    types::Opaque, //
 };
 
 use super::{
@@ -30,12 +50,30 @@ use super::{
 };
 
 extern "C" {
-    fn kmemlab_kmem_cache_alloc_node(
+    fn kmemlab_kmem_cache_alloc_get(
         cache: *mut bindings::kmem_cache,
         gfp: bindings::gfp_t,
         node: c_int,
+        objects: *mut bindings::percpu_ref,
     ) -> *mut c_void;
+    fn kmemlab_kmem_cache_free_put(
+        cache: *mut bindings::kmem_cache,
+        object: *mut c_void,
+        objects: *mut bindings::percpu_ref,
+    );
+    fn kmemlab_alloc_workqueue(
+        name: *const c_char,
+        flags: c_uint,
+    ) -> *mut bindings::workqueue_struct;
 }
+
+/// The reaper: the workqueue that destroys caches whose last reference is
+/// gone. Made with the first cache, destroyed by the first [`Reaper`] dropped.
+static REAPER: Atomic<*mut bindings::workqueue_struct> = Atomic::new(core::ptr::null_mut());
+/// Caches that claimed a name and are not yet destroyed (or given up).
+static CACHES_ALIVE: Atomic<usize> = Atomic::new(0);
+/// Set by the [`Reaper`] that tears the reaper down: only one does.
+static REAPER_TEARDOWN: Atomic<bool> = Atomic::new(false);
 
 /// Longest user part of a cache name (the cache is `kmemlab-<name>`).
 pub(crate) const NAME_MAX: usize = 23;
@@ -112,6 +150,42 @@ pub(crate) struct CacheConfig {
     pub(crate) ctor: bool,
 }
 
+/// A cache with what its handle and its objects share.
+///
+/// # Invariants
+///
+/// Lives in a `KBox` leaked by [`KmemCache::new`] and is freed only by
+/// [`destroy`] (from [`reap`], or from the handle's drop when it waited for
+/// the release), once `objects` has been killed and has reached zero. Until
+/// then `cache` is live (returned by `__kmem_cache_create_args`, destroyed
+/// only by `destroy`), `name` is registered in [`CACHE_NAMES`], `objects` is
+/// initialised (one reference for the [`KmemCache`] handle
+/// until it is dropped, plus one per [`CacheObject`]) and `reap` is an
+/// initialised work item whose function is [`reap`], and `done` an
+/// initialised completion, completed by [`released`] instead of queueing
+/// `reap` when `waiting` was set before the kill. `config.object_size` is
+/// at least 8 when `config.ctor` is set. `live` counts, summed over the CPUs,
+/// the objects allocated and not yet freed.
+#[repr(C)]
+struct CacheCore {
+    /// One reference for the handle, one per object.
+    objects: Opaque<bindings::percpu_ref>,
+    /// Queued on the reaper when the last reference goes after the handle.
+    reap: Opaque<bindings::work_struct>,
+    /// Completed instead when the handle's drop waits for the release.
+    done: Opaque<bindings::completion>,
+    /// Whether the handle's drop waits (set before the kill).
+    waiting: Atomic<bool>,
+    /// The slab cache.
+    cache: NonNull<bindings::kmem_cache>,
+    /// Its name, NUL-terminated (the slab allocator keeps a copy).
+    name: FullName,
+    /// How it was made.
+    config: CacheConfig,
+    /// Objects allocated and not yet freed, per CPU (the sum is the count).
+    live: PerCpu<u64>,
+}
+
 /// A slab cache owned by kmemlab.
 ///
 /// # Examples
@@ -136,23 +210,18 @@ pub(crate) struct CacheConfig {
 ///
 /// # Invariants
 ///
-/// `cache` was returned by `__kmem_cache_create_args` and is destroyed only by
-/// `Drop`; `name` (NUL-terminated, registered in [`CACHE_NAMES`]) outlives it.
-/// `config.object_size` is at least 8 when `config.ctor` is set.
-/// `live` counts, summed over the CPUs, the [`CacheObject`]s allocated from
-/// it and not yet freed (a per-CPU counter: one `this_cpu_add` per
-/// allocation and per free, no shared atomic),
-/// each of which holds an `Arc` to this value.
+/// `shared` is valid ([`CacheCore`]'s invariants) and this value holds its
+/// first reference of `shared.objects`, dropped (by killing the reference)
+/// only in `Drop`.
 pub(crate) struct KmemCache {
-    cache: NonNull<bindings::kmem_cache>,
-    name: KBox<FullName>,
-    config: CacheConfig,
-    live: PerCpu<u64>,
+    shared: NonNull<CacheCore>,
 }
 
-// SAFETY: the slab allocator's cache functions may be called from any thread.
+// SAFETY: the slab allocator's cache functions may be called from any
+// thread; the shared state is the kernel's cache, a percpu_ref and per-CPU
+// counters.
 unsafe impl Send for KmemCache {}
-// SAFETY: as above; all shared state is in the kernel's cache or atomic.
+// SAFETY: as above: `&KmemCache` only allocates and reads counters.
 unsafe impl Sync for KmemCache {}
 
 /// The constructor of caches made with `ctor`: marks the object's first eight bytes.
@@ -169,11 +238,176 @@ unsafe extern "C" fn ctor_fill(object: *mut c_void) {
     unsafe { object.cast::<u64>().write_unaligned(CTOR_MAGIC) };
 }
 
+/// The `percpu_ref`'s release: the handle is gone and so is the last object.
+/// Runs in any context (the last free's, or an RCU callback's), so the
+/// cache, whose destruction sleeps, is handed to the reaper.
+///
+/// # Safety
+///
+/// `objects` is the `objects` field of a [`CacheCore`] (only such refs are
+/// made with this function) that has reached zero after being killed.
+unsafe extern "C" fn released(objects: *mut bindings::percpu_ref) {
+    // SAFETY: `objects` is the first field of a `#[repr(C)]` `CacheCore`,
+    // still valid: it is freed only by `destroy`, after this returns (by the
+    // reaper, queued below, or by the handle's drop, whose wait ends only
+    // once `complete` below has released the completion's lock, its last
+    // touch of the value; nothing after it here touches the value either).
+    let shared = unsafe { objects.byte_sub(offset_of!(CacheCore, objects)) }.cast::<CacheCore>();
+    // SAFETY: as above.
+    if unsafe { (*shared).waiting.load(Acquire) } {
+        // The handle's drop waits for this and destroys the cache itself.
+        // SAFETY: `done` is initialised (type invariant); see above for why
+        // the waiter cannot free it under `complete`.
+        unsafe { bindings::complete(Opaque::cast_into(&raw const (*shared).done)) };
+        return;
+    }
+    // SAFETY: `shared` is valid (above) and its `reap` work is initialised
+    // (type invariant). The reaper exists: it was made before this cache
+    // was counted in `CACHES_ALIVE`, which `destroy` undoes only after this
+    // release, and `Reaper::drop` destroys it only with no cache counted.
+    unsafe {
+        bindings::queue_work_on(
+            // CAST: a small constant, NR_CPUS.
+            bindings::wq_misc_consts_WORK_CPU_UNBOUND as c_int,
+            REAPER.load(Acquire),
+            Opaque::cast_into(&raw const (*shared).reap),
+        )
+    };
+}
+
+/// The reaper's work: destroys a cache nothing refers to any more.
+///
+/// # Safety
+///
+/// `work` is the `reap` field of a [`CacheCore`] whose `objects` reference has
+/// been released (queued only by [`released`]).
+unsafe extern "C" fn reap(work: *mut bindings::work_struct) {
+    // SAFETY: `work` is the `reap` field of a `CacheCore` whose reference was
+    // released; the workqueue does not touch the work item again once its
+    // function runs.
+    unsafe {
+        destroy(
+            work.byte_sub(offset_of!(CacheCore, reap))
+                .cast::<CacheCore>(),
+        )
+    };
+}
+
+/// Destroys the cache and frees `shared`.
+///
+/// # Safety
+///
+/// `shared` was leaked by [`KmemCache::new`] (`KBox::into_raw`) and its
+/// `objects` reference has been released after being killed: nothing else
+/// refers to it any more, no object of the cache is left and no reference
+/// can be taken.
+unsafe fn destroy(shared: *mut CacheCore) {
+    // SAFETY: guaranteed by the caller.
+    let shared = unsafe { KBox::from_raw(shared) };
+    // SAFETY: as above: the cache is empty and unused, and the reference
+    // reached zero, so both may go. Both may sleep: `destroy` runs in the
+    // reaper's work or in the handle's drop.
+    unsafe {
+        bindings::kmem_cache_destroy(shared.cache.as_ptr());
+        bindings::percpu_ref_exit(shared.objects.get());
+    }
+    abandon(&shared.name);
+    drop(shared);
+}
+
+/// Frees a cache's name and stops counting it among the caches alive (what
+/// [`KmemCache::new`] did when it claimed the name).
+fn abandon(full: &FullName) {
+    release_name(full);
+    CACHES_ALIVE.fetch_sub(1, Release);
+}
+
+/// Makes the reaper workqueue if there is none yet. Called with the cache
+/// names' lock held, so two callers cannot both make one.
+fn reaper() -> Result<*mut bindings::workqueue_struct> {
+    let wq = REAPER.load(Acquire);
+    if !wq.is_null() {
+        return Ok(wq);
+    }
+    // SAFETY: the name is a NUL-terminated string, copied by the call.
+    let wq = unsafe {
+        kmemlab_alloc_workqueue(
+            c"kmemlab-slab-reaper".as_char_ptr(),
+            bindings::wq_flags_WQ_UNBOUND,
+        )
+    };
+    if wq.is_null() {
+        return Err(ENOMEM);
+    }
+    REAPER.store(wq, Release);
+    Ok(wq)
+}
+
+/// Destroys the reaper workqueue, at module exit (a field of the module).
+///
+/// Dropping it waits for every cache already released to be destroyed; if a
+/// cache is still alive (a handle was leaked), the workqueue is kept, and
+/// leaked, rather than destroyed under it.
+pub(crate) struct Reaper(());
+
+impl Reaper {
+    /// The module's reaper guard (a field of the module). Only the first
+    /// one dropped tears the reaper down.
+    pub(crate) fn new() -> Self {
+        Reaper(())
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if REAPER_TEARDOWN.xchg(true, Full) {
+            return;
+        }
+        // Kills switch their reference to atomic mode in an RCU callback,
+        // which may release it: let those run first.
+        // SAFETY: no lock is held; waiting for RCU callbacks is allowed here.
+        unsafe { bindings::rcu_barrier() };
+        let wq = {
+            let Ok(_names) = registry() else {
+                return;
+            };
+            REAPER.load(Acquire)
+        };
+        if wq.is_null() {
+            return;
+        }
+        // Outside the names' lock: `reap` takes it. A reaper is never
+        // destroyed while its pointer is published, so `wq` is live.
+        // SAFETY: `wq` is the reaper, made by `reaper()` and not destroyed.
+        unsafe { bindings::__flush_workqueue(wq) };
+        {
+            let Ok(_names) = registry() else {
+                return;
+            };
+            // Caches are counted from the moment they claim their name
+            // (under this lock) until `destroy` has run: none counted means
+            // none can release its reference and queue work any more. The
+            // RCU barrier and the flush above let the releases and the
+            // destructions already under way finish.
+            if CACHES_ALIVE.load(Acquire) != 0 || REAPER.load(Acquire) != wq {
+                pr_err!("a slab cache outlives the module's teardown; its reaper is kept\n");
+                return;
+            }
+            REAPER.store(core::ptr::null_mut(), Release);
+        }
+        // SAFETY: unpublished above with no cache alive: nothing can queue
+        // work on `wq` any more (a new cache would make a new reaper), and
+        // destroying it waits for a `reap` still returning.
+        unsafe { bindings::destroy_workqueue(wq) };
+    }
+}
+
 impl KmemCache {
     /// Creates the cache `kmemlab-<name>`.
     ///
     /// `name` is 1 to [`NAME_MAX`] bytes of `[a-z0-9_-]`; a name already in use
-    /// is refused with `EEXIST`.
+    /// (by a cache that is alive, or released and not yet destroyed) is
+    /// refused with `EEXIST`.
     pub(crate) fn new(name: &[u8], config: CacheConfig) -> Result<Arc<Self>> {
         let valid =
             |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-';
@@ -199,16 +433,18 @@ impl KmemCache {
             if names.iter().any(|n| *n == full) {
                 return Err(EEXIST);
             }
+            reaper()?;
             names.push(full, GFP_KERNEL)?;
+            // Counted until destroyed (or abandoned below), under the lock
+            // the reaper's teardown takes.
+            CACHES_ALIVE.fetch_add(1, Relaxed);
         }
-        let unregister = |full: &FullName| release_name(full);
-        // The slab allocator keeps the name pointer, so it lives on the heap
-        // as long as the cache.
-        let name = match KBox::new(full, GFP_KERNEL) {
-            Ok(name) => name,
+        let unregister = |full: &FullName| abandon(full);
+        let live = match PerCpu::new() {
+            Ok(live) => live,
             Err(e) => {
                 unregister(&full);
-                return Err(e.into());
+                return Err(e);
             }
         };
 
@@ -227,12 +463,12 @@ impl KmemCache {
             ctor: if config.ctor { Some(ctor_fill) } else { None },
             ..Default::default()
         };
-        // SAFETY: `name` is NUL-terminated and heap-allocated; it is kept with
-        // the cache and freed only after `kmem_cache_destroy`. `args` is a
-        // valid argument block for the duration of the call.
+        // SAFETY: `full` is NUL-terminated (the name is at most NAME_MAX
+        // bytes) and copied by the call; `args` is a valid argument block for
+        // the duration of the call.
         let raw = unsafe {
             bindings::__kmem_cache_create_args(
-                name.as_ptr().cast(),
+                full.as_ptr().cast(),
                 // CAST: checked above: at most KMALLOC_MAX_SIZE.
                 config.object_size as c_uint,
                 &mut args,
@@ -243,37 +479,84 @@ impl KmemCache {
             unregister(&full);
             return Err(ENOMEM);
         };
-        let live = match PerCpu::new() {
-            Ok(live) => live,
-            Err(e) => {
-                // SAFETY: `cache` was just created and has no object.
-                unsafe { bindings::kmem_cache_destroy(cache.as_ptr()) };
-                unregister(&full);
-                return Err(e);
-            }
+        let destroy_now = |full: &FullName| {
+            // SAFETY: `cache` was just created and has no object.
+            unsafe { bindings::kmem_cache_destroy(cache.as_ptr()) };
+            unregister(full);
         };
-        // INVARIANT: `cache` is live and its `name` registered. From here on,
-        // dropping the value (even when `Arc::new` fails) destroys the cache
-        // and releases the name.
-        Ok(Arc::new(
-            Self {
+        let shared = match KBox::new(
+            CacheCore {
+                objects: Opaque::uninit(),
+                reap: Opaque::uninit(),
+                done: Opaque::uninit(),
+                waiting: Atomic::new(false),
                 cache,
-                name,
+                name: full,
                 config,
                 live,
             },
             GFP_KERNEL,
-        )?)
+        ) {
+            Ok(shared) => KBox::into_raw(shared),
+            Err(e) => {
+                destroy_now(&full);
+                return Err(e.into());
+            }
+        };
+        // SAFETY: `shared` was just leaked from a `KBox` and is only used
+        // here: its `reap` field is initialised in place (it never moves)
+        // with `reap` as its function and a static lock class.
+        unsafe {
+            bindings::init_work_with_key(
+                Opaque::cast_into(&raw const (*shared).reap),
+                Some(reap),
+                false,
+                c"kmemlab-slab-reap".as_char_ptr(),
+                kernel::static_lock_class!().as_ptr(),
+            )
+        };
+        // SAFETY: as above, for the completion.
+        unsafe { bindings::init_completion(Opaque::cast_into(&raw const (*shared).done)) };
+        // SAFETY: as above, for the `objects` reference: initialised in
+        // place, in per-CPU mode with its count at one (the handle's), with
+        // `released` as its release function.
+        let ret = unsafe {
+            bindings::percpu_ref_init(
+                Opaque::cast_into(&raw const (*shared).objects),
+                Some(released),
+                0,
+                bindings::GFP_KERNEL,
+            )
+        };
+        if ret != 0 {
+            // SAFETY: `shared` came from `KBox::into_raw` above and nothing
+            // else refers to it; the failed `percpu_ref_init` holds nothing.
+            drop(unsafe { KBox::from_raw(shared) });
+            destroy_now(&full);
+            return Err(Error::from_errno(ret));
+        }
+        // SAFETY: `shared` is not null: it came from a `KBox`.
+        let shared = unsafe { NonNull::new_unchecked(shared) };
+        // INVARIANT: `shared` is fully initialised and this value holds the
+        // reference `percpu_ref_init` made. From here on, dropping the value
+        // (even when `Arc::new` fails) releases it, and the reaper destroys
+        // the cache.
+        Ok(Arc::new(Self { shared }, GFP_KERNEL)?)
+    }
+
+    fn shared(&self) -> &CacheCore {
+        // SAFETY: valid while the handle's reference is held (type invariant).
+        unsafe { self.shared.as_ref() }
     }
 
     /// How the cache was configured.
     pub(crate) fn config(&self) -> CacheConfig {
-        self.config
+        self.shared().config
     }
 
     /// The cache's full name (`kmemlab-<name>`), without the NUL.
     pub(crate) fn name(&self) -> &[u8] {
-        let full: &[u8] = &self.name[..];
+        let full: &[u8] = &self.shared().name[..];
         let len = full.iter().position(|b| *b == 0).unwrap_or(full.len());
         &full[..len]
     }
@@ -281,7 +564,7 @@ impl KmemCache {
     /// The raw cache, for the raw-C baseline of the benchmarks (valid while
     /// `self` lives; objects the baseline makes must be freed before that).
     pub(super) fn as_raw(&self) -> *mut bindings::kmem_cache {
-        self.cache.as_ptr()
+        self.shared().cache.as_ptr()
     }
 
     /// Objects allocated from this cache and not yet freed.
@@ -291,7 +574,7 @@ impl KmemCache {
     pub(crate) fn live_objects(&self) -> usize {
         // CAST: the wrapping sum of the per-CPU adds and subtractions is the
         // number of objects, which fits in a `usize`.
-        self.live.get().sum() as usize
+        self.shared().live.get().sum() as usize
     }
 
     /// Allocates one object, on `node` if one is given, initialised: zeroed,
@@ -300,20 +583,29 @@ impl KmemCache {
     ///
     /// `__GFP_ZERO` is refused (`EINVAL`) for a cache with a constructor, as the
     /// slab allocator forbids it.
-    pub(crate) fn alloc(self: &Arc<Self>, gfp: Gfp, node: Node) -> Result<CacheObject> {
-        let gfp = match (self.config.ctor, gfp.zero) {
+    pub(crate) fn alloc(&self, gfp: Gfp, node: Node) -> Result<CacheObject> {
+        let shared = self.shared();
+        let gfp = match (shared.config.ctor, gfp.zero) {
             (true, true) => return Err(EINVAL),
             (true, false) => gfp,
             (false, _) => gfp.zeroed(),
         };
-        let cache = self.cache.as_ptr();
-        // SAFETY: `cache` is live by the type invariant; `gfp` is a valid mask
-        // and `node` is online or `NUMA_NO_NODE`.
-        let raw = unsafe { kmemlab_kmem_cache_alloc_node(cache, gfp.raw(), node.raw()) };
+        // SAFETY: `cache` is live and `objects` initialised and not killed
+        // (the handle's reference is held); `gfp` is a valid mask and `node`
+        // is online or `NUMA_NO_NODE`. On success the object holds a new
+        // reference of `objects`.
+        let raw = unsafe {
+            kmemlab_kmem_cache_alloc_get(
+                shared.cache.as_ptr(),
+                gfp.raw(),
+                node.raw(),
+                shared.objects.get(),
+            )
+        };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
-        self.live.get().add_this_cpu(1);
-        let size = self.config.object_size;
-        if self.config.ctor {
+        shared.live.get().add_this_cpu(1);
+        let size = shared.config.object_size;
+        if shared.config.ctor {
             // The constructor wrote the first eight bytes (`new` keeps such
             // objects at 8 bytes or more); the rest may be uninitialised.
             // SAFETY: `ptr` is a fresh object of `size` bytes, only used
@@ -325,20 +617,43 @@ impl KmemCache {
         // by the allocator, or by the constructor and above), that only the
         // new value uses.
         let bytes = unsafe { Bytes::new(ptr, size) };
-        // INVARIANT: `bytes` is a fresh object of `self`, counted in `live`.
+        // INVARIANT: `bytes` is a fresh object of the cache, counted in
+        // `live`, holding the reference taken with it.
         Ok(CacheObject {
-            cache: self.clone(),
+            shared: self.shared,
             bytes,
         })
     }
 }
 
 impl Drop for KmemCache {
+    /// Drops the handle's reference. With no object left (the usual case:
+    /// the table refuses to destroy a cache in use), waits for frees still
+    /// returning (an RCU grace period) and destroys the cache here, so its
+    /// name is free again when this returns; otherwise the reaper destroys
+    /// it after the last free. May sleep, as `kmem_cache_destroy` does.
     fn drop(&mut self) {
-        // SAFETY: by the type invariant `cache` is live, and no object of it is
-        // left: each holds an `Arc` to `self`, which is being dropped.
-        unsafe { bindings::kmem_cache_destroy(self.cache.as_ptr()) };
-        release_name(&self.name);
+        kernel::task::might_sleep();
+        let shared = self.shared();
+        // No handle but this one is left, so nothing allocates any more and
+        // the count only falls: a sum of zero means every object has begun
+        // its free (each is counted until then), and what is left to wait
+        // for is the few instructions until their puts.
+        let wait = shared.live.get().sum() == 0;
+        shared.waiting.store(wait, Release);
+        // SAFETY: the handle's reference is held (type invariant) and is
+        // dropped here, once: killing it puts it.
+        unsafe { bindings::percpu_ref_kill_and_confirm(shared.objects.get(), None) };
+        if wait {
+            // SAFETY: `done` is initialised; `released` completes it once the
+            // last reference is gone, and does not queue the reaper then.
+            unsafe { bindings::wait_for_completion(shared.done.get()) };
+            // SAFETY: the reference was released after being killed, and
+            // nothing refers to the value any more: `released` touches it
+            // last inside `complete`, whose lock the wait took before
+            // returning.
+            unsafe { destroy(self.shared.as_ptr()) };
+        }
     }
 }
 
@@ -351,15 +666,17 @@ impl Drop for KmemCache {
 ///
 /// # Invariants
 ///
-/// `bytes` is a live object of `cache` (all its `cache.config.object_size`
-/// bytes), owned only by this value and counted in `cache.live`.
+/// `bytes` is a live object of `shared.cache` (all its
+/// `shared.config.object_size` bytes), owned only by this value and counted
+/// in `shared.live`; this value holds one reference of `shared.objects`, so
+/// `shared` is valid while it lives.
 pub(crate) struct CacheObject {
-    cache: Arc<KmemCache>,
+    shared: NonNull<CacheCore>,
     bytes: Bytes,
 }
 
 // SAFETY: the object is plain memory owned by this value; slab objects may be
-// freed from any context.
+// freed, and a percpu_ref put, from any context.
 unsafe impl Send for CacheObject {}
 // SAFETY: shared references only allow reads of plain bytes.
 unsafe impl Sync for CacheObject {}
@@ -381,16 +698,24 @@ impl Allocation for CacheObject {
 
 impl Drop for CacheObject {
     fn drop(&mut self) {
-        if self.cache.config.ctor {
+        // SAFETY: the object's reference keeps `shared` valid (type invariant).
+        let shared = unsafe { self.shared.as_ref() };
+        if shared.config.ctor {
             // Objects go back in their constructed state, as the slab allocator expects.
             self.bytes.as_mut_slice()[..8].copy_from_slice(&CTOR_MAGIC.to_ne_bytes());
         }
-        // SAFETY: by the type invariant `ptr` is a live object of `cache`,
-        // freed exactly once, here; `cache` is kept alive by `self.cache`.
+        shared.live.get().add_this_cpu(1u64.wrapping_neg());
+        // SAFETY: by the type invariant `bytes` is a live object of `cache`,
+        // freed exactly once, here, and the object's reference of `objects`
+        // is put with it, once. `shared` is not used afterwards: the put may
+        // have let the reaper free it.
         unsafe {
-            bindings::kmem_cache_free(self.cache.cache.as_ptr(), self.bytes.ptr().as_ptr().cast())
+            kmemlab_kmem_cache_free_put(
+                shared.cache.as_ptr(),
+                self.bytes.ptr().as_ptr().cast(),
+                shared.objects.get(),
+            )
         };
-        self.cache.live.get().add_this_cpu(1u64.wrapping_neg());
     }
 }
 
@@ -439,6 +764,61 @@ mod tests {
             object.as_mut_slice()[8..].fill(0xaa);
         }
         assert!(cache.alloc(Gfp::KERNEL.zeroed(), Node::ANY).is_err());
+        Ok(())
+    }
+
+    /// Rounds up what the reaper has been given: the kills' RCU callbacks,
+    /// then the queued destructions.
+    fn flush_reaper() {
+        // SAFETY: no lock is held; waiting for RCU callbacks is allowed here.
+        unsafe { bindings::rcu_barrier() };
+        let wq = REAPER.load(Acquire);
+        if !wq.is_null() {
+            // SAFETY: a published reaper is live (see `Reaper::drop`).
+            unsafe { bindings::__flush_workqueue(wq) };
+        }
+    }
+
+    #[test]
+    fn an_empty_cache_goes_with_its_handle() -> Result {
+        crate::alloc::init();
+        let alive = CACHES_ALIVE.load(Acquire);
+        let cache = KmemCache::new(b"kunit-at-once", config(32, false))?;
+        drop(cache.alloc(Gfp::KERNEL, Node::ANY)?);
+        assert_eq!(CACHES_ALIVE.load(Acquire), alive + 1);
+        drop(cache);
+        // Destroyed by the drop itself: the name is free at once.
+        assert_eq!(CACHES_ALIVE.load(Acquire), alive);
+        drop(KmemCache::new(b"kunit-at-once", config(32, false))?);
+        Ok(())
+    }
+
+    #[test]
+    fn objects_keep_their_cache_after_the_handle() -> Result {
+        crate::alloc::init();
+        let alive = CACHES_ALIVE.load(Acquire);
+        let cache = KmemCache::new(b"kunit-outlive", config(64, true))?;
+        let mut objects = KVec::new();
+        for _ in 0..16 {
+            objects.push(cache.alloc(Gfp::KERNEL, Node::ANY)?, GFP_KERNEL)?;
+        }
+        drop(cache);
+        flush_reaper();
+        // The objects hold the cache: still alive, its name still taken.
+        assert_eq!(CACHES_ALIVE.load(Acquire), alive + 1);
+        assert_eq!(
+            KmemCache::new(b"kunit-outlive", config(64, true)).err(),
+            Some(EEXIST)
+        );
+        for object in objects.iter_mut() {
+            assert_eq!(object.as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
+            object.as_mut_slice()[8..].fill(0x5a);
+        }
+        drop(objects);
+        // The last free released the cache to the reaper.
+        flush_reaper();
+        assert_eq!(CACHES_ALIVE.load(Acquire), alive);
+        drop(KmemCache::new(b"kunit-outlive", config(64, true))?);
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use super::{
     block_pages,
     Ask,
     Kind,
+    Purpose,
     CACHE,
     SIZE, //
 };
@@ -20,6 +21,8 @@ use crate::{
         },
         dma::{
             DmaBuf,
+            DmaScope,
+            ScopedBuf,
             DMA_MAX, //
         },
         gfp::Gfp,
@@ -37,17 +40,20 @@ use crate::{
 /// device (in the `cache` field); the device decides where the memory lies.
 pub(crate) struct DmaKind;
 
-/// A coherent buffer to make.
+/// A coherent buffer to make; for a benchmark run, with the device kept
+/// bound for the run, so its samples need nothing per buffer but the
+/// allocation.
 pub(crate) struct DmaRequest {
     device: DmaDevice,
     len: usize,
+    scope: Option<DmaScope>,
 }
 
 impl Kind for DmaKind {
     const KIND: u32 = KMEMLAB_KIND_DMA_COHERENT;
     type Request = DmaRequest;
     type Memory = DmaBuf;
-    type Sample<'r> = DmaBuf;
+    type Sample<'r> = ScopedBuf<'r>;
 
     fn ask(ask: &Ask<'_>) -> Result<DmaRequest> {
         ask.uses(SIZE | CACHE)?;
@@ -62,14 +68,17 @@ impl Kind for DmaKind {
         if ask.gfp.account {
             return Err(EINVAL);
         }
-        // The registry DmaBuf::new allocates through.
-        if devices::current(device).is_err() {
-            return Err(ENODEV);
-        }
-        Ok(DmaRequest {
-            device,
-            len: ask.size(DMA_MAX)?,
-        })
+        let len = ask.size(DMA_MAX)?;
+        let scope = match ask.purpose {
+            // Keeps the device bound for the run (`ENODEV` when it is not).
+            Purpose::Bench => Some(DmaScope::new(device)?),
+            // The registry DmaBuf::new allocates through.
+            Purpose::Objects => {
+                devices::current(device)?;
+                None
+            }
+        };
+        Ok(DmaRequest { device, len, scope })
     }
 
     fn bytes(req: &DmaRequest) -> usize {
@@ -92,8 +101,13 @@ impl Kind for DmaKind {
         DmaBuf::new(req.device, req.len, gfp)
     }
 
-    fn sample<'r>(req: &'r DmaRequest, gfp: Gfp, node: Node) -> Result<DmaBuf> {
-        Self::make(req, gfp, node)
+    fn sample<'r>(req: &'r DmaRequest, gfp: Gfp, _node: Node) -> Result<ScopedBuf<'r>> {
+        req.scope.as_ref().ok_or(EINVAL)?.alloc(req.len, gfp)
+    }
+
+    /// The device is being unbound: the run stops and lets it go.
+    fn stopping(req: &DmaRequest) -> bool {
+        req.scope.as_ref().is_some_and(DmaScope::stopping)
     }
 
     fn raw(req: &DmaRequest, _node: Node) -> Result<RawWork> {

@@ -442,13 +442,13 @@ TEST_F(dev, allocations_charged_to_kmemlab_in_allocinfo)
 		long long bytes;	/* charged per object, at least */
 	} kinds[] = {
 		{ KMEMLAB_KIND_KMALLOC, 1000, 0, "kmemlab_kmalloc_node", 1024 },
-		{ KMEMLAB_KIND_KMEM_CACHE, 0, 0, "kmemlab_kmem_cache_alloc_node", 200 },
+		{ KMEMLAB_KIND_KMEM_CACHE, 0, 0, "kmemlab_kmem_cache_alloc_get", 200 },
 		{ KMEMLAB_KIND_FREE_PAGES, 0, 2, "kmemlab_get_free_pages", 4 * 4096 },
 		{ KMEMLAB_KIND_PAGES_NODE, 0, 1, "kmemlab_alloc_pages_node", 2 * 4096 },
 		{ KMEMLAB_KIND_VMALLOC, 3 * 4096, 0, "kmemlab_vzalloc_node", 3 * 4096 },
 	};
 	const __u32 n = 32;
-	__u32 handles[32], cache;
+	__u32 handles[32], cache = 0;
 
 	if (access("/proc/allocinfo", R_OK))
 		SKIP(return, "no /proc/allocinfo (CONFIG_MEM_ALLOC_PROFILING off)");
