@@ -58,9 +58,15 @@ void *kmemlab_kmalloc_node(size_t size, gfp_t gfp, int node)
 /*
  * kmem_cache_alloc_node() is a macro over alloc_hooks(); percpu_ref_get()
  * and percpu_ref_put() are static inlines. An object of a kmemlab cache
- * holds a reference of the cache's percpu_ref (rust/alloc/slab.rs): it is
- * taken with the allocation and put with the free, each in the same call.
+ * that may outlive its handle holds a reference of the cache's percpu_ref
+ * (rust/alloc/slab.rs): it is taken with the allocation and put with the
+ * free, each in the same call.
  */
+void *kmemlab_kmem_cache_alloc_node(struct kmem_cache *cache, gfp_t gfp, int node)
+{
+	return kmem_cache_alloc_node(cache, gfp, node);
+}
+
 void *kmemlab_kmem_cache_alloc_get(struct kmem_cache *cache, gfp_t gfp, int node,
 				   struct percpu_ref *objects)
 {

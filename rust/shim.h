@@ -21,6 +21,7 @@ unsigned int kmemlab_num_online_nodes(void);
 bool kmemlab_node_online(int nid);
 struct kmem_cache;
 void *kmemlab_kmalloc_node(size_t size, gfp_t gfp, int node);
+void *kmemlab_kmem_cache_alloc_node(struct kmem_cache *cache, gfp_t gfp, int node);
 struct percpu_ref;
 void *kmemlab_kmem_cache_alloc_get(struct kmem_cache *cache, gfp_t gfp, int node,
 				   struct percpu_ref *objects);

@@ -50,6 +50,11 @@ use super::{
 };
 
 extern "C" {
+    fn kmemlab_kmem_cache_alloc_node(
+        cache: *mut bindings::kmem_cache,
+        gfp: bindings::gfp_t,
+        node: c_int,
+    ) -> *mut c_void;
     fn kmemlab_kmem_cache_alloc_get(
         cache: *mut bindings::kmem_cache,
         gfp: bindings::gfp_t,
@@ -580,30 +585,67 @@ impl KmemCache {
     /// Allocates one object, on `node` if one is given, initialised: zeroed,
     /// or for a cache with a constructor, the constructor's mark followed by
     /// zeroes (it is lent out as bytes: nothing uninitialised may be read).
+    /// The object keeps the cache: it may outlive this handle.
     ///
     /// `__GFP_ZERO` is refused (`EINVAL`) for a cache with a constructor, as the
     /// slab allocator forbids it.
     pub(crate) fn alloc(&self, gfp: Gfp, node: Node) -> Result<CacheObject> {
+        let shared = self.shared();
+        // SAFETY: `objects` is initialised and not killed (the handle's
+        // reference is held); on success the object holds a new reference.
+        let bytes = unsafe {
+            self.make(gfp, node, |cache, gfp, node| {
+                kmemlab_kmem_cache_alloc_get(cache, gfp, node, shared.objects.get())
+            })?
+        };
+        shared.live.get().add_this_cpu(1);
+        // INVARIANT: `bytes` is a fresh object of the cache, counted in
+        // `live`, holding the reference taken with it.
+        Ok(CacheObject {
+            shared: self.shared,
+            bytes,
+        })
+    }
+
+    /// Allocates one object as [`KmemCache::alloc`] does, borrowing the
+    /// handle instead of keeping the cache: the borrow proves that the
+    /// object goes before the cache can, so nothing is counted (for work
+    /// that makes and frees objects within a borrow of the handle, such as
+    /// a benchmark run). [`KmemCache::live_objects`] does not count it.
+    pub(crate) fn alloc_scoped(&self, gfp: Gfp, node: Node) -> Result<ScopedObject<'_>> {
+        // SAFETY: the plain allocation; nothing else to keep.
+        let bytes = unsafe {
+            self.make(gfp, node, |cache, gfp, node| {
+                kmemlab_kmem_cache_alloc_node(cache, gfp, node)
+            })?
+        };
+        // INVARIANT: `bytes` is a fresh object of the borrowed cache.
+        Ok(ScopedObject { cache: self, bytes })
+    }
+
+    /// One object from `alloc` (a shim allocating from the cache with a
+    /// mask and a node), initialised as [`KmemCache::alloc`] promises.
+    ///
+    /// # Safety
+    ///
+    /// `alloc` allocates an object of the cache passed to it, or returns
+    /// null; whatever else it does is the caller's to account for.
+    unsafe fn make(
+        &self,
+        gfp: Gfp,
+        node: Node,
+        alloc: impl FnOnce(*mut bindings::kmem_cache, bindings::gfp_t, c_int) -> *mut c_void,
+    ) -> Result<Bytes> {
         let shared = self.shared();
         let gfp = match (shared.config.ctor, gfp.zero) {
             (true, true) => return Err(EINVAL),
             (true, false) => gfp,
             (false, _) => gfp.zeroed(),
         };
-        // SAFETY: `cache` is live and `objects` initialised and not killed
-        // (the handle's reference is held); `gfp` is a valid mask and `node`
-        // is online or `NUMA_NO_NODE`. On success the object holds a new
-        // reference of `objects`.
-        let raw = unsafe {
-            kmemlab_kmem_cache_alloc_get(
-                shared.cache.as_ptr(),
-                gfp.raw(),
-                node.raw(),
-                shared.objects.get(),
-            )
-        };
+        // `cache` is live (the handle's reference is held); `gfp` is a valid
+        // mask and `node` is online or `NUMA_NO_NODE`.
+        let raw = alloc(shared.cache.as_ptr(), gfp.raw(), node.raw());
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
-        shared.live.get().add_this_cpu(1);
         let size = shared.config.object_size;
         if shared.config.ctor {
             // The constructor wrote the first eight bytes (`new` keeps such
@@ -616,13 +658,16 @@ impl KmemCache {
         // SAFETY: `ptr` is a fresh object of `size` bytes, initialised (zeroed
         // by the allocator, or by the constructor and above), that only the
         // new value uses.
-        let bytes = unsafe { Bytes::new(ptr, size) };
-        // INVARIANT: `bytes` is a fresh object of the cache, counted in
-        // `live`, holding the reference taken with it.
-        Ok(CacheObject {
-            shared: self.shared,
-            bytes,
-        })
+        Ok(unsafe { Bytes::new(ptr, size) })
+    }
+}
+
+/// Puts the constructor's mark back in an object of a cache made with a
+/// constructor, before it is freed: the slab allocator expects objects back
+/// in their constructed state.
+fn reconstruct(config: &CacheConfig, bytes: &mut Bytes) {
+    if config.ctor {
+        bytes.as_mut_slice()[..8].copy_from_slice(&CTOR_MAGIC.to_ne_bytes());
     }
 }
 
@@ -700,10 +745,7 @@ impl Drop for CacheObject {
     fn drop(&mut self) {
         // SAFETY: the object's reference keeps `shared` valid (type invariant).
         let shared = unsafe { self.shared.as_ref() };
-        if shared.config.ctor {
-            // Objects go back in their constructed state, as the slab allocator expects.
-            self.bytes.as_mut_slice()[..8].copy_from_slice(&CTOR_MAGIC.to_ne_bytes());
-        }
+        reconstruct(&shared.config, &mut self.bytes);
         shared.live.get().add_this_cpu(1u64.wrapping_neg());
         // SAFETY: by the type invariant `bytes` is a live object of `cache`,
         // freed exactly once, here, and the object's reference of `objects`
@@ -716,6 +758,47 @@ impl Drop for CacheObject {
                 shared.objects.get(),
             )
         };
+    }
+}
+
+/// One object from a [`KmemCache`] that borrows the handle
+/// ([`KmemCache::alloc_scoped`]), freed back to the cache on drop.
+///
+/// # Invariants
+///
+/// `bytes` is a live object of `cache` (all its `object_size` bytes),
+/// owned only by this value.
+pub(crate) struct ScopedObject<'c> {
+    cache: &'c KmemCache,
+    bytes: Bytes,
+}
+
+// SAFETY: as for `CacheObject`: plain memory owned by this value.
+unsafe impl Send for ScopedObject<'_> {}
+// SAFETY: shared references only allow reads of plain bytes.
+unsafe impl Sync for ScopedObject<'_> {}
+
+impl Allocation for ScopedObject<'_> {
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.as_slice()
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.bytes.as_mut_slice()
+    }
+
+    fn nid(&self) -> i32 {
+        // SAFETY: slab objects are live while `self` is, in the linear map.
+        unsafe { super::linear_nid(self.bytes.ptr()) }
+    }
+}
+
+impl Drop for ScopedObject<'_> {
+    fn drop(&mut self) {
+        reconstruct(&self.cache.shared().config, &mut self.bytes);
+        // SAFETY: by the type invariant `bytes` is a live object of the
+        // borrowed cache, which is live while borrowed; freed once, here.
+        unsafe { bindings::kmem_cache_free(self.cache.as_raw(), self.bytes.ptr().as_ptr().cast()) };
     }
 }
 
@@ -819,6 +902,25 @@ mod tests {
         flush_reaper();
         assert_eq!(CACHES_ALIVE.load(Acquire), alive);
         drop(KmemCache::new(b"kunit-outlive", config(64, true))?);
+        Ok(())
+    }
+
+    #[test]
+    fn scoped_objects_borrow_the_handle() -> Result {
+        crate::alloc::init();
+        let cache = KmemCache::new(b"kunit-scoped", config(24, true))?;
+        let mut a = cache.alloc_scoped(Gfp::KERNEL, Node::ANY)?;
+        assert_eq!(a.as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
+        assert!(a.as_slice()[8..].iter().all(|b| *b == 0));
+        a.as_mut_slice().fill(0x77);
+        // Not counted: the borrow, not a count, keeps the cache.
+        assert_eq!(cache.live_objects(), 0);
+        drop(a);
+        let b = cache.alloc_scoped(Gfp::KERNEL, Node::ANY)?;
+        // Back in its constructed state, then zeroed past the mark.
+        assert_eq!(b.as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
+        assert!(b.as_slice()[8..].iter().all(|x| *x == 0));
+        drop(b);
         Ok(())
     }
 

@@ -19,7 +19,8 @@ use crate::{
         raw::RawWork,
         slab::{
             CacheObject,
-            KmemCache, //
+            KmemCache,
+            ScopedObject, //
         },
         topology::Node,
     },
@@ -40,7 +41,7 @@ impl Kind for CacheKind {
     const KIND: u32 = KMEMLAB_KIND_KMEM_CACHE;
     type Request = CacheRequest;
     type Memory = CacheObject;
-    type Sample<'r> = CacheObject;
+    type Sample<'r> = ScopedObject<'r>;
 
     fn ask(ask: &Ask<'_>) -> Result<CacheRequest> {
         ask.uses(CACHE | NODE)?;
@@ -69,8 +70,9 @@ impl Kind for CacheKind {
         req.cache.alloc(gfp, node)
     }
 
-    fn sample<'r>(req: &'r CacheRequest, gfp: Gfp, node: Node) -> Result<CacheObject> {
-        Self::make(req, gfp, node)
+    /// Borrows the request's handle: nothing counted per object.
+    fn sample<'r>(req: &'r CacheRequest, gfp: Gfp, node: Node) -> Result<ScopedObject<'r>> {
+        req.cache.alloc_scoped(gfp, node)
     }
 
     fn raw(req: &CacheRequest, node: Node) -> Result<RawWork> {
