@@ -39,6 +39,7 @@ use kernel::{
 };
 
 use super::{
+    bytes_allocation,
     device::{
         self as devices,
         Binding,
@@ -357,15 +358,8 @@ unsafe impl Send for ScopedBuf<'_> {}
 // SAFETY: shared references only allow reads of plain bytes.
 unsafe impl Sync for ScopedBuf<'_> {}
 
-impl Allocation for ScopedBuf<'_> {
-    fn as_slice(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes.as_mut_slice()
-    }
-
+bytes_allocation! {
+    ScopedBuf<'_>,
     fn nid(&self) -> i32 {
         let addr = self.bytes.ptr().as_ptr().cast::<c_void>();
         // SAFETY: only asks whether the address is in the linear map.

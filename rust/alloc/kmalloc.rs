@@ -22,6 +22,7 @@ use kernel::{
 };
 
 use super::{
+    bytes_allocation,
     gfp::Gfp,
     topology::Node,
     Allocation,
@@ -86,15 +87,8 @@ impl KmallocBuf {
     }
 }
 
-impl Allocation for KmallocBuf {
-    fn as_slice(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes.as_mut_slice()
-    }
-
+bytes_allocation! {
+    KmallocBuf,
     fn nid(&self) -> i32 {
         // SAFETY: `kmalloc` memory is live while `self` is, and in the linear map.
         unsafe { super::linear_nid(self.bytes.ptr()) }

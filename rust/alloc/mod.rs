@@ -121,6 +121,26 @@ impl Bytes {
     }
 }
 
+/// Implements [`Allocation`] for a type whose memory is its `bytes` field
+/// ([`Bytes`]): the slices are those of `bytes`; the type gives `nid` (and
+/// `order`, when not 0) as it would in an `impl` block.
+macro_rules! bytes_allocation {
+    ($t:ty, $($items:tt)*) => {
+        impl $crate::alloc::Allocation for $t {
+            fn as_slice(&self) -> &[u8] {
+                self.bytes.as_slice()
+            }
+
+            fn as_mut_slice(&mut self) -> &mut [u8] {
+                self.bytes.as_mut_slice()
+            }
+
+            $($items)*
+        }
+    };
+}
+use bytes_allocation;
+
 /// What every kmemlab allocation of plain memory offers: its bytes, lent
 /// out as slices (never the handle that owns them), and where they lie.
 ///

@@ -18,6 +18,7 @@ use kernel::{
 };
 
 use super::{
+    bytes_allocation,
     gfp::Gfp,
     topology::Node,
     Allocation,
@@ -90,15 +91,8 @@ impl FreePages {
     }
 }
 
-impl Allocation for FreePages {
-    fn as_slice(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes.as_mut_slice()
-    }
-
+bytes_allocation! {
+    FreePages,
     fn nid(&self) -> i32 {
         // SAFETY: the pages are live while `self` is, at a linear-map
         // address (type invariant: no `__GFP_HIGHMEM`).
@@ -176,15 +170,8 @@ impl NodePages {
     }
 }
 
-impl Allocation for NodePages {
-    fn as_slice(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes.as_mut_slice()
-    }
-
+bytes_allocation! {
+    NodePages,
     fn nid(&self) -> i32 {
         // The node the pages really landed on.
         // SAFETY: `page` is a live page by the type invariant.

@@ -42,6 +42,7 @@ use kernel::{
 };
 
 use super::{
+    bytes_allocation,
     gfp::Gfp,
     percpu::PerCpu,
     topology::Node,
@@ -726,15 +727,8 @@ unsafe impl Send for CacheObject {}
 // SAFETY: shared references only allow reads of plain bytes.
 unsafe impl Sync for CacheObject {}
 
-impl Allocation for CacheObject {
-    fn as_slice(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes.as_mut_slice()
-    }
-
+bytes_allocation! {
+    CacheObject,
     fn nid(&self) -> i32 {
         // SAFETY: slab objects are live while `self` is, in the linear map.
         unsafe { super::linear_nid(self.bytes.ptr()) }
@@ -778,15 +772,8 @@ unsafe impl Send for ScopedObject<'_> {}
 // SAFETY: shared references only allow reads of plain bytes.
 unsafe impl Sync for ScopedObject<'_> {}
 
-impl Allocation for ScopedObject<'_> {
-    fn as_slice(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes.as_mut_slice()
-    }
-
+bytes_allocation! {
+    ScopedObject<'_>,
     fn nid(&self) -> i32 {
         // SAFETY: slab objects are live while `self` is, in the linear map.
         unsafe { super::linear_nid(self.bytes.ptr()) }

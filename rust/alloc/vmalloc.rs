@@ -14,6 +14,7 @@ use core::ptr::NonNull;
 use kernel::prelude::*;
 
 use super::{
+    bytes_allocation,
     gfp::{
         Gfp,
         GfpBase, //
@@ -82,15 +83,8 @@ impl VmallocBuf {
     }
 }
 
-impl Allocation for VmallocBuf {
-    fn as_slice(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.bytes.as_mut_slice()
-    }
-
+bytes_allocation! {
+    VmallocBuf,
     fn nid(&self) -> i32 {
         // vmalloc memory is not in the linear map: look its first page up.
         // SAFETY: `ptr` is the start of a live vmalloc area.
