@@ -50,7 +50,6 @@ use super::{
     },
     gfp::Gfp,
     pages::MAX_ORDER,
-    Allocation,
     Bytes, //
 };
 
@@ -393,6 +392,7 @@ impl Drop for ScopedBuf<'_> {
 mod tests {
     use super::*;
     use crate::alloc::gfp::Gfp;
+    use crate::alloc::Allocation;
 
     #[test]
     fn faux_buffers_are_zeroed_and_writable() -> Result {

@@ -25,7 +25,6 @@ use super::{
     bytes_allocation,
     gfp::Gfp,
     topology::Node,
-    Allocation,
     Bytes, //
 };
 
@@ -107,6 +106,7 @@ impl Drop for KmallocBuf {
 #[kernel::macros::kunit_tests(kmemlab_kmalloc)]
 mod tests {
     use super::*;
+    use crate::alloc::Allocation;
 
     #[test]
     fn memory_is_zeroed_whatever_is_asked() -> Result {

@@ -21,7 +21,6 @@ use super::{
     bytes_allocation,
     gfp::Gfp,
     topology::Node,
-    Allocation,
     Bytes, //
 };
 
@@ -195,6 +194,7 @@ impl Drop for NodePages {
 #[kernel::macros::kunit_tests(kmemlab_pages)]
 mod tests {
     use super::*;
+    use crate::alloc::Allocation;
 
     #[test]
     fn free_pages_have_the_order_asked() -> Result {

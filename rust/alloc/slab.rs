@@ -46,7 +46,6 @@ use super::{
     gfp::Gfp,
     percpu::PerCpu,
     topology::Node,
-    Allocation,
     Bytes, //
 };
 
@@ -793,6 +792,7 @@ impl Drop for ScopedObject<'_> {
 #[kernel::macros::kunit_tests(kmemlab_slab)]
 mod tests {
     use super::*;
+    use crate::alloc::Allocation;
 
     fn config(object_size: usize, ctor: bool) -> CacheConfig {
         CacheConfig {

@@ -20,7 +20,7 @@ use super::{
         GfpBase, //
     },
     topology::Node,
-    Allocation, Bytes,
+    Bytes,
 };
 
 extern "C" {
@@ -104,6 +104,7 @@ impl Drop for VmallocBuf {
 #[kernel::macros::kunit_tests(kmemlab_vmalloc)]
 mod tests {
     use super::*;
+    use crate::alloc::Allocation;
 
     #[test]
     fn allocates_zeroed_writable_areas() -> Result {
