@@ -252,11 +252,12 @@ unsafe extern "C" fn ctor_fill(object: *mut c_void) {
 /// `objects` is the `objects` field of a [`CacheCore`] (only such refs are
 /// made with this function) that has reached zero after being killed.
 unsafe extern "C" fn released(objects: *mut bindings::percpu_ref) {
-    // SAFETY: `objects` is the first field of a `#[repr(C)]` `CacheCore`,
-    // still valid: it is freed only by `destroy`, after this returns (by the
+    // The value is freed only by `destroy`, after this returns: by the
     // reaper, queued below, or by the handle's drop, whose wait ends only
     // once `complete` below has released the completion's lock, its last
-    // touch of the value; nothing after it here touches the value either).
+    // touch of the value (nothing after it here touches the value either).
+    // SAFETY: `objects` is the first field of a `#[repr(C)]` `CacheCore`,
+    // still valid (above).
     let shared = unsafe { objects.byte_sub(offset_of!(CacheCore, objects)) }.cast::<CacheCore>();
     // SAFETY: as above.
     if unsafe { (*shared).waiting.load(Acquire) } {
@@ -266,10 +267,11 @@ unsafe extern "C" fn released(objects: *mut bindings::percpu_ref) {
         unsafe { bindings::complete(Opaque::cast_into(&raw const (*shared).done)) };
         return;
     }
-    // SAFETY: `shared` is valid (above) and its `reap` work is initialised
-    // (type invariant). The reaper exists: it was made before this cache
-    // was counted in `CACHES_ALIVE`, which `destroy` undoes only after this
-    // release, and `Reaper::drop` destroys it only with no cache counted.
+    // The reaper exists: it was made before this cache was counted in
+    // `CACHES_ALIVE`, which `destroy` undoes only after this release, and
+    // `Reaper::drop` destroys it only with no cache counted.
+    // SAFETY: `shared` is valid (above), its `reap` work is initialised
+    // (type invariant) and the reaper is live (above).
     unsafe {
         bindings::queue_work_on(
             // CAST: a small constant, NR_CPUS.
@@ -693,10 +695,10 @@ impl Drop for KmemCache {
             // SAFETY: `done` is initialised; `released` completes it once the
             // last reference is gone, and does not queue the reaper then.
             unsafe { bindings::wait_for_completion(shared.done.get()) };
+            // `released` touches the value last inside `complete`, whose
+            // lock the wait took before returning.
             // SAFETY: the reference was released after being killed, and
-            // nothing refers to the value any more: `released` touches it
-            // last inside `complete`, whose lock the wait took before
-            // returning.
+            // nothing refers to the value any more (above).
             unsafe { destroy(self.shared.as_ptr()) };
         }
     }
@@ -740,10 +742,9 @@ impl Drop for CacheObject {
         let shared = unsafe { self.shared.as_ref() };
         reconstruct(&shared.config, &mut self.bytes);
         shared.live.get().add_this_cpu(1u64.wrapping_neg());
+        // `shared` is not used after this: the put may let the reaper free it.
         // SAFETY: by the type invariant `bytes` is a live object of `cache`,
-        // freed exactly once, here, and the object's reference of `objects`
-        // is put with it, once. `shared` is not used afterwards: the put may
-        // have let the reaper free it.
+        // freed once, here, with the object's one reference of `objects`.
         unsafe {
             kmemlab_kmem_cache_free_put(
                 shared.cache.as_ptr(),
