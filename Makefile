@@ -35,7 +35,9 @@ KMEMLAB_LLVM ?= -19
 export KMEMLAB_CACHE KMEMLAB_LLVM
 
 SYSROOT_RUN := $(TOP)/scripts/sysroot-run
-CARGO ?= cargo
+# The tool is built with the sysroot's cargo and rustc (trixie, Rust 1.85);
+# CARGO=cargo uses your own instead.
+CARGO ?= $(SYSROOT_RUN) cargo
 TOOL_MANIFEST := $(TOP)/samples/kmemlab/Cargo.toml
 
 ifeq ($(origin KDIR),undefined)
@@ -83,8 +85,8 @@ kernel: sysroot
 
 prepare-kernel: kernel
 
-tool:
-	$(CARGO) build --release --quiet --manifest-path $(TOOL_MANIFEST)
+tool: $(if $(findstring sysroot-run,$(CARGO)),sysroot)
+	$(CARGO) build --release --locked --quiet --manifest-path $(TOOL_MANIFEST)
 
 selftests: $(PREPARE)
 	+$(RUN) make -C $(TOP)/selftests/kmemlab KSRC=$(KSRC)
