@@ -68,6 +68,7 @@ const _: () = {
     };
     const M: u32 = KMEMLAB_IOC_MAGIC;
     assert!(KMEMLAB_IOC_VERSION == _IOR::<KmemlabVersion>(M, 0x00));
+    assert!(KMEMLAB_IOC_LIMITS == _IOR::<KmemlabLimits>(M, 0x01));
     assert!(KMEMLAB_IOC_ALLOC == _IOW::<KmemlabAlloc>(M, 0x10));
     assert!(KMEMLAB_IOC_FREE == _IOW::<KmemlabFree>(M, 0x11));
     assert!(KMEMLAB_IOC_WRITE == _IOW::<KmemlabIo>(M, 0x12));
@@ -99,6 +100,10 @@ const COMMANDS: &[Command] = &[
     Command {
         cmd: KMEMLAB_IOC_VERSION,
         run: version,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_LIMITS,
+        run: limits,
     },
     Command {
         cmd: KMEMLAB_IOC_ALLOC,
@@ -252,6 +257,33 @@ fn version(_file: &FileState, arg: usize) -> Result<isize> {
         features: crate::features(),
         nr_nodes: topology::online_nodes(),
         reserved: 0,
+    };
+    copy_out(arg, &reply.encode())
+}
+
+/// `KMEMLAB_IOC_LIMITS`: the quota this module was loaded with and the size
+/// limits the allocation paths enforce (the same constants they check).
+fn limits(_file: &FileState, arg: usize) -> Result<isize> {
+    use crate::alloc::{
+        dma,
+        edu,
+        kmalloc,
+        pages,
+        slab,
+        vmalloc, //
+    };
+    let reply = KmemlabLimits {
+        max_objects: crate::module_parameters::max_objects.value(),
+        max_bytes: crate::module_parameters::max_bytes.value(),
+        kmalloc_max: kmalloc::KMALLOC_MAX as u64,
+        cache_object_max: slab::OBJECT_MAX as u64,
+        vmalloc_max: vmalloc::VMALLOC_MAX as u64,
+        dma_max: dma::DMA_MAX as u64,
+        edu_dma_max: edu::DMA_MAX as u64,
+        ioremap_max: KMEMLAB_IOREMAP_MAX,
+        max_order: pages::MAX_ORDER,
+        page_size: kernel::page::PAGE_SIZE as u32,
+        reserved: [0; 32],
     };
     copy_out(arg, &reply.encode())
 }

@@ -48,7 +48,8 @@ const SUPPORTED_FEATURES: u64 = uapi::KMEMLAB_FEAT_KMALLOC
     | uapi::KMEMLAB_FEAT_IOREMAP
     | uapi::KMEMLAB_FEAT_PERCPU
     | uapi::KMEMLAB_FEAT_STATS
-    | uapi::KMEMLAB_FEAT_BENCH;
+    | uapi::KMEMLAB_FEAT_BENCH
+    | uapi::KMEMLAB_FEAT_LIMITS;
 
 /// The features available right now, as `KMEMLAB_IOC_VERSION` reports them:
 /// those of the build, and `KMEMLAB_FEAT_EDU` while the edu device is bound.

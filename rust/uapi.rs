@@ -148,6 +148,7 @@ pub(crate) const KMEMLAB_FEAT_PERCPU: u64 = 1 << 7;
 pub(crate) const KMEMLAB_FEAT_EDU: u64 = 1 << 8;
 pub(crate) const KMEMLAB_FEAT_STATS: u64 = 1 << 16;
 pub(crate) const KMEMLAB_FEAT_BENCH: u64 = 1 << 17;
+pub(crate) const KMEMLAB_FEAT_LIMITS: u64 = 1 << 18;
 
 /// Every feature bit with its name, as the tools and debugfs print it.
 pub(crate) const FEATURE_NAMES: &[(u64, &str)] = &[
@@ -162,6 +163,7 @@ pub(crate) const FEATURE_NAMES: &[(u64, &str)] = &[
     (KMEMLAB_FEAT_EDU, "edu"),
     (KMEMLAB_FEAT_STATS, "stats"),
     (KMEMLAB_FEAT_BENCH, "bench"),
+    (KMEMLAB_FEAT_LIMITS, "limits"),
 ];
 
 abi_struct! {
@@ -176,6 +178,26 @@ abi_struct! {
 }
 
 pub(crate) const KMEMLAB_IOC_VERSION: u32 = ior(0x00, KmemlabVersion::SIZE);
+
+abi_struct! {
+    /// `struct kmemlab_limits`: the result of [`KMEMLAB_IOC_LIMITS`], what the
+    /// loaded module enforces (its quota parameters and size limits).
+    "kmemlab_limits" => struct KmemlabLimits {
+        max_objects: u64,
+        max_bytes: u64,
+        kmalloc_max: u64,
+        cache_object_max: u64,
+        vmalloc_max: u64,
+        dma_max: u64,
+        edu_dma_max: u64,
+        ioremap_max: u64,
+        max_order: u32,
+        page_size: u32,
+        reserved: [u8; 32],
+    }
+}
+
+pub(crate) const KMEMLAB_IOC_LIMITS: u32 = ior(0x01, KmemlabLimits::SIZE);
 
 pub(crate) const KMEMLAB_KIND_KMALLOC: u32 = 1;
 pub(crate) const KMEMLAB_KIND_KMEM_CACHE: u32 = 2;
@@ -432,6 +454,7 @@ pub(crate) fn pattern_byte(seed: u64, offset: u64) -> u8 {
 #[cfg(test)]
 pub(crate) const ABI_STRUCTS: &[AbiLayout] = &[
     KmemlabVersion::LAYOUT,
+    KmemlabLimits::LAYOUT,
     KmemlabAlloc::LAYOUT,
     KmemlabFree::LAYOUT,
     KmemlabIo::LAYOUT,
@@ -450,6 +473,7 @@ pub(crate) const ABI_STRUCTS: &[AbiLayout] = &[
 #[cfg(test)]
 pub(crate) const ABI_IOCTLS: &[(&str, u32)] = &[
     ("KMEMLAB_IOC_VERSION", KMEMLAB_IOC_VERSION),
+    ("KMEMLAB_IOC_LIMITS", KMEMLAB_IOC_LIMITS),
     ("KMEMLAB_IOC_ALLOC", KMEMLAB_IOC_ALLOC),
     ("KMEMLAB_IOC_FREE", KMEMLAB_IOC_FREE),
     ("KMEMLAB_IOC_WRITE", KMEMLAB_IOC_WRITE),
@@ -483,6 +507,7 @@ pub(crate) const ABI_CONSTANTS: &[(&str, u64)] = &[
     ("KMEMLAB_FEAT_PERCPU", KMEMLAB_FEAT_PERCPU),
     ("KMEMLAB_FEAT_STATS", KMEMLAB_FEAT_STATS),
     ("KMEMLAB_FEAT_BENCH", KMEMLAB_FEAT_BENCH),
+    ("KMEMLAB_FEAT_LIMITS", KMEMLAB_FEAT_LIMITS),
     ("KMEMLAB_KIND_KMALLOC", KMEMLAB_KIND_KMALLOC as u64),
     ("KMEMLAB_KIND_KMEM_CACHE", KMEMLAB_KIND_KMEM_CACHE as u64),
     ("KMEMLAB_KIND_FREE_PAGES", KMEMLAB_KIND_FREE_PAGES as u64),

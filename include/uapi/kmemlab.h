@@ -53,6 +53,7 @@
 #define KMEMLAB_FEAT_EDU		(1ULL << 8)
 #define KMEMLAB_FEAT_STATS		(1ULL << 16)
 #define KMEMLAB_FEAT_BENCH		(1ULL << 17)
+#define KMEMLAB_FEAT_LIMITS		(1ULL << 18)
 
 /**
  * struct kmemlab_version - KMEMLAB_IOC_VERSION result
@@ -71,6 +72,43 @@ struct kmemlab_version {
 };
 
 #define KMEMLAB_IOC_VERSION	_IOR(KMEMLAB_IOC_MAGIC, 0x00, struct kmemlab_version)
+
+/**
+ * struct kmemlab_limits - KMEMLAB_IOC_LIMITS result (KMEMLAB_FEAT_LIMITS)
+ *
+ * What the loaded module enforces, so that tools never assume defaults: the
+ * per-file quota comes from the module parameters given at load time (Rust
+ * module parameters have no /sys/module/kmemlab/parameters on 7.3), the
+ * size limits from the kernel it was built for.
+ *
+ * @max_objects: quota: objects (and caches) one open file may hold at once
+ *	(module parameter max_objects); ALLOC beyond it fails with EDQUOT
+ * @max_bytes: quota: bytes one open file may hold at once (max_bytes); EDQUOT
+ * @kmalloc_max: largest KMALLOC size (the kernel's KMALLOC_MAX_SIZE)
+ * @cache_object_max: largest CACHE_CREATE object_size
+ * @vmalloc_max: largest VMALLOC size
+ * @dma_max: largest DMA_COHERENT size (either device; PAGE_SIZE << max_order)
+ * @edu_dma_max: largest DMA_COPY length (KMEMLAB_EDU_DMA_MAX)
+ * @ioremap_max: largest IOREMAP PHYS size (KMEMLAB_IOREMAP_MAX)
+ * @max_order: largest FREE_PAGES and PAGES_NODE order (MAX_PAGE_ORDER)
+ * @page_size: the kernel's PAGE_SIZE
+ * @reserved: zero
+ */
+struct kmemlab_limits {
+	__u64 max_objects;
+	__u64 max_bytes;
+	__u64 kmalloc_max;
+	__u64 cache_object_max;
+	__u64 vmalloc_max;
+	__u64 dma_max;
+	__u64 edu_dma_max;
+	__u64 ioremap_max;
+	__u32 max_order;
+	__u32 page_size;
+	__u64 reserved[4];
+};
+
+#define KMEMLAB_IOC_LIMITS	_IOR(KMEMLAB_IOC_MAGIC, 0x01, struct kmemlab_limits)
 
 /*
  * Objects. Every allocation is an object owned by the open file that made it
