@@ -89,9 +89,12 @@ pub(crate) struct Quota {
 /// Everything one open file owns.
 ///
 /// Objects are kept in handle order; handles are never reused within a file.
+/// The arrays are `kvmalloc`-backed: at the default quota (65536 objects)
+/// the object array outgrows what `kmalloc` can give (an order-11 request,
+/// which the page allocator refuses with a warning).
 pub(crate) struct Table {
-    objects: KVec<Object>,
-    caches: KVec<CacheEntry>,
+    objects: KVVec<Object>,
+    caches: KVVec<CacheEntry>,
     last_handle: u32,
     bytes: usize,
 }
@@ -99,8 +102,8 @@ pub(crate) struct Table {
 impl Table {
     pub(crate) const fn new() -> Self {
         Self {
-            objects: KVec::new(),
-            caches: KVec::new(),
+            objects: KVVec::new(),
+            caches: KVVec::new(),
             last_handle: 0,
             bytes: 0,
         }

@@ -80,11 +80,12 @@ typedef unsigned long long u64;
 typedef unsigned int u32;
 typedef int s32;
 
-#define MAX_ORDER	10
-#define KMALLOC_MAX	(4ULL << 20)
-#define VMALLOC_MAX	(1ULL << 30)
-#define DMA_MAX		KMALLOC_MAX
-#define CACHE_OBJ_MAX	(KMALLOC_MAX / 2)
+/* What the loaded module enforces, from KMEMLAB_IOC_LIMITS (never assumed). */
+#define MAX_ORDER	(g.lim.max_order)
+#define KMALLOC_MAX	(g.lim.kmalloc_max)
+#define VMALLOC_MAX	(g.lim.vmalloc_max)
+#define DMA_MAX		(g.lim.dma_max)
+#define CACHE_OBJ_MAX	(g.lim.cache_object_max)
 #define KERNEL_ADDR	0xffff888000000000ULL
 #define KADDR_MIN	0xffff800000000000ULL
 #define NONCANON_ADDR	0x0000800000000000ULL
@@ -235,7 +236,8 @@ static struct {
 	u32 nr_cpus;
 	bool edu;
 	u64 page;
-	u64 max_objects, max_bytes;
+	u64 max_objects, max_bytes;	/* the quota, from g.lim */
+	struct kmemlab_limits lim;
 	struct { u64 start, end; } ram[32];
 	int nram;
 	u64 edu_bar0;
@@ -2142,7 +2144,7 @@ static void op_bench(struct th *t, int fdi)
 	static const u32 bad_kinds[] = { 0, 9 };
 	static const u32 bad_ops[] = { 3, 0xffffffff };
 	static const u64 sizes[] = { 1, 64, 4096 };
-	static const u64 bad_sizes[] = { 0, KMALLOC_MAX + 1, ~0ULL };
+	const u64 bad_sizes[] = { 0, KMALLOC_MAX + 1, ~0ULL };
 	static const u64 bad_io_sizes[] = { 0, 2, 6, (1ULL << 20) + 4, ~0ULL };
 	static const u32 bad_flags[] = { 4, 0x80000000 };
 	static const u32 bad_iters[] = { 0, KMEMLAB_BENCH_ITERATIONS_MAX + 1 };
@@ -2497,16 +2499,6 @@ static u64 env_u64(const char *name, u64 def)
 	return x;
 }
 
-static u64 module_param(const char *name, u64 def)
-{
-	char path[128], buf[64];
-
-	snprintf(path, sizeof(path), "/sys/module/kmemlab/parameters/%s", name);
-	if (read_line(path, buf, sizeof(buf)) || !buf[0])
-		return def;
-	return strtoull(buf, NULL, 0);
-}
-
 static void find_ram(void)
 {
 	char line[256];
@@ -2718,8 +2710,12 @@ TEST(fuzz)
 		for (int i = 0; i < 64; i++)
 			g.nodes |= (u64)nodes[i] << i;
 	}
-	g.max_objects = module_param("max_objects", 65536);
-	g.max_bytes = module_param("max_bytes", 256ULL << 20);
+	ASSERT_TRUE(g.features & KMEMLAB_FEAT_LIMITS) TH_LOG("the module has no KMEMLAB_IOC_LIMITS");
+	ASSERT_EQ(0, ioctl(g.shared[0], KMEMLAB_IOC_LIMITS, &g.lim))
+		TH_LOG("LIMITS: %s", strerror(errno));
+	ASSERT_EQ(g.page, g.lim.page_size);
+	g.max_objects = g.lim.max_objects;
+	g.max_bytes = g.lim.max_bytes;
 	find_ram();
 	if (g.edu)
 		find_edu_bar0();
@@ -2728,9 +2724,11 @@ TEST(fuzz)
 	printf("# reproduce with KMEMLAB_FUZZ_SEED=%llu (KMEMLAB_FUZZ_CALLS=%llu "
 	       "KMEMLAB_FUZZ_THREADS=%d)\n", g.seed, g.calls, g.nthreads);
 	printf("# %llu calls, %d threads on %d online CPUs (%d CPU ids), nodes 0x%llx, "
-	       "features 0x%llx%s, quota %llu objects / %llu bytes, %d System RAM ranges%s\n",
+	       "features 0x%llx%s, quota %llu objects / %llu bytes, max order %u, kmalloc max %llu, "
+	       "%d System RAM ranges%s\n",
 	       g.calls, g.nthreads, g.ncpus, g.ids, g.nodes, g.features,
-	       g.edu ? " (edu bound)" : " (no edu)", g.max_objects, g.max_bytes, g.nram,
+	       g.edu ? " (edu bound)" : " (no edu)", g.max_objects, g.max_bytes, g.lim.max_order,
+	       g.lim.kmalloc_max, g.nram,
 	       g.edu_bar0 ? ", edu BAR 0 found" : "");
 
 	ths = calloc(g.nthreads, sizeof(*ths));

@@ -12,6 +12,11 @@
 #    of kmemlab.ko (the guest sets it). With KMEMLAB_LOAD_BUDGET=S, cycles stop
 #    early, passing, once S seconds are spent; the count done is printed. The
 #    module is loaded again at the end.
+#  - limits_follow_module_parameters: the module loaded with max_objects=300
+#    max_bytes=5 MiB reports exactly that quota through KMEMLAB_IOC_LIMITS and
+#    enforces it to the object and the byte (kmemlab_test's
+#    quota_is_exactly_what_limits_reports), and `kmemlab limits` shows it, in
+#    text and JSON; the module is then loaded again with its defaults.
 # Needs root, kmemlab.ko loaded and `kmemlab` on PATH; skips otherwise.
 
 export LC_ALL=C
@@ -23,7 +28,7 @@ show() {
 	while IFS= read -r line; do echo "#   $line"; done <<<"$1"
 }
 
-tap_start 2
+tap_start 3
 
 stats_dir=/sys/kernel/debug/kmemlab
 edu=0
@@ -250,3 +255,56 @@ fi
 
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
 [ $fail -eq 0 ]
+
+# ---- limits_follow_module_parameters ----
+
+limits_follow_params() {
+	local objects=300 bytes=$((5 << 20)) out rc=0 json
+	if ! rmmod kmemlab; then
+		echo "# rmmod failed: is something still using kmemlab?"
+		return 1
+	fi
+	if ! out=$(insmod "$KMEMLAB_KO" max_objects=$objects max_bytes=$bytes 2>&1); then
+		echo "# insmod $KMEMLAB_KO max_objects=$objects max_bytes=$bytes failed:"
+		show "$out"
+		insmod "$KMEMLAB_KO"
+		return 1
+	fi
+	out=$(KMEMLAB_EXPECT_QUOTA="$objects $bytes" \
+		"$(dirname "$0")/kmemlab_test" -t quota_is_exactly_what_limits_reports 2>&1)
+	if ! grep -q '^ok 1 .*quota_is_exactly_what_limits_reports' <<<"$out"; then
+		echo "# kmemlab_test quota_is_exactly_what_limits_reports did not pass:"
+		show "$out"
+		rc=1
+	fi
+	json=$(kmemlab --json limits 2>&1)
+	if ! grep -q "\"max_objects\":$objects[,}]" <<<"$json" ||
+		! grep -q "\"max_bytes\":$bytes[,}]" <<<"$json"; then
+		echo "# kmemlab --json limits does not report max_objects $objects and max_bytes $bytes:"
+		show "$json"
+		rc=1
+	fi
+	out=$(kmemlab limits 2>&1)
+	if ! grep -Eq "quota.*$objects objects" <<<"$out"; then
+		echo "# kmemlab limits does not show the quota of $objects objects:"
+		show "$out"
+		rc=1
+	fi
+	rmmod kmemlab
+	if ! out=$(insmod "$KMEMLAB_KO" 2>&1); then
+		echo "# insmod with the default parameters failed: the module is not loaded any more:"
+		show "$out"
+		rc=1
+	fi
+	return $rc
+}
+
+if [ -z "${KMEMLAB_KO:-}" ] || [ ! -f "${KMEMLAB_KO:-}" ]; then
+	skip_test "limits_follow_module_parameters" "KMEMLAB_KO (the path of kmemlab.ko) is not set or not a file"
+elif ! command -v insmod >/dev/null || ! command -v rmmod >/dev/null; then
+	skip_test "limits_follow_module_parameters" "no insmod or rmmod"
+else
+	check "limits_follow_module_parameters" limits_follow_params
+fi
+
+[ "$fail" -eq 0 ]

@@ -49,7 +49,8 @@ TEST_F(dev, version)
 		      KMEMLAB_FEAT_FREE_PAGES | KMEMLAB_FEAT_PAGES_NODE |
 		      KMEMLAB_FEAT_VMALLOC | KMEMLAB_FEAT_DMA_COHERENT |
 		      KMEMLAB_FEAT_IOREMAP | KMEMLAB_FEAT_PERCPU |
-		      KMEMLAB_FEAT_EDU | KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH;
+		      KMEMLAB_FEAT_EDU | KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH |
+		      KMEMLAB_FEAT_LIMITS;
 
 	/* Poison: every byte must be overwritten by the kernel. */
 	memset(&v, 0xa5, sizeof(v));
@@ -101,6 +102,118 @@ TEST_F(dev, bad_pointer_is_efault)
 		EXPECT_EQ(EFAULT, errno) TH_LOG("pointer %p", bad[i]);
 	}
 	munmap(ro, page);
+}
+
+/* KMEMLAB_IOC_LIMITS into @l (poisoned first), with every check of its form. */
+static void get_limits(struct __test_metadata *_metadata, int fd, struct kmemlab_limits *l)
+{
+	static const __u8 zero[sizeof(l->reserved)];
+
+	memset(l, 0xa5, sizeof(*l));
+	ASSERT_EQ(0, ioctl(fd, KMEMLAB_IOC_LIMITS, l)) TH_LOG("LIMITS: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(l->reserved, zero, sizeof(zero)));
+}
+
+/* Size limits: each is the kernel's, and one more is refused with EINVAL. */
+TEST_F(dev, limits_are_the_boundaries_the_module_enforces)
+{
+	struct kmemlab_version v;
+	struct kmemlab_limits l;
+	struct kmemlab_cache_create c = { .name = "kmemlab-limits", .align = 0 };
+	__u64 page = sysconf(_SC_PAGESIZE);
+	__u32 h;
+
+	ASSERT_EQ(0, ioctl(self->fd, KMEMLAB_IOC_VERSION, &v));
+	ASSERT_TRUE(v.features & KMEMLAB_FEAT_LIMITS);
+	get_limits(_metadata, self->fd, &l);
+	EXPECT_EQ(page, l.page_size);
+	/* x86-64: MAX_PAGE_ORDER is 10; SLUB's KMALLOC_MAX_SIZE is that order. */
+	EXPECT_LE(10U, l.max_order);
+	EXPECT_EQ(page << l.max_order, l.kmalloc_max);
+	EXPECT_EQ(l.kmalloc_max / 2, l.cache_object_max);
+	EXPECT_EQ(page << l.max_order, l.dma_max);
+	EXPECT_EQ(1ULL << 30, l.vmalloc_max);
+	EXPECT_EQ((__u64)KMEMLAB_EDU_DMA_MAX, l.edu_dma_max);
+	EXPECT_EQ((__u64)KMEMLAB_IOREMAP_MAX, l.ioremap_max);
+	EXPECT_LE(1ULL, l.max_objects);
+	EXPECT_LE(1ULL, l.max_bytes);
+
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, l.kmalloc_max + 1, 0,
+				  KMEMLAB_NODE_ANY, 0, &h));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_VMALLOC, l.vmalloc_max + 1, 0,
+				  KMEMLAB_NODE_ANY, 0, &h));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_FREE_PAGES, 0, l.max_order + 1,
+				  KMEMLAB_NODE_ANY, 0, &h));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_PAGES_NODE, 0, l.max_order + 1,
+				  KMEMLAB_NODE_ANY, 0, &h));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_DMA_COHERENT, l.dma_max + 1, 0,
+				  KMEMLAB_NODE_ANY, KMEMLAB_DEV_FAUX, &h));
+	c.object_size = l.cache_object_max + 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KMEMLAB_IOC_CACHE_CREATE, &c));
+	EXPECT_EQ(EINVAL, errno);
+	/* The limits themselves are granted (memory permitting: not EINVAL). */
+	EXPECT_NE(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, l.kmalloc_max, 0,
+				  KMEMLAB_NODE_ANY, 0, &h));
+	EXPECT_NE(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_FREE_PAGES, 0, l.max_order,
+				  KMEMLAB_NODE_ANY, 0, &h));
+	c.object_size = l.cache_object_max;
+	EXPECT_EQ(0, ioctl(self->fd, KMEMLAB_IOC_CACHE_CREATE, &c)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, free_all(self->fd));
+}
+
+/*
+ * The quota LIMITS reports is the one enforced, exactly: a file holds
+ * max_objects objects and not one more, max_bytes bytes and not one more
+ * (the refusal is ENOMEM for a request that could never fail for memory).
+ * With KMEMLAB_EXPECT_QUOTA="OBJECTS BYTES" (the lifecycle test loads the
+ * module with those parameters), LIMITS must report exactly them.
+ */
+TEST_F_TIMEOUT(dev, quota_is_exactly_what_limits_reports, 120)
+{
+	static __u32 handles[KMEMLAB_BATCH_MAX];
+	const char *expect = getenv("KMEMLAB_EXPECT_QUOTA");
+	struct kmemlab_limits l;
+	__u64 done, left;
+	__u32 h;
+	int fd = self->fd;
+
+	get_limits(_metadata, fd, &l);
+	if (expect) {
+		unsigned long long objects, bytes;
+
+		ASSERT_EQ(2, sscanf(expect, "%llu %llu", &objects, &bytes));
+		EXPECT_EQ(objects, l.max_objects);
+		EXPECT_EQ(bytes, l.max_bytes);
+	}
+	ASSERT_GE(1ULL << 20, l.max_objects) TH_LOG("max_objects %llu: too many to exhaust",
+						     (unsigned long long)l.max_objects);
+	ASSERT_GE(1ULL << 30, l.max_bytes) TH_LOG("max_bytes %llu: too many to exhaust",
+						  (unsigned long long)l.max_bytes);
+
+	/* Objects: 8-byte kmallocs, in batches. */
+	for (done = 0; done < l.max_objects; done += left) {
+		left = l.max_objects - done;
+		if (left > KMEMLAB_BATCH_MAX)
+			left = KMEMLAB_BATCH_MAX;
+		ASSERT_EQ(0, alloc_n(fd, KMEMLAB_KIND_KMALLOC, 8, 0, KMEMLAB_NODE_ANY, 0, 0,
+				     (__u32)left, handles)) TH_LOG("after %llu objects",
+								   (unsigned long long)done);
+	}
+	EXPECT_EQ(l.max_objects, (__u64)nr_objects(fd));
+	EXPECT_EQ(-ENOMEM, alloc1(fd, KMEMLAB_KIND_KMALLOC, 8, 0, KMEMLAB_NODE_ANY, 0, &h));
+	ASSERT_EQ(0, free_all(fd));
+
+	/* Bytes: vmalloc areas (charged their size exactly) up to the quota. */
+	for (done = 0; done < l.max_bytes; done += left) {
+		left = l.max_bytes - done;
+		if (left > l.vmalloc_max)
+			left = l.vmalloc_max;
+		ASSERT_EQ(0, alloc1(fd, KMEMLAB_KIND_VMALLOC, left, 0, KMEMLAB_NODE_ANY, 0, &h))
+			TH_LOG("after %llu bytes", (unsigned long long)done);
+	}
+	EXPECT_EQ(-ENOMEM, alloc1(fd, KMEMLAB_KIND_VMALLOC, 1, 0, KMEMLAB_NODE_ANY, 0, &h));
+	EXPECT_EQ(-ENOMEM, alloc1(fd, KMEMLAB_KIND_KMALLOC, 1, 0, KMEMLAB_NODE_ANY, 0, &h));
 }
 
 TEST(device_node_is_root_only)
