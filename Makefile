@@ -88,6 +88,10 @@ prepare-kernel: kernel
 tool: $(if $(findstring sysroot-run,$(CARGO)),sysroot)
 	$(CARGO) build --release --locked --quiet --manifest-path $(TOOL_MANIFEST)
 
+# The tool's man pages and shell completions (and its README reference), from its clap definition.
+tool-docs: tool
+	$(CARGO) run --release --locked --quiet --manifest-path $(TOOL_MANIFEST) -- docs $(TOP)/build/tool-docs
+
 selftests: $(PREPARE)
 	+$(RUN) make -C $(TOP)/selftests/kmemlab KSRC=$(KSRC)
 

@@ -13,7 +13,7 @@ expect_error() {
 	return 1
 }
 
-tap_start 26
+tap_start 33
 
 out=$(kmemlab version 2>&1)
 check "version_exits_0" [ $? -eq 0 ]
@@ -178,7 +178,7 @@ for s in v["slabinfo"]:
 	else
 		# No python3: the shape, by grep.
 		local k
-		grep -q '^{"version":1,"kinds":\[' <<<"$json" && grep -q '"slabinfo":\[' <<<"$json" &&
+		grep -q '^{"schema_version":1,"version":1,"kinds":\[' <<<"$json" && grep -q '"slabinfo":\[' <<<"$json" &&
 			for k in $kinds; do grep -q "\"kind\":\"$k\"" <<<"$json" || return 1; done
 	fi
 }
@@ -291,8 +291,8 @@ assert pos(v["stats_cost"]["ratio_median"]), v["stats_cost"]
 assert v["summary"] and all(c["met"] in (True, False, None) for c in v["summary"]), v["summary"]
 ' "$json" "$kinds"
 	else
-		grep -q '^{"benchmark":"standard",' <<<"$json" && grep -q '"summary":\[{' <<<"$json" &&
-			grep -Eq '"ratio_batch":"[0-9]+\.[0-9]{3}"' <<<"$json"
+		grep -q '^{"schema_version":1,"benchmark":"standard",' <<<"$json" &&
+			grep -q '"summary":\[{' <<<"$json" && grep -Eq '"ratio_batch":[0-9]+(\.[0-9]+)?[,}]' <<<"$json"
 	fi
 }
 check "bench_standard_quick_json" bench_standard_quick
@@ -302,8 +302,9 @@ bench_stats_cost() {
 	local out
 	out=$(kmemlab --json bench stats-cost --iterations 2000) || return 1
 	echo "$out" | grep -q '"benchmark": *"stats-cost"' || return 1
-	echo "$out" | grep -Eq '"ns_per_pair_on": *"[1-9][0-9]*\.[0-9]"' || return 1
-	echo "$out" | grep -Eq '"ratio": *"[0-9]+\.[0-9]{3}"'
+	# Figures are JSON numbers (no longer strings).
+	echo "$out" | grep -Eq '"ns_per_pair_on": *[1-9][0-9]*(\.[0-9]+)?[,}]' || return 1
+	echo "$out" | grep -Eq '"ratio": *[0-9]+(\.[0-9]+)?[,}]'
 }
 check "bench_stats_cost_smoke" bench_stats_cost
 
@@ -329,7 +330,7 @@ assert rest == 0 and pages & (pages - 1) == 0, row["free_pages"]
 assert row["vmalloc"]["largest"] <= 64 << 20 and v["vmalloc_cap"] <= 64 << 20, row["vmalloc"]
 ' "$json" "$limits_rows" || return 1
 	else
-		grep -q '^{"kernel":.*"rows":\[' <<<"$json" || { echo "# limits --json: $json"; return 1; }
+		grep -q '^{"schema_version":1,"kernel":.*"rows":\[' <<<"$json" || { echo "# limits --json: $json"; return 1; }
 	fi
 	out=$(kmemlab limits --cap 64M 2>&1)
 	rc=$?
@@ -340,6 +341,113 @@ assert row["vmalloc"]["largest"] <= 64 << 20 and v["vmalloc_cap"] <= 64 << 20, r
 	[ "$(kernel_alarms)" -eq "$alarms" ] || { echo "# the kernel logged an allocation failure or an OOM kill"; return 1; }
 }
 check "limits_measures_every_allocator" limits_measure
+
+# The ABI is checked when the device is opened, for every command: a node
+# that is not kmemlab's fails at the open, whatever the command.
+abi_checked_on_open() {
+	local args msg rc
+	for args in "version" "list" "alloc kmalloc 64" "limits" "bench smoke" "info 1"; do
+		# shellcheck disable=SC2086 # the words of the command
+		msg=$(kmemlab --device /dev/null $args 2>&1)
+		rc=$?
+		expect_error 1 'not a kmemlab device' "$rc" "$msg" || { echo "# kmemlab $args"; return 1; }
+	done
+	msg=$(echo list | kmemlab --device /dev/null script - 2>&1)
+	expect_error 1 'not a kmemlab device' "$?" "$msg"
+}
+check "abi_checked_on_open_for_every_command" abi_checked_on_open
+
+# The module's limits: what `kmemlab limits` and `version` report is what
+# the module was loaded with.
+limits_report_the_quota() {
+	local json param_objects param_bytes
+	param_objects=$(cat /sys/module/kmemlab/parameters/max_objects 2>/dev/null)
+	param_bytes=$(cat /sys/module/kmemlab/parameters/max_bytes 2>/dev/null)
+	json=$(kmemlab --json limits --cap 1M 2>&1) || { echo "# $json"; return 1; }
+	if [ -n "$param_objects" ] && [ -n "$param_bytes" ]; then
+		grep -q "\"max_objects\":$param_objects[,}]" <<<"$json" &&
+			grep -q "\"max_bytes\":$param_bytes[,}]" <<<"$json" ||
+			{ echo "# not max_objects $param_objects, max_bytes $param_bytes: $json"; return 1; }
+	else
+		grep -Eq '"max_objects":[1-9][0-9]*[,}]' <<<"$json" &&
+			grep -Eq '"max_bytes":[1-9][0-9]*[,}]' <<<"$json" || { echo "# $json"; return 1; }
+	fi
+	kmemlab limits --cap 1M | grep -q "^kmemlab's quota per open file: .* objects" &&
+		kmemlab version | grep -Eq '^  max_bytes: +[0-9]'
+}
+check "limits_report_the_modules_quota" limits_report_the_quota
+
+# Script lines are split like a shell's: quotes keep spaces and '#', and
+# '#' starts a comment only at the start of a word.
+script_quoting() {
+	local out rc
+	out=$(printf '%s\n' 'alloc kmalloc 16 --zero' 'write 1 --string a#b' \
+		'write 1 --offset 4 --string "c d" # a comment' "write 1 --offset 8 --string 'e#f'" \
+		'read 1 --len 11' | kmemlab script - 2>&1)
+	rc=$?
+	expect_error 0 '^6123620063206400652366$' "$rc" "$(tail -n 1 <<<"$out")"
+}
+check "script_quoting_writes_and_reads_back" script_quoting
+
+# Usage errors exit 2, runtime errors 1, on the real device too.
+exit_codes() {
+	local msg rc
+	msg=$(kmemlab alloc kmalloc notanumber 2>&1); rc=$?
+	expect_error 2 'not a number' "$rc" "$msg" || return 1
+	msg=$(kmemlab frobnicate 2>&1); rc=$?
+	expect_error 2 'frobnicate' "$rc" "$msg" || return 1
+	msg=$(kmemlab info 99 2>&1); rc=$?
+	expect_error 1 'info failed: .*(ENOENT)' "$rc" "$msg" || return 1
+	# A bad line anywhere in a script: nothing runs, exit 2, FILE:LINE named.
+	msg=$(printf 'alloc vmalloc 4k\nread 1 --len x\n' | kmemlab script - 2>&1); rc=$?
+	expect_error 2 '^kmemlab: -:2: ' "$rc" "$msg" || return 1
+	msg=$(kmemlab alloc --help 2>&1); rc=$?
+	expect_error 0 'Usage: kmemlab alloc' "$rc" "$msg"
+}
+check "exit_codes_1_runtime_2_usage" exit_codes
+
+# Under --json every error is a JSON document on standard output.
+json_errors() {
+	local json rc
+	json=$(kmemlab --json info 99 2>/dev/null); rc=$?
+	[ $rc -eq 1 ] || { echo "# status $rc: $json"; return 1; }
+	grep -q '^{"schema_version":1,"error":"info failed: .*(ENOENT)","exit_code":1}$' <<<"$json" ||
+		{ echo "# $json"; return 1; }
+	json=$(kmemlab alloc kmalloc x --json 2>/dev/null); rc=$?
+	[ $rc -eq 2 ] && grep -q '^{"schema_version":1,"error":.*"exit_code":2}$' <<<"$json" ||
+		{ echo "# status $rc: $json"; return 1; }
+	json=$(kmemlab version --json)
+	grep -q '^{"schema_version":1,' <<<"$json" || { echo "# $json"; return 1; }
+}
+check "errors_are_json_under_json" json_errors
+
+# The README's examples that run here: each parses, and those that need no
+# edu device and no terminal run on the module.
+readme_examples() {
+	local readme line rc failed=0
+	readme=$(dirname "$0")/../../README.md
+	[ -r "$readme" ] || { echo "# no README at $readme"; return 0; }
+	while IFS= read -r line; do
+		case $line in
+		*"--hold"* | *" top"* | *edu* | *ioremap* | *mmio* | *" dma "* | *"bench standard"* | *" limits"* | *script*) continue ;;
+		esac
+		out=$(eval "$line" </dev/null 2>&1)
+		rc=$?
+		if [ $rc -eq 2 ]; then
+			echo "# usage error from the README's '$line': $out"
+			failed=1
+		fi
+	done < <(sed -n '/^```/,/^```/p' "$readme" | sed -n 's/^\(\$ \)\{0,1\}\(kmemlab [^|><;&]*\).*$/\2/p' |
+		grep -v '^kmemlab completions')
+	return $failed
+}
+check "readme_examples_parse_and_run" readme_examples
+
+# Completions and the man page come from the same definition.
+completions() {
+	kmemlab completions bash | grep -q 'kmemlab' && kmemlab completions zsh | grep -q 'kmemlab'
+}
+check "shell_completions" completions
 
 # QEMU's edu device (scripts/guest adds it): DMA engine and BAR0 registers.
 if has_feature edu; then

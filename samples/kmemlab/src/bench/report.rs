@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `bench standard`: its report for people, for `--json` and as a plot.
+
+use super::*;
+
+/// The subtitle of the plot, unless given: what was measured where.
+pub(crate) fn default_subtitle(s: &Standard) -> String {
+    format!(
+        "Linux {}, {} CPUs, {} samples per point (fewer for big objects) x {} rounds, median: ratios matter more than absolute times",
+        s.release, s.nr_cpus, s.args.iterations, s.args.rounds
+    )
+}
+
+/// The plot: a panel per allocator, Rust and raw C ns/op against object size.
+pub(crate) fn standard_svg(s: &Standard) -> String {
+    let panels: Vec<plot::Panel> = s
+        .sweeps
+        .iter()
+        .filter(|k| !k.points.is_empty())
+        .map(|k| {
+            let series = |label: &str, style, pick: fn(&SweepPoint) -> f64| plot::Series {
+                label: label.into(),
+                style,
+                points: k.points.iter().map(|p| (p.bytes as f64, pick(p))).collect(),
+            };
+            let title = match k.kind {
+                KMEMLAB_KIND_DMA_COHERENT => "dma_coherent (faux)".to_string(),
+                KMEMLAB_KIND_PAGES_NODE => "pages_node (any node)".to_string(),
+                kind => kind_name(kind).to_string(),
+            };
+            plot::Panel {
+                title,
+                series: vec![
+                    series("safe Rust", plot::Style::Solid, |p| p.rust.median),
+                    series("raw C", plot::Style::Dashed, |p| p.c.median),
+                ],
+            }
+        })
+        .collect();
+    let subtitle = s
+        .args
+        .subtitle
+        .clone()
+        .unwrap_or_else(|| default_subtitle(s));
+    plot::svg(
+        "kmemlab: safe Rust against raw C, alloc+free pairs (median ns per pair)",
+        &subtitle,
+        "object size, bytes (log2)",
+        "ns/op (log10)",
+        &panels,
+    )
+}
+
+pub(crate) fn standard_text(s: &Standard) -> String {
+    let mut t = Vec::new();
+    let a = &s.args;
+    t.push(format!(
+        "kmemlab bench standard{}: Linux {}, {} CPUs, page size {}",
+        if a.quick { " --quick" } else { "" },
+        s.release,
+        s.nr_cpus,
+        s.page
+    ));
+    t.push(format!(
+        "{} samples per run (fewer for objects above 4096 bytes: n*4096/bytes, at least {MIN_ITERATIONS}); rounds per point: {}, Rust and C interleaved;",
+        a.iterations, a.rounds
+    ));
+    t.push(
+        "ns/op = ns_total/ops of a run (clock reads included, alike for Rust and C); the median of the rounds, and the best"
+            .into(),
+    );
+    t.push(String::new());
+    t.push(
+        "1. Safe Rust against raw C: alloc+free pairs, no statistics, on the calling CPU".into(),
+    );
+    t.push(format!(
+        "{:<13} {:>8} {:>7} {:>11} {:>11} {:>7}   {:>10} {:>10} {:>7}",
+        "allocator",
+        "bytes",
+        "samples",
+        "rust ns/op",
+        "C ns/op",
+        "rust/C",
+        "best rust",
+        "best C",
+        "rust/C"
+    ));
+    for k in &s.sweeps {
+        for p in &k.points {
+            t.push(format!(
+                "{:<13} {:>8} {:>7} {:>11} {:>11} {:>7}   {:>10} {:>10} {:>7}",
+                kind_name(k.kind),
+                p.bytes,
+                p.spec.iterations,
+                ns_text(p.rust.median),
+                ns_text(p.c.median),
+                fixed(p.ratio(), 3),
+                ns_text(p.rust.best),
+                ns_text(p.c.best),
+                fixed(p.ratio_best(), 3)
+            ));
+        }
+    }
+    for (kind, why) in &s.skipped {
+        t.push(format!("{:<13} skipped: {why}", kind_name(*kind)));
+    }
+
+    t.push(String::new());
+    t.push(format!(
+        "2. Batch mode: {SMALL}-byte objects, {BATCH} allocations then {BATCH} frees a sample against pairs, no statistics"
+    ));
+    t.push(format!(
+        "{:<13} {:>6} {:>7} {:>11} {:>11} {:>7}",
+        "allocator", "batch", "samples", "rust ns/op", "C ns/op", "rust/C"
+    ));
+    for r in &s.batches {
+        t.push(format!(
+            "{:<13} {:>6} {:>7} {:>11} {:>11} {:>7}",
+            kind_name(r.kind),
+            r.batch,
+            r.iterations,
+            ns_text(r.rust.median),
+            ns_text(r.c.median),
+            fixed(ratio(r.rust.median, r.c.median), 3)
+        ));
+    }
+    for kind in s
+        .batches
+        .iter()
+        .map(|r| r.kind)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let row = |batch| {
+            s.batches
+                .iter()
+                .find(|r| r.kind == kind && r.batch == batch)
+        };
+        if let (Some(one), Some(many)) = (row(1), row(BATCH)) {
+            t.push(format!(
+                "{}: batch {BATCH} costs {} of a pair per object in Rust, {} in C",
+                kind_name(kind),
+                fixed(ratio(many.rust.median, one.rust.median), 3),
+                fixed(ratio(many.c.median, one.c.median), 3)
+            ));
+        }
+    }
+
+    t.push(String::new());
+    t.push(format!(
+        "3. Scaling: aggregate rate (ops*1e9/ns_wall) with one kernel thread per CPU; counters {COUNTER_BATCH} increments a sample"
+    ));
+    if s.nr_cpus > ALL_THREAD_COUNTS_UP_TO {
+        t.push(format!(
+            "(more than {ALL_THREAD_COUNTS_UP_TO} CPUs: powers of two threads, and all {})",
+            s.nr_cpus
+        ));
+    }
+    let mut head = format!("{:>7}", "threads");
+    for sc in &s.scaling {
+        head.push_str(&format!(" {:>22} {:>7}", sc.name, "speedup"));
+    }
+    t.push(head);
+    for (i, threads) in s
+        .scaling
+        .first()
+        .map(|sc| sc.points.iter().map(|p| p.0).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
+        let mut line = format!("{threads:>7}");
+        for sc in &s.scaling {
+            let rate = sc.points.get(i).map_or(f64::NAN, |p| p.1);
+            let speedup = sc.speedups().get(i).copied().unwrap_or(f64::NAN);
+            line.push_str(&format!(
+                " {:>22} {:>7}",
+                rate_text(rate),
+                fixed(speedup, 2)
+            ));
+        }
+        t.push(line);
+    }
+
+    t.push(String::new());
+    let io = &s.ioctl;
+    t.push(format!(
+        "4. The ioctl path: kmalloc {SMALL}, statistics on, ns per object from userspace against the in-kernel loop"
+    ));
+    t.push(format!(
+        "{:<30} {:>10} {:>10} {:>7}",
+        "", "ioctls", "in-kernel", "ratio"
+    ));
+    let single = format!("ALLOC+FREE of 1 (x{})", io.single_calls);
+    let batch = format!("ALLOC+FREE of {BATCH} (x{})", io.batch_calls);
+    let rows = [
+        (
+            &single,
+            &io.user_single,
+            &io.kernel_single,
+            io.ratio_single(),
+            String::new(),
+        ),
+        (
+            &batch,
+            &io.user_batch,
+            &io.kernel_batch,
+            io.ratio_batch(),
+            format!("  (in-kernel: batches of {BATCH})"),
+        ),
+        (
+            &batch,
+            &io.user_batch,
+            &io.kernel_single,
+            io.ratio_batch_vs_pairs(),
+            format!("  (in-kernel: pairs; target <= {TARGET_IOCTL_BATCH})"),
+        ),
+    ];
+    for (label, user, kernel, r, note) in rows {
+        t.push(format!(
+            "{label:<30} {:>10} {:>10} {:>7}{note}",
+            ns_text(user.median),
+            ns_text(kernel.median),
+            fixed(r, 3)
+        ));
+    }
+
+    t.push(String::new());
+    t.push("5. Statistics cost".into());
+    match &s.stats_cost {
+        Some(sc) => t.push(stats_cost_text(sc)),
+        None => t.push("skipped: the module has no kmem_cache".into()),
+    }
+
+    t.push(String::new());
+    t.push("Summary".into());
+    for c in s.checks() {
+        t.push(format!("{}: {}: {}", c.name, c.detail, c.verdict()));
+    }
+    t.join("\n")
+}
+
+pub(crate) fn stat_fields(prefix: &str, st: &Stat) -> Vec<(String, Value)> {
+    vec![
+        (format!("{prefix}_ns_per_op"), json_fixed(st.median, 3)),
+        (format!("{prefix}_best_ns_per_op"), json_fixed(st.best, 3)),
+    ]
+}
+
+pub(crate) fn standard_fields(s: &Standard) -> Vec<(&'static str, Value)> {
+    let a = &s.args;
+    let sweeps = s
+        .sweeps
+        .iter()
+        .map(|k| {
+            let points = k
+                .points
+                .iter()
+                .map(|p| {
+                    let mut f: Vec<(String, Value)> = vec![
+                        ("bytes".into(), Value::from(p.bytes)),
+                        ("size".into(), Value::from(p.spec.request(0).size)),
+                        ("order".into(), Value::from(p.spec.order)),
+                        ("iterations".into(), Value::from(p.spec.iterations)),
+                    ];
+                    f.extend(stat_fields("rust", &p.rust));
+                    f.extend(stat_fields("c", &p.c));
+                    f.push(("ratio".into(), json_fixed(p.ratio(), 3)));
+                    f.push(("ratio_best".into(), json_fixed(p.ratio_best(), 3)));
+                    f.push(("cpu".into(), Value::from(p.cpu)));
+                    object(f)
+                })
+                .collect();
+            object(vec![
+                ("kind", Value::from(kind_name(k.kind))),
+                ("points", Value::Array(points)),
+            ])
+        })
+        .collect();
+    let skipped = s
+        .skipped
+        .iter()
+        .map(|(k, why)| {
+            object(vec![
+                ("kind", Value::from(kind_name(*k))),
+                ("reason", Value::from(why.clone())),
+            ])
+        })
+        .collect();
+    let batches = s
+        .batches
+        .iter()
+        .map(|r| {
+            let mut f: Vec<(String, Value)> = vec![
+                ("kind".into(), Value::from(kind_name(r.kind))),
+                ("size".into(), Value::from(SMALL)),
+                ("batch".into(), Value::from(r.batch)),
+                ("iterations".into(), Value::from(r.iterations)),
+            ];
+            f.extend(stat_fields("rust", &r.rust));
+            f.extend(stat_fields("c", &r.c));
+            f.push((
+                "ratio".into(),
+                json_fixed(ratio(r.rust.median, r.c.median), 3),
+            ));
+            object(f)
+        })
+        .collect();
+    let scaling = s
+        .scaling
+        .iter()
+        .map(|sc| {
+            let speedups = sc.speedups();
+            let points = sc
+                .points
+                .iter()
+                .zip(speedups)
+                .map(|(&(threads, rate), speedup)| {
+                    object(vec![
+                        ("threads", Value::from(threads)),
+                        ("ops_per_sec", jround(rate)),
+                        ("speedup", json_fixed(speedup, 3)),
+                    ])
+                })
+                .collect();
+            object(vec![
+                ("name", Value::from(sc.name.clone())),
+                ("op", Value::from(op_name(sc.spec.op))),
+                ("batch", Value::from(sc.spec.batch)),
+                ("iterations", Value::from(sc.spec.iterations)),
+                ("points", Value::Array(points)),
+            ])
+        })
+        .collect();
+    let io = &s.ioctl;
+    let ioctl = object(vec![
+        ("single_calls", Value::from(io.single_calls)),
+        ("batch_calls", Value::from(io.batch_calls)),
+        ("batch", Value::from(BATCH)),
+        ("kernel_iterations", Value::from(io.kernel_iterations)),
+        (
+            "kernel_batch_iterations",
+            Value::from(io.kernel_batch_iterations),
+        ),
+        ("user_single_ns", json_fixed(io.user_single.median, 3)),
+        ("user_batch_ns", json_fixed(io.user_batch.median, 3)),
+        ("kernel_single_ns", json_fixed(io.kernel_single.median, 3)),
+        ("kernel_batch_ns", json_fixed(io.kernel_batch.median, 3)),
+        ("ratio_single", json_fixed(io.ratio_single(), 3)),
+        ("ratio_batch", json_fixed(io.ratio_batch(), 3)),
+        (
+            "ratio_batch_vs_pairs",
+            json_fixed(io.ratio_batch_vs_pairs(), 3),
+        ),
+    ]);
+    let stats_cost = s.stats_cost.as_ref().map_or(Value::Null, |sc| {
+        object(
+            stats_cost_fields(sc)
+                .into_iter()
+                .filter(|(k, _)| *k != "benchmark"),
+        )
+    });
+    let summary = s
+        .checks()
+        .into_iter()
+        .map(|c| {
+            object(vec![
+                ("check", Value::from(c.name)),
+                ("detail", Value::from(c.detail)),
+                ("met", c.met.map_or(Value::Null, Value::Bool)),
+            ])
+        })
+        .collect();
+    vec![
+        ("benchmark", Value::from("standard")),
+        ("kernel", Value::from(s.release.clone())),
+        ("nr_cpus", Value::from(s.nr_cpus)),
+        ("page_size", Value::from(s.page)),
+        ("iterations", Value::from(a.iterations)),
+        ("rounds", Value::from(a.rounds as u64)),
+        ("quick", Value::Bool(a.quick)),
+        ("rust_vs_c", Value::Array(sweeps)),
+        ("skipped", Value::Array(skipped)),
+        ("batch", Value::Array(batches)),
+        ("scaling", Value::Array(scaling)),
+        ("ioctl", ioctl),
+        ("stats_cost", stats_cost),
+        ("summary", Value::Array(summary)),
+        ("svg", a.svg.clone().map_or(Value::Null, Value::from)),
+    ]
+}
+
+/// `bench standard`: the standard set.
+pub(crate) fn standard(dev: &dyn DeviceOps, args: &StandardArgs) -> Result<Output, String> {
+    let args = args.clone();
+    let v = bench_version(dev)?;
+    // A plot that cannot be written fails now, not after the runs.
+    let mut svg_file = match &args.svg {
+        Some(path) => {
+            Some(std::fs::File::create(path).map_err(|e| format!("cannot write {path}: {e}"))?)
+        }
+        None => None,
+    };
+    let (page, nr_cpus) = (page_size(), v.nr_cpus.max(1));
+    let plan = Plan::new(&args, v.features, nr_cpus, page);
+    let (n, rounds) = (args.iterations, args.rounds);
+    let mut b = Bench {
+        dev,
+        progress: Progress::new(plan.steps(rounds)),
+    };
+    let sweeps = measure_sweeps(&mut b, &plan, rounds, page)?;
+    let batches = measure_batches(&mut b, &plan, n, rounds)?;
+    let scaling = measure_scaling(&mut b, &plan, rounds)?;
+    let ioctl = measure_ioctl(&mut b, n, rounds)?;
+    let stats_cost = if plan.stats_cost {
+        Some(measure_stats_cost(&mut b, n, SMALL, rounds)?)
+    } else {
+        None
+    };
+    drop(b);
+    let s = Standard {
+        args,
+        nr_cpus,
+        page,
+        release: kernel_release(),
+        sweeps,
+        skipped: plan.skipped,
+        batches,
+        scaling,
+        ioctl,
+        stats_cost,
+    };
+    let mut text = standard_text(&s);
+    if let (Some(path), Some(f)) = (&s.args.svg, svg_file.as_mut()) {
+        f.write_all(standard_svg(&s).as_bytes())
+            .map_err(|e| format!("cannot write {path}: {e}"))?;
+        text.push_str(&format!("\nplot: {path}"));
+    }
+    Ok(Output::new(text, &standard_fields(&s)))
+}

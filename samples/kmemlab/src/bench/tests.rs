@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Tests of the benchmarks.
+
+use super::*;
+use crate::cli::{Cli, Command};
+
+/// Parses `bench SUB WORDS...` with the tool's definition.
+fn bench_command(sub: &str, words: &[&str]) -> Result<BenchCommand> {
+    let head = ["kmemlab", "bench", sub];
+    let argv = head.iter().chain(words.iter()).copied();
+    match crate::cli::parse(argv) {
+        Ok(Cli {
+            command: Command::Bench(b),
+            ..
+        }) => Ok(b),
+        Ok(other) => panic!("{other:?}"),
+        Err(e) => Err(usage(e.to_string())),
+    }
+}
+
+fn parse_standard(words: &[&str]) -> Result<StandardArgs> {
+    match bench_command("standard", words)? {
+        BenchCommand::Standard(a) => Ok(standard_args(&a)),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn parse_run(words: &[&str]) -> Result<RunArgs> {
+    match bench_command("run", words)? {
+        BenchCommand::Run(a) => run_args(&a),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn medians_and_stats() {
+    assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+    assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    assert_eq!(median(&[]), 0.0);
+    assert_eq!(
+        stat(&[5.0, 3.0, 9.0]),
+        Stat {
+            median: 5.0,
+            best: 3.0
+        }
+    );
+    assert_eq!(stat(&[]), Stat::default());
+    assert_eq!(ratio(3.0, 2.0), 1.5);
+    assert!(ratio(1.0, 0.0).is_nan());
+    assert_eq!(fixed(f64::NAN, 3), "n/a");
+    assert_eq!(fixed(1.23456, 3), "1.235");
+}
+
+#[test]
+fn iterations_scale_down_for_big_objects() {
+    assert_eq!(scaled_iterations(20_000, 8), 20_000);
+    assert_eq!(scaled_iterations(20_000, 4096), 20_000);
+    assert_eq!(scaled_iterations(20_000, 16384), 5_000);
+    assert_eq!(scaled_iterations(20_000, 1 << 20), MIN_ITERATIONS);
+    assert_eq!(scaled_iterations(200, 1 << 20), 200);
+    // Never more than asked for.
+    assert_eq!(scaled_iterations(50, 1 << 20), 50);
+    assert_eq!(batch_iterations(20_000, 64), 312);
+    assert_eq!(batch_iterations(200, 64), MIN_BATCH_SAMPLES);
+    assert_eq!(batch_iterations(20_000, 1), 20_000);
+    assert_eq!(batch_iterations(5, 64), 5);
+    assert_eq!(counter_iterations(20_000), 5_000);
+    assert_eq!(counter_iterations(200), 200);
+}
+
+#[test]
+fn thread_counts_and_growth() {
+    assert_eq!(thread_counts(1), vec![1]);
+    assert_eq!(thread_counts(4), vec![1, 2, 3, 4]);
+    assert_eq!(thread_counts(0), vec![1]);
+    assert_eq!(thread_counts(48), vec![1, 2, 4, 8, 16, 32, 48]);
+    assert_eq!(thread_counts(64), vec![1, 2, 4, 8, 16, 32, 64]);
+    assert!(grows_every_step(&[1.0, 2.0, 2.5]));
+    assert!(!grows_every_step(&[1.0, 2.0, 2.0]));
+    assert!(!grows_every_step(&[1.0]));
+}
+
+#[test]
+fn requests_carry_only_the_fields_of_their_kind() {
+    let r = Spec::alloc(KMEMLAB_KIND_KMEM_CACHE, 128, 0).request(3);
+    assert_eq!(
+        (r.kind, r.cache, r.size, r.order),
+        (KMEMLAB_KIND_KMEM_CACHE, 3, 0, 0)
+    );
+    assert_eq!((r.flags, r.batch, r.threads), (0, 1, 0));
+    let s = Spec {
+        raw_c: true,
+        stats: false,
+        ..Spec::alloc(KMEMLAB_KIND_DMA_COHERENT, 4096, 0)
+    };
+    let r = s.request(9);
+    assert_eq!((r.size, r.cache), (4096, KMEMLAB_DEV_FAUX));
+    assert_eq!(r.flags, KMEMLAB_BENCH_RAW_C | KMEMLAB_BENCH_NO_STATS);
+    let r = Spec::alloc(KMEMLAB_KIND_PAGES_NODE, 64, 3).request(0);
+    assert_eq!((r.size, r.order, r.node), (0, 3, KMEMLAB_NODE_ANY));
+    let r = Spec::alloc(KMEMLAB_KIND_PERCPU, 8, 0).request(0);
+    assert_eq!((r.size, r.order, r.cache), (0, 0, 0));
+    let r = Spec::counter(KMEMLAB_BENCH_ATOMIC_INC).request(5);
+    assert_eq!(
+        (r.op, r.kind, r.cache, r.batch),
+        (KMEMLAB_BENCH_ATOMIC_INC, 0, 0, COUNTER_BATCH)
+    );
+    assert_eq!((r.reserved, r.reserved2, r.ops), (0, 0, 0));
+}
+
+#[test]
+fn sweeps_and_bytes() {
+    let bytes = |k| -> Vec<u64> { sweep(k).iter().map(|s| s.bytes(4096)).collect() };
+    assert_eq!(
+        bytes(KMEMLAB_KIND_KMALLOC),
+        [8, 64, 512, 4096, 32768, 131072, 1 << 20]
+    );
+    assert_eq!(
+        bytes(KMEMLAB_KIND_FREE_PAGES),
+        [4096, 8192, 16384, 32768, 65536]
+    );
+    assert_eq!(bytes(KMEMLAB_KIND_PERCPU), [8]);
+    assert_eq!(bytes(KMEMLAB_KIND_IOREMAP), [4096, 65536, 1 << 20]);
+    assert!(sweep(KMEMLAB_KIND_VMALLOC)
+        .iter()
+        .all(|s| !s.stats && !s.raw_c && s.batch == 1));
+    assert_eq!(
+        Spec::alloc(KMEMLAB_KIND_PAGES_NODE, 0, 2).bytes(16384),
+        65536
+    );
+}
+
+#[test]
+fn plans_skip_what_the_module_lacks() {
+    let all = (1u64 << 9) - 1;
+    let args = parse_standard(&["--quick"]).unwrap();
+    let plan = Plan::new(&args, all & !KMEMLAB_FEAT_EDU, 4, 4096);
+    assert_eq!(plan.skipped.len(), 1);
+    assert_eq!(plan.skipped[0].0, KMEMLAB_KIND_IOREMAP);
+    assert!(plan.skipped[0].1.contains("edu"));
+    assert!(plan
+        .sweeps
+        .iter()
+        .all(|(_, p)| p.len() <= QUICK_POINTS && !p.is_empty()));
+    assert_eq!(plan.threads, vec![1, 2, 3, 4]);
+    assert_eq!(plan.scaling.len(), 3);
+    // 7 kinds, 13 points (percpu has one), two sides; 4 batch runs, two sides;
+    // 3 series x 4 thread counts; 4 ioctl steps; 2 stats-cost runs.
+    assert_eq!(plan.steps(1), 2 * 13 + 2 * 4 + 12 + 4 + 2);
+
+    let full = parse_standard(&[]).unwrap();
+    let plan = Plan::new(&full, all, 1, 4096);
+    assert!(plan.skipped.is_empty());
+    let kmalloc = &plan.sweeps[0].1;
+    assert_eq!(kmalloc.len(), 7);
+    assert_eq!(kmalloc.last().unwrap().iterations, MIN_ITERATIONS);
+    assert_eq!(kmalloc[0].iterations, STANDARD_ITERATIONS);
+
+    let plan = Plan::new(&full, KMEMLAB_FEAT_PERCPU, 2, 4096);
+    assert_eq!(plan.sweeps.len(), 1);
+    assert!(plan.batch_kinds.is_empty() && !plan.stats_cost);
+    assert_eq!(plan.scaling.len(), 2);
+}
+
+#[test]
+fn standard_options() {
+    let a = parse_standard(&[]).unwrap();
+    assert_eq!(
+        (a.iterations, a.rounds, a.quick),
+        (STANDARD_ITERATIONS, STANDARD_ROUNDS, false)
+    );
+    let a = parse_standard(&["--quick", "--svg", "x.svg"]).unwrap();
+    assert_eq!(
+        (a.iterations, a.rounds, a.quick),
+        (QUICK_ITERATIONS, QUICK_ROUNDS, true)
+    );
+    assert_eq!(a.svg.as_deref(), Some("x.svg"));
+    let a = parse_standard(&["--rounds", "3", "--quick", "--iterations", "1k"]).unwrap();
+    assert_eq!((a.iterations, a.rounds), (1024, 3));
+    assert!(parse_standard(&["--rounds", "0"]).is_err());
+    assert!(parse_standard(&["--iterations", "0"]).is_err());
+    assert!(parse_standard(&["--svg"]).is_err());
+    assert!(parse_standard(&["--bogus"]).is_err());
+}
+
+#[test]
+fn run_options() {
+    let a = parse_run(&[]).unwrap();
+    assert_eq!(a.spec, Spec::alloc(KMEMLAB_KIND_KMALLOC, SMALL, 0));
+    assert!(!a.threads_all);
+    let a = parse_run(&[
+        "--size",
+        "1m",
+        "--kind",
+        "vmalloc",
+        "--threads",
+        "all",
+        "--batch",
+        "8",
+        "--raw-c",
+        "--no-stats",
+        "--iterations",
+        "2k",
+    ])
+    .unwrap();
+    assert_eq!(
+        (a.spec.kind, a.spec.size, a.spec.batch),
+        (KMEMLAB_KIND_VMALLOC, 1 << 20, 8)
+    );
+    assert!(a.threads_all && a.spec.raw_c && !a.spec.stats);
+    assert_eq!(a.spec.iterations, 2048);
+    let a = parse_run(&["--kind", "dma", "--dma-device", "edu"]).unwrap();
+    assert_eq!((a.spec.size, a.spec.device), (4096, KMEMLAB_DEV_EDU));
+    let a = parse_run(&["--kind", "pages_node", "--order", "2", "--node", "1"]).unwrap();
+    assert_eq!((a.spec.order, a.spec.node, a.spec.size), (2, 1, 0));
+    let a = parse_run(&["--op", "percpu-inc", "--threads", "2"]).unwrap();
+    assert_eq!(
+        (a.spec.op, a.spec.kind, a.spec.threads, a.spec.batch),
+        (KMEMLAB_BENCH_PERCPU_INC, 0, 2, COUNTER_BATCH)
+    );
+    let a = parse_run(&["--kind", "kmem_cache"]).unwrap();
+    assert_eq!(a.spec.size, SMALL);
+    assert!(parse_run(&["--op", "atomic-inc", "--kind", "kmalloc"]).is_err());
+    assert!(parse_run(&["--op", "inc"])
+        .unwrap_err()
+        .to_string()
+        .contains("percpu-inc"));
+    assert!(parse_run(&["--kind", "percpu", "--size", "8"]).is_err());
+    assert!(parse_run(&["--kind", "kmalloc", "--order", "1"]).is_err());
+    assert!(parse_run(&["--dma-device", "faux"]).is_err());
+    assert!(parse_run(&["--batch", "0"]).is_err());
+    assert!(parse_run(&["--batch", "1025"]).is_err());
+    assert!(parse_run(&["--threads", "many"]).is_err());
+    assert!(parse_run(&["--node", "x"]).is_err());
+}
+
+#[test]
+fn labels() {
+    assert_eq!(
+        Spec::alloc(KMEMLAB_KIND_KMALLOC, 64, 0).label(),
+        "kmalloc 64"
+    );
+    assert_eq!(
+        Spec::alloc(KMEMLAB_KIND_FREE_PAGES, 0, 2).label(),
+        "free_pages order 2"
+    );
+    assert_eq!(
+        Spec::alloc(KMEMLAB_KIND_DMA_COHERENT, 4096, 0).label(),
+        "dma_coherent 4096 faux"
+    );
+    assert_eq!(
+        Spec::counter(KMEMLAB_BENCH_PERCPU_INC).label(),
+        "percpu-inc"
+    );
+    assert_eq!(
+        Spec {
+            raw_c: true,
+            ..Spec::alloc(1, 8, 0)
+        }
+        .side(),
+        "C"
+    );
+}
+
+fn good(req: &KmemlabBench) -> KmemlabBench {
+    KmemlabBench {
+        ops: u64::from(req.iterations) * u64::from(req.batch) * u64::from(req.threads.max(1)),
+        ns_wall: 1000,
+        ns_total: 900,
+        ns_min: 0,
+        ns_median: 16,
+        ns_p99: 64,
+        cycles_median: 40,
+        ..*req
+    }
+}
+
+#[test]
+fn smoke_checks_find_malformed_results() {
+    let req = Spec {
+        iterations: 50,
+        batch: 8,
+        threads: 4,
+        ..Spec::alloc(1, 64, 0)
+    }
+    .request(0);
+    assert!(malformed(&req, &good(&req)).is_empty());
+    let bad = KmemlabBench {
+        ops: 400,
+        ..good(&req)
+    };
+    assert!(malformed(&req, &bad)[0].contains("1600"));
+    let bad = KmemlabBench {
+        ns_median: 0,
+        ns_total: 0,
+        ..good(&req)
+    };
+    assert_eq!(malformed(&req, &bad).len(), 2);
+    let bad = KmemlabBench {
+        ns_min: 32,
+        ns_median: 16,
+        ..good(&req)
+    };
+    assert!(malformed(&req, &bad)[0].contains("ns_min <= ns_median"));
+    let bad = KmemlabBench {
+        ns_p99: 8,
+        ..good(&req)
+    };
+    assert_eq!(malformed(&req, &bad).len(), 1);
+    let bad = KmemlabBench {
+        cycles_median: 0,
+        reserved2: 1,
+        ns_wall: 0,
+        ..good(&req)
+    };
+    assert_eq!(malformed(&req, &bad).len(), 3);
+
+    let all = (1u64 << 9) - 1;
+    let specs = smoke_specs(all, 4, 50);
+    // 8 kinds and 2 counters, x2 sides x2 thread modes x2 batches.
+    assert_eq!(specs.len(), 10 * 8);
+    assert!(specs
+        .iter()
+        .any(|s| s.threads == 4 && s.raw_c && s.batch == 8));
+    let specs = smoke_specs(all & !KMEMLAB_FEAT_EDU, 1, 50);
+    assert_eq!(specs.len(), 9 * 8);
+    assert!(specs.iter().all(|s| s.kind != KMEMLAB_KIND_IOREMAP));
+}
+
+fn point(kind: u32, bytes: u64, rust: f64, c: f64) -> SweepPoint {
+    SweepPoint {
+        spec: Spec::alloc(kind, bytes, 0),
+        bytes,
+        rust: Stat {
+            median: rust,
+            best: rust,
+        },
+        c: Stat { median: c, best: c },
+        cpu: 0,
+    }
+}
+
+#[test]
+fn summary_judges_against_the_targets() {
+    let sweeps = vec![
+        SweepKind {
+            kind: KMEMLAB_KIND_KMALLOC,
+            points: vec![point(1, 8, 101.0, 100.0), point(1, 64, 110.0, 100.0)],
+        },
+        SweepKind {
+            kind: KMEMLAB_KIND_VMALLOC,
+            points: vec![point(5, 4096, 1000.0, 990.0)],
+        },
+        SweepKind {
+            kind: KMEMLAB_KIND_PERCPU,
+            points: vec![point(8, 8, 10.0, 0.0), point(8, 16, 50.0, 10.0)],
+        },
+    ];
+    let checks = rust_vs_c_checks(&sweeps);
+    assert_eq!(checks.len(), 3);
+    assert_eq!(checks[0].met, Some(false));
+    assert!(checks[0]
+        .detail
+        .contains("worst 1.100 (best rounds) at 64 bytes"));
+    assert_eq!(checks[1].met, Some(true));
+    assert_eq!(checks[1].verdict(), "met");
+    // A zero C time is the worst point, and never meets the target.
+    assert!(checks[2].detail.contains("n/a (best rounds) at 8 bytes"));
+    assert_eq!(checks[2].met, Some(false));
+
+    let scaling = |op, rates: &[f64]| Scaling {
+        name: op_name(op).into(),
+        spec: Spec::counter(op),
+        points: rates
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i as u32 + 1, *r))
+            .collect(),
+    };
+    let s = [
+        scaling(KMEMLAB_BENCH_PERCPU_INC, &[10.0, 19.0, 28.0]),
+        scaling(KMEMLAB_BENCH_ATOMIC_INC, &[10.0, 6.0, 5.0]),
+    ];
+    let c = scaling_check(&s).unwrap();
+    assert_eq!(c.met, Some(true));
+    assert!(c.detail.contains("speedup 1.00 1.90 2.80"));
+    let s = [
+        scaling(KMEMLAB_BENCH_PERCPU_INC, &[10.0, 19.0, 18.0]),
+        scaling(KMEMLAB_BENCH_ATOMIC_INC, &[10.0, 6.0, 5.0]),
+    ];
+    assert_eq!(scaling_check(&s).unwrap().met, Some(false));
+    let s = [
+        scaling(KMEMLAB_BENCH_PERCPU_INC, &[10.0, 19.0]),
+        scaling(KMEMLAB_BENCH_ATOMIC_INC, &[10.0, 12.0]),
+    ];
+    assert_eq!(scaling_check(&s).unwrap().met, Some(false));
+    let s = [
+        scaling(KMEMLAB_BENCH_PERCPU_INC, &[10.0]),
+        scaling(KMEMLAB_BENCH_ATOMIC_INC, &[10.0]),
+    ];
+    assert_eq!(scaling_check(&s).unwrap().met, None);
+    assert!(scaling_check(&s[..1]).is_none());
+
+    let st = |m| Stat { median: m, best: m };
+    let io = IoctlPath {
+        single_calls: 100,
+        batch_calls: 1,
+        kernel_iterations: 100,
+        kernel_batch_iterations: 1,
+        user_single: st(900.0),
+        user_batch: st(140.0),
+        kernel_single: st(100.0),
+        kernel_batch: st(50.0),
+    };
+    assert_eq!(io.ratio_single(), 9.0);
+    assert_eq!(io.ratio_batch(), 2.8);
+    assert_eq!(ioctl_check(&io).met, Some(true));
+    let io = IoctlPath {
+        user_batch: st(160.0),
+        ..io
+    };
+    assert_eq!(ioctl_check(&io).met, Some(false));
+    assert!(ioctl_check(&io).detail.contains("1.600"));
+}
+
+fn standard_fixture() -> Standard {
+    let st = |m| Stat {
+        median: m,
+        best: m * 0.9,
+    };
+    let run = KmemlabBench {
+        ops: 10,
+        ns_total: 1000,
+        ns_median: 128,
+        ns_p99: 256,
+        ..Default::default()
+    };
+    Standard {
+        args: parse_standard(&["--quick", "--subtitle", "QEMU <TCG> & co"]).unwrap(),
+        nr_cpus: 2,
+        page: 4096,
+        release: "6.99-test".into(),
+        sweeps: vec![SweepKind {
+            kind: KMEMLAB_KIND_KMALLOC,
+            points: vec![point(1, 8, 101.0, 100.0), point(1, 64, 102.0, 100.0)],
+        }],
+        skipped: vec![(KMEMLAB_KIND_IOREMAP, "needs edu".into())],
+        batches: vec![
+            BatchRow {
+                kind: 1,
+                batch: 1,
+                iterations: 200,
+                rust: st(100.0),
+                c: st(99.0),
+            },
+            BatchRow {
+                kind: 1,
+                batch: 64,
+                iterations: 20,
+                rust: st(60.0),
+                c: st(59.0),
+            },
+        ],
+        scaling: vec![
+            Scaling {
+                name: "percpu-inc".into(),
+                spec: Spec::counter(KMEMLAB_BENCH_PERCPU_INC),
+                points: vec![(1, 1e8), (2, 2e8)],
+            },
+            Scaling {
+                name: "atomic-inc".into(),
+                spec: Spec::counter(KMEMLAB_BENCH_ATOMIC_INC),
+                points: vec![(1, 1e8), (2, 5e7)],
+            },
+        ],
+        ioctl: IoctlPath {
+            single_calls: 200,
+            batch_calls: 3,
+            kernel_iterations: 200,
+            kernel_batch_iterations: 3,
+            user_single: st(900.0),
+            user_batch: st(130.0),
+            kernel_single: st(100.0),
+            kernel_batch: st(100.0),
+        },
+        stats_cost: Some(StatsCost {
+            size: 64,
+            iterations: 200,
+            rounds: 1,
+            off: st(100.0),
+            on: st(104.0),
+            last_off: run,
+            last_on: run,
+        }),
+    }
+}
+
+#[test]
+fn standard_report_has_every_section() {
+    let s = standard_fixture();
+    let text = standard_text(&s);
+    for want in [
+        "1. Safe Rust",
+        "2. Batch mode",
+        "3. Scaling",
+        "4. The ioctl path",
+        "5. Statistics cost",
+        "Summary",
+        "ioremap       skipped: needs edu",
+        "rust/C kmalloc: worst 1.020 (best rounds) at 64 bytes (target <= 1.03): met",
+        "scaling: percpu-inc grows",
+        "ioctl batch-64:",
+        "statistics cost: on/off 1.040 best rounds, 1.040 median (target <= 1.05): met",
+    ] {
+        assert!(text.contains(want), "no '{want}' in:\n{text}");
+    }
+    let json = crate::output::fields_json(&standard_fields(&s));
+    let v: Value = serde_json::from_str(&json.to_string()).unwrap();
+    assert_eq!(v["benchmark"], "standard");
+    for key in ["rust_vs_c", "skipped", "batch", "scaling", "summary"] {
+        assert!(!v[key].as_array().unwrap().is_empty(), "{key}");
+    }
+    let p = &v["rust_vs_c"][0]["points"][1];
+    assert_eq!(p["ratio"], 1.02);
+    assert_eq!(p["rust_ns_per_op"], 102.0);
+    assert_eq!(v["ioctl"]["ratio_batch"], 1.3);
+    assert_eq!(v["stats_cost"]["ratio_median"], 1.04);
+    let pts = &v["scaling"][0]["points"];
+    assert_eq!(pts[1]["ops_per_sec"], 200_000_000);
+    assert_eq!(pts[1]["speedup"], 2.0);
+
+    let svg = standard_svg(&s);
+    assert!(svg.starts_with("<svg") && svg.contains("QEMU &lt;TCG&gt; &amp; co"));
+    assert_eq!(svg.matches("<path").count(), 2);
+}
+
+#[test]
+fn stats_cost_keeps_its_fields() {
+    let s = standard_fixture().stats_cost.unwrap();
+    let json = crate::output::fields_json(&stats_cost_fields(&s)).to_string();
+    for key in [
+        "\"benchmark\":\"stats-cost\"",
+        "\"ns_per_pair_on\":93.6",
+        "\"ratio\":1.04,",
+        "\"ratio_median\":1.04,",
+        "\"last_off\":{",
+    ] {
+        assert!(json.contains(key), "no {key} in {json}");
+    }
+    assert!(stats_cost_text(&s).contains("ratio on/off: 1.040 best of the runs, 1.040 median"));
+}
+
+#[test]
+fn figures_of_a_run() {
+    let r = KmemlabBench {
+        ops: 1000,
+        ns_total: 50_000,
+        cycles_total: 150_000,
+        ns_wall: 10_000,
+        ..Default::default()
+    };
+    assert_eq!(ns_per_op(&r), 50.0);
+    assert_eq!(cycles_per_op(&r), 150.0);
+    assert_eq!(ops_per_sec(&r), 1e8);
+    assert_eq!(ops_per_sec(&KmemlabBench::default()), 0.0);
+    assert_eq!(rate_text(8.1e6), "8.10 M ops/s");
+    assert_eq!(rate_text(512.0), "512 ops/s");
+    assert_eq!(ns_text(1.234), "1.23");
+    assert_eq!(ns_text(123.45), "123.5");
+}

@@ -1,0 +1,668 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The command line, declared with clap: every command, its arguments and
+//! its help. Script lines are parsed by the same definition.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+use crate::names;
+use crate::uapi::{self, KMEMLAB_BATCH_MAX, KMEMLAB_BENCH_ITERATIONS_MAX};
+use crate::units;
+
+/// The device node without `--device`.
+pub const DEFAULT_DEVICE: &str = "/dev/kmemlab";
+/// Where the module's debugfs files are when debugfs is mounted as usual.
+pub const DEFAULT_DEBUGFS: &str = "/sys/kernel/debug/kmemlab";
+
+const AFTER_HELP: &str = "Numbers take 0x hex and k/m/g suffixes (4k = 4096).
+Exit status: 0 success, 1 failure, 2 usage error.";
+
+/// Drive the kmemlab kernel module through /dev/kmemlab.
+///
+/// Objects belong to the open device file and are freed when the tool exits:
+/// run several commands on one file with `script`, and keep them alive with
+/// --hold. `stats` and `top` read debugfs and need no device.
+#[derive(Parser, Debug, Clone, PartialEq)]
+#[command(
+    name = "kmemlab",
+    version,
+    after_help = AFTER_HELP,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes, before or after its name.
+#[derive(Args, Debug, Clone, PartialEq, Default)]
+pub struct Global {
+    /// Machine-readable output: one JSON document per command
+    #[arg(short = 'j', long, global = true)]
+    pub json: bool,
+    /// The device node [default: /dev/kmemlab]
+    #[arg(short = 'd', long, global = true, value_name = "PATH")]
+    pub device: Option<PathBuf>,
+    /// Keep the device open after the command until interrupted
+    #[arg(long, global = true)]
+    pub hold: bool,
+}
+
+impl Global {
+    /// The device node to open.
+    pub fn device_path(&self) -> PathBuf {
+        self.device
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DEVICE))
+    }
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq)]
+pub enum Command {
+    /// ABI version, features, online CPUs, NUMA nodes and the module's limits
+    Version,
+    /// Allocate objects of one kind
+    Alloc(AllocArgs),
+    /// Free objects (or every object of the file with --all)
+    Free(FreeArgs),
+    /// Write bytes into an object
+    Write(WriteArgs),
+    /// Read bytes of an object (hex)
+    Read(RangeArgs),
+    /// Fill an object with the pattern of a seed
+    Fill(SeededArgs),
+    /// Check an object against the pattern of a seed
+    Verify(SeededArgs),
+    /// One object's kind, size, node and CPU
+    Info(HandleArg),
+    /// Every object of the open file
+    List,
+    /// kmem_cache caches: create, destroy, list
+    #[command(subcommand)]
+    Cache(CacheCommand),
+    /// Map edu's registers or a physical range
+    #[command(subcommand)]
+    Ioremap(IoremapCommand),
+    /// One access to an ioremap object
+    #[command(subcommand)]
+    Mmio(MmioCommand),
+    /// edu's DMA engine
+    #[command(subcommand)]
+    Dma(DmaCommand),
+    /// Per-CPU counters
+    #[command(subcommand)]
+    Percpu(PercpuCommand),
+    /// The module's limits and the largest allocation each allocator grants
+    ///
+    /// Every probe is one real allocation, freed at once; vmalloc is probed
+    /// only up to a safety cap: the module's quota, MemAvailable/2 or --cap,
+    /// the lowest.
+    Limits(LimitsArgs),
+    /// Run commands from FILE (or standard input) on one open device
+    ///
+    /// One command per line, split like a shell does (single and double
+    /// quotes); '#' starts a comment at the start of a word. Every line is
+    /// checked before the first one runs.
+    Script(ScriptArgs),
+    /// The module's statistics (debugfs) and its slab caches
+    Stats(StatsArgs),
+    /// Live view of the statistics
+    ///
+    /// Keys: l, b, c, r sort by live, bytes, created, rate; q or Ctrl-C
+    /// quits. When standard output is not a terminal: no redraw.
+    Top(TopArgs),
+    /// In-kernel benchmarks
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Print a shell completion script
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Write the man page and the completion scripts into DIR
+    #[command(hide = true)]
+    Docs {
+        /// The directory to write into
+        dir: PathBuf,
+    },
+    /// Print the README's command reference
+    #[command(hide = true)]
+    ReadmeReference,
+}
+
+/// A handle.
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct HandleArg {
+    /// The object's handle
+    #[arg(value_parser = units::number_u32)]
+    pub handle: u32,
+}
+
+/// GFP flags of an allocation.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Gfp {
+    #[default]
+    Kernel,
+    Atomic,
+    Nowait,
+}
+
+/// The kinds `alloc` and `bench run` take.
+fn kind_parser(with_ioremap: bool) -> impl TypedValueParser<Value = u32> {
+    let mut names: Vec<&'static str> = uapi::KIND_NAMES
+        .iter()
+        .map(|(_, n)| *n)
+        .filter(|n| with_ioremap || *n != "ioremap")
+        .collect();
+    names.push("dma");
+    PossibleValuesParser::new(names).map(|n| names::kind(&n).unwrap_or(0))
+}
+
+/// The DMA devices.
+fn dma_device_parser() -> impl TypedValueParser<Value = u32> {
+    let names: Vec<&'static str> = uapi::DEVICE_NAMES.iter().map(|(_, n)| *n).collect();
+    PossibleValuesParser::new(names)
+        .map(|n| names::by_name(uapi::DEVICE_NAMES, "device", &n).unwrap_or(0))
+}
+
+/// A count of objects: 1 to KMEMLAB_BATCH_MAX.
+fn count(s: &str) -> Result<u32, String> {
+    in_range(s, 1, KMEMLAB_BATCH_MAX)
+}
+
+/// Samples of a benchmark run: 1 to KMEMLAB_BENCH_ITERATIONS_MAX.
+fn iterations(s: &str) -> Result<u32, String> {
+    in_range(s, 1, KMEMLAB_BENCH_ITERATIONS_MAX)
+}
+
+/// Rounds of a benchmark: 1 to 1000.
+fn rounds(s: &str) -> Result<usize, String> {
+    in_range(s, 1, 1000).map(|n| n as usize)
+}
+
+/// A number from `lo` to `hi`.
+fn in_range(s: &str, lo: u32, hi: u32) -> Result<u32, String> {
+    units::number(s)
+        .ok()
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| (lo..=hi).contains(n))
+        .ok_or_else(|| format!("'{s}' must be a number from {lo} to {hi}"))
+}
+
+/// A NUMA node: a number, or -1 / `any` for any node.
+fn node(s: &str) -> Result<i32, String> {
+    match s {
+        "any" => Ok(uapi::KMEMLAB_NODE_ANY),
+        s => s
+            .parse()
+            .map_err(|_| format!("'{s}' is not a node (a number, or 'any')")),
+    }
+}
+
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct AllocArgs {
+    /// What to allocate
+    #[arg(value_parser = kind_parser(false))]
+    pub kind: u32,
+    /// Bytes of each object
+    #[arg(value_name = "SIZE", value_parser = units::number, conflicts_with = "size")]
+    pub size_arg: Option<u64>,
+    /// Bytes of each object (the same as SIZE)
+    #[arg(short, long, value_name = "N", value_parser = units::number)]
+    pub size: Option<u64>,
+    /// Pages of free_pages and pages_node objects: 2^order
+    #[arg(short, long, value_name = "N", value_parser = units::number_u32, default_value = "0")]
+    pub order: u32,
+    /// The NUMA node (-1 or any: any node)
+    #[arg(long, value_name = "N", value_parser = node, allow_negative_numbers = true, default_value = "-1")]
+    pub node: i32,
+    /// The cache handle of kmem_cache objects
+    #[arg(long, value_name = "H", value_parser = units::number_u32)]
+    pub cache: Option<u32>,
+    /// Objects to allocate at once (1 to 1024)
+    #[arg(short = 'n', long, value_name = "N", value_parser = count, default_value = "1")]
+    pub count: u32,
+    /// The allocation context
+    #[arg(long, value_enum, default_value_t)]
+    pub gfp: Gfp,
+    /// __GFP_ZERO: zeroed memory
+    #[arg(long)]
+    pub zero: bool,
+    /// __GFP_NOWARN: no allocation-failure report
+    #[arg(long)]
+    pub nowarn: bool,
+    /// __GFP_NORETRY: fail rather than reclaim hard
+    #[arg(long)]
+    pub noretry: bool,
+    /// __GFP_ACCOUNT: charge the memory cgroup
+    #[arg(long)]
+    pub account: bool,
+    /// The device of dma objects [default: faux]
+    #[arg(long, value_name = "DEV", value_parser = dma_device_parser())]
+    pub dma_device: Option<u32>,
+}
+
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct FreeArgs {
+    /// Handles to free
+    #[arg(value_parser = units::number_u32, required_unless_present = "all", conflicts_with = "all")]
+    pub handles: Vec<u32>,
+    /// Free every object of the file
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+#[derive(Args, Debug, Clone, PartialEq)]
+#[command(group(ArgGroup::new("data").required(true).args(["string", "hex"])))]
+pub struct WriteArgs {
+    /// The object's handle
+    #[arg(value_parser = units::number_u32)]
+    pub handle: u32,
+    /// Where to write, in bytes from the start
+    #[arg(long, value_name = "N", value_parser = units::number, default_value = "0")]
+    pub offset: u64,
+    /// The bytes of TEXT
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    pub string: Option<String>,
+    /// The bytes HEX spells (two digits a byte)
+    #[arg(long, value_name = "HEX")]
+    pub hex: Option<String>,
+}
+
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct RangeArgs {
+    /// The object's handle
+    #[arg(value_parser = units::number_u32)]
+    pub handle: u32,
+    /// Where to start, in bytes
+    #[arg(long, value_name = "N", value_parser = units::number, default_value = "0")]
+    pub offset: u64,
+    /// How many bytes [default: to the end of the object]
+    #[arg(long, value_name = "N", value_parser = units::number)]
+    pub len: Option<u64>,
+}
+
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct SeededArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// The pattern's seed
+    #[arg(long, value_name = "S", value_parser = units::number)]
+    pub seed: u64,
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq)]
+pub enum CacheCommand {
+    /// Create a cache (named kmemlab-NAME)
+    Create {
+        /// The cache's name, after kmemlab-
+        name: String,
+        /// Bytes of each object
+        #[arg(short, long, value_name = "N", value_parser = units::number_u32)]
+        size: u32,
+        /// Alignment of the objects
+        #[arg(long, value_name = "N", value_parser = units::number_u32, default_value = "0")]
+        align: u32,
+        /// SLAB_HWCACHE_ALIGN
+        #[arg(long)]
+        hwcache_align: bool,
+        /// A constructor that stamps every new object
+        #[arg(long)]
+        ctor: bool,
+    },
+    /// Destroy a cache
+    Destroy(HandleArg),
+    /// Every kmemlab-* cache in /proc/slabinfo
+    List,
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq)]
+pub enum IoremapCommand {
+    /// Map BAR 0 of QEMU's edu device (its registers)
+    Edu,
+    /// Map a physical range
+    Phys {
+        /// The physical address
+        #[arg(value_parser = units::number)]
+        addr: u64,
+        /// Bytes to map
+        #[arg(value_parser = units::number)]
+        size: u64,
+    },
+}
+
+/// An MMIO access width in bytes.
+fn width_parser() -> impl TypedValueParser<Value = u32> {
+    PossibleValuesParser::new(["1", "2", "4", "8"]).map(|w| w.parse().unwrap_or(4))
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq)]
+pub enum MmioCommand {
+    /// Read a register
+    Read {
+        /// The ioremap object's handle
+        #[arg(value_parser = units::number_u32)]
+        handle: u32,
+        /// The register's offset
+        #[arg(value_parser = units::number)]
+        offset: u64,
+        /// Bytes of the access
+        #[arg(short, long, value_parser = width_parser(), default_value = "4")]
+        width: u32,
+    },
+    /// Write a register
+    Write {
+        /// The ioremap object's handle
+        #[arg(value_parser = units::number_u32)]
+        handle: u32,
+        /// The register's offset
+        #[arg(value_parser = units::number)]
+        offset: u64,
+        /// The value to write
+        #[arg(value_parser = units::number)]
+        value: u64,
+        /// Bytes of the access
+        #[arg(short, long, value_parser = width_parser(), default_value = "4")]
+        width: u32,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq)]
+pub enum DmaCommand {
+    /// edu's DMA engine copies between two edu objects
+    Copy {
+        /// The source object
+        #[arg(value_parser = units::number_u32)]
+        src: u32,
+        /// The destination object
+        #[arg(value_parser = units::number_u32)]
+        dst: u32,
+        /// Bytes to copy
+        #[arg(value_parser = units::number)]
+        len: u64,
+        /// Where to start in the source
+        #[arg(long, value_name = "N", value_parser = units::number, default_value = "0")]
+        src_offset: u64,
+        /// Where to start in the destination
+        #[arg(long, value_name = "N", value_parser = units::number, default_value = "0")]
+        dst_offset: u64,
+    },
+    /// Fill, DMA copy and verify two edu objects
+    Roundtrip {
+        /// Bytes of each object [default: the module's edu DMA maximum]
+        #[arg(short, long, value_name = "N", value_parser = units::positive)]
+        size: Option<u64>,
+        /// The pattern's seed
+        #[arg(long, value_name = "S", value_parser = units::number, default_value = "0x5eed")]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq)]
+pub enum PercpuCommand {
+    /// Add VALUE on this CPU (printed) or on CPU N
+    Add {
+        /// The percpu object's handle
+        #[arg(value_parser = units::number_u32)]
+        handle: u32,
+        /// What to add
+        #[arg(value_parser = units::number)]
+        value: u64,
+        /// The CPU to add on
+        #[arg(long, value_name = "N", value_parser = units::number_u32)]
+        cpu: Option<u32>,
+    },
+    /// Every CPU's value and the sum
+    Read(HandleArg),
+}
+
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct LimitsArgs {
+    /// Probe vmalloc up to BYTES at most
+    #[arg(long, value_name = "BYTES", value_parser = units::positive)]
+    pub cap: Option<u64>,
+}
+
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct ScriptArgs {
+    /// The script, - for standard input
+    #[arg(default_value = "-")]
+    pub file: String,
+}
+
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct StatsArgs {
+    /// Add the per-CPU table
+    #[arg(short, long)]
+    pub percpu: bool,
+    /// Add the live objects of every open file
+    #[arg(short, long)]
+    pub objects: bool,
+    /// The module's debugfs directory
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_DEBUGFS)]
+    pub debugfs: PathBuf,
+}
+
+/// What `top` sorts the kinds by (largest first; ties keep the ABI order).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Live,
+    Bytes,
+    Created,
+    /// created/s + freed/s: the allocator traffic
+    Rate,
+}
+
+/// Seconds between refreshes: 0.01 to 3600.
+fn interval(s: &str) -> Result<Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && (0.01..=3600.0).contains(s))
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("'{s}': seconds, 0.01 to 3600"))
+}
+
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct TopArgs {
+    /// Seconds between refreshes
+    #[arg(short, long, value_name = "SECS", value_parser = interval, default_value = "1")]
+    pub interval: Duration,
+    /// What to sort by (keys l, b, c, r while running)
+    #[arg(short, long, value_enum, default_value_t)]
+    pub sort: SortKey,
+    /// Refresh N times, then exit
+    #[arg(short = 'n', long, value_name = "N", value_parser = units::positive)]
+    pub iterations: Option<u64>,
+    /// The module's debugfs directory
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_DEBUGFS)]
+    pub debugfs: PathBuf,
+}
+
+/// The benchmark operations.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BenchOp {
+    /// Alloc+free pairs
+    #[default]
+    Alloc,
+    /// this_cpu_inc of a per-CPU counter
+    PercpuInc,
+    /// atomic_inc of one shared counter
+    AtomicInc,
+}
+
+/// `--threads`: a number, or every online CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threads {
+    Count(u32),
+    All,
+}
+
+fn threads(s: &str) -> Result<Threads, String> {
+    match s {
+        "all" => Ok(Threads::All),
+        s => units::number_u32(s)
+            .map(Threads::Count)
+            .map_err(|_| format!("'{s}': a number of threads, or 'all'")),
+    }
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq)]
+pub enum BenchCommand {
+    /// One in-kernel timed run: ns/op, cycles/op, aggregate ops/s
+    Run(BenchRunArgs),
+    /// Safe Rust against raw C for every allocator, and a summary
+    ///
+    /// A size sweep, batches, scaling with threads, the ioctl path and the
+    /// cost of statistics, judged against the targets.
+    Standard(BenchStandardArgs),
+    /// Tiny runs of every op and kind, checked to be well-formed
+    Smoke {
+        /// Samples per run
+        #[arg(long, value_name = "N", value_parser = iterations, default_value_t = crate::bench::SMOKE_ITERATIONS)]
+        iterations: u32,
+    },
+    /// kmem_cache pairs with statistics on and off
+    StatsCost {
+        /// Pairs per run
+        #[arg(long, value_name = "N", value_parser = iterations, default_value_t = crate::bench::STATS_COST_ITERATIONS)]
+        iterations: u32,
+        /// Bytes of each object
+        #[arg(short, long, value_name = "N", value_parser = units::number_u32, default_value_t = 64)]
+        size: u32,
+        /// Runs each way
+        #[arg(long, value_name = "R", value_parser = rounds, default_value_t = crate::bench::STATS_COST_ROUNDS)]
+        rounds: usize,
+    },
+}
+
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct BenchRunArgs {
+    /// What to time
+    #[arg(long, value_enum, default_value_t)]
+    pub op: BenchOp,
+    /// The allocator of --op alloc [default: kmalloc]
+    #[arg(short, long, value_parser = kind_parser(true))]
+    pub kind: Option<u32>,
+    /// Bytes of each object [default: 64, or 4096 for vmalloc, dma, ioremap]
+    #[arg(short, long, value_name = "N", value_parser = units::number)]
+    pub size: Option<u64>,
+    /// Pages of free_pages and pages_node: 2^order
+    #[arg(short, long, value_name = "N", value_parser = |s: &str| in_range(s, 0, 63))]
+    pub order: Option<u32>,
+    /// The NUMA node (any: any node)
+    #[arg(long, value_name = "N", value_parser = node, allow_negative_numbers = true)]
+    pub node: Option<i32>,
+    /// The device of dma_coherent runs [default: faux]
+    #[arg(long, value_name = "DEV", value_parser = dma_device_parser())]
+    pub dma_device: Option<u32>,
+    /// Operations per sample (1 to 1024)
+    #[arg(short, long, value_name = "K", value_parser = count)]
+    pub batch: Option<u32>,
+    /// Kernel threads, one per CPU (all: every online CPU) [default: the calling thread]
+    #[arg(short, long, value_name = "N|all", value_parser = threads)]
+    pub threads: Option<Threads>,
+    /// Samples
+    #[arg(long, value_name = "N", value_parser = iterations, default_value_t = crate::bench::RUN_ITERATIONS)]
+    pub iterations: u32,
+    /// The raw C baseline instead of the Rust abstractions
+    #[arg(long)]
+    pub raw_c: bool,
+    /// Without statistics
+    #[arg(long)]
+    pub no_stats: bool,
+}
+
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct BenchStandardArgs {
+    /// Samples per run [default: 20000, 200 with --quick]
+    #[arg(long, value_name = "N", value_parser = iterations)]
+    pub iterations: Option<u32>,
+    /// Rounds per point [default: 9, 1 with --quick]
+    #[arg(long, value_name = "R", value_parser = rounds)]
+    pub rounds: Option<usize>,
+    /// Tiny runs of a reduced sweep
+    #[arg(short, long)]
+    pub quick: bool,
+    /// Plot the sweep into FILE
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<String>,
+    /// The plot's subtitle
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    pub subtitle: Option<String>,
+}
+
+/// Parses a whole command line (its first word is the program's name).
+pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    Cli::try_parse_from(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    pub(crate) fn cli(line: &str) -> Result<Cli, clap::Error> {
+        parse(std::iter::once("kmemlab").chain(line.split_whitespace()))
+    }
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_anywhere() {
+        let a = cli("alloc kmalloc 64 --json").unwrap();
+        assert!(a.global.json);
+        let b = cli("--json alloc kmalloc 64").unwrap();
+        assert_eq!(a, b);
+        let c = cli("alloc kmalloc 64 --device /tmp/x").unwrap();
+        assert_eq!(c.global.device_path(), PathBuf::from("/tmp/x"));
+        assert_eq!(
+            cli("version").unwrap().global.device_path(),
+            PathBuf::from(DEFAULT_DEVICE)
+        );
+    }
+
+    #[test]
+    fn usage_errors() {
+        for bad in [
+            "",
+            "frobnicate",
+            "stats --bogus",
+            "alloc kmalloc notanumber",
+            "alloc",
+            "alloc slab",
+            "alloc kmalloc 64 --count 0",
+            "alloc kmalloc 64 --count 1025",
+            "alloc kmalloc 64 --size 64",
+            "free",
+            "free 1 --all",
+            "write 1",
+            "write 1 --string a --hex 00",
+            "mmio read 1 0 --width 3",
+            "top --interval 0",
+            "top --sort size",
+            "top --iterations 0",
+            "limits --cap 0",
+            "bench run --batch 0",
+            "bench run --threads many",
+            "bench standard --rounds 0",
+            "bench frob",
+        ] {
+            let e = cli(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}: {e}");
+        }
+    }
+}

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Objects and caches: alloc, free, write, read, fill, verify, info, list,
+//! cache.
+
+use serde_json::Value;
+
+use crate::cli::{AllocArgs, CacheCommand, FreeArgs, Gfp, RangeArgs, SeededArgs, WriteArgs};
+use crate::device::DeviceOps;
+use crate::error::{usage, Error, Result};
+use crate::names::{device_name, kind_name, source_name};
+use crate::output::{object, Output};
+use crate::uapi::*;
+
+fn handles_value(handles: &[u32]) -> Value {
+    Value::from(handles.to_vec())
+}
+
+/// What the `cache` field of an info holds for its kind: a key and its value.
+fn info_owner(i: &KmemlabInfo) -> (&'static str, Value) {
+    match i.kind {
+        KMEMLAB_KIND_DMA_COHERENT => ("device", device_name(i.cache).into()),
+        KMEMLAB_KIND_IOREMAP => ("source", source_name(i.cache).into()),
+        _ => ("cache", i.cache.into()),
+    }
+}
+
+pub(crate) fn info_fields(i: &KmemlabInfo) -> Vec<(&'static str, Value)> {
+    vec![
+        ("handle", i.handle.into()),
+        ("kind", kind_name(i.kind).into()),
+        ("size", i.size.into()),
+        ("order", i.order.into()),
+        ("node", i.node.into()),
+        ("nid", i.nid.into()),
+        ("cpu", i.cpu.into()),
+        info_owner(i),
+        ("gfp", i.gfp.into()),
+    ]
+}
+
+/// One object for people.
+pub fn info_line(i: &KmemlabInfo) -> String {
+    // -1: not RAM on one node (IOREMAP, PERCPU).
+    let nid = if i.nid < 0 {
+        "-".to_string()
+    } else {
+        i.nid.to_string()
+    };
+    let mut s = format!(
+        "{:>6}  {:<12} {:>10} bytes  node {nid:>2} (asked {:>2})  cpu {}",
+        i.handle,
+        kind_name(i.kind),
+        i.size,
+        i.node,
+        i.cpu
+    );
+    if i.kind == KMEMLAB_KIND_FREE_PAGES || i.kind == KMEMLAB_KIND_PAGES_NODE {
+        s.push_str(&format!("  order {}", i.order));
+    }
+    match info_owner(i) {
+        (key, Value::String(name)) => s.push_str(&format!("  {key} {name}")),
+        _ if i.cache != 0 => s.push_str(&format!("  cache {}", i.cache)),
+        _ => {}
+    }
+    s
+}
+
+/// A `KMEMLAB_IOC_ALLOC` request for one object of kind `k`, with the tool's
+/// defaults: any node, and for DMA_COHERENT the faux device.
+pub(crate) fn alloc_req(k: u32) -> KmemlabAlloc {
+    KmemlabAlloc {
+        kind: k,
+        node: KMEMLAB_NODE_ANY,
+        cache: if k == KMEMLAB_KIND_DMA_COHERENT {
+            KMEMLAB_DEV_FAUX
+        } else {
+            0
+        },
+        count: 1,
+        ..Default::default()
+    }
+}
+
+/// The request of `alloc`.
+pub(crate) fn alloc_request(a: &AllocArgs) -> Result<KmemlabAlloc> {
+    // clap takes no ioremap here: those objects are made by `ioremap`.
+    let k = a.kind;
+    let mut req = alloc_req(k);
+    req.size = a.size.or(a.size_arg).unwrap_or(0);
+    req.order = a.order;
+    req.node = a.node;
+    req.count = a.count;
+    match (k, a.dma_device) {
+        (KMEMLAB_KIND_DMA_COHERENT, Some(d)) => req.cache = d,
+        (_, Some(_)) => return Err(usage("--dma-device is for alloc dma only")),
+        _ => {}
+    }
+    if let Some(c) = a.cache {
+        req.cache = c;
+    }
+    req.gfp = match a.gfp {
+        Gfp::Kernel => KMEMLAB_GFP_KERNEL,
+        Gfp::Atomic => KMEMLAB_GFP_ATOMIC,
+        Gfp::Nowait => KMEMLAB_GFP_NOWAIT,
+    };
+    for (on, bit) in [
+        (a.zero, KMEMLAB_GFP_ZERO),
+        (a.noretry, KMEMLAB_GFP_NORETRY),
+        (a.nowarn, KMEMLAB_GFP_NOWARN),
+        (a.account, KMEMLAB_GFP_ACCOUNT),
+    ] {
+        if on {
+            req.gfp |= bit;
+        }
+    }
+    Ok(req)
+}
+
+pub(crate) fn alloc(dev: &dyn DeviceOps, a: &AllocArgs) -> Result<Output> {
+    let req = alloc_request(a)?;
+    let k = req.kind;
+    let handles = dev.alloc(&req)?;
+    let list: Vec<String> = handles.iter().map(|h| h.to_string()).collect();
+    Ok(Output::new(
+        format!("{}: {}", kind_name(k), list.join(" ")),
+        &[
+            ("kind", kind_name(k).into()),
+            ("handles", handles_value(&handles)),
+        ],
+    ))
+}
+
+pub(crate) fn free(dev: &dyn DeviceOps, f: &FreeArgs) -> Result<Output> {
+    dev.free(&f.handles)?;
+    let what = if f.all {
+        "all objects".to_string()
+    } else {
+        format!("{:?}", f.handles)
+    };
+    Ok(Output::new(
+        format!("freed {what}"),
+        &[("freed", handles_value(&f.handles))],
+    ))
+}
+
+fn hex(data: &[u8]) -> String {
+    use std::fmt::Write as _;
+    data.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn unhex(s: &str) -> Result<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return Err(usage("--hex needs an even number of digits"));
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            s.get(i..i + 2)
+                .and_then(|d| u8::from_str_radix(d, 16).ok())
+                .ok_or_else(|| usage(format!("bad hex '{s}'")))
+        })
+        .collect()
+}
+
+/// The bytes `write` writes.
+pub(crate) fn write_data(w: &WriteArgs) -> Result<Vec<u8>> {
+    match (&w.string, &w.hex) {
+        (Some(s), None) => Ok(s.as_bytes().to_vec()),
+        (None, Some(h)) => unhex(h),
+        _ => Err(usage("write needs --string TEXT or --hex HEX")),
+    }
+}
+
+pub(crate) fn write(dev: &dyn DeviceOps, w: &WriteArgs) -> Result<Output> {
+    let data = write_data(w)?;
+    dev.write(w.handle, w.offset, &data)?;
+    Ok(Output::new(
+        format!("wrote {} bytes at {}", data.len(), w.offset),
+        &[("written", data.len().into())],
+    ))
+}
+
+/// The bytes an io command touches: `--len`, defaulting to the rest of the object.
+fn io_len(dev: &dyn DeviceOps, r: &RangeArgs) -> Result<u64> {
+    match r.len {
+        Some(l) => Ok(l),
+        None => Ok(dev.info(r.handle)?.size.saturating_sub(r.offset)),
+    }
+}
+
+pub(crate) fn read(dev: &dyn DeviceOps, r: &RangeArgs) -> Result<Output> {
+    let len = io_len(dev, r)?;
+    let len = usize::try_from(len).map_err(|_| usage("--len too large"))?;
+    let got = dev.read(r.handle, r.offset, len)?;
+    Ok(Output::new(
+        hex(&got),
+        &[("offset", r.offset.into()), ("hex", hex(&got).into())],
+    ))
+}
+
+pub(crate) fn fill(dev: &dyn DeviceOps, s: &SeededArgs) -> Result<Output> {
+    let r = &s.range;
+    let len = io_len(dev, r)?;
+    dev.fill(r.handle, s.seed, r.offset, len)?;
+    Ok(Output::new(
+        format!("filled {len} bytes at {} with seed {:#x}", r.offset, s.seed),
+        &[("filled", len.into())],
+    ))
+}
+
+pub(crate) fn verify(dev: &dyn DeviceOps, s: &SeededArgs) -> Result<Output> {
+    let r = &s.range;
+    let len = io_len(dev, r)?;
+    match dev.verify(r.handle, s.seed, r.offset, len)? {
+        None => Ok(Output::new(
+            format!("ok: {len} bytes at {} match seed {:#x}", r.offset, s.seed),
+            &[("match", true.into())],
+        )),
+        Some(at) => Err(Error::Failed(format!(
+            "mismatch: byte {at} differs from the pattern of seed {:#x}",
+            s.seed
+        ))),
+    }
+}
+
+pub(crate) fn info(dev: &dyn DeviceOps, handle: u32) -> Result<Output> {
+    let i = dev.info(handle)?;
+    Ok(Output::new(info_line(&i), &info_fields(&i)))
+}
+
+pub(crate) fn list(dev: &dyn DeviceOps) -> Result<Output> {
+    let infos = dev.list()?;
+    let text = if infos.is_empty() {
+        "(no objects)".to_string()
+    } else {
+        infos.iter().map(info_line).collect::<Vec<_>>().join("\n")
+    };
+    let list: Vec<Value> = infos.iter().map(|i| object(info_fields(i))).collect();
+    Ok(Output::new(text, &[("objects", list.into())]))
+}
+
+/// A cache name the ABI can carry.
+pub(crate) fn validate_cache(c: &CacheCommand) -> Result<()> {
+    match c {
+        CacheCommand::Create { name, .. } if name.len() >= KMEMLAB_CACHE_NAME_MAX => {
+            Err(usage(format!(
+                "cache name longer than {} bytes",
+                KMEMLAB_CACHE_NAME_MAX - 1
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn cache(dev: &dyn DeviceOps, c: &CacheCommand) -> Result<Output> {
+    validate_cache(c)?;
+    match c {
+        CacheCommand::Create {
+            name,
+            size,
+            align,
+            hwcache_align,
+            ctor,
+        } => {
+            let mut flags = 0;
+            if *hwcache_align {
+                flags |= KMEMLAB_CACHE_HWCACHE_ALIGN;
+            }
+            if *ctor {
+                flags |= KMEMLAB_CACHE_CTOR;
+            }
+            let h = dev.cache_create(name, *size, *align, flags)?;
+            Ok(Output::new(
+                format!("cache kmemlab-{name}: handle {h}"),
+                &[
+                    ("name", format!("kmemlab-{name}").into()),
+                    ("handle", h.into()),
+                ],
+            ))
+        }
+        CacheCommand::Destroy(h) => {
+            dev.cache_destroy(h.handle)?;
+            Ok(Output::new(
+                format!("destroyed cache {}", h.handle),
+                &[("destroyed", h.handle.into())],
+            ))
+        }
+        CacheCommand::List => {
+            // Every kmemlab cache on the system, as /proc/slabinfo shows them.
+            let caches = crate::stats::read_slabinfo()?;
+            let text: Vec<String> = caches
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{:<32} {:>8} active  {:>8} bytes",
+                        c.name, c.active_objs, c.objsize
+                    )
+                })
+                .collect();
+            let rows: Vec<Value> = caches
+                .into_iter()
+                .map(|c| {
+                    object([
+                        ("name", Value::from(c.name)),
+                        ("active_objs", c.active_objs.into()),
+                        ("objsize", c.objsize.into()),
+                    ])
+                })
+                .collect();
+            let text = if text.is_empty() {
+                "(no kmemlab caches)".into()
+            } else {
+                text.join("\n")
+            };
+            Ok(Output::new(text, &[("caches", rows.into())]))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Command;
+    use crate::commands::tests::command;
+
+    fn alloc_of(line: &str) -> Result<KmemlabAlloc> {
+        match command(&format!("alloc {line}")) {
+            Command::Alloc(a) => alloc_request(&a),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        assert_eq!(unhex(&hex(&[0, 1, 0xab])).unwrap(), vec![0, 1, 0xab]);
+        assert!(unhex("abc").is_err());
+        assert!(unhex("zz").is_err());
+    }
+
+    #[test]
+    fn alloc_keeps_old_syntax_and_takes_dma_and_percpu() {
+        let r = alloc_of("kmalloc --size 64 --count 3 --gfp atomic --zero").unwrap();
+        assert_eq!((r.kind, r.size, r.count), (KMEMLAB_KIND_KMALLOC, 64, 3));
+        assert_eq!(r.gfp, KMEMLAB_GFP_ATOMIC | KMEMLAB_GFP_ZERO);
+        assert_eq!((r.node, r.cache), (KMEMLAB_NODE_ANY, 0));
+        let r = alloc_of("kmem_cache --cache 2").unwrap();
+        assert_eq!((r.kind, r.cache), (KMEMLAB_KIND_KMEM_CACHE, 2));
+        let r = alloc_of("dma 4k").unwrap();
+        assert_eq!(r.kind, KMEMLAB_KIND_DMA_COHERENT);
+        assert_eq!((r.size, r.cache, r.count), (4096, KMEMLAB_DEV_FAUX, 1));
+        let r = alloc_of("dma 64 --dma-device edu --count 2").unwrap();
+        assert_eq!((r.size, r.cache, r.count), (64, KMEMLAB_DEV_EDU, 2));
+        let r = alloc_of("dma_coherent --size 8 --dma-device faux").unwrap();
+        assert_eq!((r.size, r.cache), (8, KMEMLAB_DEV_FAUX));
+        let r = alloc_of("pages_node --order 2 --node 0").unwrap();
+        assert_eq!((r.order, r.node), (2, 0));
+        let r = alloc_of("kmalloc 8 --node -1").unwrap();
+        assert_eq!(r.node, KMEMLAB_NODE_ANY);
+        let r = alloc_of("percpu --count 4").unwrap();
+        assert_eq!(
+            (r.kind, r.size, r.count, r.cache),
+            (KMEMLAB_KIND_PERCPU, 0, 4, 0)
+        );
+        assert!(alloc_of("kmalloc 64 --dma-device edu").is_err());
+    }
+
+    fn info(kind: u32, nid: i32, cache: u32) -> KmemlabInfo {
+        KmemlabInfo {
+            handle: 1,
+            kind,
+            size: 64,
+            node: KMEMLAB_NODE_ANY,
+            nid,
+            cache,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn info_names_devices_and_sources() {
+        let js = |i: &KmemlabInfo| object(info_fields(i)).to_string();
+        let dma = info(KMEMLAB_KIND_DMA_COHERENT, 0, KMEMLAB_DEV_EDU);
+        assert!(info_line(&dma).ends_with("  device edu"));
+        assert!(js(&dma).contains(r#""device":"edu""#));
+        assert!(!js(&dma).contains("cache"));
+
+        let io = info(KMEMLAB_KIND_IOREMAP, -1, KMEMLAB_IOREMAP_PHYS);
+        assert!(info_line(&io).contains("node  - (asked -1)"));
+        assert!(info_line(&io).ends_with("  source phys"));
+        assert!(js(&io).contains(r#""source":"phys""#) && js(&io).contains(r#""nid":-1"#));
+
+        let cached = info(KMEMLAB_KIND_KMEM_CACHE, 0, 3);
+        assert!(info_line(&cached).ends_with("  cache 3"));
+        assert!(js(&cached).contains(r#""cache":3"#));
+        let plain = info(KMEMLAB_KIND_PERCPU, -1, 0);
+        assert!(info_line(&plain).ends_with("cpu 0"));
+    }
+}

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A fake `/dev/kmemlab` for the unit tests: objects live in memory, the
+//! size limits and the quota are those of a [`KmemlabLimits`] the test
+//! chooses, and the benchmark answers with well-formed made-up figures.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use rustix::io::Errno;
+
+use super::{DeviceOps, OpError};
+use crate::uapi::*;
+
+/// One object of the fake.
+#[derive(Clone, Debug)]
+struct Object {
+    info: KmemlabInfo,
+    data: Vec<u8>,
+}
+
+#[derive(Default, Debug)]
+struct State {
+    next: u32,
+    objects: BTreeMap<u32, Object>,
+    caches: BTreeMap<u32, (String, u32)>,
+    percpu: BTreeMap<u32, Vec<u64>>,
+    bytes: u64,
+    /// Every ioctl issued, by name.
+    calls: Vec<&'static str>,
+}
+
+/// The fake device.
+pub struct FakeDevice {
+    pub version: KmemlabVersion,
+    pub limits: KmemlabLimits,
+    state: RefCell<State>,
+}
+
+/// Every feature bit the ABI knows.
+pub const ALL_FEATURES: u64 =
+    ((1 << 9) - 1) | KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH | KMEMLAB_FEAT_LIMITS;
+
+/// The limits of a module loaded with its defaults, on 4 KiB pages.
+pub fn default_limits() -> KmemlabLimits {
+    KmemlabLimits {
+        max_objects: 4096,
+        max_bytes: 256 << 20,
+        kmalloc_max: 4 << 20,
+        cache_object_max: 2 << 20,
+        vmalloc_max: 1 << 30,
+        dma_max: 4 << 20,
+        edu_dma_max: KMEMLAB_EDU_DMA_MAX,
+        ioremap_max: KMEMLAB_IOREMAP_MAX,
+        max_order: 10,
+        page_size: 4096,
+        reserved: [0; 32],
+    }
+}
+
+impl Default for FakeDevice {
+    fn default() -> Self {
+        Self::new(ALL_FEATURES & !KMEMLAB_FEAT_EDU, default_limits())
+    }
+}
+
+fn err(what: &'static str, e: Errno) -> OpError {
+    OpError::new(what, e)
+}
+
+impl FakeDevice {
+    pub fn new(features: u64, limits: KmemlabLimits) -> Self {
+        Self {
+            version: KmemlabVersion {
+                abi_version: KMEMLAB_ABI_VERSION,
+                nr_cpus: 2,
+                features,
+                nr_nodes: 1,
+                reserved: 0,
+            },
+            limits,
+            state: RefCell::new(State {
+                next: 1,
+                ..State::default()
+            }),
+        }
+    }
+
+    /// The ioctls issued so far, by name.
+    pub fn calls(&self) -> Vec<&'static str> {
+        self.state.borrow().calls.clone()
+    }
+
+    /// Objects alive now.
+    pub fn live(&self) -> usize {
+        self.state.borrow().objects.len()
+    }
+
+    /// Caches alive now.
+    pub fn caches(&self) -> usize {
+        self.state.borrow().caches.len()
+    }
+
+    fn call(&self, what: &'static str) {
+        self.state.borrow_mut().calls.push(what);
+    }
+
+    fn feature(&self, what: &'static str, bit: u64) -> Result<(), OpError> {
+        if self.version.features & bit == 0 {
+            return Err(err(what, Errno::NOTTY));
+        }
+        Ok(())
+    }
+
+    /// Bytes of one object `req` asks for, or why the fake refuses it.
+    fn object_size(&self, s: &State, req: &KmemlabAlloc) -> Result<u64, Errno> {
+        let l = &self.limits;
+        let page = u64::from(l.page_size);
+        let bytes = match req.kind {
+            KMEMLAB_KIND_KMALLOC if req.size == 0 || req.size > l.kmalloc_max => {
+                return Err(Errno::INVAL)
+            }
+            KMEMLAB_KIND_VMALLOC if req.size == 0 || req.size > l.vmalloc_max => {
+                return Err(Errno::INVAL)
+            }
+            KMEMLAB_KIND_DMA_COHERENT if req.size == 0 || req.size > l.dma_max => {
+                return Err(Errno::INVAL)
+            }
+            KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_VMALLOC | KMEMLAB_KIND_DMA_COHERENT => req.size,
+            KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE if req.order > l.max_order => {
+                return Err(Errno::INVAL)
+            }
+            KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE => page << req.order,
+            KMEMLAB_KIND_KMEM_CACHE => match s.caches.get(&req.cache) {
+                Some((_, size)) => u64::from(*size),
+                None => return Err(Errno::NOENT),
+            },
+            KMEMLAB_KIND_PERCPU => 8,
+            _ => return Err(Errno::INVAL),
+        };
+        Ok(bytes)
+    }
+}
+
+impl DeviceOps for FakeDevice {
+    fn version(&self) -> Result<KmemlabVersion, OpError> {
+        self.call("version");
+        Ok(self.version)
+    }
+
+    fn limits(&self) -> Result<KmemlabLimits, OpError> {
+        self.call("limits");
+        self.feature("limits", KMEMLAB_FEAT_LIMITS)?;
+        Ok(self.limits)
+    }
+
+    fn alloc(&self, req: &KmemlabAlloc) -> Result<Vec<u32>, OpError> {
+        self.call("alloc");
+        if req.count == 0 || req.count > KMEMLAB_BATCH_MAX {
+            return Err(err("alloc", Errno::INVAL));
+        }
+        let mut s = self.state.borrow_mut();
+        let size = self.object_size(&s, req).map_err(|e| err("alloc", e))?;
+        let count = u64::from(req.count);
+        if s.objects.len() as u64 + count > self.limits.max_objects
+            || s.bytes + size * count > self.limits.max_bytes
+        {
+            return Err(err("alloc", Errno::NOMEM));
+        }
+        let mut handles = Vec::new();
+        for _ in 0..req.count {
+            let handle = s.next;
+            s.next += 1;
+            let info = KmemlabInfo {
+                handle,
+                kind: req.kind,
+                size,
+                order: req.order,
+                node: req.node,
+                nid: 0,
+                cpu: 0,
+                cache: req.cache,
+                gfp: req.gfp,
+            };
+            // CAST: the fake's objects are small.
+            let data = vec![0; size.min(1 << 20) as usize];
+            s.objects.insert(handle, Object { info, data });
+            if req.kind == KMEMLAB_KIND_PERCPU {
+                s.percpu.insert(handle, vec![0; 2]);
+            }
+            s.bytes += size;
+            handles.push(handle);
+        }
+        Ok(handles)
+    }
+
+    fn free(&self, handles: &[u32]) -> Result<(), OpError> {
+        self.call("free");
+        let mut s = self.state.borrow_mut();
+        let all: Vec<u32> = if handles.is_empty() {
+            s.objects.keys().copied().collect()
+        } else {
+            handles.to_vec()
+        };
+        if all.iter().any(|h| !s.objects.contains_key(h)) {
+            return Err(err("free", Errno::NOENT));
+        }
+        for h in all {
+            if let Some(o) = s.objects.remove(&h) {
+                s.bytes -= o.info.size;
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&self, handle: u32, offset: u64, data: &[u8]) -> Result<(), OpError> {
+        self.call("write");
+        let mut s = self.state.borrow_mut();
+        let o = s
+            .objects
+            .get_mut(&handle)
+            .ok_or(err("write", Errno::NOENT))?;
+        let at = usize::try_from(offset).map_err(|_| err("write", Errno::INVAL))?;
+        let end = at + data.len();
+        if end > o.data.len() {
+            return Err(err("write", Errno::INVAL));
+        }
+        o.data[at..end].copy_from_slice(data);
+        Ok(())
+    }
+
+    fn read(&self, handle: u32, offset: u64, len: usize) -> Result<Vec<u8>, OpError> {
+        self.call("read");
+        let s = self.state.borrow();
+        let o = s.objects.get(&handle).ok_or(err("read", Errno::NOENT))?;
+        let at = usize::try_from(offset).map_err(|_| err("read", Errno::INVAL))?;
+        o.data
+            .get(at..at + len)
+            .map(<[u8]>::to_vec)
+            .ok_or(err("read", Errno::INVAL))
+    }
+
+    fn fill(&self, handle: u32, seed: u64, offset: u64, len: u64) -> Result<(), OpError> {
+        self.call("fill");
+        let mut s = self.state.borrow_mut();
+        let o = s
+            .objects
+            .get_mut(&handle)
+            .ok_or(err("fill", Errno::NOENT))?;
+        for i in offset..offset + len {
+            let b = o
+                .data
+                .get_mut(i as usize)
+                .ok_or(err("fill", Errno::INVAL))?;
+            *b = pattern_byte(seed, i);
+        }
+        Ok(())
+    }
+
+    fn verify(
+        &self,
+        handle: u32,
+        seed: u64,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<u64>, OpError> {
+        self.call("verify");
+        let s = self.state.borrow();
+        let o = s.objects.get(&handle).ok_or(err("verify", Errno::NOENT))?;
+        for i in offset..offset + len {
+            let b = o.data.get(i as usize).ok_or(err("verify", Errno::INVAL))?;
+            if *b != pattern_byte(seed, i) {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
+    }
+
+    fn info(&self, handle: u32) -> Result<KmemlabInfo, OpError> {
+        self.call("info");
+        let s = self.state.borrow();
+        s.objects
+            .get(&handle)
+            .map(|o| o.info)
+            .ok_or(err("info", Errno::NOENT))
+    }
+
+    fn list(&self) -> Result<Vec<KmemlabInfo>, OpError> {
+        self.call("list");
+        Ok(self
+            .state
+            .borrow()
+            .objects
+            .values()
+            .map(|o| o.info)
+            .collect())
+    }
+
+    fn cache_create(
+        &self,
+        name: &str,
+        object_size: u32,
+        _align: u32,
+        _flags: u32,
+    ) -> Result<u32, OpError> {
+        self.call("cache create");
+        if object_size == 0 || u64::from(object_size) > self.limits.cache_object_max {
+            return Err(err("cache create", Errno::INVAL));
+        }
+        let mut s = self.state.borrow_mut();
+        let handle = s.next;
+        s.next += 1;
+        s.caches.insert(handle, (name.to_string(), object_size));
+        Ok(handle)
+    }
+
+    fn cache_destroy(&self, handle: u32) -> Result<(), OpError> {
+        self.call("cache destroy");
+        let mut s = self.state.borrow_mut();
+        s.caches
+            .remove(&handle)
+            .map(|_| ())
+            .ok_or(err("cache destroy", Errno::NOENT))
+    }
+
+    fn ioremap(&self, _req: &KmemlabIoremap) -> Result<u32, OpError> {
+        self.call("ioremap");
+        Err(err("ioremap", Errno::NODEV))
+    }
+
+    fn mmio(&self, _req: &KmemlabMmio) -> Result<u64, OpError> {
+        self.call("mmio");
+        Err(err("mmio", Errno::NOENT))
+    }
+
+    fn dma_copy(&self, _req: &KmemlabDmaCopy) -> Result<(), OpError> {
+        self.call("dma copy");
+        Err(err("dma copy", Errno::NODEV))
+    }
+
+    fn percpu(&self, req: &KmemlabPercpu) -> Result<KmemlabPercpu, OpError> {
+        self.call("percpu");
+        let mut s = self.state.borrow_mut();
+        let values = s
+            .percpu
+            .get_mut(&req.handle)
+            .ok_or(err("percpu", Errno::NOENT))?;
+        let cpu = if req.op == KMEMLAB_PERCPU_ADD_ON {
+            req.cpu
+        } else {
+            1
+        };
+        let v = values
+            .get_mut(cpu as usize)
+            .ok_or(err("percpu", Errno::INVAL))?;
+        *v += req.value;
+        Ok(KmemlabPercpu { cpu, ..*req })
+    }
+
+    fn percpu_read(&self, handle: u32) -> Result<(Vec<u64>, u64), OpError> {
+        self.call("percpu");
+        let s = self.state.borrow();
+        let values = s.percpu.get(&handle).ok_or(err("percpu", Errno::NOENT))?;
+        Ok((values.clone(), values.iter().sum()))
+    }
+
+    fn bench(&self, req: &KmemlabBench) -> Result<KmemlabBench, OpError> {
+        self.call("bench");
+        self.feature("bench", KMEMLAB_FEAT_BENCH)?;
+        if req.iterations == 0 || req.batch == 0 {
+            return Err(err("bench", Errno::INVAL));
+        }
+        let ops = u64::from(req.iterations) * u64::from(req.batch) * u64::from(req.threads.max(1));
+        // Raw C a little faster than Rust, statistics a little slower.
+        let per_op = 100
+            + u64::from(req.flags & KMEMLAB_BENCH_RAW_C == 0)
+            + 4 * u64::from(req.flags & KMEMLAB_BENCH_NO_STATS == 0);
+        Ok(KmemlabBench {
+            ops,
+            ns_wall: ops * per_op / u64::from(req.threads.max(1)),
+            ns_total: ops * per_op,
+            ns_min: 64,
+            ns_median: 128,
+            ns_p99: 256,
+            cycles_total: ops * per_op * 3,
+            cycles_min: 192,
+            cycles_median: 384,
+            cycles_p99: 768,
+            cpu: 0,
+            ..*req
+        })
+    }
+}

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/dev/kmemlab` behind a trait: [`DeviceOps`] has one typed method per
+//! ioctl. The real device ([`Device`], in `real.rs`) issues them through
+//! rustix; the tests' fake (`fake.rs`) keeps objects in memory, so the
+//! commands, `limits` and `bench` are tested without the module.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use rustix::io::Errno;
+
+use crate::uapi::*;
+
+#[cfg(test)]
+pub mod fake;
+mod real;
+
+pub use real::Device;
+
+/// Why the device could not be used, phrased for the person at the terminal.
+#[derive(Debug)]
+pub enum DeviceError {
+    /// The kmemlab module is not loaded.
+    NotLoaded(PathBuf),
+    /// The module is loaded but its device node is missing.
+    NoNode(PathBuf),
+    /// The caller may not open the node.
+    Permission(PathBuf),
+    /// The node does not answer kmemlab's ioctls.
+    NotKmemlab(PathBuf),
+    /// The module speaks another ABI version than the tool.
+    AbiMismatch { module: u32, tool: u32 },
+    /// Any other system error.
+    Os(PathBuf, &'static str, io::Error),
+}
+
+impl fmt::Display for DeviceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotLoaded(p) => write!(
+                f,
+                "{} does not exist and the kmemlab module is not loaded \
+                 (no /sys/module/kmemlab): load it with 'insmod kmemlab.ko'",
+                p.display()
+            ),
+            Self::NoNode(p) => write!(
+                f,
+                "the kmemlab module is loaded but {} is missing: is devtmpfs mounted on /dev?",
+                p.display()
+            ),
+            Self::Permission(p) => write!(
+                f,
+                "permission denied opening {}: the device is root-only (mode 0600), run as root",
+                p.display()
+            ),
+            Self::NotKmemlab(p) => write!(
+                f,
+                "{} does not answer KMEMLAB_IOC_VERSION: it is not a kmemlab device",
+                p.display()
+            ),
+            Self::AbiMismatch { module, tool } => write!(
+                f,
+                "ABI mismatch: the module speaks ABI {module} but this tool was built for \
+                 ABI {tool}: rebuild one of them"
+            ),
+            Self::Os(p, what, e) => write!(f, "{what} {}: {e}", p.display()),
+        }
+    }
+}
+
+/// A failed kmemlab operation: which one, and the kernel's errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpError {
+    pub what: &'static str,
+    pub errno: Errno,
+}
+
+impl OpError {
+    pub fn new(what: &'static str, errno: Errno) -> Self {
+        Self { what, errno }
+    }
+
+    /// The errno's name, e.g. `ENOENT`; `errno N` for one the tool does not name.
+    pub fn errno_name(&self) -> String {
+        errno_name(self.errno)
+    }
+}
+
+/// The name of `e`, e.g. `ENOMEM`; `errno N` for one the tool does not name.
+pub fn errno_name(e: Errno) -> String {
+    const NAMES: &[(Errno, &str)] = &[
+        (Errno::PERM, "EPERM"),
+        (Errno::NOENT, "ENOENT"),
+        (Errno::INTR, "EINTR"),
+        (Errno::IO, "EIO"),
+        (Errno::NXIO, "ENXIO"),
+        (Errno::NOMEM, "ENOMEM"),
+        (Errno::ACCESS, "EACCES"),
+        (Errno::FAULT, "EFAULT"),
+        (Errno::BUSY, "EBUSY"),
+        (Errno::EXIST, "EEXIST"),
+        (Errno::NODEV, "ENODEV"),
+        (Errno::INVAL, "EINVAL"),
+        (Errno::NOTTY, "ENOTTY"),
+        (Errno::NOSPC, "ENOSPC"),
+        (Errno::RANGE, "ERANGE"),
+        (Errno::OVERFLOW, "EOVERFLOW"),
+        (Errno::OPNOTSUPP, "EOPNOTSUPP"),
+        (Errno::TIMEDOUT, "ETIMEDOUT"),
+    ];
+    NAMES.iter().find(|(n, _)| *n == e).map_or_else(
+        || format!("errno {}", e.raw_os_error()),
+        |(_, name)| (*name).to_string(),
+    )
+}
+
+impl fmt::Display for OpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} failed: {} ({})",
+            self.what,
+            io::Error::from(self.errno),
+            self.errno_name()
+        )
+    }
+}
+
+/// The operations of an open `/dev/kmemlab`, one per ioctl. Objects belong
+/// to the open file: every call on one value sees the same objects.
+pub trait DeviceOps {
+    /// `KMEMLAB_IOC_VERSION`.
+    fn version(&self) -> Result<KmemlabVersion, OpError>;
+    /// `KMEMLAB_IOC_LIMITS` (only when the module has `KMEMLAB_FEAT_LIMITS`).
+    fn limits(&self) -> Result<KmemlabLimits, OpError>;
+    /// `KMEMLAB_IOC_ALLOC`: returns the new handles (`req.handles` is ignored).
+    fn alloc(&self, req: &KmemlabAlloc) -> Result<Vec<u32>, OpError>;
+    /// `KMEMLAB_IOC_FREE` of `handles`, or of everything when `handles` is empty.
+    fn free(&self, handles: &[u32]) -> Result<(), OpError>;
+    /// `KMEMLAB_IOC_WRITE` of `data` at `offset`.
+    fn write(&self, handle: u32, offset: u64, data: &[u8]) -> Result<(), OpError>;
+    /// `KMEMLAB_IOC_READ` of `len` bytes at `offset`.
+    fn read(&self, handle: u32, offset: u64, len: usize) -> Result<Vec<u8>, OpError>;
+    /// `KMEMLAB_IOC_FILL` with `seed`.
+    fn fill(&self, handle: u32, seed: u64, offset: u64, len: u64) -> Result<(), OpError>;
+    /// `KMEMLAB_IOC_VERIFY` with `seed`: the first differing offset, if any.
+    fn verify(&self, handle: u32, seed: u64, offset: u64, len: u64)
+        -> Result<Option<u64>, OpError>;
+    /// `KMEMLAB_IOC_INFO`.
+    fn info(&self, handle: u32) -> Result<KmemlabInfo, OpError>;
+    /// `KMEMLAB_IOC_LIST`: every object of this file.
+    fn list(&self) -> Result<Vec<KmemlabInfo>, OpError>;
+    /// `KMEMLAB_IOC_CACHE_CREATE`: returns the cache's handle.
+    fn cache_create(
+        &self,
+        name: &str,
+        object_size: u32,
+        align: u32,
+        flags: u32,
+    ) -> Result<u32, OpError>;
+    /// `KMEMLAB_IOC_CACHE_DESTROY`.
+    fn cache_destroy(&self, handle: u32) -> Result<(), OpError>;
+    /// `KMEMLAB_IOC_IOREMAP`: returns the new object's handle.
+    fn ioremap(&self, req: &KmemlabIoremap) -> Result<u32, OpError>;
+    /// `KMEMLAB_IOC_MMIO`: returns `value` as the kernel left it.
+    fn mmio(&self, req: &KmemlabMmio) -> Result<u64, OpError>;
+    /// `KMEMLAB_IOC_DMA_COPY`.
+    fn dma_copy(&self, req: &KmemlabDmaCopy) -> Result<(), OpError>;
+    /// `KMEMLAB_IOC_PERCPU` ADD or ADD_ON: the structure as the kernel left it.
+    fn percpu(&self, req: &KmemlabPercpu) -> Result<KmemlabPercpu, OpError>;
+    /// `KMEMLAB_IOC_PERCPU` READ: every CPU id's value, and their sum.
+    fn percpu_read(&self, handle: u32) -> Result<(Vec<u64>, u64), OpError>;
+    /// `KMEMLAB_IOC_BENCH`: one timed run.
+    fn bench(&self, req: &KmemlabBench) -> Result<KmemlabBench, OpError>;
+}
+
+/// What the module enforces, or why it cannot tell.
+pub fn module_limits(dev: &dyn DeviceOps) -> Result<KmemlabLimits, crate::error::Error> {
+    let v = dev.version()?;
+    if v.features & KMEMLAB_FEAT_LIMITS == 0 {
+        return Err(
+            "the loaded module predates KMEMLAB_IOC_LIMITS (no 'limits' in its features): \
+             rebuild and reload it"
+                .into(),
+        );
+    }
+    Ok(dev.limits()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_errnos() {
+        assert_eq!(errno_name(Errno::NOMEM), "ENOMEM");
+        assert_eq!(errno_name(Errno::NOTTY), "ENOTTY");
+        assert_eq!(errno_name(Errno::from_raw_os_error(4095)), "errno 4095");
+        let e = OpError::new("info", Errno::NOENT);
+        assert!(e.to_string().starts_with("info failed: "), "{e}");
+        assert!(e.to_string().ends_with("(ENOENT)"), "{e}");
+    }
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Names of the ABI's numbers as the tool takes and prints them: kinds, DMA
+//! devices, ioremap sources, benchmark operations and feature bits.
+
+use crate::uapi::{self, *};
+
+/// The number `name` stands for in `table` (`what` names the table in the error).
+pub fn by_name(table: &[(u32, &str)], what: &str, name: &str) -> Result<u32, String> {
+    table
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(id, _)| *id)
+        .ok_or_else(|| {
+            let names: Vec<&str> = table.iter().map(|(_, n)| *n).collect();
+            format!("unknown {what} '{name}' (one of: {})", names.join(", "))
+        })
+}
+
+/// The name of `id` in `table`.
+pub fn name_of(table: &[(u32, &'static str)], id: u32) -> Option<&'static str> {
+    table.iter().find(|(n, _)| *n == id).map(|(_, name)| *name)
+}
+
+/// Short names the tool accepts for kinds besides those of [`uapi::KIND_NAMES`].
+const KIND_ALIASES: &[(u32, &str)] = &[(KMEMLAB_KIND_DMA_COHERENT, "dma")];
+
+/// The kind named `name` (`dma` is short for `dma_coherent`).
+pub fn kind(name: &str) -> Result<u32, String> {
+    by_name(KIND_ALIASES, "kind", name).or_else(|_| by_name(uapi::KIND_NAMES, "kind", name))
+}
+
+/// The name of kind `k` (`?` when the tool does not know it).
+pub fn kind_name(k: u32) -> &'static str {
+    name_of(uapi::KIND_NAMES, k).unwrap_or("?")
+}
+
+/// The name of DMA device `d` (its number when the tool does not know it).
+pub fn device_name(d: u32) -> String {
+    name_of(uapi::DEVICE_NAMES, d).map_or_else(|| d.to_string(), str::to_string)
+}
+
+/// The name of ioremap source `s` (its number when the tool does not know it).
+pub fn source_name(s: u32) -> String {
+    name_of(uapi::IOREMAP_SOURCE_NAMES, s).map_or_else(|| s.to_string(), str::to_string)
+}
+
+/// The benchmark operations, by the names the tool takes.
+pub const OP_NAMES: &[(u32, &str)] = &[
+    (KMEMLAB_BENCH_ALLOC_FREE, "alloc"),
+    (KMEMLAB_BENCH_PERCPU_INC, "percpu-inc"),
+    (KMEMLAB_BENCH_ATOMIC_INC, "atomic-inc"),
+];
+
+/// The name of benchmark operation `op`.
+pub fn op_name(op: u32) -> &'static str {
+    name_of(OP_NAMES, op).unwrap_or("?")
+}
+
+/// The feature bit the module reports for each kind.
+pub const KIND_FEATURES: &[(u32, u64)] = &[
+    (KMEMLAB_KIND_KMALLOC, KMEMLAB_FEAT_KMALLOC),
+    (KMEMLAB_KIND_KMEM_CACHE, KMEMLAB_FEAT_KMEM_CACHE),
+    (KMEMLAB_KIND_FREE_PAGES, KMEMLAB_FEAT_FREE_PAGES),
+    (KMEMLAB_KIND_PAGES_NODE, KMEMLAB_FEAT_PAGES_NODE),
+    (KMEMLAB_KIND_VMALLOC, KMEMLAB_FEAT_VMALLOC),
+    (KMEMLAB_KIND_DMA_COHERENT, KMEMLAB_FEAT_DMA_COHERENT),
+    (KMEMLAB_KIND_IOREMAP, KMEMLAB_FEAT_IOREMAP),
+    (KMEMLAB_KIND_PERCPU, KMEMLAB_FEAT_PERCPU),
+];
+
+/// The feature bit of kind `k` (0 for an unknown kind).
+pub fn kind_feature(k: u32) -> u64 {
+    KIND_FEATURES
+        .iter()
+        .find(|(kind, _)| *kind == k)
+        .map_or(0, |(_, bit)| *bit)
+}
+
+/// The names of the feature bits set in `bits`, plus any unknown bits as hex.
+pub fn feature_names(bits: u64) -> Vec<String> {
+    let mut names: Vec<String> = uapi::FEATURE_NAMES
+        .iter()
+        .filter(|(bit, _)| bits & bit != 0)
+        .map(|(_, name)| name.to_string())
+        .collect();
+    let known = uapi::FEATURE_NAMES
+        .iter()
+        .fold(0, |acc, (bit, _)| acc | bit);
+    if bits & !known != 0 {
+        names.push(format!("{:#x}", bits & !known));
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_by_name() {
+        assert_eq!(kind("vmalloc").unwrap(), KMEMLAB_KIND_VMALLOC);
+        assert!(kind("slab").is_err());
+        assert_eq!(kind_name(KMEMLAB_KIND_PAGES_NODE), "pages_node");
+        assert_eq!(kind("dma").unwrap(), KMEMLAB_KIND_DMA_COHERENT);
+        assert_eq!(kind("dma_coherent").unwrap(), KMEMLAB_KIND_DMA_COHERENT);
+        assert_eq!(kind("percpu").unwrap(), KMEMLAB_KIND_PERCPU);
+        assert_eq!(kind_name(KMEMLAB_KIND_IOREMAP), "ioremap");
+        assert_eq!(kind_name(99), "?");
+        assert!(kind("slab").unwrap_err().contains("dma_coherent"));
+        assert_eq!(device_name(7), "7");
+        assert_eq!(op_name(KMEMLAB_BENCH_ATOMIC_INC), "atomic-inc");
+        assert_eq!(kind_feature(KMEMLAB_KIND_VMALLOC), KMEMLAB_FEAT_VMALLOC);
+    }
+
+    #[test]
+    fn names_features_and_unknown_bits() {
+        assert!(feature_names(0).is_empty());
+        assert_eq!(
+            feature_names(KMEMLAB_FEAT_KMALLOC | KMEMLAB_FEAT_PERCPU | (1 << 40)),
+            vec!["kmalloc", "percpu", "0x10000000000"]
+        );
+        assert_eq!(
+            feature_names(KMEMLAB_FEAT_LIMITS | KMEMLAB_FEAT_EDU),
+            vec!["edu", "limits"]
+        );
+    }
+}

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `top`: the statistics every few seconds. On a terminal (crossterm: raw
+//! mode, the alternate screen, key events) it redraws in place, and keys
+//! change the sort (l live, b bytes, c created, r rate) or quit (q, Esc,
+//! Ctrl-C); SIGTERM and SIGHUP also end it with the terminal restored.
+//! Elsewhere it prints one frame after the other, a blank line apart.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use crossterm::{cursor, execute, queue, terminal};
+
+use super::text::caches_text;
+use super::{caches_now, kind_counts, read_required, KindCounts, Table, STATS};
+use crate::cli::{SortKey, TopArgs};
+use crate::error::{Error, Result};
+use crate::table::figures;
+use crate::units::human_size;
+
+/// One reading of the `stats` file.
+pub(crate) struct Sample {
+    pub(crate) at: Instant,
+    pub(crate) kinds: Vec<KindCounts>,
+}
+
+/// Events a second between two readings of a counter `secs` apart; `None`
+/// when it cannot be told (no time passed, or the counter went back: the
+/// module was reloaded).
+pub fn rate(before: u64, now: u64, secs: f64) -> Option<f64> {
+    // CAST: display only.
+    (now >= before && secs > 0.0).then(|| (now - before) as f64 / secs)
+}
+
+/// created/s and freed/s of each kind of `now` since `prev` (matched by kind).
+pub(crate) fn rates(prev: Option<&Sample>, now: &Sample) -> Vec<(Option<f64>, Option<f64>)> {
+    now.kinds
+        .iter()
+        .map(|k| {
+            let Some(prev) = prev else {
+                return (None, None);
+            };
+            let secs = now.at.saturating_duration_since(prev.at).as_secs_f64();
+            match prev.kinds.iter().find(|p| p.kind == k.kind) {
+                Some(p) => (
+                    rate(p.created, k.created, secs),
+                    rate(p.freed, k.freed, secs),
+                ),
+                None => (None, None),
+            }
+        })
+        .collect()
+}
+
+/// The order to show the kinds in: indices into `kinds`.
+pub(crate) fn sorted(
+    kinds: &[KindCounts],
+    rates: &[(Option<f64>, Option<f64>)],
+    key: SortKey,
+) -> Vec<usize> {
+    let traffic = |i: usize| {
+        let (c, f) = rates.get(i).copied().unwrap_or_default();
+        c.unwrap_or(0.0) + f.unwrap_or(0.0)
+    };
+    let mut order: Vec<usize> = (0..kinds.len()).collect();
+    // Stable: equal keys keep the ABI order.
+    match key {
+        SortKey::Live => order.sort_by_key(|&i| std::cmp::Reverse(kinds[i].live)),
+        SortKey::Bytes => order.sort_by_key(|&i| std::cmp::Reverse(kinds[i].bytes)),
+        SortKey::Created => order.sort_by_key(|&i| std::cmp::Reverse(kinds[i].created)),
+        SortKey::Rate => order.sort_by(|&a, &b| traffic(b).total_cmp(&traffic(a))),
+    }
+    order
+}
+
+fn show_rate(r: Option<f64>) -> String {
+    r.map_or_else(|| "-".to_string(), |r| format!("{r:.1}"))
+}
+
+fn sort_name(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Live => "live",
+        SortKey::Bytes => "bytes",
+        SortKey::Created => "created",
+        SortKey::Rate => "rate (created/s + freed/s)",
+    }
+}
+
+/// One refresh of `top`, without escapes; ends with a newline.
+fn frame(
+    a: &TopArgs,
+    sort: SortKey,
+    now: &Sample,
+    prev: Option<&Sample>,
+    caches: &str,
+    keys: bool,
+) -> String {
+    let r = rates(prev, now);
+    let rows: Vec<Vec<String>> = sorted(&now.kinds, &r, sort)
+        .into_iter()
+        .map(|i| {
+            let k = &now.kinds[i];
+            vec![
+                k.kind.clone(),
+                k.live.to_string(),
+                human_size(k.bytes),
+                k.pages.to_string(),
+                show_rate(r[i].0),
+                show_rate(r[i].1),
+                k.failed.to_string(),
+            ]
+        })
+        .collect();
+    let quit = if keys {
+        "; keys l b c r sort, q quits"
+    } else {
+        ""
+    };
+    format!(
+        "kmemlab top: every {}s, sorted by {}{quit}\n{}\n\n{}\n",
+        a.interval.as_secs_f64(),
+        sort_name(sort),
+        figures(
+            &[
+                "kind",
+                "live",
+                "bytes",
+                "pages",
+                "created/s",
+                "freed/s",
+                "failed"
+            ],
+            &rows
+        ),
+        caches
+    )
+}
+
+fn sample(dir: &Path) -> Result<Sample> {
+    let t = Table::parse(&read_required(dir, "stats")?, &STATS)?;
+    Ok(Sample {
+        at: Instant::now(),
+        kinds: kind_counts(&t),
+    })
+}
+
+/// The terminal set up for `top`; dropping it puts everything back.
+struct Terminal;
+
+impl Terminal {
+    fn enter(out: &mut impl Write) -> io::Result<Self> {
+        terminal::enable_raw_mode()?;
+        let guard = Self;
+        execute!(out, terminal::EnterAlternateScreen, cursor::Hide)?;
+        Ok(guard)
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let mut out = io::stdout();
+        let _ = execute!(out, cursor::Show, terminal::LeaveAlternateScreen);
+        let _ = terminal::disable_raw_mode();
+    }
+}
+
+/// What a key asks for.
+#[derive(Debug, PartialEq)]
+enum Key {
+    Quit,
+    Sort(SortKey),
+    Other,
+}
+
+fn key(code: KeyCode, modifiers: KeyModifiers) -> Key {
+    match code {
+        KeyCode::Char('c') if modifiers.contains(KeyModifiers::CONTROL) => Key::Quit,
+        KeyCode::Char('q' | 'Q') | KeyCode::Esc => Key::Quit,
+        KeyCode::Char('l') => Key::Sort(SortKey::Live),
+        KeyCode::Char('b') => Key::Sort(SortKey::Bytes),
+        KeyCode::Char('c') => Key::Sort(SortKey::Created),
+        KeyCode::Char('r') => Key::Sort(SortKey::Rate),
+        _ => Key::Other,
+    }
+}
+
+/// How a wait between refreshes ended.
+#[derive(Debug, PartialEq)]
+enum Wait {
+    Elapsed,
+    Quit,
+    Sort(SortKey),
+}
+
+/// Waits `d`: for a key when `keys`, watching `stop` (a signal) all along.
+fn wait(d: Duration, keys: bool, stop: &AtomicBool) -> Result<Wait> {
+    let end = Instant::now() + d;
+    let fail = |e: io::Error| Error::Failed(format!("reading the terminal: {e}"));
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(Wait::Quit);
+        }
+        let now = Instant::now();
+        if now >= end {
+            return Ok(Wait::Elapsed);
+        }
+        let slice = (end - now).min(Duration::from_millis(100));
+        if !keys {
+            std::thread::sleep(slice);
+            continue;
+        }
+        if event::poll(slice).map_err(fail)? {
+            if let Event::Key(k) = event::read().map_err(fail)? {
+                if k.kind == KeyEventKind::Release {
+                    continue;
+                }
+                match key(k.code, k.modifiers) {
+                    Key::Quit => return Ok(Wait::Quit),
+                    Key::Sort(s) => return Ok(Wait::Sort(s)),
+                    Key::Other => {}
+                }
+            }
+        }
+    }
+}
+
+/// The refresh loop, writing frames to `out`; on a terminal (`tty`) each
+/// frame replaces the last and keys are read.
+pub(crate) fn top_loop(
+    a: &TopArgs,
+    out: &mut impl Write,
+    tty: bool,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let mut prev: Option<Sample> = None;
+    let mut sort = a.sort;
+    let mut shown = 0u64;
+    let write_err = |e: io::Error| Error::Failed(format!("writing the view: {e}"));
+    loop {
+        let now = sample(&a.debugfs)?;
+        let (caches, note) = caches_now(&a.debugfs)?;
+        let view = frame(
+            a,
+            sort,
+            &now,
+            prev.as_ref(),
+            &caches_text(&caches, note.as_deref()),
+            tty,
+        );
+        if tty {
+            // Raw mode: lines end with CR LF.
+            queue!(
+                out,
+                terminal::Clear(terminal::ClearType::All),
+                cursor::MoveTo(0, 0)
+            )
+            .map_err(write_err)?;
+            write!(out, "{}", view.replace('\n', "\r\n")).map_err(write_err)?;
+        } else {
+            writeln!(out, "{view}").map_err(write_err)?;
+        }
+        out.flush().map_err(write_err)?;
+        shown += 1;
+        if a.iterations.is_some_and(|n| shown >= n) {
+            return Ok(());
+        }
+        match wait(a.interval, tty, stop)? {
+            Wait::Quit => return Ok(()),
+            Wait::Sort(s) => {
+                // Redrawn at once with the rates of the same two samples.
+                sort = s;
+                continue;
+            }
+            Wait::Elapsed => prev = Some(now),
+        }
+    }
+}
+
+/// `top [--interval SECS] [--sort KEY] [--iterations N] [--debugfs DIR]`.
+pub fn top(a: &TopArgs) -> Result<()> {
+    // Fail before touching the terminal when nothing can be shown.
+    sample(&a.debugfs)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .map_err(|e| Error::Failed(format!("catching signal {sig}: {e}")))?;
+    }
+    let mut stdout = io::stdout();
+    if !stdout.is_terminal() || !io::stdin().is_terminal() {
+        return top_loop(a, &mut stdout.lock(), false, &stop);
+    }
+    let term = Terminal::enter(&mut stdout)
+        .map_err(|e| Error::Failed(format!("setting up the terminal: {e}")))?;
+    let result = top_loop(a, &mut stdout.lock(), true, &stop);
+    // Restored before the caller prints any error.
+    drop(term);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_sort_and_quit() {
+        let none = KeyModifiers::NONE;
+        assert_eq!(key(KeyCode::Char('q'), none), Key::Quit);
+        assert_eq!(key(KeyCode::Esc, none), Key::Quit);
+        assert_eq!(key(KeyCode::Char('c'), KeyModifiers::CONTROL), Key::Quit);
+        assert_eq!(key(KeyCode::Char('c'), none), Key::Sort(SortKey::Created));
+        assert_eq!(key(KeyCode::Char('b'), none), Key::Sort(SortKey::Bytes));
+        assert_eq!(key(KeyCode::Char('r'), none), Key::Sort(SortKey::Rate));
+        assert_eq!(key(KeyCode::Char('l'), none), Key::Sort(SortKey::Live));
+        assert_eq!(key(KeyCode::Char('x'), none), Key::Other);
+    }
+
+    #[test]
+    fn a_signal_ends_the_wait() {
+        let stop = AtomicBool::new(true);
+        assert_eq!(
+            wait(Duration::from_secs(5), false, &stop).unwrap(),
+            Wait::Quit
+        );
+        let go = AtomicBool::new(false);
+        assert_eq!(
+            wait(Duration::from_millis(1), false, &go).unwrap(),
+            Wait::Elapsed
+        );
+    }
+}

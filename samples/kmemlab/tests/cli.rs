@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The built `kmemlab` binary, run without the module: parsing, help,
+//! exit statuses (0, 1 runtime, 2 usage) and JSON errors.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// Runs the tool with `args` (and `stdin`, if any).
+fn kmemlab(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kmemlab"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kmemlab");
+    let input = stdin.unwrap_or("").to_string();
+    let mut pipe = child.stdin.take().expect("stdin");
+    pipe.write_all(input.as_bytes()).expect("write stdin");
+    drop(pipe);
+    child.wait_with_output().expect("kmemlab output")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit status")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A device node that does not exist.
+const NONE: &str = "/nonexistent/kmemlab";
+
+#[test]
+fn help_works_without_the_module() {
+    let o = kmemlab(&["alloc", "--help"], None);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Usage: kmemlab alloc"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("--dma-device"), "{}", stdout(&o));
+    let o = kmemlab(&["bench", "run", "-h"], None);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("Usage: kmemlab bench run"));
+    let o = kmemlab(&["--help"], None);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("Exit status: 0 success, 1 failure, 2 usage error"));
+}
+
+#[test]
+fn version_flag() {
+    let o = kmemlab(&["--version"], None);
+    assert_eq!(code(&o), 0);
+    assert_eq!(
+        stdout(&o).trim(),
+        format!("kmemlab {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["frobnicate"][..],
+        &["stats", "--bogus"],
+        &["alloc", "kmalloc", "notanumber"],
+        &["alloc"],
+        &[],
+        &["free", "1", "--all"],
+        &["--device"],
+        &["alloc", "kmalloc", "64", "--count", "0", "--device", NONE],
+        &[
+            "mmio", "write", "1", "0", "0x10000", "--width", "2", "--device", NONE,
+        ],
+    ] {
+        let o = kmemlab(args, None);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).is_empty(), "{args:?}: no message");
+    }
+}
+
+#[test]
+fn runtime_errors_exit_1() {
+    let o = kmemlab(&["alloc", "kmalloc", "64", "--device", NONE], None);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("kmemlab: "), "{}", stderr(&o));
+    assert!(stderr(&o).contains(NONE), "{}", stderr(&o));
+    let o = kmemlab(&["version", "-d", NONE], None);
+    assert_eq!(code(&o), 1);
+    let o = kmemlab(&["stats", "--debugfs", "/nonexistent/debugfs"], None);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("cannot read /nonexistent/debugfs/stats"));
+}
+
+#[test]
+fn json_errors_are_documents() {
+    let o = kmemlab(
+        &["--json", "alloc", "kmalloc", "64", "--device", NONE],
+        None,
+    );
+    assert_eq!(code(&o), 1);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("JSON on stdout");
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["exit_code"], 1);
+    assert!(v["error"].as_str().is_some_and(|e| e.contains(NONE)), "{v}");
+    // Options after the command, and a usage error under --json.
+    let o = kmemlab(&["alloc", "kmalloc", "x", "--json"], None);
+    assert_eq!(code(&o), 2);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("JSON on stdout");
+    assert_eq!(
+        (v["schema_version"].as_u64(), v["exit_code"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert!(
+        v["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not a number")),
+        "{v}"
+    );
+}
+
+#[test]
+fn options_after_the_command() {
+    // Accepted (then the missing device is the failure, not the command line).
+    for args in [
+        &["alloc", "kmalloc", "64", "--json", "--device", NONE][..],
+        &["list", "--hold", "-d", NONE],
+        &["limits", "--cap", "64M", "--json", "--device", NONE],
+    ] {
+        let o = kmemlab(args, None);
+        assert_eq!(code(&o), 1, "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn scripts_are_checked_before_the_device_is_opened() {
+    let good =
+        "alloc kmalloc 64\nwrite 1 --string \"a b#c\" # comment\nwrite 1 --string a#b\nversion\n";
+    let o = kmemlab(&["script", "-", "--device", NONE], Some(good));
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains(NONE), "{}", stderr(&o));
+    let bad = "alloc kmalloc 64\nread 1 --len notanumber\n";
+    let o = kmemlab(&["script", "-", "--device", NONE], Some(bad));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("kmemlab: -:2: "), "{}", stderr(&o));
+    let o = kmemlab(
+        &["script", "-", "--device", NONE],
+        Some("write 1 --string \"open\n"),
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("-:1: unclosed quote"), "{}", stderr(&o));
+    let o = kmemlab(&["script", "/nonexistent/script.km"], None);
+    assert_eq!(code(&o), 1);
+}
+
+#[test]
+fn completions_and_docs() {
+    let o = kmemlab(&["completions", "bash"], None);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("kmemlab"));
+    let o = kmemlab(&["completions", "tcsh"], None);
+    assert_eq!(code(&o), 2);
+}
