@@ -244,44 +244,34 @@ impl Tally {
 }
 
 /// One sample through an abstraction: `batch` objects made by `make`, then
-/// dropped in the order they were made. With `count` (an object's bytes and
-/// pages) each is counted in the scratch statistics slot, as the ioctl path
-/// counts its objects.
+/// dropped in the order they were made. With a `tally` each is counted (in
+/// the scratch statistics slot), as the ioctl path counts its objects.
 fn cycle<A>(
     held: &mut KVec<A>,
     batch: u32,
-    count: Option<(usize, usize)>,
+    tally: &mut impl stats::Count,
     mut make: impl FnMut() -> Result<A>,
 ) -> Result {
-    let kind = stats::SCRATCH_KIND;
     let mut made = Ok(());
     for _ in 0..batch {
-        let started = count.map(|_| stats::start(kind));
-        let object = match make() {
+        let object = match tally.made(&mut make) {
             Ok(object) => object,
             Err(e) => {
                 made = Err(e);
                 break;
             }
         };
-        if let (Some((bytes, pages)), Some(started)) = (count, started) {
-            stats::created(kind, bytes, pages, started);
-        }
         // Within the capacity reserved for the batch: cannot fail.
         if let Err(PushError(object)) = held.push_within_capacity(object) {
             drop(object);
-            if let Some((bytes, pages)) = count {
-                stats::freed(kind, bytes, pages);
-            }
+            tally.freed();
             made = Err(ENOMEM);
             break;
         }
     }
     for object in held.drain_all() {
         drop(object);
-        if let Some((bytes, pages)) = count {
-            stats::freed(kind, bytes, pages);
-        }
+        tally.freed();
     }
     made
 }
@@ -300,20 +290,22 @@ trait Step {
 
 /// kmemlab's Rust: objects of kind `K` made through its abstraction and
 /// held in its own type, as many as a batch.
-struct Rust<'r, K: Kind> {
+struct Rust<'r, K: Kind, C: stats::Count> {
     req: &'r K::Request,
     gfp: Gfp,
     node: Node,
     held: KVec<K::Sample<'r>>,
     batch: u32,
-    /// An object's bytes and pages, when counted.
-    count: Option<(usize, usize)>,
+    /// The run's statistics (when counted: a [`stats::UnitTally`] of the
+    /// scratch slot, added to the counters when the run ends, as an
+    /// ioctl's are when it returns; `()` when not).
+    tally: C,
 }
 
-impl<K: Kind> Step for Rust<'_, K> {
+impl<K: Kind, C: stats::Count> Step for Rust<'_, K, C> {
     fn step(&mut self) -> Result {
         let (req, gfp, node) = (self.req, self.gfp, self.node);
-        cycle(&mut self.held, self.batch, self.count, || {
+        cycle(&mut self.held, self.batch, &mut self.tally, || {
             K::sample(req, gfp, node)
         })
     }
@@ -371,17 +363,29 @@ impl Visit for RustRun<'_> {
 
     fn visit<K: Kind>(self, r: &K::Request) -> Result<Run> {
         let (spec, req) = (self.spec, self.req);
-        let count = spec.count.then(|| (req.what.bytes(), req.what.pages()));
+        if !spec.count {
+            return timed(spec, &|| Rust::<K, ()>::new(spec, req, r, ()));
+        }
         timed(spec, &|| {
-            Ok(Rust::<K> {
-                req: r,
-                gfp: req.gfp,
-                node: req.node,
-                // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
-                held: KVec::with_capacity(spec.batch as usize, GFP_KERNEL)?,
-                batch: spec.batch,
-                count,
-            })
+            // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
+            let most_live = spec.batch as usize;
+            let (bytes, pages) = (req.what.bytes(), req.what.pages());
+            let tally = stats::UnitTally::new(stats::SCRATCH_KIND, bytes, pages, most_live);
+            Rust::<K, _>::new(spec, req, r, tally)
+        })
+    }
+}
+
+impl<'r, K: Kind, C: stats::Count> Rust<'r, K, C> {
+    fn new(spec: &Spec, req: &Request, r: &'r K::Request, tally: C) -> Result<Self> {
+        Ok(Self {
+            req: r,
+            gfp: req.gfp,
+            node: req.node,
+            // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
+            held: KVec::with_capacity(spec.batch as usize, GFP_KERNEL)?,
+            batch: spec.batch,
+            tally,
         })
     }
 }

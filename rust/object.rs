@@ -9,6 +9,7 @@
 //! everything the file made.
 
 use kernel::{
+    alloc::kvec::PushError,
     prelude::*,
     sync::Arc,
     uaccess::{
@@ -27,7 +28,10 @@ use crate::{
         Memory,
         Request, //
     },
-    stats,
+    stats::{
+        self,
+        Count, //
+    },
     uapi::*,
 };
 
@@ -67,9 +71,10 @@ impl Object {
     }
 }
 
-impl Drop for Object {
-    fn drop(&mut self) {
-        stats::freed(self.mem.kind(), self.charge, self.pages);
+impl Object {
+    /// Counts this object freed in `tally` (it is dropped by the caller).
+    fn count_freed(&self, tally: &mut stats::Tally) {
+        tally.freed(self.mem.kind(), self.charge, self.pages);
     }
 }
 
@@ -89,6 +94,13 @@ pub(crate) struct Quota {
 /// Everything one open file owns.
 ///
 /// Objects are kept in handle order; handles are never reused within a file.
+///
+/// # Invariants
+///
+/// Every object the table holds was counted created in the statistics, and
+/// every object it drops is counted freed first (in a [`stats::Tally`] of the
+/// call): objects live nowhere else.
+///
 /// The arrays are `kvmalloc`-backed: at the default quota (65536 objects)
 /// the object array outgrows what `kmalloc` can give (an order-11 request,
 /// which the page allocator refuses with a warning).
@@ -132,25 +144,28 @@ impl Table {
         let (first, before) = (self.last_handle, self.objects.len());
         let (kind, charge, pages) = (req.what.kind(), req.what.bytes(), req.what.pages());
         let cache = req.what.tag();
+        let mut tally = stats::UnitTally::new(kind, charge, pages, count);
         // All or nothing: on failure the objects made so far are freed and
         // the handles they had are given back.
-        let undo = |table: &mut Self, e: Error| {
-            table.objects.truncate(before);
+        let undo = |table: &mut Self, tally: &mut stats::UnitTally, e: Error| {
+            while table.objects.len() > before {
+                if table.objects.pop().is_some() {
+                    tally.freed();
+                }
+            }
             table.last_handle = first;
             Err(e)
         };
         for _ in 0..count {
             let cpu = topology::current_cpu();
-            let started = stats::start(kind);
-            let mem = match req.make() {
+            let mem = match tally.made(|| req.make()) {
                 Ok(mem) => mem,
-                Err(e) => return undo(self, e),
+                Err(e) => return undo(self, &mut tally, e),
             };
             let handle = match self.next_handle() {
                 Ok(handle) => handle,
-                Err(e) => return undo(self, e),
+                Err(e) => return undo(self, &mut tally, e),
             };
-            stats::created(kind, charge, pages, started);
             // New handles are the largest, so the table stays in handle
             // order; capacity was reserved above, so neither push can fail.
             let object = Object {
@@ -163,10 +178,13 @@ impl Table {
                 charge,
                 pages,
             };
-            if self.objects.push_within_capacity(object).is_err()
-                || handles.push_within_capacity(handle).is_err()
-            {
-                return undo(self, ENOMEM);
+            if let Err(PushError(object)) = self.objects.push_within_capacity(object) {
+                drop(object);
+                tally.freed();
+                return undo(self, &mut tally, ENOMEM);
+            }
+            if handles.push_within_capacity(handle).is_err() {
+                return undo(self, &mut tally, ENOMEM);
             }
         }
         self.bytes = bytes;
@@ -218,10 +236,12 @@ impl Table {
         }
         // One pass over the table, whatever the number of handles.
         let mut freed = 0;
+        let mut tally = stats::Tally::new();
         self.objects.retain(|o| {
             let named = handles.binary_search(&o.handle).is_ok();
             if named {
                 freed += o.charge;
+                o.count_freed(&mut tally);
             }
             !named
         });
@@ -231,6 +251,10 @@ impl Table {
 
     /// Frees every object; caches stay.
     pub(crate) fn free_all(&mut self) {
+        let mut tally = stats::Tally::new();
+        for o in self.objects.iter() {
+            o.count_freed(&mut tally);
+        }
         self.objects.clear();
         self.bytes = 0;
     }
@@ -286,7 +310,7 @@ impl Caches for Table {
 impl Drop for Table {
     fn drop(&mut self) {
         // Objects first: each cache object holds its cache.
-        self.objects.clear();
+        self.free_all();
         self.caches.clear();
     }
 }

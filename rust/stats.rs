@@ -143,66 +143,205 @@ fn pend(k: usize, pending: usize, delta: i64) {
     raise_hwm(k, live);
 }
 
-/// When a timed allocation started, on this CPU's clock (`None`: not timed).
-#[derive(Clone, Copy)]
-pub(crate) struct Started(Option<u64>);
-
-/// Starts an allocation of `kind`: every [`SAMPLE`]th one on this CPU (the
-/// 64th, 128th, ...) is timed (`local_clock()`; a task that moves to another CPU meanwhile may
-/// see a little skew, never a negative time).
-pub(crate) fn start(kind: u32) -> Started {
-    let Some(i) = slot(kind, Field::Created) else {
-        return Started(None);
-    };
-    // The objects this CPU has created so far pick the ones timed: a read,
-    // not an update (a task that moves CPU meanwhile only shifts the sample).
-    let n = counters().read_this_cpu_at(i);
-    Started((n % SAMPLE == SAMPLE - 1).then(clock::local_clock_ns))
+/// One kind's counts within a [`Tally`].
+#[derive(Clone, Copy, Default)]
+struct KindTally {
+    created: u64,
+    freed: u64,
+    bytes_in: u64,
+    bytes_out: u64,
+    pages_in: u64,
+    pages_out: u64,
+    alloc_ns: u64,
+    /// Net bytes of the call, and the most they reached.
+    net: i64,
+    peak: i64,
 }
 
-/// Records an object of `kind` created, taking `bytes` and `pages`.
+/// The statistics of one call: the objects an ioctl frees (of any kinds),
+/// or what a [`UnitTally`] counted.
 ///
-/// A handful of single-instruction per-CPU adds: no lock, no shared atomic
-/// (but once per [`BATCH`] bytes), no clock but for sampled allocations.
-pub(crate) fn created(kind: u32, bytes: usize, pages: usize, started: Started) {
-    let Some(base) = slot(kind, Field::Created) else {
-        return;
-    };
-    let c = counters();
-    // CAST: sizes fit in 64 bits.
-    let (bytes, pages) = (bytes as u64, pages as u64);
-    c.add_this_cpu_at(base, 1);
-    c.add_this_cpu_at(base + Field::BytesIn as usize, bytes);
-    if pages != 0 {
-        c.add_this_cpu_at(base + Field::PagesIn as usize, pages);
-    }
-    if let Some(t0) = started.0 {
-        let ns = clock::local_clock_ns().saturating_sub(t0);
-        c.add_this_cpu_at(base + Field::AllocNs as usize, ns.saturating_mul(SAMPLE));
-    }
-    // CAST: a size fits in an `i64`.
-    pend(base / FIELDS, base + Field::Pending as usize, bytes as i64);
+/// Counting goes to locals, and reaches this CPU's counters once, when the
+/// tally is dropped: a few adds per kind and call instead of a handful of
+/// per-CPU adds per object. Every figure is therefore exact once the calls
+/// that made it have returned (as before, a read while allocators run is
+/// not a snapshot); a call's objects are counted on the CPU it ends on. The
+/// high-water mark sees the call's own peak: its bytes are folded as if the
+/// call had made all its objects before freeing any.
+pub(crate) struct Tally {
+    kinds: [KindTally; SLOTS],
 }
 
-/// Records an object of `kind` freed.
-pub(crate) fn freed(kind: u32, bytes: usize, pages: usize) {
-    let Some(base) = slot(kind, Field::Created) else {
-        return;
-    };
-    let c = counters();
-    // CAST: sizes fit in 64 bits.
-    let (bytes, pages) = (bytes as u64, pages as u64);
-    c.add_this_cpu_at(base + Field::Freed as usize, 1);
-    c.add_this_cpu_at(base + Field::BytesOut as usize, bytes);
-    if pages != 0 {
-        c.add_this_cpu_at(base + Field::PagesOut as usize, pages);
+impl Tally {
+    /// An empty tally.
+    pub(crate) fn new() -> Self {
+        Self {
+            kinds: [KindTally::default(); SLOTS],
+        }
     }
-    // CAST: a size fits in an `i64`.
-    pend(
-        base / FIELDS,
-        base + Field::Pending as usize,
-        -(bytes as i64),
-    );
+
+    fn of(&mut self, kind: u32) -> Option<&mut KindTally> {
+        let k = slot(kind, Field::Created)? / FIELDS;
+        self.kinds.get_mut(k)
+    }
+
+    /// Counts an object of `kind` freed.
+    pub(crate) fn freed(&mut self, kind: u32, bytes: usize, pages: usize) {
+        let Some(t) = self.of(kind) else {
+            return;
+        };
+        // CAST: sizes fit in 64 bits.
+        let (bytes, pages) = (bytes as u64, pages as u64);
+        t.freed += 1;
+        t.bytes_out = t.bytes_out.wrapping_add(bytes);
+        t.pages_out = t.pages_out.wrapping_add(pages);
+        // CAST: a size fits in an `i64`.
+        t.net = t.net.wrapping_sub(bytes as i64);
+    }
+}
+
+impl Drop for Tally {
+    fn drop(&mut self) {
+        let c = counters();
+        for (k, t) in self.kinds.iter().enumerate() {
+            if t.created == 0 && t.freed == 0 {
+                continue;
+            }
+            let base = k * FIELDS;
+            for (field, v) in [
+                (Field::Created, t.created),
+                (Field::Freed, t.freed),
+                (Field::BytesIn, t.bytes_in),
+                (Field::BytesOut, t.bytes_out),
+                (Field::PagesIn, t.pages_in),
+                (Field::PagesOut, t.pages_out),
+                (Field::AllocNs, t.alloc_ns),
+            ] {
+                if v != 0 {
+                    c.add_this_cpu_at(base + field as usize, v);
+                }
+            }
+            let pending = base + Field::Pending as usize;
+            pend(k, pending, t.peak);
+            pend(k, pending, t.net.wrapping_sub(t.peak));
+        }
+    }
+}
+
+/// The statistics of one call that makes objects of one kind and size (an
+/// ALLOC of `count` objects, or a benchmark thread's run of samples): only
+/// how many were made and freed is counted per object, the bytes and pages
+/// follow at the end. Otherwise as a [`Tally`], which it becomes when
+/// dropped.
+pub(crate) struct UnitTally {
+    kind: u32,
+    bytes: usize,
+    pages: usize,
+    /// The most objects of the call live at once (an ALLOC: all of them; a
+    /// benchmark: one batch), for the high-water mark.
+    most_live: usize,
+    created: u64,
+    freed: u64,
+    alloc_ns: u64,
+    /// Added to `created`, a multiple of [`SAMPLE`] marks an allocation to
+    /// time (from this CPU's count, read when the tally is made).
+    phase: u64,
+}
+
+impl UnitTally {
+    /// A tally for objects of `kind` of `bytes` and `pages` each, at most
+    /// `most_live` of them live at once.
+    pub(crate) fn new(kind: u32, bytes: usize, pages: usize, most_live: usize) -> Self {
+        // The objects this CPU has counted so far pick the ones timed: a
+        // read, not an update (a task that moves CPU meanwhile only shifts
+        // the sample). The `SAMPLE`th, `2 * SAMPLE`th, ... one is timed.
+        let n = slot(kind, Field::Created).map_or(0, |i| counters().read_this_cpu_at(i));
+        Self {
+            kind,
+            bytes,
+            pages,
+            most_live,
+            created: 0,
+            freed: 0,
+            alloc_ns: 0,
+            phase: n.wrapping_add(1),
+        }
+    }
+
+    /// Whether the next object made is timed.
+    #[inline(always)]
+    fn due(&self) -> bool {
+        self.created.wrapping_add(self.phase) % SAMPLE == 0
+    }
+}
+
+/// Counting the objects a loop makes and frees: a [`UnitTally`], or `()`
+/// for none (the benchmarks' baseline), so each loop is compiled for both.
+pub(crate) trait Count {
+    /// Makes an object with `make` and counts it when made; every
+    /// [`SAMPLE`]th one on this CPU is timed.
+    fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A>;
+    /// Counts an object freed.
+    fn freed(&mut self);
+}
+
+impl Count for () {
+    #[inline(always)]
+    fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A> {
+        make()
+    }
+
+    #[inline(always)]
+    fn freed(&mut self) {}
+}
+
+impl Count for UnitTally {
+    #[inline(always)]
+    fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A> {
+        // One test per object; the clock only for the sampled ones.
+        if !self.due() {
+            let object = make()?;
+            self.created = self.created.wrapping_add(1);
+            return Ok(object);
+        }
+        let t0 = clock::local_clock_ns();
+        let object = make()?;
+        let ns = clock::local_clock_ns().saturating_sub(t0);
+        self.created = self.created.wrapping_add(1);
+        self.alloc_ns = self.alloc_ns.saturating_add(ns.saturating_mul(SAMPLE));
+        Ok(object)
+    }
+
+    #[inline(always)]
+    fn freed(&mut self) {
+        self.freed = self.freed.wrapping_add(1);
+    }
+}
+
+impl Drop for UnitTally {
+    fn drop(&mut self) {
+        let Some(k) = slot(self.kind, Field::Created).map(|i| i / FIELDS) else {
+            return;
+        };
+        // CAST: sizes and counts fit in 64 bits.
+        let (bytes, pages) = (self.bytes as u64, self.pages as u64);
+        let mut tally = Tally::new();
+        if let Some(t) = tally.kinds.get_mut(k) {
+            t.created = self.created;
+            t.freed = self.freed;
+            t.bytes_in = self.created.wrapping_mul(bytes);
+            t.bytes_out = self.freed.wrapping_mul(bytes);
+            t.pages_in = self.created.wrapping_mul(pages);
+            t.pages_out = self.freed.wrapping_mul(pages);
+            t.alloc_ns = self.alloc_ns;
+            // CAST: two's complement; byte counts fit in an `i64`.
+            t.net = t.bytes_in.wrapping_sub(t.bytes_out) as i64;
+            let most = (self.most_live as u64).min(self.created);
+            // CAST: as above.
+            t.peak = most.wrapping_mul(bytes) as i64;
+        }
+        // Dropping the tally adds it to this CPU's counters.
+    }
 }
 
 /// Records a failed request for `kind` (one of the ABI's kinds; others,
@@ -329,13 +468,17 @@ mod tests {
         // In the tests' own slot, so the real kinds' figures are untouched.
         let k = SLOTS - 1;
         let (before, _) = total(k);
-        created(SCRATCH_KIND, 3 * BATCH as usize, 5, start(SCRATCH_KIND));
+        let mut t = UnitTally::new(SCRATCH_KIND, 3 * BATCH as usize, 5, 1);
+        assert!(t.made(|| Ok(())).is_ok());
+        drop(t);
         let (during, hwm) = total(k);
         assert_eq!(during.live(), before.live() + 1);
         assert_eq!(during.bytes.wrapping_sub(before.bytes), 3 * BATCH as u64);
         assert_eq!(during.pages.wrapping_sub(before.pages), 5);
         assert!(hwm >= 3 * BATCH as u64);
-        freed(SCRATCH_KIND, 3 * BATCH as usize, 5);
+        let mut t = Tally::new();
+        t.freed(SCRATCH_KIND, 3 * BATCH as usize, 5);
+        drop(t);
         failed(SCRATCH_KIND, ENODEV);
         let (after, _) = total(k);
         assert_eq!(after.created, before.created + 1);
@@ -346,5 +489,59 @@ mod tests {
         // Failures are counted for the ABI's kinds only.
         assert_eq!(after.enodev, before.enodev);
         assert_eq!(after.failed(), before.failed());
+    }
+
+    #[test]
+    fn a_call_counts_once_and_keeps_its_peak() {
+        let k = SLOTS - 1;
+        let (before, hwm_before) = total(k);
+        // 3 * BATCH bytes made, then freed, within one call.
+        let mut t = UnitTally::new(SCRATCH_KIND, BATCH as usize, 1, 3);
+        for _ in 0..3 {
+            assert!(t.made(|| Ok(())).is_ok());
+        }
+        // A failed allocation is not counted.
+        assert!(t.made(|| Err::<(), _>(ENOMEM)).is_err());
+        let (unflushed, _) = total(k);
+        assert_eq!(unflushed.created, before.created);
+        for _ in 0..3 {
+            Count::freed(&mut t);
+        }
+        drop(t);
+        let (after, hwm) = total(k);
+        assert_eq!(after.created, before.created + 3);
+        assert_eq!(after.freed, before.freed + 3);
+        assert_eq!(after.bytes, before.bytes);
+        assert_eq!(after.pages, before.pages);
+        // The peak (3 * BATCH over what was live) reached the mark, within
+        // the documented error of BATCH bytes per CPU.
+        assert!(hwm >= hwm_before.max(before.bytes_live() + 2 * BATCH as u64));
+        // Frees of any kinds, counted per object.
+        let mut t = Tally::new();
+        t.freed(SCRATCH_KIND, 7, 0);
+        drop(t);
+        let (freed, _) = total(k);
+        assert_eq!(freed.freed, after.freed + 1);
+        assert_eq!(after.bytes.wrapping_sub(freed.bytes), 7);
+        // Put the 7 bytes back, so the slot balances again.
+        drop(UnitTally {
+            created: 1,
+            ..UnitTally::new(SCRATCH_KIND, 7, 0, 1)
+        });
+    }
+
+    #[test]
+    fn one_allocation_in_sample_is_timed() {
+        let mut t = UnitTally::new(SCRATCH_KIND, 0, 0, 1);
+        let mut timed = 0;
+        for _ in 0..4 * SAMPLE {
+            timed += u64::from(t.due());
+            assert!(t.made(|| Ok(())).is_ok());
+            Count::freed(&mut t);
+        }
+        assert_eq!(timed, 4);
+        assert_eq!(t.created, 4 * SAMPLE);
+        // Each timed one counts `SAMPLE` times what it took.
+        assert!(t.alloc_ns % SAMPLE == 0);
     }
 }
