@@ -134,6 +134,12 @@ pub enum Command {
     /// Print the README's command reference
     #[command(hide = true)]
     ReadmeReference,
+    /// Print the `kmemlab ...` examples of a README, one a line
+    #[command(hide = true)]
+    ReadmeExamples {
+        /// The README
+        file: PathBuf,
+    },
 }
 
 /// A handle.

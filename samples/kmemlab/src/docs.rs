@@ -20,10 +20,25 @@ pub const REFERENCE_END: &str = "<!-- kmemlab-reference:end -->";
 /// The width the reference's help is rendered at.
 const REFERENCE_WIDTH: usize = 100;
 
-/// Prints the completion script of `shell`.
+/// Writes the completion script of `shell` to `out`.
 pub fn completions(shell: Shell, out: &mut dyn Write) -> Result<()> {
-    let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "kmemlab", out);
+    // Generated into memory first: clap_complete panics on a write error
+    // (a closed pipe), the tool reports it.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "kmemlab", &mut script);
+    out.write_all(&script)
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::Failed(format!("writing the completions: {e}")))
+}
+
+/// Prints the `kmemlab ...` examples of the README at `path`, one a line.
+pub fn print_examples(path: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Failed(format!("reading {}: {e}", path.display())))?;
+    let mut out = std::io::stdout().lock();
+    for line in readme_examples(&text) {
+        writeln!(out, "{line}").map_err(|e| Error::Failed(format!("writing: {e}")))?;
+    }
     Ok(())
 }
 

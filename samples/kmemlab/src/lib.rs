@@ -53,6 +53,7 @@ fn run_without_device(cli: &Cli) -> Result<()> {
         Command::Top(a) => stats::top::top(a),
         Command::Completions { shell } => docs::completions(*shell, &mut std::io::stdout()),
         Command::Docs { dir } => docs::write_all(dir),
+        Command::ReadmeExamples { file } => docs::print_examples(file),
         Command::ReadmeReference => {
             print!("{}", docs::readme_reference());
             Ok(())

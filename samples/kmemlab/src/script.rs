@@ -48,9 +48,10 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<Line>> {
         let bad = match &cli.command {
             Command::Script(_) => Some("a script cannot run a script"),
             Command::Top(_) => Some("top is interactive: run it on its own, not in a script"),
-            Command::Completions { .. } | Command::Docs { .. } | Command::ReadmeReference => {
-                Some("not a command for a script")
-            }
+            Command::Completions { .. }
+            | Command::Docs { .. }
+            | Command::ReadmeReference
+            | Command::ReadmeExamples { .. } => Some("not a command for a script"),
             _ if cli.global.device.is_some() || cli.global.hold => Some(
                 "--device and --hold belong on the tool's command line, not on a script's line",
             ),

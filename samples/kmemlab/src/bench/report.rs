@@ -3,6 +3,7 @@
 //! `bench standard`: its report for people, for `--json` and as a plot.
 
 use super::*;
+use crate::table::{figures, Align, Column};
 
 /// The subtitle of the plot, unless given: what was measured where.
 pub(crate) fn default_subtitle(s: &Standard) -> String {
@@ -74,34 +75,39 @@ pub(crate) fn standard_text(s: &Standard) -> String {
     t.push(
         "1. Safe Rust against raw C: alloc+free pairs, no statistics, on the calling CPU".into(),
     );
-    t.push(format!(
-        "{:<13} {:>8} {:>7} {:>11} {:>11} {:>7}   {:>10} {:>10} {:>7}",
-        "allocator",
-        "bytes",
-        "samples",
-        "rust ns/op",
-        "C ns/op",
-        "rust/C",
-        "best rust",
-        "best C",
-        "rust/C"
+    let rows: Vec<Vec<String>> = s
+        .sweeps
+        .iter()
+        .flat_map(|k| {
+            k.points.iter().map(|p| {
+                vec![
+                    kind_name(k.kind).to_string(),
+                    p.bytes.to_string(),
+                    p.spec.iterations.to_string(),
+                    ns_text(p.rust.median),
+                    ns_text(p.c.median),
+                    fixed(p.ratio(), 3),
+                    ns_text(p.rust.best),
+                    ns_text(p.c.best),
+                    fixed(p.ratio_best(), 3),
+                ]
+            })
+        })
+        .collect();
+    t.push(figures(
+        &[
+            "allocator",
+            "bytes",
+            "samples",
+            "rust ns/op",
+            "C ns/op",
+            "rust/C",
+            "best rust",
+            "best C",
+            "best rust/C",
+        ],
+        &rows,
     ));
-    for k in &s.sweeps {
-        for p in &k.points {
-            t.push(format!(
-                "{:<13} {:>8} {:>7} {:>11} {:>11} {:>7}   {:>10} {:>10} {:>7}",
-                kind_name(k.kind),
-                p.bytes,
-                p.spec.iterations,
-                ns_text(p.rust.median),
-                ns_text(p.c.median),
-                fixed(p.ratio(), 3),
-                ns_text(p.rust.best),
-                ns_text(p.c.best),
-                fixed(p.ratio_best(), 3)
-            ));
-        }
-    }
     for (kind, why) in &s.skipped {
         t.push(format!("{:<13} skipped: {why}", kind_name(*kind)));
     }
@@ -110,21 +116,31 @@ pub(crate) fn standard_text(s: &Standard) -> String {
     t.push(format!(
         "2. Batch mode: {SMALL}-byte objects, {BATCH} allocations then {BATCH} frees a sample against pairs, no statistics"
     ));
-    t.push(format!(
-        "{:<13} {:>6} {:>7} {:>11} {:>11} {:>7}",
-        "allocator", "batch", "samples", "rust ns/op", "C ns/op", "rust/C"
+    let rows: Vec<Vec<String>> = s
+        .batches
+        .iter()
+        .map(|r| {
+            vec![
+                kind_name(r.kind).to_string(),
+                r.batch.to_string(),
+                r.iterations.to_string(),
+                ns_text(r.rust.median),
+                ns_text(r.c.median),
+                fixed(ratio(r.rust.median, r.c.median), 3),
+            ]
+        })
+        .collect();
+    t.push(figures(
+        &[
+            "allocator",
+            "batch",
+            "samples",
+            "rust ns/op",
+            "C ns/op",
+            "rust/C",
+        ],
+        &rows,
     ));
-    for r in &s.batches {
-        t.push(format!(
-            "{:<13} {:>6} {:>7} {:>11} {:>11} {:>7}",
-            kind_name(r.kind),
-            r.batch,
-            r.iterations,
-            ns_text(r.rust.median),
-            ns_text(r.c.median),
-            fixed(ratio(r.rust.median, r.c.median), 3)
-        ));
-    }
     for kind in s
         .batches
         .iter()
@@ -156,40 +172,34 @@ pub(crate) fn standard_text(s: &Standard) -> String {
             s.nr_cpus
         ));
     }
-    let mut head = format!("{:>7}", "threads");
+    let mut header = vec!["threads"];
     for sc in &s.scaling {
-        head.push_str(&format!(" {:>22} {:>7}", sc.name, "speedup"));
+        header.extend([sc.name.as_str(), "speedup"]);
     }
-    t.push(head);
-    for (i, threads) in s
+    let threads: Vec<u32> = s
         .scaling
         .first()
-        .map(|sc| sc.points.iter().map(|p| p.0).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
+        .map(|sc| sc.points.iter().map(|p| p.0).collect())
+        .unwrap_or_default();
+    let rows: Vec<Vec<String>> = threads
+        .iter()
         .enumerate()
-    {
-        let mut line = format!("{threads:>7}");
-        for sc in &s.scaling {
-            let rate = sc.points.get(i).map_or(f64::NAN, |p| p.1);
-            let speedup = sc.speedups().get(i).copied().unwrap_or(f64::NAN);
-            line.push_str(&format!(
-                " {:>22} {:>7}",
-                rate_text(rate),
-                fixed(speedup, 2)
-            ));
-        }
-        t.push(line);
-    }
+        .map(|(i, threads)| {
+            let mut row = vec![threads.to_string()];
+            for sc in &s.scaling {
+                let rate = sc.points.get(i).map_or(f64::NAN, |p| p.1);
+                let speedup = sc.speedups().get(i).copied().unwrap_or(f64::NAN);
+                row.extend([rate_text(rate), fixed(speedup, 2)]);
+            }
+            row
+        })
+        .collect();
+    t.push(figures(&header, &rows));
 
     t.push(String::new());
     let io = &s.ioctl;
     t.push(format!(
         "4. The ioctl path: kmalloc {SMALL}, statistics on, ns per object from userspace against the in-kernel loop"
-    ));
-    t.push(format!(
-        "{:<30} {:>10} {:>10} {:>7}",
-        "", "ioctls", "in-kernel", "ratio"
     ));
     let single = format!("ALLOC+FREE of 1 (x{})", io.single_calls);
     let batch = format!("ALLOC+FREE of {BATCH} (x{})", io.batch_calls);
@@ -206,24 +216,59 @@ pub(crate) fn standard_text(s: &Standard) -> String {
             &io.user_batch,
             &io.kernel_batch,
             io.ratio_batch(),
-            format!("  (in-kernel: batches of {BATCH})"),
+            format!("(in-kernel: batches of {BATCH})"),
         ),
         (
             &batch,
             &io.user_batch,
             &io.kernel_single,
             io.ratio_batch_vs_pairs(),
-            format!("  (in-kernel: pairs; target <= {TARGET_IOCTL_BATCH})"),
+            format!("(in-kernel: pairs; target <= {TARGET_IOCTL_BATCH})"),
         ),
     ];
-    for (label, user, kernel, r, note) in rows {
-        t.push(format!(
-            "{label:<30} {:>10} {:>10} {:>7}{note}",
-            ns_text(user.median),
-            ns_text(kernel.median),
-            fixed(r, 3)
-        ));
-    }
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|(label, user, kernel, r, note)| {
+            vec![
+                label.clone(),
+                ns_text(user.median),
+                ns_text(kernel.median),
+                fixed(r, 3),
+                note,
+            ]
+        })
+        .collect();
+    t.push(crate::table::render(
+        &[
+            Column {
+                name: "",
+                max: usize::MAX,
+                align: Align::Left,
+            },
+            Column {
+                name: "ioctls",
+                max: usize::MAX,
+                align: Align::Right,
+            },
+            Column {
+                name: "in-kernel",
+                max: usize::MAX,
+                align: Align::Right,
+            },
+            Column {
+                name: "ratio",
+                max: usize::MAX,
+                align: Align::Right,
+            },
+            Column {
+                name: "",
+                max: usize::MAX,
+                align: Align::Left,
+            },
+        ],
+        &rows,
+        crate::table::Style::default(),
+    ));
 
     t.push(String::new());
     t.push("5. Statistics cost".into());
@@ -402,7 +447,8 @@ pub(crate) fn standard(dev: &dyn DeviceOps, args: &StandardArgs) -> Result<Outpu
         None => None,
     };
     let (page, nr_cpus) = (page_size(), v.nr_cpus.max(1));
-    let plan = Plan::new(&args, v.features, nr_cpus, page);
+    let limits = crate::device::module_limits(dev).ok();
+    let plan = Plan::new(&args, v.features, limits.as_ref(), nr_cpus, page);
     let (n, rounds) = (args.iterations, args.rounds);
     let mut b = Bench {
         dev,

@@ -298,7 +298,15 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    pub(crate) fn new(args: &StandardArgs, features: u64, nr_cpus: u32, page: u64) -> Self {
+    /// The plan for a module with `features` (and, when it reports them,
+    /// the size `limits` it enforces: points beyond them are left out).
+    pub(crate) fn new(
+        args: &StandardArgs,
+        features: u64,
+        limits: Option<&KmemlabLimits>,
+        nr_cpus: u32,
+        page: u64,
+    ) -> Self {
         let (mut sweeps, mut skipped) = (Vec::new(), Vec::new());
         for &(kind, _) in KIND_FEATURES {
             if let Some(why) = unavailable(kind, features) {
@@ -307,6 +315,7 @@ impl Plan {
             }
             let mut points: Vec<Spec> = sweep(kind)
                 .into_iter()
+                .filter(|s| limits.is_none_or(|m| within(s, m)))
                 .map(|s| Spec {
                     iterations: scaled_iterations(args.iterations, s.bytes(page)),
                     ..s
@@ -355,6 +364,19 @@ impl Plan {
         let scaling = self.scaling.len() * self.threads.len();
         let stats = usize::from(self.stats_cost);
         rounds * (2 * points + 2 * batches + scaling + 4 + 2 * stats)
+    }
+}
+
+/// Whether the objects of `s` are within the module's limits for their kind.
+pub(crate) fn within(s: &Spec, m: &KmemlabLimits) -> bool {
+    match s.kind {
+        KMEMLAB_KIND_KMALLOC => s.size <= m.kmalloc_max,
+        KMEMLAB_KIND_KMEM_CACHE => s.size <= m.cache_object_max,
+        KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE => s.order <= m.max_order,
+        KMEMLAB_KIND_VMALLOC => s.size <= m.vmalloc_max,
+        KMEMLAB_KIND_DMA_COHERENT => s.size <= m.dma_max,
+        KMEMLAB_KIND_IOREMAP => s.size <= m.ioremap_max,
+        _ => true,
     }
 }
 

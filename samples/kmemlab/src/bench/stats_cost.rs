@@ -62,11 +62,22 @@ pub(crate) fn measure_stats_cost(
 pub(crate) fn stats_cost_text(s: &StatsCost) -> String {
     let (ratio, ratio_median) = s.ratios();
     let row = |what: &str, st: &Stat, r: &KmemlabBench| {
-        format!(
-            "{what:<9} {:>12.1} {:>12.1} {:>10} {:>10} {:>10}",
-            st.best, st.median, r.ns_min, r.ns_median, r.ns_p99
-        )
+        vec![
+            what.to_string(),
+            format!("{:.1}", st.best),
+            format!("{:.1}", st.median),
+            r.ns_min.to_string(),
+            r.ns_median.to_string(),
+            r.ns_p99.to_string(),
+        ]
     };
+    let table = crate::table::figures(
+        &["counting", "best ns/pair", "median", "min", "median", "p99"],
+        &[
+            row("off", &s.off, &s.last_off),
+            row("on", &s.on, &s.last_on),
+        ],
+    );
     [
         format!(
             "statistics cost: kmem_cache alloc+free of {}-byte objects (a kmemlab-bench* cache),",
@@ -76,12 +87,7 @@ pub(crate) fn stats_cost_text(s: &StatsCost) -> String {
             "{} pairs per run, {} runs each way, interleaved, on CPU {}",
             s.iterations, s.rounds, s.last_on.cpu
         ),
-        format!(
-            "{:<9} {:>12} {:>12} {:>10} {:>10} {:>10}",
-            "counting", "best ns/pair", "median", "min", "median", "p99"
-        ),
-        row("off", &s.off, &s.last_off),
-        row("on", &s.on, &s.last_on),
+        table,
         format!(
             "ratio on/off: {} best of the runs, {} median (target: at most {TARGET_STATS_COST})",
             fixed(ratio, 3),

@@ -135,7 +135,7 @@ fn sweeps_and_bytes() {
 fn plans_skip_what_the_module_lacks() {
     let all = (1u64 << 9) - 1;
     let args = parse_standard(&["--quick"]).unwrap();
-    let plan = Plan::new(&args, all & !KMEMLAB_FEAT_EDU, 4, 4096);
+    let plan = Plan::new(&args, all & !KMEMLAB_FEAT_EDU, None, 4, 4096);
     assert_eq!(plan.skipped.len(), 1);
     assert_eq!(plan.skipped[0].0, KMEMLAB_KIND_IOREMAP);
     assert!(plan.skipped[0].1.contains("edu"));
@@ -150,14 +150,14 @@ fn plans_skip_what_the_module_lacks() {
     assert_eq!(plan.steps(1), 2 * 13 + 2 * 4 + 12 + 4 + 2);
 
     let full = parse_standard(&[]).unwrap();
-    let plan = Plan::new(&full, all, 1, 4096);
+    let plan = Plan::new(&full, all, None, 1, 4096);
     assert!(plan.skipped.is_empty());
     let kmalloc = &plan.sweeps[0].1;
     assert_eq!(kmalloc.len(), 7);
     assert_eq!(kmalloc.last().unwrap().iterations, MIN_ITERATIONS);
     assert_eq!(kmalloc[0].iterations, STANDARD_ITERATIONS);
 
-    let plan = Plan::new(&full, KMEMLAB_FEAT_PERCPU, 2, 4096);
+    let plan = Plan::new(&full, KMEMLAB_FEAT_PERCPU, None, 2, 4096);
     assert_eq!(plan.sweeps.len(), 1);
     assert!(plan.batch_kinds.is_empty() && !plan.stats_cost);
     assert_eq!(plan.scaling.len(), 2);
@@ -568,4 +568,93 @@ fn figures_of_a_run() {
     assert_eq!(rate_text(512.0), "512 ops/s");
     assert_eq!(ns_text(1.234), "1.23");
     assert_eq!(ns_text(123.45), "123.5");
+}
+
+#[test]
+fn the_standard_plan_keeps_to_the_module_limits() {
+    let args = parse_standard(&[]).unwrap();
+    let small = KmemlabLimits {
+        kmalloc_max: 64 << 10,
+        max_order: 2,
+        ..crate::device::fake::default_limits()
+    };
+    let plan = Plan::new(
+        &args,
+        crate::device::fake::ALL_FEATURES,
+        Some(&small),
+        2,
+        4096,
+    );
+    let points = |kind| {
+        plan.sweeps
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, p)| p.clone())
+            .unwrap()
+    };
+    assert!(points(KMEMLAB_KIND_KMALLOC)
+        .iter()
+        .all(|s| s.size <= 64 << 10));
+    assert_eq!(points(KMEMLAB_KIND_FREE_PAGES).len(), 3);
+}
+
+/// The benchmarks against the fake device: every request well-formed, every
+/// cache destroyed, and the reports complete.
+#[test]
+fn benchmarks_on_a_fake_device() {
+    use crate::device::fake::FakeDevice;
+    let dev = FakeDevice::default();
+    let smoke = bench(
+        &dev,
+        &bench_command("smoke", &["--iterations", "5"]).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        smoke.text.ends_with("checks, all well-formed"),
+        "{}",
+        smoke.text
+    );
+    assert_eq!(dev.caches(), 0);
+
+    let run = bench(
+        &dev,
+        &bench_command("run", &["--kind", "kmem_cache", "--iterations", "100"]).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(run.json["benchmark"], "run");
+    assert_eq!(run.json["kind"], "kmem_cache");
+    assert!(
+        run.json["ns_per_op"].as_f64().is_some_and(|x| x > 0.0),
+        "{}",
+        run.json
+    );
+    assert_eq!(dev.caches(), 0);
+
+    let cost = bench(
+        &dev,
+        &bench_command("stats-cost", &["--iterations", "100", "--rounds", "3"]).unwrap(),
+    )
+    .unwrap();
+    // The fake charges statistics 4 ns of 105: a ratio above 1.
+    assert!(
+        cost.json["ratio"].as_f64().is_some_and(|r| r > 1.0),
+        "{}",
+        cost.json
+    );
+
+    let std = bench(&dev, &bench_command("standard", &["--quick"]).unwrap()).unwrap();
+    for key in ["rust_vs_c", "batch", "scaling", "summary"] {
+        assert!(!std.json[key].as_array().unwrap().is_empty(), "{key}");
+    }
+    // The fake has no edu: ioremap is skipped with its reason.
+    assert_eq!(std.json["skipped"][0]["kind"], "ioremap");
+    assert_eq!((dev.live(), dev.caches()), (0, 0));
+
+    // A module without the in-kernel benchmark.
+    let old = FakeDevice::new(
+        crate::device::fake::ALL_FEATURES & !KMEMLAB_FEAT_BENCH,
+        crate::device::fake::default_limits(),
+    );
+    let e = bench(&old, &bench_command("smoke", &[]).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("no in-kernel benchmark"), "{e}");
 }

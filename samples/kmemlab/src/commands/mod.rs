@@ -26,6 +26,7 @@ pub fn needs_device(cmd: &Command) -> bool {
             | Command::Completions { .. }
             | Command::Docs { .. }
             | Command::ReadmeReference
+            | Command::ReadmeExamples { .. }
     )
 }
 
@@ -68,7 +69,8 @@ pub fn run(dev: &dyn DeviceOps, cmd: &Command) -> Result<Output> {
         Command::Stats(_)
         | Command::Completions { .. }
         | Command::Docs { .. }
-        | Command::ReadmeReference => Err(usage("this command needs no device")),
+        | Command::ReadmeReference
+        | Command::ReadmeExamples { .. } => Err(usage("this command needs no device")),
     }
 }
 
