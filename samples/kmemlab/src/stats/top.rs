@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use crossterm::{cursor, execute, queue, terminal};
+use rustix::event::{PollFd, PollFlags, Timespec};
 
 use super::text::caches_text;
 use super::{caches_now, kind_counts, read_required, KindCounts, Table, STATS};
@@ -213,7 +214,14 @@ fn wait(d: Duration, keys: bool, stop: &AtomicBool) -> Result<Wait> {
             std::thread::sleep(slice);
             continue;
         }
-        if event::poll(slice).map_err(fail)? {
+        // Waited for here, not in crossterm: once the terminal hangs up,
+        // crossterm's poll spins on end-of-file and never returns.
+        match stdin_ready(slice) {
+            Input::HangUp => return Ok(Wait::Quit),
+            Input::None => continue,
+            Input::Ready => {}
+        }
+        while event::poll(Duration::ZERO).map_err(fail)? {
             if let Event::Key(k) = event::read().map_err(fail)? {
                 if k.kind == KeyEventKind::Release {
                     continue;
@@ -225,6 +233,38 @@ fn wait(d: Duration, keys: bool, stop: &AtomicBool) -> Result<Wait> {
                 }
             }
         }
+    }
+}
+
+/// What standard input (the terminal) has.
+#[derive(Debug, PartialEq)]
+enum Input {
+    None,
+    Ready,
+    /// The terminal went away (its window closed).
+    HangUp,
+}
+
+/// Waits up to `d` for standard input.
+fn stdin_ready(d: Duration) -> Input {
+    let stdin = io::stdin();
+    let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
+    let timeout = Timespec {
+        tv_sec: 0,
+        // CAST: d is at most 100 ms.
+        tv_nsec: d.subsec_nanos().into(),
+    };
+    match rustix::event::poll(&mut fds, Some(&timeout)) {
+        Ok(0) | Err(rustix::io::Errno::INTR) => Input::None,
+        Ok(_)
+            if fds[0]
+                .revents()
+                .intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL) =>
+        {
+            Input::HangUp
+        }
+        Ok(_) => Input::Ready,
+        Err(_) => Input::HangUp,
     }
 }
 
