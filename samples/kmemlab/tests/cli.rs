@@ -100,6 +100,28 @@ fn runtime_errors_exit_1() {
 }
 
 #[test]
+fn a_node_that_is_not_kmemlab_fails_at_the_open() {
+    // /dev/null answers no ioctl: the ABI check on open says so, for every
+    // device command.
+    for args in [
+        &["version"][..],
+        &["list"],
+        &["alloc", "kmalloc", "64"],
+        &["limits"],
+    ] {
+        let mut argv = args.to_vec();
+        argv.extend(["--device", "/dev/null"]);
+        let o = kmemlab(&argv, None);
+        assert_eq!(code(&o), 1, "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("not a kmemlab device"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
 fn json_errors_are_documents() {
     let o = kmemlab(
         &["--json", "alloc", "kmalloc", "64", "--device", NONE],
