@@ -370,7 +370,8 @@ impl Visit for RustRun<'_> {
             // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
             let most_live = spec.batch as usize;
             let (bytes, pages) = (req.what.bytes(), req.what.pages());
-            let tally = stats::UnitTally::new(stats::SCRATCH_KIND, bytes, pages, most_live);
+            let most = u64::from(spec.iterations) * u64::from(spec.batch);
+            let tally = stats::UnitTally::new(stats::SCRATCH_KIND, bytes, pages, most, most_live);
             Rust::<K, _>::new(spec, req, r, tally)
         })
     }

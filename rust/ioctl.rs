@@ -19,21 +19,26 @@ use kernel::{
 use crate::{
     alloc::{
         cpu,
+        dma,
         edu,
         gfp::{
             Gfp,
             GfpBase, //
         },
         iomem::Width,
+        kmalloc,
+        pages,
         percpu,
         slab::{
+            self,
             CacheConfig,
             KmemCache, //
         },
         topology::{
             self,
             Node, //
-        }, //
+        },
+        vmalloc, //
     },
     bench::Op,
     file::FileState,
@@ -264,14 +269,7 @@ fn version(_file: &FileState, arg: usize) -> Result<isize> {
 /// `KMEMLAB_IOC_LIMITS`: the quota this module was loaded with and the size
 /// limits the allocation paths enforce (the same constants they check).
 fn limits(_file: &FileState, arg: usize) -> Result<isize> {
-    use crate::alloc::{
-        dma,
-        edu,
-        kmalloc,
-        pages,
-        slab,
-        vmalloc, //
-    };
+    // CAST (each `as u64`): a `usize` always fits in a `u64`.
     let reply = KmemlabLimits {
         max_objects: crate::module_parameters::max_objects.value(),
         max_bytes: crate::module_parameters::max_bytes.value(),
@@ -282,6 +280,7 @@ fn limits(_file: &FileState, arg: usize) -> Result<isize> {
         edu_dma_max: edu::DMA_MAX as u64,
         ioremap_max: KMEMLAB_IOREMAP_MAX,
         max_order: pages::MAX_ORDER,
+        // CAST: a page is far smaller than 4 GiB.
         page_size: kernel::page::PAGE_SIZE as u32,
         reserved: [0; 32],
     };

@@ -73,7 +73,7 @@ impl Object {
 
 impl Object {
     /// Counts this object freed in `tally` (it is dropped by the caller).
-    fn count_freed(&self, tally: &mut stats::Tally) {
+    fn count_freed(&self, tally: &mut stats::CallTally) {
         tally.freed(self.mem.kind(), self.charge, self.pages);
     }
 }
@@ -98,7 +98,7 @@ pub(crate) struct Quota {
 /// # Invariants
 ///
 /// Every object the table holds was counted created in the statistics, and
-/// every object it drops is counted freed first (in a [`stats::Tally`] of the
+/// every object it drops is counted freed first (in a [`stats::CallTally`] of the
 /// call): objects live nowhere else.
 ///
 /// The arrays are `kvmalloc`-backed: at the default quota (65536 objects)
@@ -144,7 +144,7 @@ impl Table {
         let (first, before) = (self.last_handle, self.objects.len());
         let (kind, charge, pages) = (req.what.kind(), req.what.bytes(), req.what.pages());
         let cache = req.what.tag();
-        let mut tally = stats::UnitTally::new(kind, charge, pages, count);
+        let mut tally = stats::UnitTally::new(kind, charge, pages, count as u64, count);
         // All or nothing: on failure the objects made so far are freed and
         // the handles they had are given back.
         let undo = |table: &mut Self, tally: &mut stats::UnitTally, e: Error| {
@@ -158,12 +158,14 @@ impl Table {
         };
         for _ in 0..count {
             let cpu = topology::current_cpu();
-            let mem = match tally.made(|| req.make()) {
-                Ok(mem) => mem,
-                Err(e) => return undo(self, &mut tally, e),
-            };
+            // The handle first: a failure after the object is made and
+            // counted would have to count it freed again.
             let handle = match self.next_handle() {
                 Ok(handle) => handle,
+                Err(e) => return undo(self, &mut tally, e),
+            };
+            let mem = match tally.made(|| req.make()) {
+                Ok(mem) => mem,
                 Err(e) => return undo(self, &mut tally, e),
             };
             // New handles are the largest, so the table stays in handle
@@ -236,7 +238,7 @@ impl Table {
         }
         // One pass over the table, whatever the number of handles.
         let mut freed = 0;
-        let mut tally = stats::Tally::new();
+        let mut tally = stats::CallTally::new();
         self.objects.retain(|o| {
             let named = handles.binary_search(&o.handle).is_ok();
             if named {
@@ -251,7 +253,7 @@ impl Table {
 
     /// Frees every object; caches stay.
     pub(crate) fn free_all(&mut self) {
-        let mut tally = stats::Tally::new();
+        let mut tally = stats::CallTally::new();
         for o in self.objects.iter() {
             o.count_freed(&mut tally);
         }

@@ -3,13 +3,16 @@
 //! Allocation statistics, per allocator kind, kept per CPU.
 //!
 //! Every counter lives in kmemlab's static per-CPU array
-//! ([`percpu::static_counters`]): recording an allocation or a free is a few
-//! `this_cpu_add()`s on the CPU it happens on (single instructions on
-//! x86-64), with no lock and no shared atomic. Reading sums the CPUs, so
-//! totals are exact once the allocators are quiet. Time spent allocating is
-//! sampled: one allocation in [`SAMPLE`] per CPU and kind is timed and
-//! counts for [`SAMPLE`], as reading a clock costs as much as the fastest
-//! allocation.
+//! ([`percpu::static_counters`]). A call (an ioctl, or one benchmark
+//! thread's run) counts its objects in locals, a [`UnitTally`] or a
+//! [`CallTally`], and adds them to the counters of the CPU it ends on with a
+//! few `this_cpu_add()`s (single instructions on x86-64) when it returns: no
+//! lock, no shared atomic, nothing per CPU per object. Reading sums the CPUs,
+//! so totals are exact once the calls that made them have returned; the
+//! per-CPU rows say where calls ended, not where each object was made. Time
+//! spent allocating is sampled: one allocation in [`SAMPLE`] per CPU and kind
+//! is timed and counts for [`SAMPLE`], as reading a clock costs as much as
+//! the fastest allocation.
 //!
 //! The high-water mark of bytes live is the one figure that needs a global
 //! view. Like `percpu_counter`, each CPU keeps the net bytes it has not yet
@@ -19,7 +22,9 @@
 //! and so is the mark: it may miss a peak, or (when one CPU allocates what
 //! another frees) exceed it, by up to `BATCH` bytes per CPU. It costs one
 //! shared atomic per `BATCH` bytes of net change per CPU, not one per
-//! allocation.
+//! allocation. A call's bytes are folded when it returns, as if it had made
+//! all its objects before freeing any, so the mark sees the call's peak; a
+//! call still running is not seen at all.
 
 use kernel::{
     prelude::*,
@@ -62,9 +67,12 @@ enum Field {
     AllocNs,
     /// Net bytes not yet folded into [`FOLDED`] (two's complement).
     Pending,
+    /// Allocations handed a sampling ticket (a [`UnitTally`] takes as many
+    /// as it may make, at once): the tickets pick the ones timed.
+    Ticket,
 }
 
-const FIELDS: usize = 12;
+const FIELDS: usize = 13;
 
 /// One allocation in this many (per CPU and kind, the last of each run of
 /// them, so not the cold first one) is timed, and counts this many times in
@@ -158,21 +166,15 @@ struct KindTally {
     peak: i64,
 }
 
-/// The statistics of one call: the objects an ioctl frees (of any kinds),
-/// or what a [`UnitTally`] counted.
-///
-/// Counting goes to locals, and reaches this CPU's counters once, when the
-/// tally is dropped: a few adds per kind and call instead of a handful of
-/// per-CPU adds per object. Every figure is therefore exact once the calls
-/// that made it have returned (as before, a read while allocators run is
-/// not a snapshot); a call's objects are counted on the CPU it ends on. The
-/// high-water mark sees the call's own peak: its bytes are folded as if the
-/// call had made all its objects before freeing any.
-pub(crate) struct Tally {
+/// The statistics of one call that frees objects (of any kinds): what
+/// [`CallTally::freed`] counts reaches this CPU's counters when the tally is
+/// dropped, a few adds per kind and call instead of a handful of per-CPU
+/// adds per object.
+pub(crate) struct CallTally {
     kinds: [KindTally; SLOTS],
 }
 
-impl Tally {
+impl CallTally {
     /// An empty tally.
     pub(crate) fn new() -> Self {
         Self {
@@ -180,19 +182,15 @@ impl Tally {
         }
     }
 
-    fn of(&mut self, kind: u32) -> Option<&mut KindTally> {
-        let k = slot(kind, Field::Created)? / FIELDS;
-        self.kinds.get_mut(k)
-    }
-
     /// Counts an object of `kind` freed.
     pub(crate) fn freed(&mut self, kind: u32, bytes: usize, pages: usize) {
-        let Some(t) = self.of(kind) else {
+        let Some(t) = slot(kind, Field::Created).and_then(|i| self.kinds.get_mut(i / FIELDS))
+        else {
             return;
         };
         // CAST: sizes fit in 64 bits.
         let (bytes, pages) = (bytes as u64, pages as u64);
-        t.freed += 1;
+        t.freed = t.freed.wrapping_add(1);
         t.bytes_out = t.bytes_out.wrapping_add(bytes);
         t.pages_out = t.pages_out.wrapping_add(pages);
         // CAST: a size fits in an `i64`.
@@ -200,39 +198,47 @@ impl Tally {
     }
 }
 
-impl Drop for Tally {
+impl Drop for CallTally {
     fn drop(&mut self) {
-        let c = counters();
         for (k, t) in self.kinds.iter().enumerate() {
-            if t.created == 0 && t.freed == 0 {
-                continue;
-            }
-            let base = k * FIELDS;
-            for (field, v) in [
-                (Field::Created, t.created),
-                (Field::Freed, t.freed),
-                (Field::BytesIn, t.bytes_in),
-                (Field::BytesOut, t.bytes_out),
-                (Field::PagesIn, t.pages_in),
-                (Field::PagesOut, t.pages_out),
-                (Field::AllocNs, t.alloc_ns),
-            ] {
-                if v != 0 {
-                    c.add_this_cpu_at(base + field as usize, v);
-                }
-            }
-            let pending = base + Field::Pending as usize;
-            pend(k, pending, t.peak);
-            pend(k, pending, t.net.wrapping_sub(t.peak));
+            flush(k, t);
         }
     }
+}
+
+/// Adds kind index `k`'s counts of one call to this CPU's counters, and its
+/// bytes to the high-water mark's pending total (the call's peak first).
+fn flush(k: usize, t: &KindTally) {
+    if t.created == 0 && t.freed == 0 {
+        return;
+    }
+    let c = counters();
+    let base = k * FIELDS;
+    for (field, v) in [
+        (Field::Created, t.created),
+        (Field::Freed, t.freed),
+        (Field::BytesIn, t.bytes_in),
+        (Field::BytesOut, t.bytes_out),
+        (Field::PagesIn, t.pages_in),
+        (Field::PagesOut, t.pages_out),
+        (Field::AllocNs, t.alloc_ns),
+    ] {
+        if v != 0 {
+            c.add_this_cpu_at(base + field as usize, v);
+        }
+    }
+    let pending = base + Field::Pending as usize;
+    if t.peak != 0 {
+        pend(k, pending, t.peak);
+    }
+    pend(k, pending, t.net.wrapping_sub(t.peak));
 }
 
 /// The statistics of one call that makes objects of one kind and size (an
 /// ALLOC of `count` objects, or a benchmark thread's run of samples): only
 /// how many were made and freed is counted per object, the bytes and pages
-/// follow at the end. Otherwise as a [`Tally`], which it becomes when
-/// dropped.
+/// follow at the end; they reach this CPU's counters when the tally is
+/// dropped, as a [`CallTally`]'s do.
 pub(crate) struct UnitTally {
     kind: u32,
     bytes: usize,
@@ -244,18 +250,23 @@ pub(crate) struct UnitTally {
     freed: u64,
     alloc_ns: u64,
     /// Added to `created`, a multiple of [`SAMPLE`] marks an allocation to
-    /// time (from this CPU's count, read when the tally is made).
+    /// time (from the tickets taken when the tally was made).
     phase: u64,
 }
 
 impl UnitTally {
-    /// A tally for objects of `kind` of `bytes` and `pages` each, at most
-    /// `most_live` of them live at once.
-    pub(crate) fn new(kind: u32, bytes: usize, pages: usize, most_live: usize) -> Self {
-        // The objects this CPU has counted so far pick the ones timed: a
-        // read, not an update (a task that moves CPU meanwhile only shifts
-        // the sample). The `SAMPLE`th, `2 * SAMPLE`th, ... one is timed.
-        let n = slot(kind, Field::Created).map_or(0, |i| counters().read_this_cpu_at(i));
+    /// A tally for at most `most` objects of `kind` of `bytes` and `pages`
+    /// each, at most `most_live` of them live at once.
+    pub(crate) fn new(kind: u32, bytes: usize, pages: usize, most: u64, most_live: usize) -> Self {
+        // The call takes `most` tickets of this CPU at once; the ones at a
+        // multiple of `SAMPLE` (the `SAMPLE`th, `2 * SAMPLE`th, ... on the
+        // CPU) are timed, whatever CPU the call moves to or who else runs on
+        // this one meanwhile. Tickets a call does not use are skipped.
+        let n = slot(kind, Field::Ticket).map_or(0, |i| {
+            counters()
+                .add_return_this_cpu_at(i, most)
+                .wrapping_sub(most)
+        });
         Self {
             kind,
             bytes,
@@ -325,22 +336,21 @@ impl Drop for UnitTally {
         };
         // CAST: sizes and counts fit in 64 bits.
         let (bytes, pages) = (self.bytes as u64, self.pages as u64);
-        let mut tally = Tally::new();
-        if let Some(t) = tally.kinds.get_mut(k) {
-            t.created = self.created;
-            t.freed = self.freed;
-            t.bytes_in = self.created.wrapping_mul(bytes);
-            t.bytes_out = self.freed.wrapping_mul(bytes);
-            t.pages_in = self.created.wrapping_mul(pages);
-            t.pages_out = self.freed.wrapping_mul(pages);
-            t.alloc_ns = self.alloc_ns;
+        let most = (self.most_live as u64).min(self.created);
+        let t = KindTally {
+            created: self.created,
+            freed: self.freed,
+            bytes_in: self.created.wrapping_mul(bytes),
+            bytes_out: self.freed.wrapping_mul(bytes),
+            pages_in: self.created.wrapping_mul(pages),
+            pages_out: self.freed.wrapping_mul(pages),
+            alloc_ns: self.alloc_ns,
             // CAST: two's complement; byte counts fit in an `i64`.
-            t.net = t.bytes_in.wrapping_sub(t.bytes_out) as i64;
-            let most = (self.most_live as u64).min(self.created);
+            net: self.created.wrapping_sub(self.freed).wrapping_mul(bytes) as i64,
             // CAST: as above.
-            t.peak = most.wrapping_mul(bytes) as i64;
-        }
-        // Dropping the tally adds it to this CPU's counters.
+            peak: most.wrapping_mul(bytes) as i64,
+        };
+        flush(k, &t);
     }
 }
 
@@ -468,7 +478,7 @@ mod tests {
         // In the tests' own slot, so the real kinds' figures are untouched.
         let k = SLOTS - 1;
         let (before, _) = total(k);
-        let mut t = UnitTally::new(SCRATCH_KIND, 3 * BATCH as usize, 5, 1);
+        let mut t = UnitTally::new(SCRATCH_KIND, 3 * BATCH as usize, 5, 1, 1);
         assert!(t.made(|| Ok(())).is_ok());
         drop(t);
         let (during, hwm) = total(k);
@@ -476,7 +486,7 @@ mod tests {
         assert_eq!(during.bytes.wrapping_sub(before.bytes), 3 * BATCH as u64);
         assert_eq!(during.pages.wrapping_sub(before.pages), 5);
         assert!(hwm >= 3 * BATCH as u64);
-        let mut t = Tally::new();
+        let mut t = CallTally::new();
         t.freed(SCRATCH_KIND, 3 * BATCH as usize, 5);
         drop(t);
         failed(SCRATCH_KIND, ENODEV);
@@ -496,7 +506,7 @@ mod tests {
         let k = SLOTS - 1;
         let (before, hwm_before) = total(k);
         // 3 * BATCH bytes made, then freed, within one call.
-        let mut t = UnitTally::new(SCRATCH_KIND, BATCH as usize, 1, 3);
+        let mut t = UnitTally::new(SCRATCH_KIND, BATCH as usize, 1, 4, 3);
         for _ in 0..3 {
             assert!(t.made(|| Ok(())).is_ok());
         }
@@ -517,7 +527,7 @@ mod tests {
         // the documented error of BATCH bytes per CPU.
         assert!(hwm >= hwm_before.max(before.bytes_live() + 2 * BATCH as u64));
         // Frees of any kinds, counted per object.
-        let mut t = Tally::new();
+        let mut t = CallTally::new();
         t.freed(SCRATCH_KIND, 7, 0);
         drop(t);
         let (freed, _) = total(k);
@@ -526,16 +536,22 @@ mod tests {
         // Put the 7 bytes back, so the slot balances again.
         drop(UnitTally {
             created: 1,
-            ..UnitTally::new(SCRATCH_KIND, 7, 0, 1)
+            ..UnitTally::new(SCRATCH_KIND, 7, 0, 1, 1)
         });
     }
 
     #[test]
     fn one_allocation_in_sample_is_timed() {
-        let mut t = UnitTally::new(SCRATCH_KIND, 0, 0, 1);
+        let mut t = UnitTally::new(SCRATCH_KIND, 0, 0, 4 * SAMPLE, 1);
+        // The tickets taken were `phase - 1` and on: the first timed one is
+        // the next multiple of `SAMPLE` among them.
+        let first = (SAMPLE - t.phase % SAMPLE) % SAMPLE;
         let mut timed = 0;
-        for _ in 0..4 * SAMPLE {
-            timed += u64::from(t.due());
+        for i in 0..4 * SAMPLE {
+            if t.due() {
+                assert_eq!(i % SAMPLE, first);
+                timed += 1;
+            }
             assert!(t.made(|| Ok(())).is_ok());
             Count::freed(&mut t);
         }

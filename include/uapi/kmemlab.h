@@ -77,18 +77,19 @@ struct kmemlab_version {
  * struct kmemlab_limits - KMEMLAB_IOC_LIMITS result (KMEMLAB_FEAT_LIMITS)
  *
  * What the loaded module enforces, so that tools never assume defaults: the
- * per-file quota comes from the module parameters given at load time (Rust
- * module parameters have no /sys/module/kmemlab/parameters on 7.3), the
- * size limits from the kernel it was built for.
+ * per-file quota it was loaded with (its max_objects and max_bytes
+ * parameters) and the size limits of the kernel it was built for. Each size
+ * limit is also capped by the quota's max_bytes.
  *
- * @max_objects: quota: objects (and caches) one open file may hold at once
- *	(module parameter max_objects); ALLOC beyond it fails with EDQUOT
- * @max_bytes: quota: bytes one open file may hold at once (max_bytes); EDQUOT
+ * @max_objects: objects (caches included) one open file may hold at once;
+ *	ALLOC or CACHE_CREATE beyond it fails with ENOMEM
+ * @max_bytes: bytes one open file may hold at once; ENOMEM beyond it
  * @kmalloc_max: largest KMALLOC size (the kernel's KMALLOC_MAX_SIZE)
  * @cache_object_max: largest CACHE_CREATE object_size
  * @vmalloc_max: largest VMALLOC size
  * @dma_max: largest DMA_COHERENT size (either device; PAGE_SIZE << max_order)
- * @edu_dma_max: largest DMA_COPY length (KMEMLAB_EDU_DMA_MAX)
+ * @edu_dma_max: largest DMA_COPY length (KMEMLAB_EDU_DMA_MAX; reported
+ *	whether or not edu is bound)
  * @ioremap_max: largest IOREMAP PHYS size (KMEMLAB_IOREMAP_MAX)
  * @max_order: largest FREE_PAGES and PAGES_NODE order (MAX_PAGE_ORDER)
  * @page_size: the kernel's PAGE_SIZE

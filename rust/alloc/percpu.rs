@@ -174,16 +174,6 @@ impl<const N: usize> PerCpuRef<'_, u64, N> {
         }
     }
 
-    /// Value `i` of the CPU this runs on, like `this_cpu_read()` (0 when
-    /// `i >= N`): a hint, since the task may move to another CPU right after.
-    pub(crate) fn read_this_cpu_at(self, i: usize) -> u64 {
-        match self.element(i) {
-            // SAFETY: by the type invariant `p` is a live per-CPU `u64`.
-            Some(p) => unsafe { this_cpu_add_return(p, 0) },
-            None => 0,
-        }
-    }
-
     /// Adds `v` (wrapping) to value `i` of the CPU this runs on and returns
     /// the new value, like `this_cpu_add_return()` (0 when `i >= N`).
     pub(crate) fn add_return_this_cpu_at(self, i: usize, v: u64) -> u64 {
