@@ -292,15 +292,21 @@ pub(crate) fn cache(dev: &dyn DeviceOps, c: &CacheCommand) -> Result<Output> {
         CacheCommand::List => {
             // Every kmemlab cache on the system, as /proc/slabinfo shows them.
             let caches = crate::stats::read_slabinfo()?;
-            let text: Vec<String> = caches
+            let cells: Vec<Vec<String>> = caches
                 .iter()
                 .map(|c| {
-                    format!(
-                        "{:<32} {:>8} active  {:>8} bytes",
-                        c.name, c.active_objs, c.objsize
-                    )
+                    vec![
+                        c.name.clone(),
+                        c.active_objs.to_string(),
+                        c.objsize.to_string(),
+                    ]
                 })
                 .collect();
+            let text = if cells.is_empty() {
+                "(no kmemlab caches)".to_string()
+            } else {
+                crate::table::figures(&["name", "active_objs", "objsize"], &cells)
+            };
             let rows: Vec<Value> = caches
                 .into_iter()
                 .map(|c| {
@@ -311,11 +317,6 @@ pub(crate) fn cache(dev: &dyn DeviceOps, c: &CacheCommand) -> Result<Output> {
                     ])
                 })
                 .collect();
-            let text = if text.is_empty() {
-                "(no kmemlab caches)".into()
-            } else {
-                text.join("\n")
-            };
             Ok(Output::new(text, &[("caches", rows.into())]))
         }
     }
