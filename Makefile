@@ -36,8 +36,9 @@ export KMEMLAB_CACHE KMEMLAB_LLVM
 
 SYSROOT_RUN := $(TOP)/scripts/sysroot-run
 # The tool is built with the sysroot's cargo and rustc (trixie, Rust 1.85);
-# CARGO=cargo uses your own instead.
-CARGO ?= $(SYSROOT_RUN) cargo
+# TOOL_CARGO=cargo uses your own instead (not CARGO, which cargo itself sets
+# for the programs it runs).
+TOOL_CARGO ?= $(SYSROOT_RUN) cargo
 TOOL_MANIFEST := $(TOP)/samples/kmemlab/Cargo.toml
 
 ifeq ($(origin KDIR),undefined)
@@ -68,7 +69,7 @@ RUN :=
 PREPARE :=
 endif
 
-.PHONY: all modules prepare-kernel sysroot kernel tool selftests run check check-long bench \
+.PHONY: all modules prepare-kernel sysroot kernel tool tool-docs selftests run check check-long bench \
 	modules_install clean rust-analyzer rustfmt rustfmtcheck
 
 all modules: $(PREPARE)
@@ -85,12 +86,12 @@ kernel: sysroot
 
 prepare-kernel: kernel
 
-tool: $(if $(findstring sysroot-run,$(CARGO)),sysroot)
-	$(CARGO) build --release --locked --quiet --manifest-path $(TOOL_MANIFEST)
+tool: $(if $(findstring sysroot-run,$(TOOL_CARGO)),sysroot)
+	$(TOOL_CARGO) build --release --locked --quiet --manifest-path $(TOOL_MANIFEST)
 
 # The tool's man pages and shell completions (and its README reference), from its clap definition.
 tool-docs: tool
-	$(CARGO) run --release --locked --quiet --manifest-path $(TOOL_MANIFEST) -- docs $(TOP)/build/tool-docs
+	$(TOOL_CARGO) run --release --locked --quiet --manifest-path $(TOOL_MANIFEST) -- docs $(TOP)/build/tool-docs
 
 selftests: $(PREPARE)
 	+$(RUN) make -C $(TOP)/selftests/kmemlab KSRC=$(KSRC)
@@ -133,5 +134,5 @@ clean:
 	find $(TOP) -path $(TOP)/samples -prune -o \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
 		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.d' -o -name 'modules.order' \
 		-o -name 'Module.symvers' -o -name '*.rmeta' \) -print | xargs -r rm -f
-	-$(CARGO) clean --quiet --manifest-path $(TOOL_MANIFEST)
+	-$(TOOL_CARGO) clean --quiet --manifest-path $(TOOL_MANIFEST)
 	-$(MAKE) -C $(TOP)/selftests/kmemlab clean
