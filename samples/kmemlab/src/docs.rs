@@ -26,20 +26,19 @@ pub fn completions(shell: Shell, out: &mut dyn Write) -> Result<()> {
     // (a closed pipe), the tool reports it.
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "kmemlab", &mut script);
-    out.write_all(&script)
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::Failed(format!("writing the completions: {e}")))
+    crate::output::write_out(out, &script)
 }
 
 /// Prints the `kmemlab ...` examples of the README at `path`, one a line.
 pub fn print_examples(path: &Path) -> Result<()> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Failed(format!("reading {}: {e}", path.display())))?;
-    let mut out = std::io::stdout().lock();
+    let mut lines = String::new();
     for line in readme_examples(&text) {
-        writeln!(out, "{line}").map_err(|e| Error::Failed(format!("writing: {e}")))?;
+        lines.push_str(&line);
+        lines.push('\n');
     }
-    Ok(())
+    crate::output::write_out(&mut std::io::stdout().lock(), lines.as_bytes())
 }
 
 /// Writes the man pages (one per command) and the completion scripts of
@@ -52,8 +51,10 @@ pub fn write_all(dir: &Path) -> Result<()> {
         clap_complete::generate_to(shell, &mut Cli::command(), "kmemlab", dir).map_err(fail)?;
     }
     std::fs::write(dir.join("reference.md"), readme_reference()).map_err(fail)?;
-    println!("kmemlab: man pages and completions in {}", dir.display());
-    Ok(())
+    crate::output::print_line(&format!(
+        "kmemlab: man pages and completions in {}",
+        dir.display()
+    ))
 }
 
 /// Every visible command's path below the tool (`["alloc"]`, `["cache", "create"]`).

@@ -26,19 +26,14 @@ mod stats;
 mod table;
 pub mod units;
 
-use std::io::Write;
-
 use cli::{Cli, Command};
 use device::{Device, DeviceOps};
-use error::{usage, Error, Result};
+use error::{usage, Result};
 use output::Output;
 
 /// Prints one command's output in the chosen form.
 fn print(out: &Output, json: bool) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", out.render(json))
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Error::Failed(format!("writing the output: {e}")))
+    output::print_line(&out.render(json))
 }
 
 /// Runs a command that needs no device.
@@ -54,10 +49,10 @@ fn run_without_device(cli: &Cli) -> Result<()> {
         Command::Completions { shell } => docs::completions(*shell, &mut std::io::stdout()),
         Command::Docs { dir } => docs::write_all(dir),
         Command::ReadmeExamples { file } => docs::print_examples(file),
-        Command::ReadmeReference => {
-            print!("{}", docs::readme_reference());
-            Ok(())
-        }
+        Command::ReadmeReference => output::write_out(
+            &mut std::io::stdout().lock(),
+            docs::readme_reference().as_bytes(),
+        ),
         _ => Err(usage("this command needs the device")),
     }
 }
@@ -74,7 +69,7 @@ fn run_line(dev: &dyn DeviceOps, line: &script::Line, json: bool) -> Result<()> 
 
 /// Keeps `dev` (and every object it owns) open until the process is interrupted.
 fn hold(dev: Device) -> ! {
-    eprintln!("kmemlab: holding the device open; interrupt (Ctrl-C) to release its objects");
+    output::note("holding the device open; interrupt (Ctrl-C) to release its objects");
     let _dev = dev;
     loop {
         std::thread::park();

@@ -15,9 +15,10 @@ use kmemlab::{cli, dispatch, output, script};
 /// output, or `kmemlab: MESSAGE` on standard error.
 fn report(message: &str, code: u8, json: bool) -> ExitCode {
     if json {
-        println!("{}", output::error_document(message, code));
+        // On a closed standard output the status still tells the error.
+        let _ = output::print_line(&output::error_document(message, code));
     } else {
-        eprintln!("kmemlab: {message}");
+        output::note(message);
     }
     ExitCode::from(code)
 }

@@ -4,7 +4,11 @@
 //! for `--json`. Every document the tool prints carries
 //! `"schema_version": 1` as its first field.
 
+use std::io::{self, Write};
+
 pub use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
 
 /// The version of the tool's JSON documents.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -79,6 +83,29 @@ pub fn error_document(message: &str, exit_code: u8) -> String {
     .to_string()
 }
 
+/// Writes `bytes` to `out` and flushes. A closed pipe (the reader went
+/// away, `kmemlab ... | head`) is not an error: the output counts as
+/// written, so the tool ends with the status it would have had.
+pub fn write_out(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(Error::Failed(format!("writing the output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Prints `text` and a newline on standard output (see [`write_out`]).
+pub fn print_line(text: &str) -> Result<()> {
+    write_out(&mut io::stdout().lock(), format!("{text}\n").as_bytes())
+}
+
+/// Prints `kmemlab: MESSAGE` on standard error; a failed write is ignored
+/// (there is nowhere left to report it).
+pub fn note(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "kmemlab: {message}");
+}
+
 /// A fractional figure for `--json`: a number rounded to `digits` decimals,
 /// `null` when it is not a number.
 pub fn fixed(x: f64, digits: i32) -> Value {
@@ -111,6 +138,27 @@ mod tests {
             stamp(Value::from(3)).to_string(),
             r#"{"schema_version":1,"value":3}"#
         );
+    }
+
+    /// A writer whose reader went away.
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_is_not_an_error() {
+        assert_eq!(write_out(&mut ClosedPipe, b"x\n"), Ok(()));
+        let mut full: &mut [u8] = &mut [0u8; 1];
+        let e = write_out(&mut full, b"xy").unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert!(e.message().starts_with("writing the output: "), "{e}");
     }
 
     #[test]

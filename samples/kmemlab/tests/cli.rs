@@ -190,3 +190,76 @@ fn completions_and_docs() {
     let o = kmemlab(&["completions", "tcsh"], None);
     assert_eq!(code(&o), 2);
 }
+
+/// Runs the tool with `args` and a standard output whose reader is gone.
+fn kmemlab_closed_stdout(args: &[&str]) -> Output {
+    let (reader, writer) = rustix::pipe::pipe().expect("pipe");
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_kmemlab"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run kmemlab")
+}
+
+#[test]
+fn a_closed_stdout_is_no_panic() {
+    // The error document cannot be written: the status still says it.
+    let o = kmemlab_closed_stdout(&["--json", "version", "-d", NONE]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    // Output that cannot be written counts as written.
+    for args in [
+        &["completions", "bash"][..],
+        &["readme-reference"],
+        &["stats", "--debugfs", "/nonexistent"],
+    ] {
+        let o = kmemlab_closed_stdout(args);
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+        assert_ne!(code(&o), 101, "{args:?}");
+    }
+    assert_eq!(code(&kmemlab_closed_stdout(&["completions", "bash"])), 0);
+    assert_eq!(code(&kmemlab_closed_stdout(&["readme-reference"])), 0);
+}
+
+/// The module's `stats` file, enough for `top`.
+const STATS_TEXT: &str = "\
+kind live created freed failed enomem einval enodev other bytes pages hwm_bytes alloc_ns
+kmalloc 2 10 8 1 0 1 0 0 20000 8 40000 1234
+";
+
+#[test]
+fn top_ends_on_sigint_and_sigquit() {
+    let dir = std::env::temp_dir().join(format!("kmemlab-cli-top-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("stats"), STATS_TEXT).unwrap();
+    for sig in ["-INT", "-QUIT"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kmemlab"))
+            .args(["top", "--interval", "30", "--debugfs"])
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kmemlab top");
+        // Its first frame: the handlers are in place by then.
+        let mut first = [0u8; 12];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+        let killed = Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{sig}: {:?} {}",
+            o.status,
+            stderr(&o)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

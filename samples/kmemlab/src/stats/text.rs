@@ -178,7 +178,7 @@ pub fn stats(a: &StatsArgs, json: bool) -> Result<Output> {
         let doc = read_required(dir, "stats.json")?;
         let caches = read_caches(dir)?;
         let slab = read_slabinfo().unwrap_or_else(|note| {
-            eprintln!("kmemlab: {note}");
+            crate::output::note(&note);
             Vec::new()
         });
         return Ok(Output {

@@ -3,7 +3,8 @@
 //! `top`: the statistics every few seconds. On a terminal (crossterm: raw
 //! mode, the alternate screen, key events) it redraws in place, and keys
 //! change the sort (l live, b bytes, c created, r rate) or quit (q, Esc,
-//! Ctrl-C); SIGTERM and SIGHUP also end it with the terminal restored.
+//! Ctrl-C); SIGTERM, SIGHUP, SIGINT and SIGQUIT also end it with the
+//! terminal restored, and so does a panic.
 //! Elsewhere it prints one frame after the other, a blank line apart.
 
 use std::io::{self, IsTerminal, Write};
@@ -154,6 +155,9 @@ struct Terminal;
 
 impl Terminal {
     fn enter(out: &mut impl Write) -> io::Result<Self> {
+        // A panic puts the terminal back before its message is printed
+        // (the message would be lost on the alternate screen).
+        restore_on_panic(restore_terminal);
         terminal::enable_raw_mode()?;
         let guard = Self;
         execute!(out, terminal::EnterAlternateScreen, cursor::Hide)?;
@@ -163,10 +167,24 @@ impl Terminal {
 
 impl Drop for Terminal {
     fn drop(&mut self) {
-        let mut out = io::stdout();
-        let _ = execute!(out, cursor::Show, terminal::LeaveAlternateScreen);
-        let _ = terminal::disable_raw_mode();
+        restore_terminal();
     }
+}
+
+/// Leaves raw mode and the alternate screen (harmless when not in them).
+fn restore_terminal() {
+    let mut out = io::stdout();
+    let _ = execute!(out, cursor::Show, terminal::LeaveAlternateScreen);
+    let _ = terminal::disable_raw_mode();
+}
+
+/// Has a panic call `restore` before the panic hook in place prints.
+fn restore_on_panic(restore: fn()) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
 }
 
 /// What a key asks for.
@@ -197,41 +215,68 @@ enum Wait {
     Sort(SortKey),
 }
 
-/// Waits `d`: for a key when `keys`, watching `stop` (a signal) all along.
-fn wait(d: Duration, keys: bool, stop: &AtomicBool) -> Result<Wait> {
+/// Where `wait` takes keys from: crossterm's events on a terminal.
+trait Keys {
+    /// The next key already read and waiting (none when there is none).
+    fn pending(&mut self) -> io::Result<Option<Key>>;
+    /// Waits up to `d` for more input.
+    fn input(&mut self, d: Duration) -> Input;
+}
+
+/// The terminal's keys, through crossterm.
+struct TerminalKeys;
+
+impl Keys for TerminalKeys {
+    fn pending(&mut self) -> io::Result<Option<Key>> {
+        while event::poll(Duration::ZERO)? {
+            if let Event::Key(k) = event::read()? {
+                if k.kind != KeyEventKind::Release {
+                    return Ok(Some(key(k.code, k.modifiers)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn input(&mut self, d: Duration) -> Input {
+        stdin_ready(d)
+    }
+}
+
+/// Waits `d`: for a key when `keys` is given, watching `stop` (a signal)
+/// all along.
+fn wait(d: Duration, mut keys: Option<&mut dyn Keys>, stop: &AtomicBool) -> Result<Wait> {
     let end = Instant::now() + d;
     let fail = |e: io::Error| Error::Failed(format!("reading the terminal: {e}"));
     loop {
         if stop.load(Ordering::Relaxed) {
             return Ok(Wait::Quit);
         }
-        let now = Instant::now();
-        if now >= end {
-            return Ok(Wait::Elapsed);
-        }
-        let slice = (end - now).min(Duration::from_millis(100));
-        if !keys {
-            std::thread::sleep(slice);
-            continue;
-        }
-        // Waited for here, not in crossterm: once the terminal hangs up,
-        // crossterm's poll spins on end-of-file and never returns.
-        match stdin_ready(slice) {
-            Input::HangUp => return Ok(Wait::Quit),
-            Input::None => continue,
-            Input::Ready => {}
-        }
-        while event::poll(Duration::ZERO).map_err(fail)? {
-            if let Event::Key(k) = event::read().map_err(fail)? {
-                if k.kind == KeyEventKind::Release {
-                    continue;
-                }
-                match key(k.code, k.modifiers) {
+        // First the keys crossterm has already read: several keys read at
+        // once wait in its queue, and the terminal has nothing more to
+        // show for them.
+        if let Some(keys) = keys.as_deref_mut() {
+            while let Some(k) = keys.pending().map_err(fail)? {
+                match k {
                     Key::Quit => return Ok(Wait::Quit),
                     Key::Sort(s) => return Ok(Wait::Sort(s)),
                     Key::Other => {}
                 }
             }
+        }
+        let now = Instant::now();
+        if now >= end {
+            return Ok(Wait::Elapsed);
+        }
+        let slice = (end - now).min(Duration::from_millis(100));
+        let Some(keys) = keys.as_deref_mut() else {
+            std::thread::sleep(slice);
+            continue;
+        };
+        // Waited for here, not in crossterm: once the terminal hangs up,
+        // crossterm's poll spins on end-of-file and never returns.
+        if keys.input(slice) == Input::HangUp {
+            return Ok(Wait::Quit);
         }
     }
 }
@@ -268,6 +313,22 @@ fn stdin_ready(d: Duration) -> Input {
     }
 }
 
+/// Writes one frame: on a terminal (`tty`) in place of the last.
+fn show(out: &mut impl Write, view: &str, tty: bool) -> io::Result<()> {
+    if tty {
+        // Raw mode: lines end with CR LF.
+        queue!(
+            out,
+            terminal::Clear(terminal::ClearType::All),
+            cursor::MoveTo(0, 0)
+        )?;
+        write!(out, "{}", view.replace('\n', "\r\n"))?;
+    } else {
+        writeln!(out, "{view}")?;
+    }
+    out.flush()
+}
+
 /// The refresh loop, writing frames to `out`; on a terminal (`tty`) each
 /// frame replaces the last and keys are read.
 pub(crate) fn top_loop(
@@ -277,9 +338,9 @@ pub(crate) fn top_loop(
     stop: &AtomicBool,
 ) -> Result<()> {
     let mut prev: Option<Sample> = None;
+    let mut terminal_keys = TerminalKeys;
     let mut sort = a.sort;
     let mut shown = 0u64;
-    let write_err = |e: io::Error| Error::Failed(format!("writing the view: {e}"));
     loop {
         let now = sample(&a.debugfs)?;
         let (caches, note) = caches_now(&a.debugfs)?;
@@ -291,24 +352,22 @@ pub(crate) fn top_loop(
             &caches_text(&caches, note.as_deref()),
             tty,
         );
-        if tty {
-            // Raw mode: lines end with CR LF.
-            queue!(
-                out,
-                terminal::Clear(terminal::ClearType::All),
-                cursor::MoveTo(0, 0)
-            )
-            .map_err(write_err)?;
-            write!(out, "{}", view.replace('\n', "\r\n")).map_err(write_err)?;
-        } else {
-            writeln!(out, "{view}").map_err(write_err)?;
+        match show(out, &view, tty) {
+            Ok(()) => {}
+            // The reader went away (`kmemlab top | head`): done.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(Error::Failed(format!("writing the view: {e}"))),
         }
-        out.flush().map_err(write_err)?;
         shown += 1;
         if a.iterations.is_some_and(|n| shown >= n) {
             return Ok(());
         }
-        match wait(a.interval, tty, stop)? {
+        let keys = if tty {
+            Some(&mut terminal_keys as &mut dyn Keys)
+        } else {
+            None
+        };
+        match wait(a.interval, keys, stop)? {
             Wait::Quit => return Ok(()),
             Wait::Sort(s) => {
                 // Redrawn at once with the rates of the same two samples.
@@ -325,7 +384,11 @@ pub fn top(a: &TopArgs) -> Result<()> {
     // Fail before touching the terminal when nothing can be shown.
     sample(&a.debugfs)?;
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+    // Any of them sent from outside (kill -INT: in raw mode the terminal
+    // sends no SIGINT for Ctrl-C, that is a key) ends the loop, and the
+    // terminal is put back.
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    for sig in [SIGTERM, SIGHUP, SIGINT, SIGQUIT] {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .map_err(|e| Error::Failed(format!("catching signal {sig}: {e}")))?;
     }
@@ -362,13 +425,54 @@ mod tests {
     fn a_signal_ends_the_wait() {
         let stop = AtomicBool::new(true);
         assert_eq!(
-            wait(Duration::from_secs(5), false, &stop).unwrap(),
+            wait(Duration::from_secs(5), None, &stop).unwrap(),
             Wait::Quit
         );
         let go = AtomicBool::new(false);
         assert_eq!(
-            wait(Duration::from_millis(1), false, &go).unwrap(),
+            wait(Duration::from_millis(1), None, &go).unwrap(),
             Wait::Elapsed
         );
+    }
+
+    /// Keys already read (crossterm's queue); the terminal has no more.
+    struct Queued(Vec<Key>);
+
+    impl Keys for Queued {
+        fn pending(&mut self) -> io::Result<Option<Key>> {
+            Ok((!self.0.is_empty()).then(|| self.0.remove(0)))
+        }
+        fn input(&mut self, d: Duration) -> Input {
+            std::thread::sleep(d);
+            Input::None
+        }
+    }
+
+    #[test]
+    fn keys_read_together_are_all_seen() {
+        let go = AtomicBool::new(false);
+        let mut keys = Queued(vec![
+            Key::Other,
+            Key::Sort(SortKey::Bytes),
+            Key::Sort(SortKey::Rate),
+            Key::Quit,
+        ]);
+        let long = Duration::from_secs(30);
+        let mut next = || wait(long, Some(&mut keys), &go).unwrap();
+        assert_eq!(next(), Wait::Sort(SortKey::Bytes));
+        assert_eq!(next(), Wait::Sort(SortKey::Rate));
+        assert_eq!(next(), Wait::Quit);
+    }
+
+    static RESTORED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    #[test]
+    fn a_panic_restores_first() {
+        restore_on_panic(|| {
+            RESTORED.fetch_add(1, Ordering::SeqCst);
+        });
+        let r = std::panic::catch_unwind(|| panic!("test panic in top"));
+        assert!(r.is_err());
+        assert!(RESTORED.load(Ordering::SeqCst) >= 1);
     }
 }
