@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::CommandFactory;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::names;
@@ -613,13 +614,117 @@ where
     Cli::try_parse_from(args)
 }
 
+/// Whether a command line that clap refused asks for `--json`: read by
+/// clap itself (what it parsed before the error), so `-jd PATH` counts and
+/// an option's value spelled `--json` does not.
+pub fn json_requested<I, T>(args: I) -> bool
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    lenient(Cli::command())
+        .ignore_errors(true)
+        .try_get_matches_from(args)
+        .is_ok_and(|m| json_flag(&m))
+}
+
+/// `cmd` taking any value for any option or argument: clap stops at the
+/// first value it refuses, even when told to ignore errors, and the flags
+/// after it would go unread.
+fn lenient(cmd: clap::Command) -> clap::Command {
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    let mut cmd = cmd.mut_args(|a| {
+        if a.get_action().takes_values() {
+            a.value_parser(clap::builder::ValueParser::os_string())
+        } else {
+            a
+        }
+    });
+    for sub in subs {
+        cmd = cmd.mut_subcommand(sub, lenient);
+    }
+    cmd
+}
+
+/// `--json` wherever it was given: on the tool or on any subcommand.
+fn json_flag(m: &clap::ArgMatches) -> bool {
+    matches!(m.try_get_one::<bool>("json"), Ok(Some(true)))
+        || m.subcommand().is_some_and(|(_, sub)| json_flag(sub))
+}
+
+/// The command (`["cache", "create"]`) a command line's `words` (without
+/// the program's name) name: the words that are subcommands, in order.
+pub fn command_path(words: &[String]) -> Vec<String> {
+    let mut cmd = Cli::command();
+    let mut path = Vec::new();
+    for w in words {
+        let Some(sub) = cmd.find_subcommand(w).cloned() else {
+            continue;
+        };
+        path.push(sub.get_name().to_string());
+        cmd = sub;
+    }
+    path
+}
+
+/// The names of the subcommands of the command at `path`.
+pub fn subcommands_of(path: &[String]) -> Vec<String> {
+    let mut cmd = Cli::command();
+    for p in path {
+        match cmd.find_subcommand(p).cloned() {
+            Some(sub) => cmd = sub,
+            None => return Vec::new(),
+        }
+    }
+    cmd.get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+        .map(|s| s.get_name().to_string())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     pub(crate) fn cli(line: &str) -> Result<Cli, clap::Error> {
         parse(std::iter::once("kmemlab").chain(line.split_whitespace()))
+    }
+
+    fn words(line: &str) -> Vec<String> {
+        std::iter::once("kmemlab")
+            .chain(line.split_whitespace())
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn json_is_read_by_clap() {
+        for (line, json) in [
+            ("-jd /x frob", true),
+            ("--json frob", true),
+            ("alloc kmalloc x --json", true),
+            ("alloc kmalloc x -j", true),
+            ("write x --string --json", false),
+            ("write x --string -j", false),
+            ("alloc kmalloc x", false),
+        ] {
+            assert_eq!(json_requested(words(line)), json, "{line}");
+        }
+    }
+
+    #[test]
+    fn paths_and_subcommands() {
+        let w = |l: &str| words(l)[1..].to_vec();
+        assert_eq!(
+            command_path(&w("-d /x cache create a --size 8")),
+            ["cache", "create"]
+        );
+        assert_eq!(command_path(&w("frob")), Vec::<String>::new());
+        let subs = subcommands_of(&["cache".to_string()]);
+        assert!(subs.contains(&"create".to_string()) && !subs.contains(&"help".to_string()));
     }
 
     #[test]

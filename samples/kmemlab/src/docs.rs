@@ -153,7 +153,7 @@ pub fn readme_examples(readme: &str) -> Vec<String> {
 /// Parses one README example with the tool's definition.
 pub fn parse_example(line: &str) -> std::result::Result<cli::Cli, String> {
     let words = crate::script::split(line)?;
-    cli::parse(words).map_err(|e| crate::script::clap_message(&e))
+    cli::parse(&words).map_err(|e| crate::script::clap_message(&e, words.get(1..).unwrap_or(&[])))
 }
 
 #[cfg(test)]

@@ -33,8 +33,13 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            if args.iter().any(|a| a == "--json" || a == "-j") {
-                return report(&script::clap_message(&e), EXIT_USAGE, true);
+            if cli::json_requested(&args) {
+                let words: Vec<String> = args
+                    .iter()
+                    .skip(1)
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect();
+                return report(&script::clap_message(&e, &words), EXIT_USAGE, true);
             }
             let _ = e.print();
             return ExitCode::from(EXIT_USAGE);

@@ -43,8 +43,8 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<Line>> {
         if words.is_empty() {
             continue;
         }
-        let cli = cli::parse(std::iter::once("kmemlab".to_string()).chain(words))
-            .map_err(|e| usage(format!("{at}: {}", clap_message(&e))))?;
+        let cli = cli::parse(std::iter::once("kmemlab".to_string()).chain(words.clone()))
+            .map_err(|e| usage(format!("{at}: {}", line_message(&e, &words))))?;
         let bad = match &cli.command {
             Command::Script(_) => Some("a script cannot run a script"),
             Command::Top(_) => Some("top is interactive: run it on its own, not in a script"),
@@ -66,11 +66,53 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<Line>> {
     Ok(lines)
 }
 
-/// clap's message of a usage error, on one line and without its "error: ".
-pub fn clap_message(e: &clap::Error) -> String {
-    let text = e.render().to_string();
-    let first = text.lines().next().unwrap_or("").trim();
-    first.strip_prefix("error: ").unwrap_or(first).to_string()
+/// clap's message of an error on the command line `words` (without the
+/// program's name), on one line and without its "error: ".
+pub fn clap_message(e: &clap::Error, words: &[String]) -> String {
+    use clap::error::ErrorKind;
+    let path = cli::command_path(words);
+    let name = command_name(&path);
+    match e.kind() {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let subs = cli::subcommands_of(&path);
+            if subs.is_empty() {
+                format!("{name} needs arguments: see {name} --help")
+            } else {
+                format!("{name} needs a subcommand: one of {}", subs.join(", "))
+            }
+        }
+        ErrorKind::DisplayHelp => format!("help: run {name} --help"),
+        ErrorKind::DisplayVersion => "version: run kmemlab --version".to_string(),
+        _ => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("").trim();
+            first.strip_prefix("error: ").unwrap_or(first).to_string()
+        }
+    }
+}
+
+/// `kmemlab cache create` of the path `["cache", "create"]`.
+fn command_name(path: &[String]) -> String {
+    std::iter::once("kmemlab")
+        .chain(path.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The message of a script line's error: help and version are not
+/// available there.
+fn line_message(e: &clap::Error, words: &[String]) -> String {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp => format!(
+            "help is not available in a script: run {} --help",
+            command_name(&cli::command_path(words))
+        ),
+        ErrorKind::DisplayVersion => {
+            "the version is not available in a script: run kmemlab --version".to_string()
+        }
+        _ => clap_message(e, words),
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +164,22 @@ mod tests {
             ("script -\n", "t:1: a script cannot"),
             ("list --device /dev/null\n", "t:1: --device and --hold"),
             ("alloc ioremap\n", "t:1: invalid value 'ioremap'"),
+            (
+                "cache --help\n",
+                "t:1: help is not available in a script: run kmemlab cache --help",
+            ),
+            (
+                "version\ncache create -h\n",
+                "t:2: help is not available in a script: run kmemlab cache create --help",
+            ),
+            (
+                "--version\n",
+                "t:1: the version is not available in a script: run kmemlab --version",
+            ),
+            (
+                "cache\n",
+                "t:1: kmemlab cache needs a subcommand: one of create, destroy",
+            ),
         ] {
             let e = parse("t", bad).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad}");

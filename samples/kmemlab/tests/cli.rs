@@ -263,3 +263,48 @@ fn top_ends_on_sigint_and_sigquit() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn help_and_missing_subcommands_in_a_script() {
+    for (script, message) in [
+        (
+            "cache\n",
+            "kmemlab: -:1: kmemlab cache needs a subcommand: one of create, destroy",
+        ),
+        (
+            "list\ncache --help\n",
+            "kmemlab: -:2: help is not available in a script: run kmemlab cache --help",
+        ),
+        (
+            "--version\n",
+            "kmemlab: -:1: the version is not available in a script: run kmemlab --version",
+        ),
+    ] {
+        let o = kmemlab(&["script", "-", "-d", NONE], Some(script));
+        assert_eq!(code(&o), 2, "{script}: {}", stderr(&o));
+        assert!(stderr(&o).starts_with(message), "{script}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "{script}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn json_usage_errors_follow_the_parsed_flag() {
+    let o = kmemlab(&["-jd", "/x", "frob"], None);
+    assert_eq!(code(&o), 2);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("JSON on stdout");
+    assert_eq!(v["exit_code"], 2);
+    // --json is the text of --string here, not the flag.
+    let o = kmemlab(&["write", "x", "--string", "--json"], None);
+    assert_eq!(code(&o), 2);
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert!(stderr(&o).contains("not a number"), "{}", stderr(&o));
+    let o = kmemlab(&["--json", "cache"], None);
+    assert_eq!(code(&o), 2);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("JSON on stdout");
+    assert!(
+        v["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("kmemlab cache needs a subcommand: one of create")),
+        "{v}"
+    );
+}

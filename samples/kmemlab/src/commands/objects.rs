@@ -193,7 +193,19 @@ fn io_len(dev: &dyn DeviceOps, r: &RangeArgs) -> Result<u64> {
 }
 
 pub(crate) fn read(dev: &dyn DeviceOps, r: &RangeArgs) -> Result<Output> {
-    let len = io_len(dev, r)?;
+    // The object's size bounds the buffer: a --len past its end is refused
+    // before anything is allocated for it.
+    let size = dev.info(r.handle)?.size;
+    let len = match r.len {
+        Some(l) if r.offset.checked_add(l).is_none_or(|end| end > size) => {
+            return Err(Error::Failed(format!(
+                "read {}: --len {l} at offset {} goes past the object's end ({size} bytes)",
+                r.handle, r.offset
+            )))
+        }
+        Some(l) => l,
+        None => size.saturating_sub(r.offset),
+    };
     let len = usize::try_from(len).map_err(|_| usage("--len too large"))?;
     let got = dev.read(r.handle, r.offset, len)?;
     Ok(Output::new(
@@ -326,7 +338,7 @@ pub(crate) fn cache(dev: &dyn DeviceOps, c: &CacheCommand) -> Result<Output> {
 mod tests {
     use super::*;
     use crate::cli::Command;
-    use crate::commands::tests::command;
+    use crate::commands::tests::{command, run_line};
 
     fn alloc_of(line: &str) -> Result<KmemlabAlloc> {
         match command(&format!("alloc {line}")) {
@@ -399,5 +411,33 @@ mod tests {
         assert!(js(&cached).contains(r#""cache":3"#));
         let plain = info(KMEMLAB_KIND_PERCPU, -1, 0);
         assert!(info_line(&plain).ends_with("cpu 0"));
+    }
+
+    #[test]
+    fn read_past_the_end_is_refused_before_allocating() {
+        let dev = crate::device::fake::FakeDevice::default();
+        run_line(&dev, "alloc kmalloc 64").unwrap();
+        for (line, end) in [
+            ("read 1 --len 1024g", "--len 1099511627776 at offset 0"),
+            ("read 1 --len 8 --offset 60", "--len 8 at offset 60"),
+            (
+                "read 1 --len 18446744073709551615 --offset 1",
+                "--len 18446744073709551615 at offset 1",
+            ),
+        ] {
+            let e = run_line(&dev, line).unwrap_err();
+            assert_eq!(e.exit_code(), 1, "{line}");
+            assert_eq!(
+                e.to_string(),
+                format!("read 1: {end} goes past the object's end (64 bytes)"),
+            );
+        }
+        assert_eq!(
+            run_line(&dev, "read 1 --len 4 --offset 60")
+                .unwrap()
+                .text
+                .len(),
+            8
+        );
     }
 }

@@ -234,8 +234,10 @@ impl DeviceOps for FakeDevice {
         let s = self.state.borrow();
         let o = s.objects.get(&handle).ok_or(err("read", Errno::NOENT))?;
         let at = usize::try_from(offset).map_err(|_| err("read", Errno::INVAL))?;
+        // As the module: a range past the object's end is EINVAL.
+        let end = at.checked_add(len).ok_or(err("read", Errno::INVAL))?;
         o.data
-            .get(at..at + len)
+            .get(at..end)
             .map(<[u8]>::to_vec)
             .ok_or(err("read", Errno::INVAL))
     }

@@ -182,7 +182,13 @@ impl DeviceOps for Device {
     }
 
     fn read(&self, handle: u32, offset: u64, len: usize) -> Result<Vec<u8>, OpError> {
-        let mut data = vec![0u8; len];
+        // The module refuses a length past the object's end; the buffer is
+        // allocated first, so a length nothing could hold is ENOMEM here,
+        // not an abort.
+        let mut data = Vec::new();
+        data.try_reserve_exact(len)
+            .map_err(|_| OpError::new("read", Errno::NOMEM))?;
+        data.resize(len, 0);
         let req = KmemlabIo {
             handle,
             offset,
