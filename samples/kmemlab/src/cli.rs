@@ -116,12 +116,13 @@ pub enum Command {
     /// Live view of the statistics
     ///
     /// Keys: l, b, c, r sort by live, bytes, created, rate; q or Ctrl-C
-    /// quits. When standard output is not a terminal: no redraw.
+    /// quits. When standard output is not a terminal: no redraw. --json is a
+    /// usage error here (the frames are for people): use stats --json.
     Top(TopArgs),
     /// In-kernel benchmarks
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Print a shell completion script
+    /// Print a shell completion script (not JSON: --json is a usage error)
     Completions {
         /// The shell
         shell: clap_complete::Shell,

@@ -43,6 +43,14 @@ fn run_without_device(cli: &Cli) -> Result<()> {
             "--hold keeps objects of /dev/kmemlab alive: it is for device commands",
         ));
     }
+    let json_refused = match &cli.command {
+        Command::Top(_) => Some("top shows frames for people, not JSON: use stats --json"),
+        Command::Completions { .. } => Some("completions prints shell code, not JSON"),
+        _ => None,
+    };
+    if let Some(why) = json_refused.filter(|_| cli.global.json) {
+        return Err(usage(format!("--json: {why}")));
+    }
     match &cli.command {
         Command::Stats(a) => print(&stats::stats(a, cli.global.json)?, cli.global.json),
         Command::Top(a) => stats::top::top(a),

@@ -69,6 +69,13 @@ pub(crate) fn run_args(a: &BenchRunArgs) -> Result<RunArgs> {
                 "--size is for kmalloc, kmem_cache, vmalloc, dma_coherent and ioremap, not {name}"
             )))
         }
+        // A KMEM_CACHE's object size is a u32 (cache create).
+        Some(s) if kind == KMEMLAB_KIND_KMEM_CACHE && u32::try_from(s).is_err() => {
+            return Err(usage(format!(
+                "--size {s} is too big for kmem_cache (at most {} bytes)",
+                u32::MAX
+            )))
+        }
         Some(s) => spec.size = s,
         None if kind == KMEMLAB_KIND_KMALLOC || kind == KMEMLAB_KIND_KMEM_CACHE => {
             spec.size = SMALL

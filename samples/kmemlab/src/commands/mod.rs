@@ -153,6 +153,8 @@ pub(crate) mod tests {
             "cache create a-name-far-too-long-for-the-abi --size 8",
             "bench run --op atomic-inc --kind kmalloc",
             "bench run --kind percpu --size 8",
+            "bench run --kind kmem_cache --size 8g",
+            "alloc kmem_cache",
         ] {
             let e = validate(&command(bad)).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad}: {e}");

@@ -96,8 +96,22 @@ pub(crate) fn alloc_request(a: &AllocArgs) -> Result<KmemlabAlloc> {
         (_, Some(_)) => return Err(usage("--dma-device is for alloc dma only")),
         _ => {}
     }
-    if let Some(c) = a.cache {
-        req.cache = c;
+    let name = kind_name(k);
+    match (k, a.cache) {
+        (KMEMLAB_KIND_KMEM_CACHE, Some(c)) => req.cache = c,
+        (KMEMLAB_KIND_KMEM_CACHE, None) => {
+            return Err(usage(
+                "alloc kmem_cache needs --cache H: the handle `cache create` gave",
+            ))
+        }
+        (_, Some(_)) => return Err(usage(format!("--cache is for kmem_cache, not {name}"))),
+        (_, None) => {}
+    }
+    // --order has a default (0): any other value is for the page kinds.
+    if a.order != 0 && !crate::bench::takes_order(k) {
+        return Err(usage(format!(
+            "--order is for free_pages and pages_node, not {name}"
+        )));
     }
     req.gfp = match a.gfp {
         Gfp::Kernel => KMEMLAB_GFP_KERNEL,
@@ -379,6 +393,21 @@ mod tests {
             (KMEMLAB_KIND_PERCPU, 0, 4, 0)
         );
         assert!(alloc_of("kmalloc 64 --dma-device edu").is_err());
+        for (bad, message) in [
+            ("kmem_cache", "alloc kmem_cache needs --cache H"),
+            (
+                "kmalloc 64 --cache 1",
+                "--cache is for kmem_cache, not kmalloc",
+            ),
+            (
+                "vmalloc 4k --order 2",
+                "--order is for free_pages and pages_node, not vmalloc",
+            ),
+        ] {
+            let e = alloc_of(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(e.to_string().starts_with(message), "{bad}: {e}");
+        }
     }
 
     fn info(kind: u32, nid: i32, cache: u32) -> KmemlabInfo {
