@@ -134,7 +134,7 @@ fn a_node_that_is_not_kmemlab_fails_at_the_open() {
         let o = kmemlab(&argv, None);
         assert_eq!(code(&o), 1, "{args:?}: {}", stderr(&o));
         assert!(
-            stderr(&o).contains("not a kmemlab device"),
+            stderr(&o).contains("not a kmemlab device (or a kmemlab module of another ABI)"),
             "{args:?}: {}",
             stderr(&o)
         );

@@ -17,7 +17,8 @@ pub(crate) fn cycles_per_op(r: &KmemlabBench) -> f64 {
 /// Aggregate operations per second of a run, over its wall time.
 pub(crate) fn ops_per_sec(r: &KmemlabBench) -> f64 {
     if r.ns_wall == 0 {
-        return 0.0;
+        // No time measured: no rate (n/a, null in JSON).
+        return f64::NAN;
     }
     r.ops as f64 * 1e9 / r.ns_wall as f64
 }
@@ -111,14 +112,13 @@ pub(crate) fn fixed(x: f64, digits: usize) -> String {
     }
 }
 
-/// An integer figure for `--json` (negative and non-numbers as 0).
+/// An integer figure for `--json`: negative as 0, not a number as `null`.
 pub(crate) fn jround(x: f64) -> Value {
+    if !x.is_finite() {
+        return Value::Null;
+    }
     // CAST: rounding a rate or a time; saturates.
-    Value::from(if x.is_finite() && x > 0.0 {
-        x.round() as u64
-    } else {
-        0
-    })
+    Value::from(x.max(0.0).round() as u64)
 }
 
 /// A rate for people: `812 ops/s`, `8.10 M ops/s`.

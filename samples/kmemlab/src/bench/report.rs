@@ -447,7 +447,12 @@ pub(crate) fn standard(dev: &dyn DeviceOps, args: &StandardArgs) -> Result<Outpu
         None => None,
     };
     let (page, nr_cpus) = (page_size(), v.nr_cpus.max(1));
-    let limits = crate::device::module_limits(dev).ok();
+    let limits = crate::device::limits_if_supported(dev).map_err(|e| e.to_string())?;
+    if limits.is_none() {
+        crate::output::note(
+            "the module has no KMEMLAB_IOC_LIMITS: the plan keeps to the ABI's constants",
+        );
+    }
     let plan = Plan::new(&args, v.features, limits.as_ref(), nr_cpus, page);
     let (n, rounds) = (args.iterations, args.rounds);
     let mut b = Bench {

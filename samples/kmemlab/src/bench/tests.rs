@@ -563,7 +563,11 @@ fn figures_of_a_run() {
     assert_eq!(ns_per_op(&r), 50.0);
     assert_eq!(cycles_per_op(&r), 150.0);
     assert_eq!(ops_per_sec(&r), 1e8);
-    assert_eq!(ops_per_sec(&KmemlabBench::default()), 0.0);
+    assert!(ops_per_sec(&KmemlabBench::default()).is_nan());
+    assert_eq!(jround(ops_per_sec(&KmemlabBench::default())), Value::Null);
+    assert_eq!(jround(f64::NAN), Value::Null);
+    assert_eq!(jround(-3.0), Value::from(0));
+    assert_eq!(jround(2.5), Value::from(3));
     assert_eq!(rate_text(8.1e6), "8.10 M ops/s");
     assert_eq!(rate_text(512.0), "512 ops/s");
     assert_eq!(ns_text(1.234), "1.23");
@@ -657,4 +661,16 @@ fn benchmarks_on_a_fake_device() {
     );
     let e = bench(&old, &bench_command("smoke", &[]).unwrap()).unwrap_err();
     assert!(e.to_string().contains("no in-kernel benchmark"), "{e}");
+
+    // A module whose LIMITS fails: the standard run says so, no guessing.
+    let failing = FakeDevice::new(
+        crate::device::fake::ALL_FEATURES,
+        crate::device::fake::default_limits(),
+    )
+    .failing_limits();
+    let e = bench(&failing, &bench_command("standard", &["--quick"]).unwrap()).unwrap_err();
+    assert!(
+        e.to_string().starts_with("reading the module's limits: "),
+        "{e}"
+    );
 }

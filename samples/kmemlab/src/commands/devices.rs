@@ -3,7 +3,7 @@
 //! Device memory: ioremap, mmio, dma, percpu.
 
 use crate::cli::{DmaCommand, IoremapCommand, MmioCommand, PercpuCommand};
-use crate::device::{module_limits, DeviceOps};
+use crate::device::{limits_if_supported, DeviceOps};
 use crate::error::{usage, Error, Result};
 use crate::names::source_name;
 use crate::output::Output;
@@ -102,13 +102,22 @@ fn dma_copy_req(src: u32, dst: u32, len: u64) -> KmemlabDmaCopy {
     }
 }
 
-/// The most edu's DMA engine copies at once: what the module says, else the ABI's.
-fn edu_dma_max(dev: &dyn DeviceOps) -> u64 {
-    module_limits(dev)
-        .map(|l| l.edu_dma_max)
-        .ok()
-        .filter(|m| *m > 0)
-        .unwrap_or(KMEMLAB_EDU_DMA_MAX)
+/// The most edu's DMA engine copies at once: what the module says; the
+/// ABI's constant, said so, for a module without `KMEMLAB_IOC_LIMITS`.
+fn edu_dma_max(dev: &dyn DeviceOps) -> Result<u64> {
+    match limits_if_supported(dev)? {
+        Some(l) if l.edu_dma_max > 0 => Ok(l.edu_dma_max),
+        Some(_) => Err(Error::Failed(
+            "the module's limits give edu's DMA maximum as 0 bytes".into(),
+        )),
+        None => {
+            crate::output::note(&format!(
+                "the module has no KMEMLAB_IOC_LIMITS: edu's DMA maximum is the ABI's \
+                 {KMEMLAB_EDU_DMA_MAX} bytes"
+            ));
+            Ok(KMEMLAB_EDU_DMA_MAX)
+        }
+    }
 }
 
 /// Fills `src` with `seed`, has edu copy it into `dst` (at most `chunk`
@@ -144,7 +153,7 @@ fn dma_roundtrip(dev: &dyn DeviceOps, size: Option<u64>, seed: u64) -> Result<Ou
                 .into(),
         ));
     }
-    let chunk = edu_dma_max(dev);
+    let chunk = edu_dma_max(dev)?;
     let size = size.unwrap_or(chunk);
     let req = KmemlabAlloc {
         size,
@@ -248,6 +257,7 @@ mod tests {
     use super::*;
     use crate::cli::Command;
     use crate::commands::tests::command;
+    use crate::device::fake::{FakeDevice, ALL_FEATURES};
 
     fn mmio_of(line: &str) -> Result<KmemlabMmio> {
         match command(&format!("mmio {line}")) {
@@ -289,6 +299,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("edu device is not bound"), "{e}");
-        assert_eq!(edu_dma_max(&dev), KMEMLAB_EDU_DMA_MAX);
+        assert_eq!(edu_dma_max(&dev), Ok(KMEMLAB_EDU_DMA_MAX));
+        let limits = crate::device::fake::default_limits();
+        let old = FakeDevice::new(ALL_FEATURES & !KMEMLAB_FEAT_LIMITS, limits);
+        assert_eq!(edu_dma_max(&old), Ok(KMEMLAB_EDU_DMA_MAX));
+        // A module with the ioctl that fails it: an error, not the constant.
+        let failing = FakeDevice::new(ALL_FEATURES, limits).failing_limits();
+        let e = edu_dma_max(&failing).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert!(
+            e.to_string().starts_with("reading the module's limits: "),
+            "{e}"
+        );
     }
 }

@@ -114,7 +114,8 @@ pub(crate) mod tests {
         );
         let list = run_line(&dev, "list").unwrap();
         assert_eq!(list.text.lines().count(), 2);
-        run_line(&dev, "free --all").unwrap();
+        let freed = run_line(&dev, "free --all").unwrap();
+        assert_eq!(freed.json["all"], true);
         assert_eq!(dev.live(), 0);
         let e = run_line(&dev, "info 1").unwrap_err();
         assert!(e.to_string().contains("(ENOENT)"), "{e}");

@@ -154,7 +154,7 @@ pub(crate) fn free(dev: &dyn DeviceOps, f: &FreeArgs) -> Result<Output> {
     };
     Ok(Output::new(
         format!("freed {what}"),
-        &[("freed", handles_value(&f.handles))],
+        &[("freed", handles_value(&f.handles)), ("all", f.all.into())],
     ))
 }
 

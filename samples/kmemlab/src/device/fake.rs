@@ -34,6 +34,8 @@ struct State {
 pub struct FakeDevice {
     pub version: KmemlabVersion,
     pub limits: KmemlabLimits,
+    /// KMEMLAB_IOC_LIMITS fails (EIO) although the feature is there.
+    limits_fail: bool,
     state: RefCell<State>,
 }
 
@@ -79,10 +81,19 @@ impl FakeDevice {
                 reserved: 0,
             },
             limits,
+            limits_fail: false,
             state: RefCell::new(State {
                 next: 1,
                 ..State::default()
             }),
+        }
+    }
+
+    /// The same device whose KMEMLAB_IOC_LIMITS fails with EIO.
+    pub fn failing_limits(self) -> Self {
+        Self {
+            limits_fail: true,
+            ..self
         }
     }
 
@@ -151,6 +162,9 @@ impl DeviceOps for FakeDevice {
     fn limits(&self) -> Result<KmemlabLimits, OpError> {
         self.call("limits");
         self.feature("limits", KMEMLAB_FEAT_LIMITS)?;
+        if self.limits_fail {
+            return Err(err("limits", Errno::IO));
+        }
         Ok(self.limits)
     }
 

@@ -57,7 +57,8 @@ impl fmt::Display for DeviceError {
             ),
             Self::NotKmemlab(p) => write!(
                 f,
-                "{} does not answer KMEMLAB_IOC_VERSION: it is not a kmemlab device",
+                "{} does not answer KMEMLAB_IOC_VERSION: it is not a kmemlab device \
+                 (or a kmemlab module of another ABI)",
                 p.display()
             ),
             Self::AbiMismatch { module, tool } => write!(
@@ -178,15 +179,25 @@ pub trait DeviceOps {
 
 /// What the module enforces, or why it cannot tell.
 pub fn module_limits(dev: &dyn DeviceOps) -> Result<KmemlabLimits, crate::error::Error> {
-    let v = dev.version()?;
-    if v.features & KMEMLAB_FEAT_LIMITS == 0 {
-        return Err(
-            "the loaded module predates KMEMLAB_IOC_LIMITS (no 'limits' in its features): \
-             rebuild and reload it"
-                .into(),
-        );
+    limits_if_supported(dev)?.ok_or_else(|| {
+        "the loaded module predates KMEMLAB_IOC_LIMITS (no 'limits' in its features): \
+         rebuild and reload it"
+            .into()
+    })
+}
+
+/// The module's limits; `None` when the module predates
+/// `KMEMLAB_IOC_LIMITS` (the caller says which constant it uses instead).
+/// A module that has the ioctl and fails it is an error.
+pub fn limits_if_supported(
+    dev: &dyn DeviceOps,
+) -> Result<Option<KmemlabLimits>, crate::error::Error> {
+    if dev.version()?.features & KMEMLAB_FEAT_LIMITS == 0 {
+        return Ok(None);
     }
-    Ok(dev.limits()?)
+    dev.limits()
+        .map(Some)
+        .map_err(|e| format!("reading the module's limits: {e}").into())
 }
 
 #[cfg(test)]
