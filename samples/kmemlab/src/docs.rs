@@ -113,14 +113,19 @@ pub fn reference_in(readme: &str) -> Option<&str> {
     Some(&readme[start..end])
 }
 
-/// The `kmemlab ...` command lines of a README's examples: in a `sh` code
-/// block every line that starts with `kmemlab ` (after an optional `$ `), in
-/// another block only the `$ kmemlab ...` lines (the rest is output); each
-/// cut at the first pipe, redirection, `;` or `&`.
+/// The `kmemlab ...` invocations of a README's examples: in a `sh` code
+/// block every line (after an optional `$ `), in another block only the
+/// `$ ...` lines (the rest is output). A line is split like a shell does
+/// (shlex: quotes, `#` comments, `\` continuations) into commands at `|`,
+/// `||`, `&&`, `;` and `&`, without redirections; a command is taken when
+/// its program is `kmemlab` or a path ending in `/kmemlab`, after `sudo`,
+/// `env`, `time` and `VAR=value` words. Each comes back quoted for a shell
+/// as `kmemlab ARGS...`.
 pub fn readme_examples(readme: &str) -> Vec<String> {
     // None outside a block; Some(true) in a shell block.
     let mut block: Option<bool> = None;
     let mut out = Vec::new();
+    let mut pending = String::new();
     for line in readme.lines() {
         let t = line.trim();
         if let Some(info) = t.strip_prefix("```") {
@@ -128,32 +133,87 @@ pub fn readme_examples(readme: &str) -> Vec<String> {
                 Some(_) => None,
                 None => Some(matches!(info.trim(), "sh" | "bash" | "shell")),
             };
+            pending.clear();
             continue;
         }
         let Some(shell) = block else {
             continue;
         };
-        let cmd = match t.strip_prefix("$ ") {
-            Some(c) => c,
-            None if shell => t,
-            None => continue,
+        let cmd = if !pending.is_empty() {
+            t
+        } else {
+            match t.strip_prefix("$ ") {
+                Some(c) => c,
+                None if shell => t,
+                None => continue,
+            }
         };
-        if !cmd.starts_with("kmemlab ") {
+        if let Some(head) = cmd.strip_suffix('\\') {
+            pending.push_str(head);
+            pending.push(' ');
             continue;
         }
-        let cut = cmd
-            .find(['|', '>', '<', ';', '&', '#'])
-            .map_or(cmd, |i| &cmd[..i])
-            .trim();
-        out.push(cut.to_string());
+        let whole = std::mem::take(&mut pending) + cmd;
+        out.extend(invocations(&whole));
     }
     out
 }
 
-/// Parses one README example with the tool's definition.
+/// The `kmemlab` invocations of one shell line (see [`readme_examples`]).
+fn invocations(line: &str) -> Vec<String> {
+    let Some(words) = shlex::split(line) else {
+        return Vec::new();
+    };
+    let mut commands = vec![Vec::new()];
+    let mut words = words.into_iter();
+    while let Some(w) = words.next() {
+        let (word, ends) = match w.strip_suffix(';') {
+            Some(head) if !head.is_empty() => (head.to_string(), true),
+            _ => (w, false),
+        };
+        match word.as_str() {
+            "|" | "||" | "&&" | ";" | "&" => commands.push(Vec::new()),
+            // A redirection and its target.
+            "<" | ">" | ">>" | "<<" | "2>" | "2>>" | "&>" => {
+                words.next();
+            }
+            r if r.starts_with(['<', '>']) || r.starts_with("2>") || r.starts_with("&>") => {}
+            _ => {
+                if let Some(current) = commands.last_mut() {
+                    current.push(word);
+                }
+            }
+        }
+        if ends {
+            commands.push(Vec::new());
+        }
+    }
+    commands
+        .into_iter()
+        .filter_map(|c| {
+            let program = c.iter().position(|w| {
+                !(matches!(w.as_str(), "sudo" | "env" | "time" | "exec")
+                    || w.contains('=') && !w.starts_with('-'))
+            })?;
+            let name = &c[program];
+            if name != "kmemlab" && !name.ends_with("/kmemlab") {
+                return None;
+            }
+            let args = c[program + 1..].iter().map(String::as_str);
+            let quoted = shlex::try_join(std::iter::once("kmemlab").chain(args)).ok()?;
+            Some(quoted)
+        })
+        .collect()
+}
+
+/// Parses one README example with the tool's definition and checks it as
+/// the tool does before it opens the device.
 pub fn parse_example(line: &str) -> std::result::Result<cli::Cli, String> {
     let words = crate::script::split(line)?;
-    cli::parse(&words).map_err(|e| crate::script::clap_message(&e, words.get(1..).unwrap_or(&[])))
+    let cli = cli::parse(&words)
+        .map_err(|e| crate::script::clap_message(&e, words.get(1..).unwrap_or(&[])))?;
+    crate::check(&cli).map_err(|e| e.to_string())?;
+    Ok(cli)
 }
 
 #[cfg(test)]
@@ -186,7 +246,38 @@ mod tests {
                 "kmemlab list"
             ]
         );
+        // Quotes keep `#`, `|`, `>` and `;`; sudo, paths, `;` and `&&` are followed.
+        let readme = "```sh\n\
+             kmemlab write 1 --string 'a #|>; b' # comment\n\
+             sudo samples/kmemlab/target/release/kmemlab version 2>/dev/null\n\
+             sleep 1; kmemlab stats; kmemlab top --iterations 2; kill $!\n\
+             make tool && sudo ./kmemlab list && kmemlab info 1 >out\n\
+             kmemlab bench run \\\n  --kind kmalloc\n\
+             echo kmemlab; cat <<'EOF' >x\n\
+             sudo env A=b kmemlab --json limits --cap \"64 M\"\n\
+             ```\n";
+        assert_eq!(
+            readme_examples(readme),
+            [
+                "kmemlab write 1 --string 'a #|>; b'",
+                "kmemlab version",
+                "kmemlab stats",
+                "kmemlab top --iterations 2",
+                "kmemlab list",
+                "kmemlab info 1",
+                "kmemlab bench run --kind kmalloc",
+                "kmemlab --json limits --cap '64 M'",
+            ]
+        );
         assert!(parse_example("kmemlab alloc kmalloc 64").is_ok());
         assert!(parse_example("kmemlab alloc kmalloc x").is_err());
+        // Checked as before the device opens, not only parsed.
+        for bad in [
+            "kmemlab alloc kmem_cache",
+            "kmemlab top --json",
+            "kmemlab stats --hold",
+        ] {
+            assert!(parse_example(bad).is_err(), "{bad}");
+        }
     }
 }

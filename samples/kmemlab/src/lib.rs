@@ -36,9 +36,10 @@ fn print(out: &Output, json: bool) -> Result<()> {
     output::print_line(&out.render(json))
 }
 
-/// Runs a command that needs no device.
-fn run_without_device(cli: &Cli) -> Result<()> {
-    if cli.global.hold {
+/// Checks a command line as far as it can be without the device (a
+/// script's lines are checked when the script is read).
+pub fn check(cli: &Cli) -> Result<()> {
+    if !commands::needs_device(&cli.command) && cli.global.hold {
         return Err(usage(
             "--hold keeps objects of /dev/kmemlab alive: it is for device commands",
         ));
@@ -51,6 +52,11 @@ fn run_without_device(cli: &Cli) -> Result<()> {
     if let Some(why) = json_refused.filter(|_| cli.global.json) {
         return Err(usage(format!("--json: {why}")));
     }
+    commands::validate(&cli.command)
+}
+
+/// Runs a command that needs no device.
+fn run_without_device(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Stats(a) => print(&stats::stats(a, cli.global.json)?, cli.global.json),
         Command::Top(a) => stats::top::top(a),
@@ -87,6 +93,7 @@ fn hold(dev: Device) -> ! {
 /// Runs a parsed command line: checks it whole, opens the device (checking
 /// its ABI) when the command needs it, runs, and holds it with `--hold`.
 pub fn dispatch(cli: &Cli) -> Result<()> {
+    check(cli)?;
     if !commands::needs_device(&cli.command) {
         return run_without_device(cli);
     }
@@ -95,10 +102,7 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             let name = if s.file == "-" { "-" } else { s.file.as_str() };
             Some(script::parse(name, &script::read(&s.file)?)?)
         }
-        cmd => {
-            commands::validate(cmd)?;
-            None
-        }
+        _ => None,
     };
     let dev = Device::open(&cli.global.device_path())?;
     match &script {

@@ -2,7 +2,8 @@
 
 //! The README against the tool's clap definition: its command reference is
 //! the tool's `--help` of every command, and every `kmemlab ...` example
-//! (and every line of an example script) parses.
+//! (and every line of an example script) parses and passes the checks
+//! made before the device is opened.
 
 use std::path::PathBuf;
 
@@ -38,13 +39,13 @@ fn command_reference_is_current() {
 }
 
 #[test]
-fn every_example_parses() {
+fn every_example_parses_and_passes_the_checks() {
     let text = readme();
     let examples = docs::readme_examples(&text);
     assert!(examples.len() >= 10, "only {} examples", examples.len());
     for line in &examples {
         if let Err(e) = docs::parse_example(line) {
-            panic!("README example `{line}` does not parse: {e}");
+            panic!("README example `{line}` is refused before the device opens: {e}");
         }
     }
 }
