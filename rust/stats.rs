@@ -470,7 +470,7 @@ mod tests {
         assert_eq!(slot(0, Field::Created), None);
         assert_eq!(slot(SCRATCH_KIND + 1, Field::Created), None);
         assert_eq!(slot(1, Field::Created), Some(0));
-        assert_eq!(slot(SCRATCH_KIND, Field::Pending), Some(SLOTS * FIELDS - 1));
+        assert_eq!(slot(SCRATCH_KIND, Field::Ticket), Some(SLOTS * FIELDS - 1));
     }
 
     #[test]

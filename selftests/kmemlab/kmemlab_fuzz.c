@@ -122,13 +122,13 @@ typedef int s32;
 enum {
 	C_VERSION, C_ALLOC, C_FREE, C_WRITE, C_READ, C_FILL, C_VERIFY, C_INFO, C_LIST,
 	C_CACHE_CREATE, C_CACHE_DESTROY, C_IOREMAP, C_MMIO, C_DMA_COPY, C_PERCPU, C_BENCH,
-	C_UNKNOWN, NCMD
+	C_LIMITS, C_UNKNOWN, NCMD
 };
 
 static const char *const cmd_names[NCMD] = {
 	"VERSION", "ALLOC", "FREE", "WRITE", "READ", "FILL", "VERIFY", "INFO", "LIST",
 	"CACHE_CREATE", "CACHE_DESTROY", "IOREMAP", "MMIO", "DMA_COPY", "PERCPU", "BENCH",
-	"(unknown)",
+	"LIMITS", "(unknown)",
 };
 
 static const unsigned long cmd_nr[NCMD] = {
@@ -136,14 +136,14 @@ static const unsigned long cmd_nr[NCMD] = {
 	KMEMLAB_IOC_READ, KMEMLAB_IOC_FILL, KMEMLAB_IOC_VERIFY, KMEMLAB_IOC_INFO,
 	KMEMLAB_IOC_LIST, KMEMLAB_IOC_CACHE_CREATE, KMEMLAB_IOC_CACHE_DESTROY,
 	KMEMLAB_IOC_IOREMAP, KMEMLAB_IOC_MMIO, KMEMLAB_IOC_DMA_COPY, KMEMLAB_IOC_PERCPU,
-	KMEMLAB_IOC_BENCH, 0,
+	KMEMLAB_IOC_BENCH, KMEMLAB_IOC_LIMITS, 0,
 };
 
 static const unsigned int cmd_weight[NCMD] = {
 	[C_VERSION] = 1, [C_ALLOC] = 18, [C_FREE] = 10, [C_WRITE] = 9, [C_READ] = 9,
 	[C_FILL] = 8, [C_VERIFY] = 8, [C_INFO] = 8, [C_LIST] = 3, [C_CACHE_CREATE] = 3,
 	[C_CACHE_DESTROY] = 3, [C_IOREMAP] = 2, [C_MMIO] = 4, [C_DMA_COPY] = 3,
-	[C_PERCPU] = 5, [C_BENCH] = 1, [C_UNKNOWN] = 2,
+	[C_PERCPU] = 5, [C_BENCH] = 1, [C_LIMITS] = 1, [C_UNKNOWN] = 2,
 };
 
 enum {
@@ -165,7 +165,7 @@ static const char *const bit_name[NBITS] = {
 /*
  * From include/uapi/kmemlab.h: each command's "Errors:" list, plus EFAULT for
  * its argument (the header's general rule: EFAULT for a bad user pointer).
- * VERSION, INFO and LIST list no errors: EFAULT for all three, ENOENT for
+ * VERSION, LIMITS, INFO and LIST list no errors: EFAULT for all four, ENOENT for
  * INFO's handle, EINVAL for LIST's reserved field (the general rules).
  * Anything not known to the module: ENOTTY.
  */
@@ -187,6 +187,7 @@ static const unsigned int doc_errs[NCMD] = {
 	[C_DMA_COPY] = M(ENOENT) | M(EINVAL) | M(ENODEV) | M(ETIMEDOUT) | M(EFAULT),
 	[C_PERCPU] = M(ENOENT) | M(EINVAL) | M(ENXIO) | M(EFAULT),
 	[C_BENCH] = M(EINVAL) | M(ENOENT) | M(ENODEV) | M(ENOMEM) | M(EINTR) | M(EFAULT),
+	[C_LIMITS] = M(EFAULT),
 	[C_UNKNOWN] = M(ENOTTY),
 };
 
@@ -2284,7 +2285,7 @@ static void op_bench(struct th *t, int fdi)
 #define KNOWN_FEATURES (KMEMLAB_FEAT_KMALLOC | KMEMLAB_FEAT_KMEM_CACHE | KMEMLAB_FEAT_FREE_PAGES | \
 			KMEMLAB_FEAT_PAGES_NODE | KMEMLAB_FEAT_VMALLOC | KMEMLAB_FEAT_DMA_COHERENT | \
 			KMEMLAB_FEAT_IOREMAP | KMEMLAB_FEAT_PERCPU | KMEMLAB_FEAT_EDU | \
-			KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH)
+			KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH | KMEMLAB_FEAT_LIMITS)
 
 static void op_version(struct th *t, int fdi)
 {
@@ -2303,6 +2304,26 @@ static void op_version(struct th *t, int fdi)
 	    !v.nr_cpus || v.nr_cpus > (u32)g.ids || !v.nr_nodes)
 		fail(t, "VERSION: abi %u reserved %u features 0x%llx nr_cpus %u nr_nodes %u",
 		     v.abi_version, v.reserved, v.features, v.nr_cpus, v.nr_nodes);
+}
+
+/* LIMITS: the same reply every time, the one read at the start. */
+static void op_limits(struct th *t, int fdi)
+{
+	struct kmemlab_limits l;
+	int amode = pick_argmode(t), e;
+	struct pred p = { .on = true };
+
+	memset(&l, chance(t, 10) ? 0xa5 : 0, sizeof(l));
+	if (amode != A_VALID)
+		p.must = M(EFAULT);
+	desc(t, "LIMITS (arg %s)", arg_names[amode]);
+	e = call_ioctl(t, fd_of(t, fdi), C_LIMITS, KMEMLAB_IOC_LIMITS, &l, sizeof(l), amode);
+	if (!judge(t, C_LIMITS, e, &p) || e)
+		return;
+	if (memcmp(&l, &g.lim, sizeof(l)))
+		fail(t, "LIMITS: the reply differs from the one at the start (max_objects %llu "
+		     "max_bytes %llu max_order %u)", (u64)l.max_objects, (u64)l.max_bytes,
+		     l.max_order);
 }
 
 static bool known_cmd(unsigned long nr)
@@ -2381,6 +2402,9 @@ static void fuzz_one(struct th *t)
 	switch (cmd) {
 	case C_VERSION:
 		op_version(t, fdi);
+		break;
+	case C_LIMITS:
+		op_limits(t, fdi);
 		break;
 	case C_ALLOC:
 		op_alloc(t, fdi);
