@@ -95,11 +95,10 @@ pub(crate) struct Quota {
 ///
 /// Objects are kept in handle order; handles are never reused within a file.
 ///
-/// # Invariants
-///
-/// Every object the table holds was counted created in the statistics, and
-/// every object it drops is counted freed first (in a [`stats::CallTally`] of the
-/// call): objects live nowhere else.
+/// Statistics: every object the table holds was counted created, and every
+/// object it drops is counted freed (in a tally of the call). Objects live
+/// nowhere else, and only [`Table::alloc`] (undoing), [`Table::free`] and
+/// [`Table::free_all`] (which dropping the table runs) drop them.
 ///
 /// The arrays are `kvmalloc`-backed: at the default quota (65536 objects)
 /// the object array outgrows what `kmalloc` can give (an order-11 request,
@@ -148,11 +147,10 @@ impl Table {
         // All or nothing: on failure the objects made so far are freed and
         // the handles they had are given back.
         let undo = |table: &mut Self, tally: &mut stats::UnitTally, e: Error| {
-            while table.objects.len() > before {
-                if table.objects.pop().is_some() {
-                    tally.freed();
-                }
+            for _ in before..table.objects.len() {
+                tally.freed();
             }
+            table.objects.truncate(before);
             table.last_handle = first;
             Err(e)
         };
