@@ -27,9 +27,11 @@ use crate::{
         KINDS, //
     },
     uapi::{
+        BACKING_NAMES,
         FEATURE_NAMES,
         KIND_NAMES,
-        KMEMLAB_ABI_VERSION, //
+        KMEMLAB_ABI_VERSION,
+        ZONE_NAMES, //
     },
 };
 
@@ -153,9 +155,14 @@ fn write_percpu(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 /// The name of an ABI kind number.
 fn kind_of(kind: u32) -> &'static str {
-    KIND_NAMES
+    name_of(KIND_NAMES, kind)
+}
+
+/// The name `names` gives `value` ("?" for none).
+fn name_of(names: &[(u32, &'static str)], value: u32) -> &'static str {
+    names
         .iter()
-        .find(|(n, _)| *n == kind)
+        .find(|(n, _)| *n == value)
         .map_or("?", |(_, name)| name)
 }
 
@@ -180,13 +187,13 @@ fn each_object(
 fn write_objects(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(
         f,
-        "{:<8} {:>8} {:<12} {:>12} {:>6} {:>5} {:>5} {:>4}",
-        "pid", "handle", "kind", "size", "order", "node", "nid", "cpu"
+        "{:<8} {:>8} {:<12} {:>12} {:>6} {:>5} {:>5} {:>4} {:<7} {:<7}",
+        "pid", "handle", "kind", "size", "order", "node", "nid", "cpu", "zone", "backing"
     )?;
     each_object(f, |f, r| {
         writeln!(
             f,
-            "{:<8} {:>8} {:<12} {:>12} {:>6} {:>5} {:>5} {:>4}",
+            "{:<8} {:>8} {:<12} {:>12} {:>6} {:>5} {:>5} {:>4} {:<7} {:<7}",
             r.pid,
             r.handle,
             kind_of(r.kind),
@@ -194,7 +201,9 @@ fn write_objects(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
             r.order,
             r.node,
             r.nid,
-            r.cpu
+            r.cpu,
+            name_of(ZONE_NAMES, r.zone),
+            name_of(BACKING_NAMES, r.backing)
         )
     })
 }
@@ -268,7 +277,8 @@ fn write_json(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{s}\n  {{\"pid\": {}, \"handle\": {}, \"kind\": \"{}\", \"size\": {}, \
-             \"order\": {}, \"node\": {}, \"nid\": {}, \"cpu\": {}}}",
+             \"order\": {}, \"node\": {}, \"nid\": {}, \"cpu\": {}, \"zone\": \"{}\", \
+             \"backing\": \"{}\"}}",
             r.pid,
             r.handle,
             kind_of(r.kind),
@@ -276,7 +286,9 @@ fn write_json(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
             r.order,
             r.node,
             r.nid,
-            r.cpu
+            r.cpu,
+            name_of(ZONE_NAMES, r.zone),
+            name_of(BACKING_NAMES, r.backing)
         )
     })?;
     writeln!(f, "]}}")

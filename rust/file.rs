@@ -54,6 +54,8 @@ impl Owner for FileState {
                 node: info.node,
                 nid: info.nid,
                 cpu: info.cpu,
+                zone: info.zone,
+                backing: info.backing,
             });
         }
     }

@@ -23,15 +23,18 @@ use crate::{
         edu,
         gfp::{
             Gfp,
-            GfpBase, //
+            GfpBase,
+            Mods, //
         },
         iomem::Width,
         kmalloc,
+        kvmalloc,
         pages,
         percpu,
         slab::{
             self,
             CacheConfig,
+            CacheZone,
             KmemCache, //
         },
         topology::{
@@ -232,26 +235,41 @@ fn quota() -> Quota {
     }
 }
 
-/// Decodes the ABI's `KMEMLAB_GFP_*` bits.
-fn gfp_from_abi(bits: u32) -> Result<Gfp> {
-    let known =
-        0x3 | KMEMLAB_GFP_ZERO | KMEMLAB_GFP_NOWARN | KMEMLAB_GFP_ACCOUNT | KMEMLAB_GFP_NORETRY;
+/// Decodes the ABI's `KMEMLAB_GFP_*` bits (`EINVAL` for an unknown bit or
+/// base, or a combination no allocator takes: [`Gfp::new`]).
+pub(crate) fn gfp_from_abi(bits: u32) -> Result<Gfp> {
+    let modifiers = [
+        (KMEMLAB_GFP_ZERO, Mods::ZERO),
+        (KMEMLAB_GFP_NOWARN, Mods::NOWARN),
+        (KMEMLAB_GFP_ACCOUNT, Mods::ACCOUNT),
+        (KMEMLAB_GFP_NORETRY, Mods::NORETRY),
+        (KMEMLAB_GFP_DMA, Mods::DMA),
+        (KMEMLAB_GFP_DMA32, Mods::DMA32),
+        (KMEMLAB_GFP_THISNODE, Mods::THISNODE),
+        (KMEMLAB_GFP_RETRY_MAYFAIL, Mods::RETRY_MAYFAIL),
+    ];
+    let known = modifiers
+        .iter()
+        .fold(KMEMLAB_GFP_BASE_MASK, |k, (bit, _)| k | bit);
     if bits & !known != 0 {
         return Err(EINVAL);
     }
-    let base = match bits & 0x3 {
+    let base = match bits & KMEMLAB_GFP_BASE_MASK {
         KMEMLAB_GFP_KERNEL => GfpBase::Kernel,
         KMEMLAB_GFP_ATOMIC => GfpBase::Atomic,
         KMEMLAB_GFP_NOWAIT => GfpBase::Nowait,
+        KMEMLAB_GFP_NOIO => GfpBase::Noio,
+        KMEMLAB_GFP_NOFS => GfpBase::Nofs,
+        KMEMLAB_GFP_USER => GfpBase::User,
+        KMEMLAB_GFP_HIGHUSER => GfpBase::HighUser,
+        KMEMLAB_GFP_HIGHUSER_MOVABLE => GfpBase::HighUserMovable,
         _ => return Err(EINVAL),
     };
-    Ok(Gfp {
-        base,
-        zero: bits & KMEMLAB_GFP_ZERO != 0,
-        nowarn: bits & KMEMLAB_GFP_NOWARN != 0,
-        account: bits & KMEMLAB_GFP_ACCOUNT != 0,
-        noretry: bits & KMEMLAB_GFP_NORETRY != 0,
-    })
+    let mods = modifiers
+        .iter()
+        .filter(|(bit, _)| bits & bit != 0)
+        .fold(Mods::NONE, |m, (_, md)| m.with(*md));
+    Gfp::new(base, mods)
 }
 
 /// `KMEMLAB_IOC_VERSION`: ABI version, supported features and the topology seen.
@@ -282,7 +300,9 @@ fn limits(_file: &FileState, arg: usize) -> Result<isize> {
         max_order: pages::MAX_ORDER,
         // CAST: a page is far smaller than 4 GiB.
         page_size: kernel::page::PAGE_SIZE as u32,
-        reserved: [0; 32],
+        kvmalloc_max: kvmalloc::KVMALLOC_MAX as u64,
+        kvmalloc_kmalloc_max: kvmalloc::KVMALLOC_KMALLOC_MAX as u64,
+        reserved: [0; 16],
     };
     copy_out(arg, &reply.encode())
 }
@@ -411,15 +431,25 @@ fn list(file: &FileState, arg: usize) -> Result<isize> {
 fn cache_create(file: &FileState, arg: usize) -> Result<isize> {
     let mut c = KmemlabCacheCreate::decode(&copy_in(arg)?);
     let name_len = c.name.iter().position(|b| *b == 0).ok_or(EINVAL)?;
-    if c.flags & !(KMEMLAB_CACHE_HWCACHE_ALIGN | KMEMLAB_CACHE_CTOR) != 0 {
+    let known =
+        KMEMLAB_CACHE_HWCACHE_ALIGN | KMEMLAB_CACHE_CTOR | KMEMLAB_CACHE_DMA | KMEMLAB_CACHE_DMA32;
+    if c.flags & !known != 0 {
         return Err(EINVAL);
     }
+    // Unbuilt zones are refused by `KmemCache::new`.
+    let zone = match c.flags & (KMEMLAB_CACHE_DMA | KMEMLAB_CACHE_DMA32) {
+        0 => CacheZone::Any,
+        KMEMLAB_CACHE_DMA => CacheZone::Dma,
+        KMEMLAB_CACHE_DMA32 => CacheZone::Dma32,
+        _ => return Err(EINVAL),
+    };
     let config = CacheConfig {
         // CAST: a `u32` fits in a `usize`.
         object_size: c.object_size as usize,
         align: c.align as usize,
         hwcache_align: c.flags & KMEMLAB_CACHE_HWCACHE_ALIGN != 0,
         ctor: c.flags & KMEMLAB_CACHE_CTOR != 0,
+        zone,
     };
     let cache = KmemCache::new(&c.name[..name_len], config)?;
     let mut table = file.table.lock();

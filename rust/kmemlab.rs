@@ -49,7 +49,21 @@ const SUPPORTED_FEATURES: u64 = uapi::KMEMLAB_FEAT_KMALLOC
     | uapi::KMEMLAB_FEAT_PERCPU
     | uapi::KMEMLAB_FEAT_STATS
     | uapi::KMEMLAB_FEAT_BENCH
-    | uapi::KMEMLAB_FEAT_LIMITS;
+    | uapi::KMEMLAB_FEAT_LIMITS
+    | uapi::KMEMLAB_FEAT_KVMALLOC
+    | zone_features();
+
+/// `KMEMLAB_FEAT_ZONE_DMA` and `_DMA32` for the zones this kernel has.
+const fn zone_features() -> u64 {
+    let mut f = 0;
+    if cfg!(CONFIG_ZONE_DMA) {
+        f |= uapi::KMEMLAB_FEAT_ZONE_DMA;
+    }
+    if cfg!(CONFIG_ZONE_DMA32) {
+        f |= uapi::KMEMLAB_FEAT_ZONE_DMA32;
+    }
+    f
+}
 
 /// The features available right now, as `KMEMLAB_IOC_VERSION` reports them:
 /// those of the build, and `KMEMLAB_FEAT_EDU` while the edu device is bound.

@@ -21,7 +21,11 @@ use kernel::{
 use crate::{
     alloc::{
         slab::KmemCache,
-        topology, //
+        topology::{
+            self,
+            Backing,
+            Zone, //
+        },
     },
     kinds::{
         Caches,
@@ -67,7 +71,32 @@ impl Object {
             cpu: self.cpu,
             cache: self.cache,
             gfp: self.gfp,
+            zone: zone_abi(report.zone),
+            backing: backing_abi(report.backing),
         }
+    }
+}
+
+/// The ABI's `KMEMLAB_ZONE_*` for `zone`.
+pub(crate) fn zone_abi(zone: Zone) -> u32 {
+    match zone {
+        Zone::Unknown => KMEMLAB_ZONE_NONE,
+        Zone::Dma => KMEMLAB_ZONE_DMA,
+        Zone::Dma32 => KMEMLAB_ZONE_DMA32,
+        Zone::Normal => KMEMLAB_ZONE_NORMAL,
+        Zone::HighMem => KMEMLAB_ZONE_HIGHMEM,
+        Zone::Movable => KMEMLAB_ZONE_MOVABLE,
+        Zone::Device => KMEMLAB_ZONE_DEVICE,
+    }
+}
+
+/// The ABI's `KMEMLAB_BACKING_*` for `backing`.
+pub(crate) fn backing_abi(backing: Backing) -> u32 {
+    match backing {
+        Backing::None => KMEMLAB_BACKING_NONE,
+        Backing::Slab => KMEMLAB_BACKING_SLAB,
+        Backing::Pages => KMEMLAB_BACKING_PAGES,
+        Backing::Vmalloc => KMEMLAB_BACKING_VMALLOC,
     }
 }
 
@@ -147,8 +176,9 @@ impl Table {
         // All or nothing: on failure the objects made so far are freed and
         // the handles they had are given back.
         let undo = |table: &mut Self, tally: &mut stats::UnitTally, e: Error| {
-            for _ in before..table.objects.len() {
+            for object in &table.objects[before..] {
                 tally.freed();
+                tally.repage(object.pages, pages);
             }
             table.objects.truncate(before);
             table.last_handle = first;
@@ -166,6 +196,9 @@ impl Table {
                 Ok(mem) => mem,
                 Err(e) => return undo(self, &mut tally, e),
             };
+            // The pages this object took, where its allocator decides.
+            let taken = req.what.pages_taken(&mem);
+            tally.repage(pages, taken);
             // New handles are the largest, so the table stays in handle
             // order; capacity was reserved above, so neither push can fail.
             let object = Object {
@@ -176,11 +209,12 @@ impl Table {
                 gfp: req.gfp_bits,
                 cache,
                 charge,
-                pages,
+                pages: taken,
             };
             if let Err(PushError(object)) = self.objects.push_within_capacity(object) {
                 drop(object);
                 tally.freed();
+                tally.repage(taken, pages);
                 return undo(self, &mut tally, ENOMEM);
             }
             if handles.push_within_capacity(handle).is_err() {
@@ -345,7 +379,7 @@ const CHUNK: usize = 64 * 1024;
 ///
 /// The bytes go through a bounce buffer, so a fault halfway through the user
 /// buffer (`EFAULT`) leaves the object as it was, and no user copy runs
-/// while device memory is held.
+/// while device memory is held or a page is mapped.
 pub(crate) fn write(
     object: &mut Object,
     range: core::ops::Range<usize>,
@@ -353,14 +387,16 @@ pub(crate) fn write(
 ) -> Result {
     let mut bounce = KVVec::from_elem(0u8, range.len(), GFP_KERNEL)?;
     from.read_slice(&mut bounce)?;
-    object
-        .mem
-        .with_bytes_mut(|b| b[range].copy_from_slice(&bounce))
+    let start = range.start;
+    object.mem.write(range, &mut |at, piece| {
+        let from = at - start;
+        piece.copy_from_slice(&bounce[from..from + piece.len()]);
+    })
 }
 
 /// Copies `range` of the object to user memory, through a bounce buffer a
 /// chunk at a time: no user copy (which may fault and wait) runs while
-/// device memory is held.
+/// device memory is held or a page is mapped.
 pub(crate) fn read(
     object: &Object,
     range: core::ops::Range<usize>,
@@ -370,9 +406,12 @@ pub(crate) fn read(
     let mut at = range.start;
     while at < range.end {
         let n = (range.end - at).min(CHUNK);
-        object
-            .mem
-            .with_bytes(|b| bounce[..n].copy_from_slice(&b[at..at + n]))?;
+        let chunk = at;
+        object.mem.read(at..at + n, &mut |from, piece| {
+            let to = from - chunk;
+            bounce[to..to + piece.len()].copy_from_slice(piece);
+            true
+        })?;
         to.write_slice(&bounce[..n])?;
         at += n;
     }
@@ -381,11 +420,10 @@ pub(crate) fn read(
 
 /// Fills `range` with the pattern for `seed`.
 pub(crate) fn fill(object: &mut Object, range: core::ops::Range<usize>, seed: u64) -> Result {
-    let start = range.start;
-    object.mem.with_bytes_mut(|b| {
-        for (i, b) in b[range].iter_mut().enumerate() {
+    object.mem.write(range, &mut |at, piece| {
+        for (i, b) in piece.iter_mut().enumerate() {
             // CAST: object offsets fit in a `u64`.
-            *b = pattern_byte(seed, (start + i) as u64);
+            *b = pattern_byte(seed, (at + i) as u64);
         }
     })
 }
@@ -396,13 +434,15 @@ pub(crate) fn verify(
     range: core::ops::Range<usize>,
     seed: u64,
 ) -> Result<Option<usize>> {
-    let start = range.start;
-    object.mem.with_bytes(|b| {
-        b[range]
+    let mut first = None;
+    object.mem.read(range, &mut |at, piece| {
+        first = piece
             .iter()
             .enumerate()
             // CAST: object offsets fit in a `u64`.
-            .position(|(i, b)| *b != pattern_byte(seed, (start + i) as u64))
-            .map(|i| start + i)
-    })
+            .position(|(i, b)| *b != pattern_byte(seed, (at + i) as u64))
+            .map(|i| at + i);
+        first.is_none()
+    })?;
+    Ok(first)
 }

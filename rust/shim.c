@@ -5,6 +5,7 @@
  * Rust side declares them in the abstraction that uses them.
  */
 #include <linux/cpumask.h>
+#include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
@@ -136,6 +137,105 @@ int kmemlab_virt_to_nid(const void *addr)
 int kmemlab_vmalloc_to_nid(const void *addr)
 {
 	return page_to_nid(vmalloc_to_page(addr));
+}
+
+/*
+ * GFP_NOIO, GFP_NOFS, GFP_USER and the GFP_HIGHUSER masks are macros the
+ * bindings do not export (GFP_HIGHUSER_MOVABLE's __GFP_SKIP_KASAN depends
+ * on the KASAN mode). @base numbers them as rust/alloc/gfp.rs's GfpBase.
+ */
+gfp_t kmemlab_gfp_base_mask(unsigned int base)
+{
+	static const gfp_t masks[] = {
+		GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, GFP_NOIO,
+		GFP_NOFS, GFP_USER, GFP_HIGHUSER, GFP_HIGHUSER_MOVABLE,
+	};
+
+	return base < ARRAY_SIZE(masks) ? masks[base] : 0;
+}
+
+/* kvmalloc_node() is a macro over alloc_hooks(). */
+void *kmemlab_kvmalloc_node(size_t size, gfp_t gfp, int node)
+{
+	return kvmalloc_node(size, gfp, node);
+}
+
+/*
+ * kmemlab's own zone numbers (rust/alloc/topology.rs's Zone): the kernel's
+ * enum zone_type depends on which zones it was built with.
+ */
+int kmemlab_page_zone(const struct page *page)
+{
+	switch (page_zonenum(page)) {
+#ifdef CONFIG_ZONE_DMA
+	case ZONE_DMA:
+		return 1;
+#endif
+#ifdef CONFIG_ZONE_DMA32
+	case ZONE_DMA32:
+		return 2;
+#endif
+	case ZONE_NORMAL:
+		return 3;
+#ifdef CONFIG_HIGHMEM
+	case ZONE_HIGHMEM:
+		return 4;
+#endif
+	case ZONE_MOVABLE:
+		return 5;
+#ifdef CONFIG_ZONE_DEVICE
+	case ZONE_DEVICE:
+		return 6;
+#endif
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The page behind a kernel address: vmalloc_to_page() for the vmalloc area
+ * (NULL where nothing is mapped), virt_to_page() for the linear map, NULL
+ * for anything else.
+ */
+static struct page *kmemlab_addr_page(const void *addr)
+{
+	if (is_vmalloc_addr(addr))
+		return vmalloc_to_page(addr);
+	if (virt_addr_valid(addr))
+		return virt_to_page(addr);
+	return NULL;
+}
+
+/* The zone of the page behind @addr, as kmemlab_page_zone(); 0 for none. */
+int kmemlab_addr_zone(const void *addr)
+{
+	struct page *page = kmemlab_addr_page(addr);
+
+	return page ? kmemlab_page_zone(page) : 0;
+}
+
+/*
+ * What served the memory at @addr: 3 the vmalloc area, 1 a slab (the
+ * folio is a slab's), 2 a block of pages, 0 none of these.
+ */
+int kmemlab_addr_backing(const void *addr)
+{
+	if (is_vmalloc_addr(addr))
+		return 3;
+	if (!virt_addr_valid(addr))
+		return 0;
+	return folio_test_slab(virt_to_folio(addr)) ? 1 : 2;
+}
+
+/* kmap_local_page() and kunmap_local() are static inlines and a macro. */
+void *kmemlab_kmap_local_page(struct page *page, unsigned long n)
+{
+	return kmap_local_page(page + n);
+}
+
+void kmemlab_kunmap_local(void *addr)
+{
+	kunmap_local(addr);
 }
 
 /* virt_addr_valid() is a macro: is @addr in the linear map? */

@@ -37,6 +37,13 @@ void *kmemlab_page_address(struct page *page);
 int kmemlab_page_to_nid(const struct page *page);
 int kmemlab_virt_to_nid(const void *addr);
 int kmemlab_vmalloc_to_nid(const void *addr);
+gfp_t kmemlab_gfp_base_mask(unsigned int base);
+void *kmemlab_kvmalloc_node(size_t size, gfp_t gfp, int node);
+int kmemlab_page_zone(const struct page *page);
+int kmemlab_addr_zone(const void *addr);
+int kmemlab_addr_backing(const void *addr);
+void *kmemlab_kmap_local_page(struct page *page, unsigned long n);
+void kmemlab_kunmap_local(void *addr);
 bool kmemlab_virt_addr_valid(const void *addr);
 phys_addr_t kmemlab_virt_to_phys(const void *addr);
 void __iomem *kmemlab_ioremap(phys_addr_t phys, size_t size);
@@ -54,7 +61,7 @@ u64 kmemlab_this_cpu_add_return_u64(u64 __percpu *ptr, u64 v);
 void __percpu *kmemlab_static_counter_ptr(void);
 
 /* Counters in the static per-CPU array (rust/alloc/percpu.rs: STATIC_COUNTERS). */
-#define KMEMLAB_STATIC_COUNTERS 128
+#define KMEMLAB_STATIC_COUNTERS 256
 DECLARE_PER_CPU(u64 [KMEMLAB_STATIC_COUNTERS], kmemlab_static_counters);
 size_t kmemlab_static_counters_size(void);
 
@@ -85,6 +92,7 @@ enum kmemlab_cbench_work {
 	KMEMLAB_CB_PERCPU = 8,
 	KMEMLAB_CB_PERCPU_INC = 9,
 	KMEMLAB_CB_ATOMIC_INC = 10,
+	KMEMLAB_CB_KVMALLOC = 11,
 };
 
 struct kmemlab_cbench;

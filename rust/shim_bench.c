@@ -57,7 +57,7 @@ struct kmemlab_cbench *kmemlab_cbench_new(unsigned int work, gfp_t gfp,
 {
 	struct kmemlab_cbench *b;
 
-	if (!batch || work < KMEMLAB_CB_KMALLOC || work > KMEMLAB_CB_ATOMIC_INC)
+	if (!batch || work < KMEMLAB_CB_KMALLOC || work > KMEMLAB_CB_KVMALLOC)
 		return ERR_PTR(-EINVAL);
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
@@ -143,6 +143,8 @@ int kmemlab_cbench_step(struct kmemlab_cbench *b)
 	case KMEMLAB_CB_PAGES_NODE:
 		return KMEMLAB_CBENCH_CYCLE(b, alloc_pages_node(b->node, b->gfp, b->order),
 					    __free_pages(p, b->order));
+	case KMEMLAB_CB_KVMALLOC:
+		return KMEMLAB_CBENCH_CYCLE(b, kvmalloc_node(b->size, b->gfp, b->node), kvfree(p));
 	case KMEMLAB_CB_VMALLOC:
 		/* kmemlab's Rust always zeroes vmalloc areas (vzalloc_node()). */
 		return KMEMLAB_CBENCH_CYCLE(b, vzalloc_node(b->size, b->node), vfree(p));

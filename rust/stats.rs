@@ -47,7 +47,7 @@ use crate::{
 };
 
 /// Allocator kinds, numbered as the ABI's `KMEMLAB_KIND_*` (from 1).
-pub(crate) const KINDS: usize = 8;
+pub(crate) const KINDS: usize = 9;
 
 /// The counters kept for each kind, per CPU.
 #[derive(Clone, Copy)]
@@ -252,6 +252,9 @@ pub(crate) struct UnitTally {
     /// Added to `created`, a multiple of [`SAMPLE`] marks an allocation to
     /// time (from the tickets taken when the tally was made).
     phase: u64,
+    /// Pages the objects made took beyond `pages` each (two's complement),
+    /// for the kinds whose allocator decides per object ([`UnitTally::repage`]).
+    pages_extra: u64,
 }
 
 impl UnitTally {
@@ -276,7 +279,16 @@ impl UnitTally {
             freed: 0,
             alloc_ns: 0,
             phase: n.wrapping_add(1),
+            pages_extra: 0,
         }
+    }
+
+    /// Counts an object made (or, undone, freed again) as taking `to`
+    /// pages instead of the `from` it was counted with.
+    pub(crate) fn repage(&mut self, from: usize, to: usize) {
+        // CAST: page counts fit in 64 bits; the difference is two's complement.
+        let delta = (to as u64).wrapping_sub(from as u64);
+        self.pages_extra = self.pages_extra.wrapping_add(delta);
     }
 
     /// Whether the next object made is timed.
@@ -342,7 +354,10 @@ impl Drop for UnitTally {
             freed: self.freed,
             bytes_in: self.created.wrapping_mul(bytes),
             bytes_out: self.freed.wrapping_mul(bytes),
-            pages_in: self.created.wrapping_mul(pages),
+            pages_in: self
+                .created
+                .wrapping_mul(pages)
+                .wrapping_add(self.pages_extra),
             pages_out: self.freed.wrapping_mul(pages),
             alloc_ns: self.alloc_ns,
             // CAST: two's complement; byte counts fit in an `i64`.

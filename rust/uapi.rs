@@ -135,7 +135,7 @@ const fn iowr(nr: u32, size: usize) -> u32 {
 }
 
 pub(crate) const KMEMLAB_IOC_MAGIC: u32 = 0xBB;
-pub(crate) const KMEMLAB_ABI_VERSION: u32 = 2;
+pub(crate) const KMEMLAB_ABI_VERSION: u32 = 3;
 
 pub(crate) const KMEMLAB_FEAT_KMALLOC: u64 = 1 << 0;
 pub(crate) const KMEMLAB_FEAT_KMEM_CACHE: u64 = 1 << 1;
@@ -146,9 +146,12 @@ pub(crate) const KMEMLAB_FEAT_DMA_COHERENT: u64 = 1 << 5;
 pub(crate) const KMEMLAB_FEAT_IOREMAP: u64 = 1 << 6;
 pub(crate) const KMEMLAB_FEAT_PERCPU: u64 = 1 << 7;
 pub(crate) const KMEMLAB_FEAT_EDU: u64 = 1 << 8;
+pub(crate) const KMEMLAB_FEAT_KVMALLOC: u64 = 1 << 9;
 pub(crate) const KMEMLAB_FEAT_STATS: u64 = 1 << 16;
 pub(crate) const KMEMLAB_FEAT_BENCH: u64 = 1 << 17;
 pub(crate) const KMEMLAB_FEAT_LIMITS: u64 = 1 << 18;
+pub(crate) const KMEMLAB_FEAT_ZONE_DMA: u64 = 1 << 19;
+pub(crate) const KMEMLAB_FEAT_ZONE_DMA32: u64 = 1 << 20;
 
 /// Every feature bit with its name, as the tools and debugfs print it.
 pub(crate) const FEATURE_NAMES: &[(u64, &str)] = &[
@@ -161,9 +164,12 @@ pub(crate) const FEATURE_NAMES: &[(u64, &str)] = &[
     (KMEMLAB_FEAT_IOREMAP, "ioremap"),
     (KMEMLAB_FEAT_PERCPU, "percpu"),
     (KMEMLAB_FEAT_EDU, "edu"),
+    (KMEMLAB_FEAT_KVMALLOC, "kvmalloc"),
     (KMEMLAB_FEAT_STATS, "stats"),
     (KMEMLAB_FEAT_BENCH, "bench"),
     (KMEMLAB_FEAT_LIMITS, "limits"),
+    (KMEMLAB_FEAT_ZONE_DMA, "zone_dma"),
+    (KMEMLAB_FEAT_ZONE_DMA32, "zone_dma32"),
 ];
 
 abi_struct! {
@@ -193,7 +199,9 @@ abi_struct! {
         ioremap_max: u64,
         max_order: u32,
         page_size: u32,
-        reserved: [u8; 32],
+        kvmalloc_max: u64,
+        kvmalloc_kmalloc_max: u64,
+        reserved: [u8; 16],
     }
 }
 
@@ -207,6 +215,7 @@ pub(crate) const KMEMLAB_KIND_VMALLOC: u32 = 5;
 pub(crate) const KMEMLAB_KIND_DMA_COHERENT: u32 = 6;
 pub(crate) const KMEMLAB_KIND_IOREMAP: u32 = 7;
 pub(crate) const KMEMLAB_KIND_PERCPU: u32 = 8;
+pub(crate) const KMEMLAB_KIND_KVMALLOC: u32 = 9;
 
 pub(crate) const KMEMLAB_DEV_FAUX: u32 = 1;
 pub(crate) const KMEMLAB_DEV_EDU: u32 = 2;
@@ -225,15 +234,82 @@ pub(crate) const KIND_NAMES: &[(u32, &str)] = &[
     (KMEMLAB_KIND_DMA_COHERENT, "dma_coherent"),
     (KMEMLAB_KIND_IOREMAP, "ioremap"),
     (KMEMLAB_KIND_PERCPU, "percpu"),
+    (KMEMLAB_KIND_KVMALLOC, "kvmalloc"),
 ];
 
+pub(crate) const KMEMLAB_GFP_BASE_MASK: u32 = 0x0f;
 pub(crate) const KMEMLAB_GFP_KERNEL: u32 = 0x00;
 pub(crate) const KMEMLAB_GFP_ATOMIC: u32 = 0x01;
 pub(crate) const KMEMLAB_GFP_NOWAIT: u32 = 0x02;
+pub(crate) const KMEMLAB_GFP_NOIO: u32 = 0x03;
+pub(crate) const KMEMLAB_GFP_NOFS: u32 = 0x04;
+pub(crate) const KMEMLAB_GFP_USER: u32 = 0x05;
+pub(crate) const KMEMLAB_GFP_HIGHUSER: u32 = 0x06;
+pub(crate) const KMEMLAB_GFP_HIGHUSER_MOVABLE: u32 = 0x07;
 pub(crate) const KMEMLAB_GFP_ZERO: u32 = 0x10;
 pub(crate) const KMEMLAB_GFP_NOWARN: u32 = 0x20;
 pub(crate) const KMEMLAB_GFP_ACCOUNT: u32 = 0x40;
 pub(crate) const KMEMLAB_GFP_NORETRY: u32 = 0x80;
+pub(crate) const KMEMLAB_GFP_DMA: u32 = 0x100;
+pub(crate) const KMEMLAB_GFP_DMA32: u32 = 0x200;
+pub(crate) const KMEMLAB_GFP_THISNODE: u32 = 0x400;
+pub(crate) const KMEMLAB_GFP_RETRY_MAYFAIL: u32 = 0x800;
+
+/// Every GFP base with its name, as the tools print it.
+pub(crate) const GFP_BASE_NAMES: &[(u32, &str)] = &[
+    (KMEMLAB_GFP_KERNEL, "kernel"),
+    (KMEMLAB_GFP_ATOMIC, "atomic"),
+    (KMEMLAB_GFP_NOWAIT, "nowait"),
+    (KMEMLAB_GFP_NOIO, "noio"),
+    (KMEMLAB_GFP_NOFS, "nofs"),
+    (KMEMLAB_GFP_USER, "user"),
+    (KMEMLAB_GFP_HIGHUSER, "highuser"),
+    (KMEMLAB_GFP_HIGHUSER_MOVABLE, "highuser_movable"),
+];
+
+/// Every GFP modifier with its name, as the tools print it.
+pub(crate) const GFP_MODIFIER_NAMES: &[(u32, &str)] = &[
+    (KMEMLAB_GFP_ZERO, "zero"),
+    (KMEMLAB_GFP_NOWARN, "nowarn"),
+    (KMEMLAB_GFP_ACCOUNT, "account"),
+    (KMEMLAB_GFP_NORETRY, "noretry"),
+    (KMEMLAB_GFP_DMA, "dma"),
+    (KMEMLAB_GFP_DMA32, "dma32"),
+    (KMEMLAB_GFP_THISNODE, "thisnode"),
+    (KMEMLAB_GFP_RETRY_MAYFAIL, "retry_mayfail"),
+];
+
+pub(crate) const KMEMLAB_ZONE_NONE: u32 = 0;
+pub(crate) const KMEMLAB_ZONE_DMA: u32 = 1;
+pub(crate) const KMEMLAB_ZONE_DMA32: u32 = 2;
+pub(crate) const KMEMLAB_ZONE_NORMAL: u32 = 3;
+pub(crate) const KMEMLAB_ZONE_HIGHMEM: u32 = 4;
+pub(crate) const KMEMLAB_ZONE_MOVABLE: u32 = 5;
+pub(crate) const KMEMLAB_ZONE_DEVICE: u32 = 6;
+
+/// Every zone with its name, as the kernel's /proc/zoneinfo spells it.
+pub(crate) const ZONE_NAMES: &[(u32, &str)] = &[
+    (KMEMLAB_ZONE_NONE, "-"),
+    (KMEMLAB_ZONE_DMA, "DMA"),
+    (KMEMLAB_ZONE_DMA32, "DMA32"),
+    (KMEMLAB_ZONE_NORMAL, "Normal"),
+    (KMEMLAB_ZONE_HIGHMEM, "HighMem"),
+    (KMEMLAB_ZONE_MOVABLE, "Movable"),
+    (KMEMLAB_ZONE_DEVICE, "Device"),
+];
+
+pub(crate) const KMEMLAB_BACKING_NONE: u32 = 0;
+pub(crate) const KMEMLAB_BACKING_SLAB: u32 = 1;
+pub(crate) const KMEMLAB_BACKING_PAGES: u32 = 2;
+pub(crate) const KMEMLAB_BACKING_VMALLOC: u32 = 3;
+
+/// Every backing with its name, as the tools print it.
+pub(crate) const BACKING_NAMES: &[(u32, &str)] = &[
+    (KMEMLAB_BACKING_NONE, "-"),
+    (KMEMLAB_BACKING_SLAB, "slab"),
+    (KMEMLAB_BACKING_PAGES, "pages"),
+    (KMEMLAB_BACKING_VMALLOC, "vmalloc"),
+];
 
 pub(crate) const KMEMLAB_NODE_ANY: i32 = -1;
 pub(crate) const KMEMLAB_BATCH_MAX: u32 = 1024;
@@ -242,6 +318,8 @@ pub(crate) const KMEMLAB_FREE_ALL: u32 = 0x1;
 pub(crate) const KMEMLAB_CACHE_NAME_MAX: usize = 24;
 pub(crate) const KMEMLAB_CACHE_HWCACHE_ALIGN: u32 = 0x1;
 pub(crate) const KMEMLAB_CACHE_CTOR: u32 = 0x2;
+pub(crate) const KMEMLAB_CACHE_DMA: u32 = 0x4;
+pub(crate) const KMEMLAB_CACHE_DMA32: u32 = 0x8;
 pub(crate) const KMEMLAB_CTOR_MAGIC: u64 = 0x6b6d_656d_6c61_6263;
 
 abi_struct! {
@@ -292,6 +370,8 @@ abi_struct! {
         cpu: u32,
         cache: u32,
         gfp: u32,
+        zone: u32,
+        backing: u32,
     }
 }
 
@@ -520,6 +600,39 @@ pub(crate) const ABI_CONSTANTS: &[(&str, u64)] = &[
     ("KMEMLAB_GFP_NOWARN", KMEMLAB_GFP_NOWARN as u64),
     ("KMEMLAB_GFP_ACCOUNT", KMEMLAB_GFP_ACCOUNT as u64),
     ("KMEMLAB_GFP_NORETRY", KMEMLAB_GFP_NORETRY as u64),
+    ("KMEMLAB_GFP_BASE_MASK", KMEMLAB_GFP_BASE_MASK as u64),
+    ("KMEMLAB_GFP_NOIO", KMEMLAB_GFP_NOIO as u64),
+    ("KMEMLAB_GFP_NOFS", KMEMLAB_GFP_NOFS as u64),
+    ("KMEMLAB_GFP_USER", KMEMLAB_GFP_USER as u64),
+    ("KMEMLAB_GFP_HIGHUSER", KMEMLAB_GFP_HIGHUSER as u64),
+    (
+        "KMEMLAB_GFP_HIGHUSER_MOVABLE",
+        KMEMLAB_GFP_HIGHUSER_MOVABLE as u64,
+    ),
+    ("KMEMLAB_GFP_DMA", KMEMLAB_GFP_DMA as u64),
+    ("KMEMLAB_GFP_DMA32", KMEMLAB_GFP_DMA32 as u64),
+    ("KMEMLAB_GFP_THISNODE", KMEMLAB_GFP_THISNODE as u64),
+    (
+        "KMEMLAB_GFP_RETRY_MAYFAIL",
+        KMEMLAB_GFP_RETRY_MAYFAIL as u64,
+    ),
+    ("KMEMLAB_ZONE_NONE", KMEMLAB_ZONE_NONE as u64),
+    ("KMEMLAB_ZONE_DMA", KMEMLAB_ZONE_DMA as u64),
+    ("KMEMLAB_ZONE_DMA32", KMEMLAB_ZONE_DMA32 as u64),
+    ("KMEMLAB_ZONE_NORMAL", KMEMLAB_ZONE_NORMAL as u64),
+    ("KMEMLAB_ZONE_HIGHMEM", KMEMLAB_ZONE_HIGHMEM as u64),
+    ("KMEMLAB_ZONE_MOVABLE", KMEMLAB_ZONE_MOVABLE as u64),
+    ("KMEMLAB_ZONE_DEVICE", KMEMLAB_ZONE_DEVICE as u64),
+    ("KMEMLAB_BACKING_NONE", KMEMLAB_BACKING_NONE as u64),
+    ("KMEMLAB_BACKING_SLAB", KMEMLAB_BACKING_SLAB as u64),
+    ("KMEMLAB_BACKING_PAGES", KMEMLAB_BACKING_PAGES as u64),
+    ("KMEMLAB_BACKING_VMALLOC", KMEMLAB_BACKING_VMALLOC as u64),
+    ("KMEMLAB_CACHE_DMA", KMEMLAB_CACHE_DMA as u64),
+    ("KMEMLAB_CACHE_DMA32", KMEMLAB_CACHE_DMA32 as u64),
+    ("KMEMLAB_KIND_KVMALLOC", KMEMLAB_KIND_KVMALLOC as u64),
+    ("KMEMLAB_FEAT_KVMALLOC", KMEMLAB_FEAT_KVMALLOC),
+    ("KMEMLAB_FEAT_ZONE_DMA", KMEMLAB_FEAT_ZONE_DMA),
+    ("KMEMLAB_FEAT_ZONE_DMA32", KMEMLAB_FEAT_ZONE_DMA32),
     ("KMEMLAB_NODE_ANY", KMEMLAB_NODE_ANY as u64),
     ("KMEMLAB_BATCH_MAX", KMEMLAB_BATCH_MAX as u64),
     ("KMEMLAB_FREE_ALL", KMEMLAB_FREE_ALL as u64),

@@ -34,8 +34,10 @@
 /*
  * Bumped on any incompatible change to this header. 2: struct kmemlab_bench
  * rewritten (every allocator, raw-C baseline, batches, threads, cycles).
+ * 3: struct kmemlab_info reports the zone and what served the memory
+ * (@zone, @backing); struct kmemlab_limits reports kvmalloc's sizes.
  */
-#define KMEMLAB_ABI_VERSION	2
+#define KMEMLAB_ABI_VERSION	3
 
 /*
  * Feature bits reported by KMEMLAB_IOC_VERSION: one per allocator interface
@@ -51,9 +53,17 @@
 #define KMEMLAB_FEAT_PERCPU		(1ULL << 7)
 /* QEMU's edu device is bound: DMA_COHERENT on KMEMLAB_DEV_EDU, DMA_COPY, IOREMAP of its BAR0. */
 #define KMEMLAB_FEAT_EDU		(1ULL << 8)
+#define KMEMLAB_FEAT_KVMALLOC		(1ULL << 9)
 #define KMEMLAB_FEAT_STATS		(1ULL << 16)
 #define KMEMLAB_FEAT_BENCH		(1ULL << 17)
 #define KMEMLAB_FEAT_LIMITS		(1ULL << 18)
+/*
+ * The kernel has the DMA (ZONE_DMA: the first 16 MiB on x86) and DMA32
+ * (ZONE_DMA32: below 4 GiB) zones, so KMEMLAB_GFP_DMA, KMEMLAB_GFP_DMA32 and
+ * the KMEMLAB_CACHE_DMA* flags are honoured (EINVAL without them).
+ */
+#define KMEMLAB_FEAT_ZONE_DMA		(1ULL << 19)
+#define KMEMLAB_FEAT_ZONE_DMA32		(1ULL << 20)
 
 /**
  * struct kmemlab_version - KMEMLAB_IOC_VERSION result
@@ -93,6 +103,13 @@ struct kmemlab_version {
  * @ioremap_max: largest IOREMAP PHYS size (KMEMLAB_IOREMAP_MAX)
  * @max_order: largest FREE_PAGES and PAGES_NODE order (MAX_PAGE_ORDER)
  * @page_size: the kernel's PAGE_SIZE
+ * @kvmalloc_max: largest KVMALLOC size (INT_MAX: kvmalloc refuses more)
+ * @kvmalloc_kmalloc_max: the largest KVMALLOC size kmalloc may serve
+ *	(KMALLOC_MAX_SIZE): sizes up to PAGE_SIZE always come from kmalloc
+ *	(kvmalloc never falls back for them), sizes above this one always
+ *	from vmalloc, and sizes in between from kmalloc when the page
+ *	allocator has the contiguous block at hand without reclaim, else
+ *	from vmalloc (struct kmemlab_info's @backing tells which)
  * @reserved: zero
  */
 struct kmemlab_limits {
@@ -106,7 +123,9 @@ struct kmemlab_limits {
 	__u64 ioremap_max;
 	__u32 max_order;
 	__u32 page_size;
-	__u64 reserved[4];
+	__u64 kvmalloc_max;
+	__u64 kvmalloc_kmalloc_max;
+	__u64 reserved[2];
 };
 
 #define KMEMLAB_IOC_LIMITS	_IOR(KMEMLAB_IOC_MAGIC, 0x01, struct kmemlab_limits)
@@ -129,6 +148,7 @@ struct kmemlab_limits {
 #define KMEMLAB_KIND_DMA_COHERENT	6	/* dma_alloc_coherent: size bytes for a device */
 #define KMEMLAB_KIND_IOREMAP		7	/* ioremap: made by KMEMLAB_IOC_IOREMAP only */
 #define KMEMLAB_KIND_PERCPU		8	/* alloc_percpu: one __u64 counter per CPU */
+#define KMEMLAB_KIND_KVMALLOC		9	/* kvmalloc_node: size bytes, kmalloc or vmalloc */
 
 /*
  * Devices kmemlab allocates DMA_COHERENT buffers for. FAUX is kmemlab's own
@@ -140,19 +160,68 @@ struct kmemlab_limits {
 #define KMEMLAB_DEV_FAUX		1
 #define KMEMLAB_DEV_EDU			2
 
-/* GFP request: one base (bits 0-1) and any modifiers. */
+/*
+ * GFP request: one base (bits 0-3) and any modifiers. Each kind takes the
+ * choices the kernel allows for its interface and refuses the others with
+ * EINVAL before calling the allocator (table below). Everywhere: DMA with
+ * DMA32, DMA or DMA32 with a HIGHUSER base (zone combinations the kernel
+ * has no zone for), NORETRY with RETRY_MAYFAIL, and THISNODE without a
+ * @node are EINVAL.
+ *
+ *              KERNEL ATOMIC  USER  HIGHUSER  ZERO NOWARN ACCOUNT  DMA   THISNODE
+ *              NOWAIT NOIO    NOFS  _MOVABLE            NORETRY   DMA32 RETRY_MAYFAIL
+ * KMALLOC        y      y      y       -       y    y      y     DMA     y     y
+ * KMEM_CACHE     y      y      y       -       y    y      y      -      y     y
+ * FREE_PAGES     y      y      y       -       y    y      y     both    -     y
+ * PAGES_NODE     y      y      y       y       y    y      y     both    y     y
+ * VMALLOC      KERNEL   -      -       -       y    y      -      -      -     -
+ * DMA_COHERENT KERNEL ATOMIC   -       -       y    y      -      -      -     -
+ *              NOWAIT
+ * PERCPU       KERNEL   -      -       -       -    -      -      -      -     -
+ * KVMALLOC       y      y      y       -       y    y      y      -      -     y
+ * IOREMAP      (no GFP bits)
+ *
+ * Why the refusals:
+ * - HIGHUSER for slab memory (KMALLOC, KMEM_CACHE, KVMALLOC) and DMA32 for
+ *   kmalloc: __GFP_HIGHMEM and __GFP_DMA32 are in the kernel's
+ *   GFP_SLAB_BUG_MASK (the slab allocator WARNs and strips them).
+ * - DMA or DMA32 for KMEM_CACHE: a cache's zone is the cache's, chosen at
+ *   creation (KMEMLAB_CACHE_DMA, KMEMLAB_CACHE_DMA32).
+ * - HIGHUSER for FREE_PAGES: __get_free_pages() returns a linear-map
+ *   address and silently drops __GFP_HIGHMEM; PAGES_NODE takes it (kmemlab
+ *   reaches those pages through kmap_local_page()).
+ * - THISNODE for FREE_PAGES, VMALLOC, DMA_COHERENT, PERCPU, KVMALLOC: no
+ *   @node to stay on (kvmalloc's vmalloc fallback does not take it either).
+ * - VMALLOC: kmemlab's VMALLOC is vzalloc_node(), GFP_KERNEL (the vmalloc
+ *   call that takes both a mask and a node is exported only to the kernel's
+ *   vmalloc test module); KVMALLOC exercises vmalloc with the other bases.
+ * - DMA_COHERENT: the device's DMA mask chooses the zone
+ *   (dma_alloc_attrs() strips the zone bits); NOIO, NOFS, USER, ACCOUNT,
+ *   NORETRY and RETRY_MAYFAIL cannot be given to the kernel crate's
+ *   coherent allocation, whose kernel::alloc::Flags has none of them.
+ * - KVMALLOC: DMA and DMA32 are zones vmalloc cannot give.
+ * - PERCPU: alloc_percpu() allocates with GFP_KERNEL.
+ */
+#define KMEMLAB_GFP_BASE_MASK		0x0f
 #define KMEMLAB_GFP_KERNEL		0x00
 #define KMEMLAB_GFP_ATOMIC		0x01
 #define KMEMLAB_GFP_NOWAIT		0x02
+#define KMEMLAB_GFP_NOIO		0x03	/* GFP_NOIO: may sleep, no I/O */
+#define KMEMLAB_GFP_NOFS		0x04	/* GFP_NOFS: may sleep, no filesystem calls */
+#define KMEMLAB_GFP_USER		0x05	/* GFP_USER: for userspace, cpuset-bound */
+#define KMEMLAB_GFP_HIGHUSER		0x06	/* GFP_HIGHUSER: GFP_USER, highmem allowed */
+/* GFP_HIGHUSER_MOVABLE: also movable (ZONE_MOVABLE when the kernel has one). */
+#define KMEMLAB_GFP_HIGHUSER_MOVABLE	0x07
 #define KMEMLAB_GFP_ZERO		0x10
 #define KMEMLAB_GFP_NOWARN		0x20
 #define KMEMLAB_GFP_ACCOUNT		0x40
-/*
- * __GFP_NORETRY: fail rather than reclaim hard or call the OOM killer.
- * KMALLOC, KMEM_CACHE, FREE_PAGES and PAGES_NODE only (EINVAL elsewhere:
- * vmalloc and the kernel crate's DMA allocation cannot pass it on).
- */
+/* __GFP_NORETRY: fail rather than reclaim hard or call the OOM killer. */
 #define KMEMLAB_GFP_NORETRY		0x80
+#define KMEMLAB_GFP_DMA			0x100	/* __GFP_DMA: from ZONE_DMA */
+#define KMEMLAB_GFP_DMA32		0x200	/* __GFP_DMA32: from ZONE_DMA32 or below */
+#define KMEMLAB_GFP_THISNODE		0x400	/* __GFP_THISNODE: @node or fail */
+/* __GFP_RETRY_MAYFAIL: try hard, but fail rather than call the OOM killer. */
+#define KMEMLAB_GFP_RETRY_MAYFAIL	0x800
 
 #define KMEMLAB_NODE_ANY		(-1)
 /* Most objects one KMEMLAB_IOC_ALLOC or KMEMLAB_IOC_FREE call handles. */
@@ -161,17 +230,17 @@ struct kmemlab_limits {
 /**
  * struct kmemlab_alloc - KMEMLAB_IOC_ALLOC: create @count objects
  * @kind: KMEMLAB_KIND_*
- * @gfp: KMEMLAB_GFP_*; VMALLOC takes KERNEL only (+ZERO; NOWARN is accepted
- *       and has no effect); DMA_COHERENT refuses ACCOUNT; PERCPU takes
- *       KERNEL only; NORETRY as above. KMALLOC and KMEM_CACHE take every
- *       combination (ABI 1 refused KMALLOC's ACCOUNT with ATOMIC or NOWAIT),
- *       but ZERO for a cache with a constructor (EINVAL: the slab allocator
- *       forbids zeroing constructed objects; kmemlab zeroes all but the mark)
- * @size: bytes, for KMALLOC (1 to KMALLOC_MAX_SIZE), VMALLOC (1 to 1 GiB) and
- *        DMA_COHERENT (1 to PAGE_SIZE << MAX_PAGE_ORDER); must be 0 otherwise
+ * @gfp: KMEMLAB_GFP_*, as the table above allows for @kind (VMALLOC's
+ *       NOWARN is accepted and has no effect); and not ZERO for a cache
+ *       with a constructor (EINVAL: the slab allocator forbids zeroing
+ *       constructed objects; kmemlab zeroes all but the mark)
+ * @size: bytes, for KMALLOC (1 to KMALLOC_MAX_SIZE), VMALLOC (1 to 1 GiB),
+ *        DMA_COHERENT (1 to PAGE_SIZE << MAX_PAGE_ORDER) and KVMALLOC (1 to
+ *        INT_MAX); must be 0 otherwise
  * @order: for FREE_PAGES and PAGES_NODE (0 to MAX_PAGE_ORDER); must be 0 otherwise
  * @node: KMEMLAB_NODE_ANY or an online node; must be KMEMLAB_NODE_ANY for
- *        FREE_PAGES, DMA_COHERENT and PERCPU, which place memory themselves
+ *        FREE_PAGES, DMA_COHERENT and PERCPU, which place memory themselves.
+ *        A node is a preference, unless @gfp has THISNODE
  * @cache: for KMEM_CACHE, the cache's handle
  * @device: for DMA_COHERENT, the KMEMLAB_DEV_* to allocate for
  *          (@cache and @device share their bytes; 0 for other kinds)
@@ -245,6 +314,21 @@ struct kmemlab_io {
 	__u64 result;
 };
 
+/* The zone memory lies in (the kernel's enum zone_type, by name). */
+#define KMEMLAB_ZONE_NONE		0
+#define KMEMLAB_ZONE_DMA		1
+#define KMEMLAB_ZONE_DMA32		2
+#define KMEMLAB_ZONE_NORMAL		3
+#define KMEMLAB_ZONE_HIGHMEM		4
+#define KMEMLAB_ZONE_MOVABLE		5
+#define KMEMLAB_ZONE_DEVICE		6
+
+/* What served an object's memory. */
+#define KMEMLAB_BACKING_NONE		0	/* not RAM of one allocator (IOREMAP, PERCPU) */
+#define KMEMLAB_BACKING_SLAB		1	/* a slab cache's object */
+#define KMEMLAB_BACKING_PAGES		2	/* a block of pages from the page allocator */
+#define KMEMLAB_BACKING_VMALLOC		3	/* pages mapped into the vmalloc area */
+
 /**
  * struct kmemlab_info - KMEMLAB_IOC_INFO: describe an object
  * @handle: the object (in)
@@ -258,6 +342,11 @@ struct kmemlab_io {
  * @cache: the cache handle (KMEM_CACHE), the KMEMLAB_DEV_* (DMA_COHERENT),
  *         the KMEMLAB_IOREMAP_* source (IOREMAP), else 0
  * @gfp: the KMEMLAB_GFP_* request
+ * @zone: KMEMLAB_ZONE_*: the zone of the memory (its first page), or
+ *        KMEMLAB_ZONE_NONE when it is not RAM in one zone (IOREMAP, PERCPU)
+ * @backing: KMEMLAB_BACKING_*: what served the memory (for KMALLOC and
+ *           KVMALLOC this depends on the size and, for KVMALLOC, on what
+ *           the page allocator had at hand)
  *
  * No address of any kind (virtual, physical or bus) is ever reported.
  */
@@ -271,6 +360,8 @@ struct kmemlab_info {
 	__u32 cpu;
 	__u32 cache;
 	__u32 gfp;
+	__u32 zone;
+	__u32 backing;
 };
 
 /**
@@ -292,13 +383,17 @@ struct kmemlab_list {
 /* A constructor writes KMEMLAB_CTOR_MAGIC (native endian) at the start of each object. */
 #define KMEMLAB_CACHE_CTOR		0x2
 #define KMEMLAB_CTOR_MAGIC		0x6b6d656d6c616263ULL
+/* SLAB_CACHE_DMA: objects from ZONE_DMA (KMEMLAB_FEAT_ZONE_DMA). */
+#define KMEMLAB_CACHE_DMA		0x4
+/* SLAB_CACHE_DMA32: objects from ZONE_DMA32 (KMEMLAB_FEAT_ZONE_DMA32). */
+#define KMEMLAB_CACHE_DMA32		0x8
 
 /**
  * struct kmemlab_cache_create - KMEMLAB_IOC_CACHE_CREATE
  * @name: NUL-terminated, 1 to 23 of [a-z0-9_-]
  * @object_size: 1 to KMALLOC_MAX_SIZE / 2 (8 or more with KMEMLAB_CACHE_CTOR)
  * @align: 0 or a power of two up to the page size
- * @flags: KMEMLAB_CACHE_*
+ * @flags: KMEMLAB_CACHE_*; not both DMA and DMA32
  * @handle: the new cache's handle (out)
  *
  * Errors: EINVAL, EEXIST (a kmemlab cache of that name exists), ENOMEM

@@ -48,8 +48,15 @@ use super::{
         Resource,
         Use, //
     },
-    gfp::Gfp,
+    gfp::{
+        Gfp,
+        Mods, //
+    },
     pages::MAX_ORDER,
+    topology::{
+        Backing,
+        Zone, //
+    },
     Bytes, //
 };
 
@@ -165,7 +172,7 @@ impl DmaBuf {
     /// for `device` (`ENODEV` when it is not bound; `EINVAL` for an accounted
     /// request, which DMA memory cannot be).
     pub(crate) fn new(device: DmaDevice, size: usize, gfp: Gfp) -> Result<Self> {
-        if size == 0 || size > DMA_MAX || gfp.account {
+        if size == 0 || size > DMA_MAX || gfp.has(Mods::ACCOUNT) {
             return Err(EINVAL);
         }
         let flags = gfp.zeroed().flags()?;
@@ -174,7 +181,7 @@ impl DmaBuf {
         // SAFETY: the closure allocates for the device it is given.
         let lease = unsafe {
             binding.lease(|dev| {
-                let mem = if gfp.nowarn {
+                let mem = if gfp.has(Mods::NOWARN) {
                     Coherent::<u8>::zeroed_slice_with_attrs(dev, size, flags, DMA_ATTR_NO_WARN)?
                 } else {
                     Coherent::<u8>::zeroed_slice(dev, size, flags)?
@@ -258,6 +265,18 @@ impl DmaBuf {
         })
         .unwrap_or(-1)
     }
+
+    /// The zone of the buffer's first page ([`Zone::Unknown`] once the
+    /// device went away).
+    pub(crate) fn zone(&self) -> Zone {
+        self.with_bytes(Zone::of_bytes).unwrap_or(Zone::Unknown)
+    }
+
+    /// What served the buffer: pages (the linear map) or a remapping
+    /// (`Backing::Vmalloc`); [`Backing::None`] once the device went away.
+    pub(crate) fn backing(&self) -> Backing {
+        self.with_bytes(Backing::of_bytes).unwrap_or(Backing::None)
+    }
 }
 
 /// One of kmemlab's devices kept bound while the scope lives, to make
@@ -302,10 +321,13 @@ impl DmaScope {
     /// accounted or `__GFP_NORETRY` mask is refused, as for [`DmaBuf`]).
     /// `EIO` if the device got memory outside its DMA mask.
     pub(crate) fn alloc(&self, size: usize, gfp: Gfp) -> Result<ScopedBuf<'_>> {
-        if size == 0 || size > DMA_MAX || gfp.account || gfp.noretry {
+        if size == 0 || size > DMA_MAX || gfp.has(Mods::ACCOUNT) {
             return Err(EINVAL);
         }
-        let attrs: c_ulong = if gfp.nowarn {
+        // What the kernel crate's allocation (`DmaBuf`) could not be asked
+        // for is refused here too, so both paths take the same masks.
+        gfp.flags()?;
+        let attrs: c_ulong = if gfp.has(Mods::NOWARN) {
             // CAST: an attribute bit, which fits in an `unsigned long`.
             bindings::DMA_ATTR_NO_WARN as c_ulong
         } else {
@@ -410,7 +432,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_requests_are_refused() {
+    fn bad_requests_are_refused() -> Result {
         crate::alloc::init();
         assert_eq!(
             DmaBuf::new(DmaDevice::Faux, 0, Gfp::KERNEL).err(),
@@ -420,14 +442,12 @@ mod tests {
             DmaBuf::new(DmaDevice::Faux, DMA_MAX + 1, Gfp::KERNEL).err(),
             Some(EINVAL)
         );
-        let accounted = Gfp {
-            account: true,
-            ..Gfp::KERNEL
-        };
+        let accounted = Gfp::new(crate::alloc::gfp::GfpBase::Kernel, Mods::ACCOUNT)?;
         assert_eq!(
             DmaBuf::new(DmaDevice::Faux, 64, accounted).err(),
             Some(EINVAL)
         );
+        Ok(())
     }
 
     #[test]

@@ -67,12 +67,13 @@ unsafe impl Sync for KmallocBuf {}
 impl KmallocBuf {
     /// Allocates `len` bytes (1 to [`KMALLOC_MAX`]) with `gfp`, on `node` if
     /// one is given. The memory is zeroed whatever `gfp` says: it is lent out
-    /// as bytes, and nothing uninitialised may be read.
+    /// as bytes, and nothing uninitialised may be read. `EINVAL` for a mask
+    /// the slab allocator rejects ([`Gfp::for_slab`]).
     pub(crate) fn new(len: usize, gfp: Gfp, node: Node) -> Result<Self> {
         if len == 0 || len > KMALLOC_MAX {
             return Err(EINVAL);
         }
-        let gfp = gfp.zeroed();
+        let gfp = gfp.for_slab()?.zeroed();
         // SAFETY: any size and mask may be asked for; `node` is online or
         // `NUMA_NO_NODE` by the invariant of `Node`.
         let raw = unsafe { kmemlab_kmalloc_node(len, gfp.raw(), node.raw()) };

@@ -33,6 +33,7 @@ pub(crate) mod edu;
 pub(crate) mod gfp;
 pub(crate) mod iomem;
 pub(crate) mod kmalloc;
+pub(crate) mod kvmalloc;
 pub(crate) mod owners;
 pub(crate) mod pages;
 pub(crate) mod percpu;
@@ -165,6 +166,16 @@ pub(crate) trait Allocation {
     /// as one; 0 for the others.
     fn order(&self) -> u32 {
         0
+    }
+
+    /// The zone of the memory (of its first page).
+    fn zone(&self) -> topology::Zone {
+        topology::Zone::of_bytes(self.as_slice())
+    }
+
+    /// What served the memory.
+    fn backing(&self) -> topology::Backing {
+        topology::Backing::of_bytes(self.as_slice())
     }
 }
 

@@ -28,6 +28,10 @@ pub(crate) struct Row {
     pub(crate) node: i32,
     pub(crate) nid: i32,
     pub(crate) cpu: u32,
+    /// The zone, as the ABI numbers it (`KMEMLAB_ZONE_*`).
+    pub(crate) zone: u32,
+    /// What served the memory, as the ABI numbers it (`KMEMLAB_BACKING_*`).
+    pub(crate) backing: u32,
 }
 
 /// A slab cache an owner holds: its name, object size and live objects.

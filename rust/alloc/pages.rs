@@ -9,7 +9,10 @@
 //! address (`__get_free_pages`) or as a `struct page` placed on a chosen NUMA
 //! node (`alloc_pages_node`).
 
-use core::ptr::NonNull;
+use core::{
+    ops::Range,
+    ptr::NonNull, //
+};
 
 use kernel::{
     bindings,
@@ -20,13 +23,17 @@ use kernel::{
 use super::{
     bytes_allocation,
     gfp::Gfp,
-    topology::Node,
+    topology::{
+        Node,
+        Zone, //
+    },
     Bytes, //
 };
 
 extern "C" {
     // `struct page` is passed as `void *`: its bindgen type is not FFI-safe.
-    fn kmemlab_page_address(page: *mut c_void) -> *mut c_void;
+    fn kmemlab_kmap_local_page(page: *mut c_void, n: c_ulong) -> *mut c_void;
+    fn kmemlab_kunmap_local(addr: *mut c_void);
     fn kmemlab_page_to_nid(page: *const c_void) -> c_int;
     fn kmemlab_get_free_pages(gfp: bindings::gfp_t, order: c_uint) -> c_ulong;
     fn kmemlab_alloc_pages_node(nid: c_int, gfp: bindings::gfp_t, order: c_uint) -> *mut c_void;
@@ -73,9 +80,15 @@ unsafe impl Sync for FreePages {}
 
 impl FreePages {
     /// Allocates `2^order` pages (order 0 to [`MAX_ORDER`]) with `gfp`,
-    /// zeroed whatever `gfp` says (they are lent out as bytes).
+    /// zeroed whatever `gfp` says (they are lent out as bytes); `EINVAL`
+    /// for a high-memory base.
     pub(crate) fn new(order: u32, gfp: Gfp) -> Result<Self> {
         order_bytes(order)?;
+        // `__get_free_pages()` returns a linear-map address: it would drop
+        // `__GFP_HIGHMEM`; a high-memory request belongs to `NodePages`.
+        if gfp.base().highmem() {
+            return Err(EINVAL);
+        }
         let gfp = gfp.zeroed();
         // SAFETY: `order` is at most `MAX_PAGE_ORDER` and `gfp` is a valid mask
         // without `__GFP_HIGHMEM`.
@@ -115,25 +128,35 @@ impl Drop for FreePages {
 
 /// `2^order` pages from `alloc_pages_node`, freed on drop.
 ///
+/// The pages may come from high memory (`GFP_HIGHUSER`): they have no
+/// permanent kernel address, so their bytes are reached a page at a time,
+/// each mapped with `kmap_local_page()` while it is used (on kernels without
+/// high memory that is the linear map, at no cost).
+///
 /// # Examples
 ///
 /// ```ignore
-/// let pages = NodePages::new(1, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
+/// let mut pages = NodePages::new(1, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
 /// // Node 0 is preferred, not forced: `nid()` tells where they landed.
 /// assert!(pages.nid() >= 0);
-/// assert_eq!(pages.as_slice().len(), 2 * PAGE_SIZE);
+/// assert_eq!(pages.len(), 2 * PAGE_SIZE);
+/// pages.write(PAGE_SIZE - 2..PAGE_SIZE + 2, &mut |_, b| b.fill(7))?;
+/// let mut sevens = 0;
+/// pages.read(0..pages.len(), &mut |_, b| {
+///     sevens += b.iter().filter(|x| **x == 7).count();
+///     true
+/// })?;
+/// assert_eq!(sevens, 4);
 /// ```
 ///
 /// Compiled and run as the KUnit case `kmemlab_pages::example_node_pages`.
 ///
 /// # Invariants
 ///
-/// `page` is the first `struct page` of a live `alloc_pages_node` allocation
-/// of `order`, owned only by this value, and `bytes` covers its linear-map
-/// address (no `__GFP_HIGHMEM`) for `PAGE_SIZE << order` bytes.
+/// `page` is the first `struct page` of a live `alloc_pages_node`
+/// allocation of `order`, zeroed when made, owned only by this value.
 pub(crate) struct NodePages {
     page: NonNull<bindings::page>,
-    bytes: Bytes,
     order: u32,
 }
 
@@ -145,40 +168,123 @@ unsafe impl Sync for NodePages {}
 impl NodePages {
     /// Allocates `2^order` pages (order 0 to [`MAX_ORDER`]) on `node`
     /// (preferred, not forced: the allocator may fall back to another node
-    /// unless the request forbids it; [`NodePages::nid`] tells where they
-    /// landed), zeroed whatever `gfp` says (they are lent out as bytes).
+    /// unless the request has `__GFP_THISNODE`; [`NodePages::nid`] tells
+    /// where they landed), zeroed whatever `gfp` says (they are lent out as
+    /// bytes). `gfp` may allow high memory.
     pub(crate) fn new(order: u32, gfp: Gfp, node: Node) -> Result<Self> {
         order_bytes(order)?;
         let gfp = gfp.zeroed();
         // SAFETY: `order` is at most `MAX_PAGE_ORDER`, `node` is online or
-        // `NUMA_NO_NODE`, and `gfp` has no `__GFP_HIGHMEM`.
+        // `NUMA_NO_NODE`, and `gfp` is a combination `Gfp` checked.
         let page = unsafe { kmemlab_alloc_pages_node(node.raw(), gfp.raw(), order) };
         let page = NonNull::new(page.cast::<bindings::page>()).ok_or(ENOMEM)?;
-        // SAFETY: `page` is a live lowmem page we own.
-        let addr = unsafe { kmemlab_page_address(page.as_ptr().cast()) };
-        let Some(addr) = NonNull::new(addr.cast::<u8>()) else {
-            // SAFETY: `page` was just allocated with `order` and is not used again.
-            unsafe { bindings::__free_pages(page.as_ptr(), order) };
-            return Err(ENOMEM);
-        };
-        // SAFETY: `addr` maps the fresh, zeroed allocation's `PAGE_SIZE << order`
-        // bytes, which only the new value uses.
-        let bytes = unsafe { Bytes::new(addr, PAGE_SIZE << order) };
-        // INVARIANT: `page` is a fresh allocation of `order` and `bytes` its mapping.
-        Ok(Self { page, bytes, order })
+        // INVARIANT: `page` is a fresh, zeroed allocation of `order`.
+        Ok(Self { page, order })
     }
-}
 
-bytes_allocation! {
-    NodePages,
-    fn nid(&self) -> i32 {
-        // The node the pages really landed on.
+    /// Bytes in the pages.
+    pub(crate) fn len(&self) -> usize {
+        PAGE_SIZE << self.order
+    }
+
+    /// The NUMA node the pages really landed on.
+    pub(crate) fn nid(&self) -> i32 {
         // SAFETY: `page` is a live page by the type invariant.
         unsafe { kmemlab_page_to_nid(self.page.as_ptr().cast()) }
     }
 
-    fn order(&self) -> u32 {
+    /// The zone the pages lie in.
+    pub(crate) fn zone(&self) -> Zone {
+        // SAFETY: `page` is a live page this value holds.
+        unsafe { Zone::of_page(self.page) }
+    }
+
+    /// The order of the block.
+    pub(crate) fn order(&self) -> u32 {
         self.order
+    }
+
+    /// The pieces of `range` (each within one page), in order, as
+    /// `(offset in the block, page index, range within the page)`.
+    fn pieces(
+        &self,
+        range: Range<usize>,
+    ) -> Result<impl Iterator<Item = (usize, usize, Range<usize>)>> {
+        if range.start > range.end || range.end > self.len() {
+            return Err(EINVAL);
+        }
+        let mut at = range.start;
+        Ok(core::iter::from_fn(move || {
+            if at >= range.end {
+                return None;
+            }
+            let (page, off) = (at / PAGE_SIZE, at % PAGE_SIZE);
+            let n = (PAGE_SIZE - off).min(range.end - at);
+            let piece = (at, page, off..off + n);
+            at += n;
+            Some(piece)
+        }))
+    }
+
+    /// Runs `f` on the bytes of `range`, a page at a time: `f(offset,
+    /// bytes)`, each page mapped only while `f` runs on it; stops early when
+    /// `f` returns `false`. `EINVAL` when `range` is not within the block.
+    pub(crate) fn read(
+        &self,
+        range: Range<usize>,
+        f: &mut dyn FnMut(usize, &[u8]) -> bool,
+    ) -> Result {
+        for (at, n, within) in self.pieces(range)? {
+            let go_on = self.mapped(n, |addr| {
+                // SAFETY: `addr` maps page `n`'s `PAGE_SIZE` initialised
+                // bytes (zeroed when allocated) while this closure runs, and
+                // `&self` rules out writers.
+                let page = unsafe { core::slice::from_raw_parts(addr.as_ptr(), PAGE_SIZE) };
+                f(at, &page[within])
+            })?;
+            if !go_on {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the bytes of `range`, writable, a page at a time (as
+    /// [`NodePages::read`]).
+    pub(crate) fn write(
+        &mut self,
+        range: Range<usize>,
+        f: &mut dyn FnMut(usize, &mut [u8]),
+    ) -> Result {
+        for (at, n, within) in self.pieces(range)? {
+            self.mapped(n, |addr| {
+                // SAFETY: as in `read`, and `&mut self` makes this the only
+                // access to the pages.
+                let page = unsafe { core::slice::from_raw_parts_mut(addr.as_ptr(), PAGE_SIZE) };
+                f(at, &mut page[within]);
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the address of page `n` of the block (below `2^order`),
+    /// mapped with `kmap_local_page()` until `f` returns (`ENOMEM` if it
+    /// could not be mapped: never, for a page of RAM).
+    fn mapped<R>(&self, n: usize, f: impl FnOnce(NonNull<u8>) -> R) -> Result<R> {
+        // CAST: `n` is below `2^order` pages, which fits in a `c_ulong`.
+        let index = n as c_ulong;
+        // SAFETY: `page` heads a live block of `2^order` pages (type
+        // invariant) and the callers pass `n` below that; the mapping is
+        // undone below, in the same task, before anything else is mapped.
+        let addr = unsafe { kmemlab_kmap_local_page(self.page.as_ptr().cast(), index) };
+        let Some(mapped) = NonNull::new(addr.cast::<u8>()) else {
+            return Err(ENOMEM);
+        };
+        let r = f(mapped);
+        // SAFETY: `addr` is this task's most recent local mapping, and `f`,
+        // which had it, has returned.
+        unsafe { kmemlab_kunmap_local(addr) };
+        Ok(r)
     }
 }
 
@@ -194,7 +300,13 @@ impl Drop for NodePages {
 #[kernel::macros::kunit_tests(kmemlab_pages)]
 mod tests {
     use super::*;
-    use crate::alloc::Allocation;
+    use crate::alloc::{
+        gfp::{
+            GfpBase,
+            Mods, //
+        },
+        Allocation,
+    };
 
     #[test]
     fn free_pages_have_the_order_asked() -> Result {
@@ -214,8 +326,41 @@ mod tests {
     fn node_pages_land_on_the_node() -> Result {
         let pages = NodePages::new(2, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
         assert_eq!(pages.nid(), 0);
-        assert_eq!(pages.as_slice().len(), PAGE_SIZE << 2);
+        assert_eq!(pages.len(), PAGE_SIZE << 2);
         assert!(NodePages::new(MAX_ORDER + 1, Gfp::KERNEL.zeroed(), Node::ANY).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn highuser_pages_are_reached_a_page_at_a_time() -> Result {
+        let gfp = Gfp::new(GfpBase::HighUser, Mods::NONE)?;
+        let mut pages = NodePages::new(1, gfp, Node::ANY)?;
+        let mut pieces = KVec::new();
+        pages.write(PAGE_SIZE - 3..PAGE_SIZE + 5, &mut |at, b| {
+            b.fill(0xa5);
+            let _ = pieces.push((at, b.len()), GFP_KERNEL);
+        })?;
+        assert_eq!(&pieces[..], &[(PAGE_SIZE - 3, 3), (PAGE_SIZE, 5)]);
+        let mut marked = 0;
+        let mut zeroes = 0;
+        pages.read(0..pages.len(), &mut |_, b| {
+            marked += b.iter().filter(|x| **x == 0xa5).count();
+            zeroes += b.iter().filter(|x| **x == 0).count();
+            true
+        })?;
+        assert_eq!((marked, zeroes), (8, 2 * PAGE_SIZE - 8));
+        // Stopping early: only the first page is seen.
+        let mut seen = 0;
+        pages.read(0..pages.len(), &mut |_, b| {
+            seen += b.len();
+            false
+        })?;
+        assert_eq!(seen, PAGE_SIZE);
+        assert_eq!(
+            pages.read(0..pages.len() + 1, &mut |_, _| true),
+            Err(EINVAL)
+        );
+        assert_ne!(pages.zone(), Zone::Unknown);
         Ok(())
     }
 
@@ -230,10 +375,17 @@ mod tests {
 
     #[test]
     fn example_node_pages() -> Result {
-        let pages = NodePages::new(1, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
+        let mut pages = NodePages::new(1, Gfp::KERNEL.zeroed(), Node::new(0)?)?;
         // Node 0 is preferred, not forced: `nid()` tells where they landed.
         assert!(pages.nid() >= 0);
-        assert_eq!(pages.as_slice().len(), 2 * PAGE_SIZE);
+        assert_eq!(pages.len(), 2 * PAGE_SIZE);
+        pages.write(PAGE_SIZE - 2..PAGE_SIZE + 2, &mut |_, b| b.fill(7))?;
+        let mut sevens = 0;
+        pages.read(0..pages.len(), &mut |_, b| {
+            sevens += b.iter().filter(|x| **x == 7).count();
+            true
+        })?;
+        assert_eq!(sevens, 4);
         Ok(())
     }
 }

@@ -42,7 +42,7 @@ use super::topology::{
 };
 
 /// Counters in the shim's static per-CPU array (its `KMEMLAB_STATIC_COUNTERS`).
-pub(crate) const STATIC_COUNTERS: usize = 128;
+pub(crate) const STATIC_COUNTERS: usize = 256;
 
 extern "C" {
     /// `DEFINE_PER_CPU(u64 [KMEMLAB_STATIC_COUNTERS], ...)` in `rust/shim.c`:

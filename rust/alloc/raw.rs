@@ -30,9 +30,13 @@ use super::{
     },
     dma::DMA_MAX,
     edu::BarRaw,
-    gfp::Gfp,
+    gfp::{
+        Gfp,
+        Mods, //
+    },
     iomem,
     kmalloc::KMALLOC_MAX,
+    kvmalloc::KVMALLOC_MAX,
     pages::MAX_ORDER,
     slab::KmemCache,
     topology::Node,
@@ -54,6 +58,7 @@ mod work {
     pub(super) const PERCPU: c_uint = 8;
     pub(super) const PERCPU_INC: c_uint = 9;
     pub(super) const ATOMIC_INC: c_uint = 10;
+    pub(super) const KVMALLOC: c_uint = 11;
 }
 
 extern "C" {
@@ -84,6 +89,8 @@ pub(crate) enum RawWork {
     NodePages(u32, Node),
     /// `vzalloc_node()` / `vfree()`.
     Vmalloc(usize, Node),
+    /// `kvmalloc_node()` / `kvfree()` of this many bytes.
+    Kvmalloc(usize, Node),
     /// `dma_alloc_coherent()` / `dma_free_coherent()` for a device.
     Dma(DmaDevice, usize),
     /// `ioremap()` / `iounmap()` of a device range (never accessed), with the
@@ -135,6 +142,7 @@ impl RawBench {
         let in_range = match &work {
             RawWork::Kmalloc(len, _) => (1..=KMALLOC_MAX).contains(len),
             RawWork::Vmalloc(len, _) => (1..=VMALLOC_MAX).contains(len),
+            RawWork::Kvmalloc(len, _) => (1..=KVMALLOC_MAX).contains(len),
             RawWork::Dma(_, len) => (1..=DMA_MAX).contains(len),
             RawWork::FreePages(order) | RawWork::NodePages(order, _) => *order <= MAX_ORDER,
             _ => true,
@@ -153,25 +161,42 @@ impl RawBench {
         let mut device = None;
         let (mut dev, mut phys) = (core::ptr::null_mut(), 0);
         match work {
-            RawWork::Kmalloc(len, n) => (what, size, node) = (work::KMALLOC, len, n.raw()),
+            // The slab allocator WARNs on the masks `for_slab` refuses.
+            RawWork::Kmalloc(len, n) => {
+                gfp.for_slab()?;
+                (what, size, node) = (work::KMALLOC, len, n.raw());
+            }
+            RawWork::Kvmalloc(len, n) => {
+                gfp.for_slab()?;
+                (what, size, node) = (work::KVMALLOC, len, n.raw());
+            }
             RawWork::Cache(c, n) => {
                 // The slab allocator WARNs on __GFP_ZERO for a cache with a
                 // constructor (`KmemCache::alloc` refuses it too).
-                if gfp.zero && c.config().ctor {
+                if gfp.has(Mods::ZERO) && c.config().ctor {
                     return Err(EINVAL);
                 }
+                gfp.for_slab()?;
                 (what, node) = (work::CACHE, n.raw());
                 cache = Some(c);
             }
-            RawWork::FreePages(o) => (what, order) = (work::FREE_PAGES, o),
+            RawWork::FreePages(o) => {
+                // As for `FreePages`: a linear-map address has no high memory.
+                if gfp.base().highmem() {
+                    return Err(EINVAL);
+                }
+                (what, order) = (work::FREE_PAGES, o);
+            }
             RawWork::NodePages(o, n) => {
                 (what, order, node) = (work::PAGES_NODE, o, n.raw());
             }
             RawWork::Vmalloc(len, n) => (what, size, node) = (work::VMALLOC, len, n.raw()),
             RawWork::Dma(which, len) => {
-                if gfp.account {
+                // What the Rust side's coherent allocation takes, no more.
+                if gfp.has(Mods::ACCOUNT) {
                     return Err(EINVAL);
                 }
+                gfp.flags()?;
                 let u = devices::current(which)?.start_use()?;
                 dev = devices::raw_device(u.device()).cast();
                 (what, size) = (work::DMA, len);

@@ -43,7 +43,10 @@ use kernel::{
 
 use super::{
     bytes_allocation,
-    gfp::Gfp,
+    gfp::{
+        Gfp,
+        Mods, //
+    },
     percpu::PerCpu,
     topology::Node,
     Bytes, //
@@ -153,6 +156,20 @@ pub(crate) struct CacheConfig {
     pub(crate) hwcache_align: bool,
     /// Give the cache a constructor that writes [`CTOR_MAGIC`] at the start of each object.
     pub(crate) ctor: bool,
+    /// The zone the cache's slabs come from.
+    pub(crate) zone: CacheZone,
+}
+
+/// The zone a cache's slabs come from: the cache's choice, made at creation
+/// (the objects' GFP masks may not change it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CacheZone {
+    /// Wherever the page allocator puts them.
+    Any,
+    /// `SLAB_CACHE_DMA`: `ZONE_DMA`.
+    Dma,
+    /// `SLAB_CACHE_DMA32`: `ZONE_DMA32`.
+    Dma32,
 }
 
 /// A cache with what its handle and its objects share.
@@ -201,6 +218,7 @@ struct CacheCore {
 ///     align: 0,
 ///     hwcache_align: false,
 ///     ctor: false,
+///     zone: CacheZone::Any,
 /// };
 /// let cache = KmemCache::new(b"kunit-example", config)?;
 /// assert_eq!(cache.name(), b"kmemlab-kunit-example");
@@ -430,6 +448,17 @@ impl KmemCache {
         {
             return Err(EINVAL);
         }
+        // A zone the kernel was built without: refused rather than silently normal.
+        let zone_flag = match config.zone {
+            CacheZone::Any => 0,
+            CacheZone::Dma if cfg!(CONFIG_ZONE_DMA) => {
+                1 << bindings::_slab_flag_bits__SLAB_CACHE_DMA
+            }
+            CacheZone::Dma32 if cfg!(CONFIG_ZONE_DMA32) => {
+                1 << bindings::_slab_flag_bits__SLAB_CACHE_DMA32
+            }
+            _ => return Err(EINVAL),
+        };
         let mut full: FullName = [0; PREFIX.len() + NAME_MAX + 1];
         full[..PREFIX.len()].copy_from_slice(PREFIX);
         full[PREFIX.len()..PREFIX.len() + name.len()].copy_from_slice(name);
@@ -455,7 +484,8 @@ impl KmemCache {
             }
         };
 
-        let mut flags: bindings::slab_flags_t = 1 << bindings::_slab_flag_bits__SLAB_NO_MERGE;
+        let mut flags: bindings::slab_flags_t =
+            (1 << bindings::_slab_flag_bits__SLAB_NO_MERGE) | zone_flag;
         if config.hwcache_align {
             flags |= 1 << bindings::_slab_flag_bits__SLAB_HWCACHE_ALIGN;
         }
@@ -639,7 +669,8 @@ impl KmemCache {
         alloc: impl FnOnce(*mut bindings::kmem_cache, bindings::gfp_t, c_int) -> *mut c_void,
     ) -> Result<Bytes> {
         let shared = self.shared();
-        let gfp = match (shared.config.ctor, gfp.zero) {
+        let gfp = gfp.for_slab()?;
+        let gfp = match (shared.config.ctor, gfp.has(Mods::ZERO)) {
             (true, true) => return Err(EINVAL),
             (true, false) => gfp,
             (false, _) => gfp.zeroed(),
@@ -793,7 +824,13 @@ impl Drop for ScopedObject<'_> {
 #[kernel::macros::kunit_tests(kmemlab_slab)]
 mod tests {
     use super::*;
-    use crate::alloc::Allocation;
+    use crate::alloc::{
+        topology::{
+            Backing,
+            Zone, //
+        },
+        Allocation,
+    };
 
     fn config(object_size: usize, ctor: bool) -> CacheConfig {
         CacheConfig {
@@ -801,6 +838,7 @@ mod tests {
             align: 0,
             hwcache_align: false,
             ctor,
+            zone: CacheZone::Any,
         }
     }
 
@@ -927,6 +965,35 @@ mod tests {
     }
 
     #[test]
+    fn a_dma_cache_takes_its_slabs_from_its_zone() -> Result {
+        crate::alloc::init();
+        for (name, zone, want) in [
+            (&b"kunit-dma"[..], CacheZone::Dma, Zone::Dma),
+            (&b"kunit-dma32"[..], CacheZone::Dma32, Zone::Dma32),
+        ] {
+            let built = match zone {
+                CacheZone::Dma => cfg!(CONFIG_ZONE_DMA),
+                _ => cfg!(CONFIG_ZONE_DMA32),
+            };
+            let config = CacheConfig {
+                zone,
+                ..config(64, false)
+            };
+            if !built {
+                assert_eq!(KmemCache::new(name, config).err(), Some(EINVAL));
+                continue;
+            }
+            let cache = KmemCache::new(name, config)?;
+            let object = cache.alloc(Gfp::KERNEL, Node::ANY)?;
+            // DMA32 caches may take DMA pages too (the zone is a ceiling).
+            let zone = object.zone();
+            assert!(zone == want || (want == Zone::Dma32 && zone == Zone::Dma));
+            assert_eq!(object.backing(), Backing::Slab);
+        }
+        Ok(())
+    }
+
+    #[test]
     fn example_kmem_cache() -> Result {
         crate::alloc::init();
         let config = CacheConfig {
@@ -934,6 +1001,7 @@ mod tests {
             align: 0,
             hwcache_align: false,
             ctor: false,
+            zone: CacheZone::Any,
         };
         let cache = KmemCache::new(b"kunit-example", config)?;
         assert_eq!(cache.name(), b"kmemlab-kunit-example");

@@ -17,7 +17,8 @@ use super::{
     bytes_allocation,
     gfp::{
         Gfp,
-        GfpBase, //
+        GfpBase,
+        Mods, //
     },
     topology::Node,
     Bytes,
@@ -67,7 +68,9 @@ impl VmallocBuf {
     /// is accepted (`EINVAL` otherwise). The area is zeroed (`vzalloc_node()`)
     /// whatever `gfp` says: it is lent out as bytes.
     pub(crate) fn new(len: usize, gfp: Gfp, node: Node) -> Result<Self> {
-        if len == 0 || len > VMALLOC_MAX || gfp.base != GfpBase::Kernel || gfp.account {
+        let plain = Mods::ZERO.with(Mods::NOWARN);
+        if len == 0 || len > VMALLOC_MAX || gfp.base() != GfpBase::Kernel || !plain.has(gfp.mods())
+        {
             return Err(EINVAL);
         }
         // CAST: `len` is at most 1 GiB.
@@ -117,14 +120,14 @@ mod tests {
     }
 
     #[test]
-    fn refuses_what_vmalloc_cannot_do() {
-        let atomic = Gfp {
-            base: GfpBase::Atomic,
-            ..Gfp::KERNEL
-        };
+    fn refuses_what_vmalloc_cannot_do() -> Result {
+        let atomic = Gfp::new(GfpBase::Atomic, Mods::NONE)?;
         assert!(VmallocBuf::new(4096, atomic, Node::ANY).is_err());
+        let accounted = Gfp::new(GfpBase::Kernel, Mods::ACCOUNT)?;
+        assert!(VmallocBuf::new(4096, accounted, Node::ANY).is_err());
         assert!(VmallocBuf::new(0, Gfp::KERNEL, Node::ANY).is_err());
         assert!(VmallocBuf::new(VMALLOC_MAX + 1, Gfp::KERNEL, Node::ANY).is_err());
+        Ok(())
     }
 
     #[test]

@@ -25,7 +25,12 @@ use crate::{
             ScopedBuf,
             DMA_MAX, //
         },
-        gfp::Gfp,
+        gfp::{
+            Gfp,
+            GfpBase,
+            GfpRule,
+            Mods, //
+        },
         raw::RawWork,
         topology::Node,
     },
@@ -55,19 +60,21 @@ impl Kind for DmaKind {
     type Memory = DmaBuf;
     type Sample<'r> = ScopedBuf<'r>;
 
+    /// What the kernel crate's `kernel::alloc::Flags` can say, less
+    /// accounting (coherent memory is not charged); the device's DMA mask,
+    /// not the request, chooses the zone.
+    const GFP: GfpRule = GfpRule {
+        bases: &[GfpBase::Kernel, GfpBase::Atomic, GfpBase::Nowait],
+        mods: Mods::ZERO.with(Mods::NOWARN),
+    };
+
     fn ask(ask: &Ask<'_>) -> Result<DmaRequest> {
         ask.uses(SIZE | CACHE)?;
-        // The kernel crate's DMA allocations take neither NORETRY nor an
-        // accounted mask.
-        ask.no_noretry()?;
         let device = match ask.a.cache {
             KMEMLAB_DEV_FAUX => DmaDevice::Faux,
             KMEMLAB_DEV_EDU => DmaDevice::Edu,
             _ => return Err(EINVAL),
         };
-        if ask.gfp.account {
-            return Err(EINVAL);
-        }
         let len = ask.size(DMA_MAX)?;
         let scope = match ask.purpose {
             // Keeps the device bound for the run (`ENODEV` when it is not).

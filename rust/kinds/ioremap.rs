@@ -24,7 +24,12 @@ use crate::{
             BarWindow,
             EduRegs, //
         },
-        gfp::Gfp,
+        gfp::{
+            Gfp,
+            GfpBase,
+            GfpRule,
+            Mods, //
+        },
         iomem::{
             self,
             IoMapping,
@@ -32,7 +37,11 @@ use crate::{
             Width, //
         },
         raw::RawWork,
-        topology::Node,
+        topology::{
+            Backing,
+            Node,
+            Zone, //
+        },
     },
     uapi::{
         KmemlabIoremap,
@@ -98,6 +107,8 @@ impl Contents for Mapping {
             size: self.size(),
             order: 0,
             nid: -1,
+            zone: Zone::Unknown,
+            backing: Backing::None,
         }
     }
 }
@@ -133,6 +144,12 @@ impl Kind for IoremapKind {
     type Request = Source;
     type Memory = Mapping;
     type Sample<'r> = BarMapping<'r>;
+
+    /// A mapping allocates no memory: no GFP bits at all.
+    const GFP: GfpRule = GfpRule {
+        bases: &[GfpBase::Kernel],
+        mods: Mods::NONE,
+    };
 
     /// Only a benchmark asks through `ALLOC`'s fields (a window of edu's BAR
     /// 0 of `size` bytes); objects come from [`request`].

@@ -11,12 +11,18 @@ use super::{
     block_pages,
     Ask,
     Kind,
+    LOWMEM_BASES,
     NODE,
+    POLICY,
     SIZE, //
 };
 use crate::{
     alloc::{
-        gfp::Gfp,
+        gfp::{
+            Gfp,
+            GfpRule,
+            Mods, //
+        },
         kmalloc::{
             KmallocBuf,
             KMALLOC_MAX, //
@@ -36,6 +42,13 @@ impl Kind for KmallocKind {
     type Request = usize;
     type Memory = KmallocBuf;
     type Sample<'r> = KmallocBuf;
+
+    /// The `dma-kmalloc-*` caches for `__GFP_DMA`; `__GFP_DMA32` and high
+    /// memory are in the slab allocator's `GFP_SLAB_BUG_MASK`.
+    const GFP: GfpRule = GfpRule {
+        bases: LOWMEM_BASES,
+        mods: POLICY.with(Mods::DMA).with(Mods::THISNODE),
+    };
 
     fn ask(ask: &Ask<'_>) -> Result<usize> {
         ask.uses(SIZE | NODE)?;

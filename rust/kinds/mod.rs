@@ -16,6 +16,8 @@
 //! kinds -> abstractions. The kinds read the ABI's request structure; the
 //! abstractions never do.
 
+use core::ops::Range;
+
 use kernel::{
     prelude::*,
     sync::Arc, //
@@ -24,11 +26,21 @@ use kernel::{
 use crate::{
     alloc::{
         dma::DmaBuf,
-        gfp::Gfp,
+        gfp::{
+            Gfp,
+            GfpBase,
+            GfpRule,
+            Mods, //
+        },
+        pages::NodePages,
         percpu::PerCpu,
         raw::RawWork,
         slab::KmemCache,
-        topology::Node,
+        topology::{
+            Backing,
+            Node,
+            Zone, //
+        },
         Allocation, //
     },
     uapi::KmemlabAlloc,
@@ -37,6 +49,7 @@ use crate::{
 pub(crate) mod dma;
 pub(crate) mod ioremap;
 pub(crate) mod kmalloc;
+pub(crate) mod kvmalloc;
 pub(crate) mod pages;
 pub(crate) mod percpu;
 pub(crate) mod slab;
@@ -72,6 +85,23 @@ pub(crate) struct Ask<'a> {
     pub(crate) caches: &'a dyn Caches,
 }
 
+// The GFP choices the kinds take (`Kind::GFP`; the ABI header has the table).
+/// The bases every slab-backed interface takes: not the high-memory ones
+/// (`__GFP_HIGHMEM` is in the kernel's `GFP_SLAB_BUG_MASK`).
+pub(crate) const LOWMEM_BASES: &[GfpBase] = GfpBase::ALL.split_at(6).0;
+/// The modifiers that only change how hard the allocator tries, what it
+/// reports, zeroes or charges.
+pub(crate) const POLICY: Mods = Mods::ZERO
+    .with(Mods::NOWARN)
+    .with(Mods::ACCOUNT)
+    .with(Mods::NORETRY)
+    .with(Mods::RETRY_MAYFAIL);
+/// `GFP_KERNEL`, zeroed or not, and no other choice.
+pub(crate) const KERNEL_ONLY: GfpRule = GfpRule {
+    bases: &[GfpBase::Kernel],
+    mods: Mods::ZERO.with(Mods::NOWARN),
+};
+
 // The fields of a request a kind may take (`Ask::uses`).
 /// `size`.
 pub(crate) const SIZE: u32 = 1 << 0;
@@ -98,15 +128,6 @@ impl Ask<'_> {
         }
     }
 
-    /// `EINVAL` for `__GFP_NORETRY`, for the interfaces that cannot pass it on.
-    pub(crate) fn no_noretry(&self) -> Result {
-        if self.gfp.noretry {
-            Err(EINVAL)
-        } else {
-            Ok(())
-        }
-    }
-
     /// The size asked for, within `1..=max` (`EINVAL` otherwise).
     pub(crate) fn size(&self, max: usize) -> Result<usize> {
         match usize::try_from(self.a.size) {
@@ -127,7 +148,8 @@ pub(crate) struct Request {
 }
 
 impl Request {
-    /// Checks `ask` through its kind ([`Kind::ask`]).
+    /// Checks `ask` through its kind: its GFP choices ([`Kind::GFP`];
+    /// `__GFP_THISNODE` only with a node), then the rest ([`Kind::ask`]).
     pub(crate) fn new(ask: &Ask<'_>) -> Result<Self> {
         Ok(Self {
             what: What::ask(ask)?,
@@ -166,20 +188,36 @@ pub(crate) struct Report {
     pub(crate) order: u32,
     /// The NUMA node of the (first page of the) memory; -1 when not RAM on one node.
     pub(crate) nid: i32,
+    /// The zone of the (first page of the) memory.
+    pub(crate) zone: Zone,
+    /// What served the memory.
+    pub(crate) backing: Backing,
 }
+
+/// A reader of an object's bytes, a piece at a time: `(offset in the
+/// object, bytes)`; it returns `false` to stop.
+pub(crate) type Reader<'a> = dyn FnMut(usize, &[u8]) -> bool + 'a;
+
+/// A writer of an object's bytes, a piece at a time: `(offset in the
+/// object, bytes)`.
+pub(crate) type Writer<'a> = dyn FnMut(usize, &mut [u8]) + 'a;
 
 /// Memory whose bytes may be read and written (`READ`, `WRITE`, `FILL`,
 /// `VERIFY`), or not: by default (`EINVAL`: device registers and per-CPU
 /// counters have commands of their own).
+///
+/// Bytes are lent a piece at a time, in order: memory that has no
+/// permanent kernel mapping (high memory) is mapped a page at a time.
 pub(crate) trait Contents {
-    /// Runs `f` on the bytes. `f` may run under a device's lock: it must not
-    /// wait for long (no user copy).
-    fn with_bytes<R>(&self, _f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+    /// Runs `f` on the bytes of `range`, in pieces, until it returns
+    /// `false`. `f` may run under a device's lock or with a page mapped: it
+    /// must not wait (no user copy). `EINVAL` when `range` passes the end.
+    fn read(&self, _range: Range<usize>, _f: &mut Reader<'_>) -> Result {
         Err(EINVAL)
     }
 
-    /// Runs `f` on the bytes, writable (as [`Contents::with_bytes`]).
-    fn with_bytes_mut<R>(&mut self, _f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
+    /// Runs `f` on the bytes of `range`, writable, in pieces (as [`Contents::read`]).
+    fn write(&mut self, _range: Range<usize>, _f: &mut Writer<'_>) -> Result {
         Err(EINVAL)
     }
 
@@ -192,14 +230,28 @@ pub(crate) trait Contents {
     fn report(&self) -> Report;
 }
 
-/// Plain memory owned outright: its bytes, always there.
+/// Runs a reader on `range` of `bytes`, as one piece.
+fn read_slice(bytes: &[u8], range: Range<usize>, f: &mut Reader<'_>) -> Result {
+    let start = range.start;
+    f(start, bytes.get(range).ok_or(EINVAL)?);
+    Ok(())
+}
+
+/// Runs a writer on `range` of `bytes`, as one piece.
+fn write_slice(bytes: &mut [u8], range: Range<usize>, f: &mut Writer<'_>) -> Result {
+    let start = range.start;
+    f(start, bytes.get_mut(range).ok_or(EINVAL)?);
+    Ok(())
+}
+
+/// Plain memory owned outright: its bytes, always there and mapped.
 impl<A: Allocation> Contents for A {
-    fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
-        Ok(f(self.as_slice()))
+    fn read(&self, range: Range<usize>, f: &mut Reader<'_>) -> Result {
+        read_slice(self.as_slice(), range, f)
     }
 
-    fn with_bytes_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
-        Ok(f(self.as_mut_slice()))
+    fn write(&mut self, range: Range<usize>, f: &mut Writer<'_>) -> Result {
+        write_slice(self.as_mut_slice(), range, f)
     }
 
     fn byte_len(&self) -> Result<usize> {
@@ -211,18 +263,45 @@ impl<A: Allocation> Contents for A {
             size: self.as_slice().len(),
             order: self.order(),
             nid: self.nid(),
+            zone: self.zone(),
+            backing: self.backing(),
+        }
+    }
+}
+
+/// Pages that may lie in high memory: mapped a page at a time.
+impl Contents for NodePages {
+    fn read(&self, range: Range<usize>, f: &mut Reader<'_>) -> Result {
+        NodePages::read(self, range, f)
+    }
+
+    fn write(&mut self, range: Range<usize>, f: &mut Writer<'_>) -> Result {
+        NodePages::write(self, range, f)
+    }
+
+    fn byte_len(&self) -> Result<usize> {
+        Ok(self.len())
+    }
+
+    fn report(&self) -> Report {
+        Report {
+            size: self.len(),
+            order: self.order(),
+            nid: self.nid(),
+            zone: self.zone(),
+            backing: Backing::Pages,
         }
     }
 }
 
 /// A coherent buffer: its bytes while its device stays bound (`ENODEV` after).
 impl Contents for DmaBuf {
-    fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
-        DmaBuf::with_bytes(self, f)
+    fn read(&self, range: Range<usize>, f: &mut Reader<'_>) -> Result {
+        DmaBuf::with_bytes(self, |b| read_slice(b, range, f))?
     }
 
-    fn with_bytes_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
-        DmaBuf::with_bytes_mut(self, f)
+    fn write(&mut self, range: Range<usize>, f: &mut Writer<'_>) -> Result {
+        DmaBuf::with_bytes_mut(self, |b| write_slice(b, range, f))?
     }
 
     fn byte_len(&self) -> Result<usize> {
@@ -234,6 +313,8 @@ impl Contents for DmaBuf {
             size: self.len(),
             order: 0,
             nid: self.nid(),
+            zone: self.zone(),
+            backing: self.backing(),
         }
     }
 }
@@ -245,6 +326,8 @@ impl Contents for PerCpu<u64> {
             size: core::mem::size_of::<u64>(),
             order: 0,
             nid: -1,
+            zone: Zone::Unknown,
+            backing: Backing::None,
         }
     }
 }
@@ -301,6 +384,15 @@ pub(crate) trait Kind {
     fn pages(_req: &Self::Request) -> usize {
         0
     }
+
+    /// Pages `mem`, made for `req`, took from the page allocator: as
+    /// [`Kind::pages`] said, unless the allocator decides per object.
+    fn pages_taken(req: &Self::Request, _mem: &Self::Memory) -> usize {
+        Self::pages(req)
+    }
+
+    /// The GFP choices the kind takes (`EINVAL` for the others).
+    const GFP: GfpRule;
 
     /// What `INFO` reports in its `cache` field: the cache handle, the DMA
     /// device, the ioremap source; 0 for the others.
@@ -365,8 +457,12 @@ macro_rules! kinds {
         impl What {
             /// The request `ask` makes for its kind (`EINVAL` for an unknown kind).
             pub(crate) fn ask(ask: &Ask<'_>) -> Result<Self> {
+                if ask.gfp.has(Mods::THISNODE) && ask.node == Node::ANY {
+                    return Err(EINVAL);
+                }
                 $(
                     if ask.a.kind == <$kind as Kind>::KIND {
+                        ask.gfp.check(&<$kind as Kind>::GFP)?;
                         return Ok(What::$variant(<$kind as Kind>::ask(ask)?));
                     }
                 )*
@@ -391,6 +487,14 @@ macro_rules! kinds {
             pub(crate) fn pages(&self) -> usize {
                 match self {
                     $(What::$variant(r) => <$kind as Kind>::pages(r),)*
+                }
+            }
+
+            /// See [`Kind::pages_taken`]; `mem` was made for this request.
+            pub(crate) fn pages_taken(&self, mem: &Memory) -> usize {
+                match (self, mem) {
+                    $((What::$variant(r), Memory::$variant(m)) => <$kind as Kind>::pages_taken(r, m),)*
+                    _ => self.pages(),
                 }
             }
 
@@ -445,17 +549,17 @@ macro_rules! kinds {
                 }
             }
 
-            /// See [`Contents::with_bytes`].
-            pub(crate) fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+            /// See [`Contents::read`].
+            pub(crate) fn read(&self, range: Range<usize>, f: &mut Reader<'_>) -> Result {
                 match self {
-                    $(Memory::$variant(m) => m.with_bytes(f),)*
+                    $(Memory::$variant(m) => Contents::read(m, range, f),)*
                 }
             }
 
-            /// See [`Contents::with_bytes_mut`].
-            pub(crate) fn with_bytes_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
+            /// See [`Contents::write`].
+            pub(crate) fn write(&mut self, range: Range<usize>, f: &mut Writer<'_>) -> Result {
                 match self {
-                    $(Memory::$variant(m) => m.with_bytes_mut(f),)*
+                    $(Memory::$variant(m) => Contents::write(m, range, f),)*
                 }
             }
         }
@@ -471,6 +575,7 @@ kinds! {
     Dma => dma::DmaKind,
     Ioremap => ioremap::IoremapKind,
     PerCpu => percpu::PerCpuKind,
+    Kvmalloc => kvmalloc::KvmallocKind,
 }
 
 #[kunit_tests(kmemlab_kinds)]
@@ -505,7 +610,7 @@ mod tests {
     fn request(a: &KmemlabAlloc, purpose: Purpose) -> Result<Request> {
         Request::new(&Ask {
             a,
-            gfp: Gfp::KERNEL,
+            gfp: crate::ioctl::gfp_from_abi(a.gfp)?,
             node: Node::new(a.node)?,
             purpose,
             caches: &NoCaches,
@@ -554,6 +659,10 @@ mod tests {
                 ..alloc(KMEMLAB_KIND_PAGES_NODE)
             },
             alloc(KMEMLAB_KIND_PERCPU),
+            KmemlabAlloc {
+                size: 64,
+                ..alloc(KMEMLAB_KIND_KVMALLOC)
+            },
         ];
         for a in &valid {
             let req = request(a, Purpose::Objects)?;
@@ -569,7 +678,10 @@ mod tests {
             };
             let with_cache = KmemlabAlloc { cache: 1, ..*a };
             let takes_order = matches!(a.kind, KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE);
-            let takes_size = matches!(a.kind, KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_VMALLOC);
+            let takes_size = matches!(
+                a.kind,
+                KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_VMALLOC | KMEMLAB_KIND_KVMALLOC
+            );
             assert_eq!(request(&with_order, Purpose::Objects).is_ok(), takes_order);
             assert_eq!(request(&with_size, Purpose::Objects).is_ok(), takes_size);
             assert_eq!(request(&with_cache, Purpose::Objects).err(), Some(EINVAL));
@@ -583,7 +695,7 @@ mod tests {
             assert_eq!(request(&a, Purpose::Objects).err(), Some(e));
         };
         refused(alloc(0), EINVAL);
-        refused(alloc(KMEMLAB_KIND_PERCPU + 1), EINVAL);
+        refused(alloc(KMEMLAB_KIND_KVMALLOC + 1), EINVAL);
         refused(alloc(KMEMLAB_KIND_KMALLOC), EINVAL);
         refused(
             KmemlabAlloc {
@@ -629,6 +741,81 @@ mod tests {
             },
             EINVAL,
         );
+    }
+
+    #[test]
+    fn gfp_choices_follow_the_table() -> Result {
+        let with = |kind: u32, gfp: u32, node: i32| {
+            let a = KmemlabAlloc {
+                gfp,
+                node,
+                size: if matches!(
+                    kind,
+                    KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE | KMEMLAB_KIND_PERCPU
+                ) {
+                    0
+                } else {
+                    4096
+                },
+                ..alloc(kind)
+            };
+            request(&a, Purpose::Objects).map(|_| ())
+        };
+        // Each base on each kind that takes it, and not on the others.
+        for base in 0..=KMEMLAB_GFP_HIGHUSER_MOVABLE {
+            let lowmem = base <= KMEMLAB_GFP_USER;
+            assert_eq!(with(KMEMLAB_KIND_KMALLOC, base, -1).is_ok(), lowmem);
+            assert_eq!(with(KMEMLAB_KIND_KVMALLOC, base, -1).is_ok(), lowmem);
+            assert_eq!(with(KMEMLAB_KIND_FREE_PAGES, base, -1).is_ok(), lowmem);
+            assert!(with(KMEMLAB_KIND_PAGES_NODE, base, -1).is_ok());
+            assert_eq!(with(KMEMLAB_KIND_VMALLOC, base, -1).is_ok(), base == 0);
+            assert_eq!(with(KMEMLAB_KIND_PERCPU, base, -1).is_ok(), base == 0);
+        }
+        // THISNODE: with a node, where the kind has one.
+        assert_eq!(
+            with(KMEMLAB_KIND_KMALLOC, KMEMLAB_GFP_THISNODE, -1),
+            Err(EINVAL)
+        );
+        with(KMEMLAB_KIND_KMALLOC, KMEMLAB_GFP_THISNODE, 0)?;
+        with(KMEMLAB_KIND_PAGES_NODE, KMEMLAB_GFP_THISNODE, 0)?;
+        assert_eq!(
+            with(KMEMLAB_KIND_KVMALLOC, KMEMLAB_GFP_THISNODE, 0),
+            Err(EINVAL)
+        );
+        assert_eq!(
+            with(KMEMLAB_KIND_VMALLOC, KMEMLAB_GFP_THISNODE, 0),
+            Err(EINVAL)
+        );
+        // Zones: kmalloc takes DMA only, pages both, kvmalloc and vmalloc neither.
+        if cfg!(CONFIG_ZONE_DMA) && cfg!(CONFIG_ZONE_DMA32) {
+            with(KMEMLAB_KIND_KMALLOC, KMEMLAB_GFP_DMA, -1)?;
+            assert_eq!(
+                with(KMEMLAB_KIND_KMALLOC, KMEMLAB_GFP_DMA32, -1),
+                Err(EINVAL)
+            );
+            with(KMEMLAB_KIND_FREE_PAGES, KMEMLAB_GFP_DMA32, -1)?;
+            with(KMEMLAB_KIND_PAGES_NODE, KMEMLAB_GFP_DMA, -1)?;
+            assert_eq!(
+                with(KMEMLAB_KIND_KVMALLOC, KMEMLAB_GFP_DMA, -1),
+                Err(EINVAL)
+            );
+            assert_eq!(
+                with(KMEMLAB_KIND_VMALLOC, KMEMLAB_GFP_DMA32, -1),
+                Err(EINVAL)
+            );
+        }
+        // Opposite policies, and unknown bits.
+        assert_eq!(
+            with(
+                KMEMLAB_KIND_KMALLOC,
+                KMEMLAB_GFP_NORETRY | KMEMLAB_GFP_RETRY_MAYFAIL,
+                -1
+            ),
+            Err(EINVAL)
+        );
+        assert_eq!(with(KMEMLAB_KIND_KMALLOC, 0x8, -1), Err(EINVAL));
+        assert_eq!(with(KMEMLAB_KIND_KMALLOC, 0x1000, -1), Err(EINVAL));
+        Ok(())
     }
 
     #[test]
@@ -689,7 +876,13 @@ mod tests {
         );
         assert!(report.nid >= 0);
         assert_eq!(mem.byte_len()?, report.size);
-        assert!(mem.with_bytes(|b| b.iter().all(|x| *x == 0))?);
+        let mut zeroes = 0;
+        mem.read(0..report.size, &mut |_, b| {
+            zeroes += b.iter().filter(|x| **x == 0).count();
+            true
+        })?;
+        assert_eq!(zeroes, report.size);
+        assert_eq!(report.backing, Backing::Pages);
 
         let counter = request(&alloc(KMEMLAB_KIND_PERCPU), Purpose::Objects)?;
         let mem = counter.make()?;

@@ -8,12 +8,19 @@ use kernel::prelude::*;
 use super::{
     Ask,
     Kind,
+    LOWMEM_BASES,
     NODE,
-    ORDER, //
+    ORDER,
+    POLICY, //
 };
 use crate::{
     alloc::{
-        gfp::Gfp,
+        gfp::{
+            Gfp,
+            GfpBase,
+            GfpRule,
+            Mods, //
+        },
         pages::{
             FreePages,
             NodePages,
@@ -49,6 +56,13 @@ impl Kind for FreePagesKind {
     type Memory = FreePages;
     type Sample<'r> = FreePages;
 
+    /// No node (so no `__GFP_THISNODE`), and no high memory: the pages are
+    /// returned as a linear-map address.
+    const GFP: GfpRule = GfpRule {
+        bases: LOWMEM_BASES,
+        mods: POLICY.with(Mods::DMA).with(Mods::DMA32),
+    };
+
     fn ask(ask: &Ask<'_>) -> Result<u32> {
         order(ask, ORDER)
     }
@@ -83,6 +97,15 @@ impl Kind for PagesNodeKind {
     type Request = u32;
     type Memory = NodePages;
     type Sample<'r> = NodePages;
+
+    /// Every choice: the pages are reached through `kmap_local_page()`.
+    const GFP: GfpRule = GfpRule {
+        bases: &GfpBase::ALL,
+        mods: POLICY
+            .with(Mods::DMA)
+            .with(Mods::DMA32)
+            .with(Mods::THISNODE),
+    };
 
     fn ask(ask: &Ask<'_>) -> Result<u32> {
         order(ask, ORDER | NODE)

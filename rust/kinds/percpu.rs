@@ -10,7 +10,12 @@ use super::{
 };
 use crate::{
     alloc::{
-        gfp::Gfp,
+        gfp::{
+            Gfp,
+            GfpBase,
+            GfpRule,
+            Mods, //
+        },
         percpu::PerCpu,
         raw::RawWork,
         topology::{
@@ -18,10 +23,7 @@ use crate::{
             Node, //
         },
     },
-    uapi::{
-        KMEMLAB_GFP_KERNEL,
-        KMEMLAB_KIND_PERCPU, //
-    },
+    uapi::KMEMLAB_KIND_PERCPU,
 };
 
 /// `alloc_percpu(u64)` / `free_percpu()`: takes nothing; `GFP_KERNEL` only.
@@ -33,11 +35,14 @@ impl Kind for PerCpuKind {
     type Memory = PerCpu<u64>;
     type Sample<'r> = PerCpu<u64>;
 
+    /// `alloc_percpu()` allocates with `GFP_KERNEL`, zeroed.
+    const GFP: GfpRule = GfpRule {
+        bases: &[GfpBase::Kernel],
+        mods: Mods::NONE,
+    };
+
     fn ask(ask: &Ask<'_>) -> Result {
         ask.uses(0)?;
-        if ask.a.gfp != KMEMLAB_GFP_KERNEL {
-            return Err(EINVAL);
-        }
         Ok(())
     }
 

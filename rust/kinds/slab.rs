@@ -11,11 +11,17 @@ use super::{
     Ask,
     Kind,
     CACHE,
-    NODE, //
+    LOWMEM_BASES,
+    NODE,
+    POLICY, //
 };
 use crate::{
     alloc::{
-        gfp::Gfp,
+        gfp::{
+            Gfp,
+            GfpRule,
+            Mods, //
+        },
         raw::RawWork,
         slab::{
             CacheObject,
@@ -43,11 +49,17 @@ impl Kind for CacheKind {
     type Memory = CacheObject;
     type Sample<'r> = ScopedObject<'r>;
 
+    /// As kmalloc, but the zone is the cache's (`KMEMLAB_CACHE_DMA*`).
+    const GFP: GfpRule = GfpRule {
+        bases: LOWMEM_BASES,
+        mods: POLICY.with(Mods::THISNODE),
+    };
+
     fn ask(ask: &Ask<'_>) -> Result<CacheRequest> {
         ask.uses(CACHE | NODE)?;
         let cache = ask.caches.cache(ask.a.cache)?;
         // The slab allocator forbids zeroing objects a constructor made.
-        if ask.gfp.zero && cache.config().ctor {
+        if ask.gfp.has(Mods::ZERO) && cache.config().ctor {
             return Err(EINVAL);
         }
         Ok(CacheRequest {

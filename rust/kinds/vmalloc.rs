@@ -7,6 +7,7 @@ use kernel::prelude::*;
 use super::{
     Ask,
     Kind,
+    KERNEL_ONLY,
     NODE,
     SIZE, //
 };
@@ -14,7 +15,7 @@ use crate::{
     alloc::{
         gfp::{
             Gfp,
-            GfpBase, //
+            GfpRule, //
         },
         raw::RawWork,
         topology::Node,
@@ -36,16 +37,13 @@ impl Kind for VmallocKind {
     type Memory = VmallocBuf;
     type Sample<'r> = VmallocBuf;
 
+    /// `vzalloc_node()` allocates with `GFP_KERNEL` whatever is asked (the
+    /// call that takes a mask and a node is not exported to modules):
+    /// refuse what it would not do, before a benchmark's baseline ignores it.
+    const GFP: GfpRule = KERNEL_ONLY;
+
     fn ask(ask: &Ask<'_>) -> Result<usize> {
         ask.uses(SIZE | NODE)?;
-        // vmalloc_node() allocates with GFP_KERNEL whatever is asked, and
-        // cannot pass NORETRY on: refuse what it would not do, before a
-        // benchmark's baseline ignores it.
-        let gfp = ask.gfp;
-        if gfp.base != GfpBase::Kernel || gfp.account {
-            return Err(EINVAL);
-        }
-        ask.no_noretry()?;
         ask.size(VMALLOC_MAX)
     }
 

@@ -303,7 +303,7 @@ TEST_F(dev, bad_input_changes_nothing)
 	EXPECT_EQ(-EINVAL, alloc_n(self->fd, KMEMLAB_KIND_KMALLOC, 16, 0, KMEMLAB_NODE_ANY, 0,
 				   0x8000, 1, &c));
 	EXPECT_EQ(-EINVAL, alloc_n(self->fd, KMEMLAB_KIND_KMALLOC, 16, 0, KMEMLAB_NODE_ANY, 0,
-				   0x3, 1, &c));
+				   0x8, 1, &c));
 	EXPECT_EQ(-EINVAL, fill_reserved(self->fd, h));
 	/* A WRITE whose source faults halfway leaves the object as it was. */
 	write_fault_changes_nothing(_metadata, self->fd);

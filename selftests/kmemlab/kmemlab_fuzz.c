@@ -84,6 +84,7 @@ typedef int s32;
 #define MAX_ORDER	(g.lim.max_order)
 #define KMALLOC_MAX	(g.lim.kmalloc_max)
 #define VMALLOC_MAX	(g.lim.vmalloc_max)
+#define KVMALLOC_MAX	(g.lim.kvmalloc_max)
 #define DMA_MAX		(g.lim.dma_max)
 #define CACHE_OBJ_MAX	(g.lim.cache_object_max)
 #define KERNEL_ADDR	0xffff888000000000ULL
@@ -761,8 +762,21 @@ static void check_info(struct th *t, int fdi, const struct kmemlab_info *in, con
 	if (in->size >= KADDR_MIN)
 		fail(t, "%s of handle %u: size 0x%llx looks like a kernel address", what,
 		     in->handle, in->size);
-	if (in->kind < KMEMLAB_KIND_KMALLOC || in->kind > KMEMLAB_KIND_PERCPU)
+	if (in->kind < KMEMLAB_KIND_KMALLOC || in->kind > KMEMLAB_KIND_KVMALLOC)
 		fail(t, "%s of handle %u: kind %u", what, in->handle, in->kind);
+	if (in->zone > KMEMLAB_ZONE_DEVICE || in->backing > KMEMLAB_BACKING_VMALLOC)
+		fail(t, "%s of handle %u: zone %u backing %u", what, in->handle, in->zone,
+		     in->backing);
+	/*
+	 * Device memory and per-CPU areas are in no one zone; allocated RAM
+	 * always is (a DMA buffer whose device went away is neither).
+	 */
+	if (in->kind == KMEMLAB_KIND_DMA_COHERENT)
+		;
+	else if ((in->kind == KMEMLAB_KIND_IOREMAP || in->kind == KMEMLAB_KIND_PERCPU) !=
+		 (in->zone == KMEMLAB_ZONE_NONE || in->backing == KMEMLAB_BACKING_NONE))
+		fail(t, "%s of handle %u (kind %u): zone %u backing %u", what, in->handle,
+		     in->kind, in->zone, in->backing);
 	if (fdi == OWN) {
 		if (!o)
 			fail(t, "%s: handle %u is not an object of this file", what, in->handle);
@@ -924,9 +938,77 @@ static u32 pick_count(struct th *t)
 	return (u32)rnd(t);
 }
 
+#define GFP_POLICY (KMEMLAB_GFP_ZERO | KMEMLAB_GFP_NOWARN | KMEMLAB_GFP_ACCOUNT | \
+		    KMEMLAB_GFP_NORETRY | KMEMLAB_GFP_RETRY_MAYFAIL)
+#define GFP_MODS (GFP_POLICY | KMEMLAB_GFP_DMA | KMEMLAB_GFP_DMA32 | KMEMLAB_GFP_THISNODE)
+/* The bases slab-backed kinds take (no HIGHUSER), as a bit per base. */
+#define LOWMEM_BASES 0x3fu
+
+/*
+ * Whether ALLOC (and BENCH) take @gfp for @kind with @node: the table of
+ * the ABI header, and the combinations no kind takes.
+ */
+static bool gfp_ok(u32 kind, u32 gfp, s32 node)
+{
+	u32 base = gfp & KMEMLAB_GFP_BASE_MASK, mods = gfp & ~KMEMLAB_GFP_BASE_MASK;
+	bool high = base == KMEMLAB_GFP_HIGHUSER || base == KMEMLAB_GFP_HIGHUSER_MOVABLE;
+	u32 bases, allowed;
+
+	if (base > KMEMLAB_GFP_HIGHUSER_MOVABLE || (mods & ~GFP_MODS))
+		return false;
+	if ((gfp & KMEMLAB_GFP_DMA) && (gfp & KMEMLAB_GFP_DMA32))
+		return false;
+	if (high && (gfp & (KMEMLAB_GFP_DMA | KMEMLAB_GFP_DMA32)))
+		return false;
+	if ((gfp & KMEMLAB_GFP_NORETRY) && (gfp & KMEMLAB_GFP_RETRY_MAYFAIL))
+		return false;
+	if (((gfp & KMEMLAB_GFP_DMA) && !(g.features & KMEMLAB_FEAT_ZONE_DMA)) ||
+	    ((gfp & KMEMLAB_GFP_DMA32) && !(g.features & KMEMLAB_FEAT_ZONE_DMA32)))
+		return false;
+	if ((gfp & KMEMLAB_GFP_THISNODE) && node == KMEMLAB_NODE_ANY)
+		return false;
+	switch (kind) {
+	case KMEMLAB_KIND_KMALLOC:
+		bases = LOWMEM_BASES;
+		allowed = GFP_POLICY | KMEMLAB_GFP_DMA | KMEMLAB_GFP_THISNODE;
+		break;
+	case KMEMLAB_KIND_KMEM_CACHE:
+		bases = LOWMEM_BASES;
+		allowed = GFP_POLICY | KMEMLAB_GFP_THISNODE;
+		break;
+	case KMEMLAB_KIND_FREE_PAGES:
+		bases = LOWMEM_BASES;
+		allowed = GFP_POLICY | KMEMLAB_GFP_DMA | KMEMLAB_GFP_DMA32;
+		break;
+	case KMEMLAB_KIND_PAGES_NODE:
+		bases = 0xff;
+		allowed = GFP_MODS;
+		break;
+	case KMEMLAB_KIND_VMALLOC:
+		bases = 1u << KMEMLAB_GFP_KERNEL;
+		allowed = KMEMLAB_GFP_ZERO | KMEMLAB_GFP_NOWARN;
+		break;
+	case KMEMLAB_KIND_DMA_COHERENT:
+		bases = 1u << KMEMLAB_GFP_KERNEL | 1u << KMEMLAB_GFP_ATOMIC | 1u << KMEMLAB_GFP_NOWAIT;
+		allowed = KMEMLAB_GFP_ZERO | KMEMLAB_GFP_NOWARN;
+		break;
+	case KMEMLAB_KIND_KVMALLOC:
+		bases = LOWMEM_BASES;
+		allowed = GFP_POLICY;
+		break;
+	default:	/* PERCPU, IOREMAP */
+		bases = 1u << KMEMLAB_GFP_KERNEL;
+		allowed = 0;
+		break;
+	}
+	return (bases >> base & 1) && !(mods & ~allowed);
+}
+
 static u32 pick_gfp(struct th *t, u32 kind)
 {
-	static const u32 unknown[] = { 0x4, 0x8, 0x100, 0x8000, 0x80000000 };
+	static const u32 unknown[] = { 0x8, 0xf, 0x1000, 0x8000, 0x80000000 };
+	static const u32 zones[] = { KMEMLAB_GFP_DMA, KMEMLAB_GFP_DMA32, KMEMLAB_GFP_THISNODE,
+				     KMEMLAB_GFP_RETRY_MAYFAIL };
 	u32 gfp;
 
 	if (chance(t, 75)) {
@@ -944,17 +1026,20 @@ static u32 pick_gfp(struct th *t, u32 kind)
 			      (chance(t, 30) ? KMEMLAB_GFP_NOWARN : 0);
 			break;
 		default:
-			gfp = below(t, 3) | (chance(t, 25) ? KMEMLAB_GFP_ZERO : 0) |
+			/* Mostly the old three bases; the others and the zones too. */
+			gfp = (chance(t, 70) ? below(t, 3) : below(t, 8)) |
+			      (chance(t, 25) ? KMEMLAB_GFP_ZERO : 0) |
 			      (chance(t, 25) ? KMEMLAB_GFP_NOWARN : 0) |
 			      (chance(t, 25) ? KMEMLAB_GFP_ACCOUNT : 0) |
-			      (chance(t, 25) ? KMEMLAB_GFP_NORETRY : 0);
+			      (chance(t, 25) ? KMEMLAB_GFP_NORETRY : 0) |
+			      (chance(t, 15) ? PICK(t, zones) : 0);
 			break;
 		}
 		return gfp;
 	}
-	gfp = below(t, 4) | (chance(t, 30) ? KMEMLAB_GFP_ZERO : 0) |
+	gfp = below(t, 8) | (chance(t, 30) ? KMEMLAB_GFP_ZERO : 0) |
 	      (chance(t, 30) ? KMEMLAB_GFP_NOWARN : 0) | (chance(t, 30) ? KMEMLAB_GFP_ACCOUNT : 0) |
-	      (chance(t, 30) ? KMEMLAB_GFP_NORETRY : 0);
+	      (chance(t, 30) ? KMEMLAB_GFP_NORETRY : 0) | (chance(t, 30) ? PICK(t, zones) : 0);
 	if (chance(t, 15))
 		gfp |= chance(t, 80) ? PICK(t, unknown) : (u32)rnd(t);
 	return gfp;
@@ -982,8 +1067,6 @@ static void alloc_rules(struct th *t, int fdi, const struct kmemlab_alloc *a, st
 {
 	struct fdstate *f = &t->fds[fdi];
 	bool exact = fdi == OWN, zero = a->gfp & KMEMLAB_GFP_ZERO;
-	bool account = a->gfp & KMEMLAB_GFP_ACCOUNT, noretry = a->gfp & KMEMLAB_GFP_NORETRY;
-	u32 base = a->gfp & 3;
 	const struct mcache *c;
 	unsigned int inval = 0;
 
@@ -992,7 +1075,7 @@ static void alloc_rules(struct th *t, int fdi, const struct kmemlab_alloc *a, st
 	*known = true;
 	if (!a->count || a->count > KMEMLAB_BATCH_MAX)
 		inval = 1;
-	if ((a->gfp & ~0xf3u) || base == 3)
+	if (!gfp_ok(a->kind, a->gfp, a->node))
 		inval = 1;
 	switch (a->kind) {
 	case KMEMLAB_KIND_KMALLOC:
@@ -1002,7 +1085,7 @@ static void alloc_rules(struct th *t, int fdi, const struct kmemlab_alloc *a, st
 		break;
 	case KMEMLAB_KIND_VMALLOC:
 		inval |= !a->size || a->size > VMALLOC_MAX || a->order || a->cache ||
-			 !node_ok(a->node) || base || account || noretry;
+			 !node_ok(a->node);
 		*charge = a->size;
 		break;
 	case KMEMLAB_KIND_FREE_PAGES:
@@ -1033,7 +1116,7 @@ static void alloc_rules(struct th *t, int fdi, const struct kmemlab_alloc *a, st
 		break;
 	case KMEMLAB_KIND_DMA_COHERENT:
 		inval |= !a->size || a->size > DMA_MAX || a->order ||
-			 a->node != KMEMLAB_NODE_ANY || account || noretry;
+			 a->node != KMEMLAB_NODE_ANY;
 		if (a->device != KMEMLAB_DEV_FAUX && a->device != KMEMLAB_DEV_EDU)
 			inval = 1;
 		else if (a->device == KMEMLAB_DEV_EDU && !g.edu)
@@ -1044,6 +1127,11 @@ static void alloc_rules(struct th *t, int fdi, const struct kmemlab_alloc *a, st
 	case KMEMLAB_KIND_PERCPU:
 		inval |= a->size || a->order || a->cache || a->node != KMEMLAB_NODE_ANY || a->gfp;
 		*charge = 8ULL * g.npossible;
+		break;
+	case KMEMLAB_KIND_KVMALLOC:
+		inval |= !a->size || a->size > KVMALLOC_MAX || a->order || a->cache ||
+			 !node_ok(a->node);
+		*charge = a->size;
 		break;
 	default:
 		inval = 1;
@@ -1078,7 +1166,7 @@ static bool has_dup(const u32 *h, u32 n)
 
 static void op_alloc(struct th *t, int fdi)
 {
-	static const u32 kinds[] = { 1, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 8, 8 };
+	static const u32 kinds[] = { 1, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 8, 8, 9, 9 };
 	struct fdstate *f = &t->fds[fdi];
 	struct kmemlab_alloc a = { 0 };
 	int amode = pick_argmode(t), e;
@@ -1094,7 +1182,7 @@ static void op_alloc(struct th *t, int fdi)
 	if (r < 2)
 		a.kind = 0;
 	else if (r < 3)
-		a.kind = 9;
+		a.kind = KMEMLAB_KIND_KVMALLOC + 1;
 	else if (r < 4)
 		a.kind = (u32)rnd(t);
 	else if (r < 6)
@@ -1106,6 +1194,7 @@ static void op_alloc(struct th *t, int fdi)
 	case KMEMLAB_KIND_KMALLOC:
 	case KMEMLAB_KIND_VMALLOC:
 	case KMEMLAB_KIND_DMA_COHERENT:
+	case KMEMLAB_KIND_KVMALLOC:
 		a.size = pick_size(t);
 		break;
 	default:
@@ -1119,6 +1208,7 @@ static void op_alloc(struct th *t, int fdi)
 	case KMEMLAB_KIND_VMALLOC:
 	case KMEMLAB_KIND_PAGES_NODE:
 	case KMEMLAB_KIND_KMEM_CACHE:
+	case KMEMLAB_KIND_KVMALLOC:
 		a.node = pick_node(t);
 		break;
 	default:
@@ -2141,8 +2231,8 @@ static void op_percpu(struct th *t, int fdi)
 
 static void op_bench(struct th *t, int fdi)
 {
-	static const u32 kinds[] = { 1, 1, 2, 3, 4, 5, 6, 7, 8 };
-	static const u32 bad_kinds[] = { 0, 9 };
+	static const u32 kinds[] = { 1, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	static const u32 bad_kinds[] = { 0, KMEMLAB_KIND_KVMALLOC + 1 };
 	static const u32 bad_ops[] = { 3, 0xffffffff };
 	static const u64 sizes[] = { 1, 64, 4096 };
 	const u64 bad_sizes[] = { 0, KMALLOC_MAX + 1, ~0ULL };
@@ -2168,6 +2258,7 @@ static void op_bench(struct th *t, int fdi)
 		case KMEMLAB_KIND_KMALLOC:
 		case KMEMLAB_KIND_VMALLOC:
 		case KMEMLAB_KIND_DMA_COHERENT:
+		case KMEMLAB_KIND_KVMALLOC:
 			b.size = chance(t, 90) ? (chance(t, 50) ? PICK(t, sizes) : 1 + below(t, 65536)) :
 				 PICK(t, bad_sizes);
 			break;
@@ -2285,7 +2376,8 @@ static void op_bench(struct th *t, int fdi)
 #define KNOWN_FEATURES (KMEMLAB_FEAT_KMALLOC | KMEMLAB_FEAT_KMEM_CACHE | KMEMLAB_FEAT_FREE_PAGES | \
 			KMEMLAB_FEAT_PAGES_NODE | KMEMLAB_FEAT_VMALLOC | KMEMLAB_FEAT_DMA_COHERENT | \
 			KMEMLAB_FEAT_IOREMAP | KMEMLAB_FEAT_PERCPU | KMEMLAB_FEAT_EDU | \
-			KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH | KMEMLAB_FEAT_LIMITS)
+			KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH | KMEMLAB_FEAT_LIMITS | \
+			KMEMLAB_FEAT_KVMALLOC | KMEMLAB_FEAT_ZONE_DMA | KMEMLAB_FEAT_ZONE_DMA32)
 
 static void op_version(struct th *t, int fdi)
 {

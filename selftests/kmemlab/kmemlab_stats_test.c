@@ -62,7 +62,7 @@ static const char *const percpu_cols[NR_PC] = {
 static const int percpu_stat[NR_PC] = { ST_CREATED, ST_FREED, ST_FAILED, ST_BYTES, ST_PAGES, ST_NS };
 
 static const char *const object_cols[] = {
-	"pid", "handle", "kind", "size", "order", "node", "nid", "cpu",
+	"pid", "handle", "kind", "size", "order", "node", "nid", "cpu", "zone", "backing",
 };
 
 struct stats {
@@ -263,7 +263,8 @@ static int parse_objects(char *text, struct object_row **rows, int *nr)
 		r.kind = kind_by_name(w[2]);
 		if (!parse_s64(w[0], &r.pid) || !parse_u64(w[1], &r.handle) || !r.kind ||
 		    !parse_u64(w[3], &r.size) || !parse_u64(w[4], &r.order) ||
-		    !parse_s64(w[5], &r.node) || !parse_s64(w[6], &r.nid) || !parse_u64(w[7], &r.cpu))
+		    !parse_s64(w[5], &r.node) || !parse_s64(w[6], &r.nid) || !parse_u64(w[7], &r.cpu) ||
+		    !zone_by_name(w[8]) || !backing_by_name(w[9]))
 			return parse_fail("objects", n, "a field that does not parse");
 		if (*nr == room) {
 			struct object_row *bigger;

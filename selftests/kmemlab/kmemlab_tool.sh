@@ -17,14 +17,14 @@ tap_start 33
 
 out=$(kmemlab version 2>&1)
 check "version_exits_0" [ $? -eq 0 ]
-check "version_reports_abi_2" grep -q '^module ABI: *2$' <<<"$out"
+check "version_reports_abi_3" grep -q '^module ABI: *3$' <<<"$out"
 
 json=$(kmemlab --json version 2>&1)
 nodes=$(find /sys/devices/system/node -maxdepth 1 -name 'node[0-9]*' 2>/dev/null | wc -l)
 check "json_parses_and_matches_sysfs" python3 -c '
 import json, os, sys
 v = json.loads(sys.argv[1])
-assert v["abi_version"] == 2 and v["tool_abi_version"] == 2, v
+assert v["abi_version"] == 3 and v["tool_abi_version"] == 3, v
 assert v["nr_cpus"] == os.sysconf("SC_NPROCESSORS_ONLN"), v
 assert v["nr_nodes"] == int(sys.argv[2]), v
 assert isinstance(v["feature_names"], list), v

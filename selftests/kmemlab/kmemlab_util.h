@@ -110,7 +110,7 @@ static inline __u32 nr_objects(int fd)
 }
 
 /* The ABI's kinds, 1 to KMEMLAB_NR_KINDS. */
-#define KMEMLAB_NR_KINDS 8
+#define KMEMLAB_NR_KINDS 9
 
 /* The name of a KMEMLAB_KIND_*, as the tool and the statistics files say it. */
 static inline const char *kind_name(int kind)
@@ -125,9 +125,44 @@ static inline const char *kind_name(int kind)
 		[KMEMLAB_KIND_DMA_COHERENT] = "dma_coherent",
 		[KMEMLAB_KIND_IOREMAP] = "ioremap",
 		[KMEMLAB_KIND_PERCPU] = "percpu",
+		[KMEMLAB_KIND_KVMALLOC] = "kvmalloc",
 	};
 
 	return kind > 0 && kind <= KMEMLAB_NR_KINDS ? names[kind] : names[0];
+}
+
+/* KMEMLAB_ZONE_* by name, as /proc/zoneinfo and debugfs `objects` spell them. */
+static const char *const kmemlab_zone_names[] = {
+	[KMEMLAB_ZONE_NONE] = "-",	   [KMEMLAB_ZONE_DMA] = "DMA",
+	[KMEMLAB_ZONE_DMA32] = "DMA32",	   [KMEMLAB_ZONE_NORMAL] = "Normal",
+	[KMEMLAB_ZONE_HIGHMEM] = "HighMem", [KMEMLAB_ZONE_MOVABLE] = "Movable",
+	[KMEMLAB_ZONE_DEVICE] = "Device",
+};
+
+/* KMEMLAB_BACKING_* by name, as debugfs `objects` spells them. */
+static const char *const kmemlab_backing_names[] = {
+	[KMEMLAB_BACKING_NONE] = "-",
+	[KMEMLAB_BACKING_SLAB] = "slab",
+	[KMEMLAB_BACKING_PAGES] = "pages",
+	[KMEMLAB_BACKING_VMALLOC] = "vmalloc",
+};
+
+/* 1 + the KMEMLAB_ZONE_* named @name; 0 for none. */
+static inline int zone_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(kmemlab_zone_names) / sizeof(kmemlab_zone_names[0]); i++)
+		if (!strcmp(name, kmemlab_zone_names[i]))
+			return (int)i + 1;
+	return 0;
+}
+
+/* 1 + the KMEMLAB_BACKING_* named @name; 0 for none. */
+static inline int backing_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(kmemlab_backing_names) / sizeof(kmemlab_backing_names[0]); i++)
+		if (!strcmp(name, kmemlab_backing_names[i]))
+			return (int)i + 1;
+	return 0;
 }
 
 /* KMEMLAB_IOC_VERSION into @v; 0 or -errno. */
@@ -160,8 +195,8 @@ static inline int ioremap_edu(int fd, __u32 *handle)
 	return 0;
 }
 
-/* Lines of /proc/vmallocinfo made by kmemlab's code (-1: unreadable). */
-static inline int kmemlab_vmap_areas(void)
+/* Lines of /proc/vmallocinfo that contain @needle (-1: unreadable). */
+static inline int vmallocinfo_lines(const char *needle)
 {
 	FILE *f = fopen("/proc/vmallocinfo", "r");
 	char line[512];
@@ -170,9 +205,15 @@ static inline int kmemlab_vmap_areas(void)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		n += strstr(line, "[kmemlab]") != NULL;
+		n += strstr(line, needle) != NULL;
 	fclose(f);
 	return n;
+}
+
+/* Lines of /proc/vmallocinfo made by kmemlab's code (-1: unreadable). */
+static inline int kmemlab_vmap_areas(void)
+{
+	return vmallocinfo_lines("[kmemlab]");
 }
 
 /* Index of the first byte of @p that is not @c, or @len. */

@@ -201,6 +201,69 @@ fn every_header_item_has_a_rust_mirror() {
     );
 }
 
+/// The value of every constant the mirror lists under `prefix`.
+fn constants_named(prefix: &str) -> Vec<(String, u64)> {
+    constants()
+        .into_iter()
+        .filter(|(n, _)| n.starts_with(prefix))
+        .collect()
+}
+
+#[test]
+fn every_header_constant_has_a_rust_mirror() {
+    let defines = header_names("#define ", &[' ', '\t', '(']);
+    // Every KMEMLAB_ macro but the ioctl numbers (checked above) and the
+    // device's path (a string).
+    let c_consts: BTreeSet<&String> = defines
+        .iter()
+        .filter(|d| d.starts_with("KMEMLAB_") && *d != "KMEMLAB_DEVICE")
+        .filter(|d| !d.starts_with("KMEMLAB_IOC_") || *d == "KMEMLAB_IOC_MAGIC")
+        .collect();
+    let rust_consts: BTreeSet<String> = constants().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        c_consts,
+        rust_consts.iter().collect(),
+        "constants in kmemlab.h vs rust/uapi.rs"
+    );
+}
+
+/// Each name table of the mirror names every constant of its family, once.
+#[test]
+fn every_kind_gfp_zone_and_backing_has_a_name() {
+    let check = |family: &[(String, u64)], table: &[(u32, &str)], what: &str| {
+        let values: BTreeSet<u64> = family.iter().map(|(_, v)| *v).collect();
+        let named: BTreeSet<u64> = table.iter().map(|(v, _)| u64::from(*v)).collect();
+        assert_eq!(values, named, "{what}: constants vs names");
+        assert_eq!(named.len(), table.len(), "{what}: a value named twice");
+    };
+    check(&constants_named("KMEMLAB_KIND_"), uapi::KIND_NAMES, "kinds");
+    check(&constants_named("KMEMLAB_ZONE_"), uapi::ZONE_NAMES, "zones");
+    check(
+        &constants_named("KMEMLAB_BACKING_"),
+        uapi::BACKING_NAMES,
+        "backings",
+    );
+    let mask = u64::from(uapi::KMEMLAB_GFP_BASE_MASK);
+    let gfp: Vec<(String, u64)> = constants_named("KMEMLAB_GFP_")
+        .into_iter()
+        .filter(|(n, _)| n != "KMEMLAB_GFP_BASE_MASK")
+        .collect();
+    let (bases, modifiers): (Vec<_>, Vec<_>) = gfp.into_iter().partition(|(_, v)| v & !mask == 0);
+    check(&bases, uapi::GFP_BASE_NAMES, "GFP bases");
+    check(&modifiers, uapi::GFP_MODIFIER_NAMES, "GFP modifiers");
+    // A modifier is one bit outside the base.
+    assert!(modifiers
+        .iter()
+        .all(|(n, v)| v.count_ones() == 1 && v & mask == 0 || panic!("{n} {v:#x}")));
+    let feats = constants_named("KMEMLAB_FEAT_");
+    let names: BTreeSet<u64> = uapi::FEATURE_NAMES.iter().map(|(b, _)| *b).collect();
+    assert_eq!(
+        feats.iter().map(|(_, v)| *v).collect::<BTreeSet<_>>(),
+        names,
+        "feature bits vs FEATURE_NAMES"
+    );
+}
+
 #[test]
 fn encoding_round_trips_and_covers_every_byte() {
     let v = uapi::KmemlabVersion {
@@ -213,4 +276,21 @@ fn encoding_round_trips_and_covers_every_byte() {
     let raw = v.encode();
     assert_eq!(uapi::KmemlabVersion::decode(&raw), v);
     assert_eq!(&raw[8..16], &0x1122_3344_5566_7788u64.to_ne_bytes());
+    // ABI 3's new fields: the zone and backing of an info, kvmalloc's limits.
+    let i = uapi::KmemlabInfo {
+        zone: uapi::KMEMLAB_ZONE_DMA32,
+        backing: uapi::KMEMLAB_BACKING_VMALLOC,
+        ..Default::default()
+    };
+    let raw = i.encode();
+    assert_eq!(uapi::KmemlabInfo::decode(&raw), i);
+    // The last two __u32 of the structure, as C lays it out.
+    let tail = [2u32.to_ne_bytes(), 3u32.to_ne_bytes()].concat();
+    assert_eq!(&raw[raw.len() - 8..], &tail[..]);
+    let l = uapi::KmemlabLimits {
+        kvmalloc_max: 0x7fff_ffff,
+        kvmalloc_kmalloc_max: 4 << 20,
+        ..Default::default()
+    };
+    assert_eq!(uapi::KmemlabLimits::decode(&l.encode()), l);
 }

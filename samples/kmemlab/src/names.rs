@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Names of the ABI's numbers as the tool takes and prints them: kinds, DMA
-//! devices, ioremap sources, benchmark operations and feature bits.
+//! devices, ioremap sources, zones, backings, benchmark operations and
+//! feature bits.
 
 use crate::uapi::{self, *};
 
@@ -45,6 +46,18 @@ pub fn source_name(s: u32) -> String {
     name_of(uapi::IOREMAP_SOURCE_NAMES, s).map_or_else(|| s.to_string(), str::to_string)
 }
 
+/// The name of zone `z`, as /proc/zoneinfo spells it (`-` for none; its
+/// number when the tool does not know it).
+pub fn zone_name(z: u32) -> String {
+    name_of(uapi::ZONE_NAMES, z).map_or_else(|| z.to_string(), str::to_string)
+}
+
+/// The name of backing `b`: what served an object (`-` for none; its
+/// number when the tool does not know it).
+pub fn backing_name(b: u32) -> String {
+    name_of(uapi::BACKING_NAMES, b).map_or_else(|| b.to_string(), str::to_string)
+}
+
 /// The benchmark operations, by the names the tool takes.
 pub const OP_NAMES: &[(u32, &str)] = &[
     (KMEMLAB_BENCH_ALLOC_FREE, "alloc"),
@@ -67,6 +80,7 @@ pub const KIND_FEATURES: &[(u32, u64)] = &[
     (KMEMLAB_KIND_DMA_COHERENT, KMEMLAB_FEAT_DMA_COHERENT),
     (KMEMLAB_KIND_IOREMAP, KMEMLAB_FEAT_IOREMAP),
     (KMEMLAB_KIND_PERCPU, KMEMLAB_FEAT_PERCPU),
+    (KMEMLAB_KIND_KVMALLOC, KMEMLAB_FEAT_KVMALLOC),
 ];
 
 /// The feature bit of kind `k` (0 for an unknown kind).
@@ -114,6 +128,37 @@ mod tests {
     }
 
     #[test]
+    fn kvmalloc_is_a_kind_with_its_feature() {
+        assert_eq!(kind("kvmalloc").unwrap(), KMEMLAB_KIND_KVMALLOC);
+        assert_eq!(kind_name(KMEMLAB_KIND_KVMALLOC), "kvmalloc");
+        assert_eq!(kind_feature(KMEMLAB_KIND_KVMALLOC), KMEMLAB_FEAT_KVMALLOC);
+        // Every kind of the ABI has its feature bit, each its own.
+        for (k, name) in uapi::KIND_NAMES {
+            let bit = kind_feature(*k);
+            assert_ne!(bit, 0, "{name} has no feature bit");
+            assert_eq!(
+                uapi::FEATURE_NAMES.iter().find(|(b, _)| *b == bit),
+                Some(&(bit, *name)),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn zones_and_backings_by_name() {
+        assert_eq!(zone_name(KMEMLAB_ZONE_DMA32), "DMA32");
+        assert_eq!(zone_name(KMEMLAB_ZONE_NORMAL), "Normal");
+        assert_eq!(zone_name(KMEMLAB_ZONE_HIGHMEM), "HighMem");
+        assert_eq!(zone_name(KMEMLAB_ZONE_NONE), "-");
+        assert_eq!(zone_name(42), "42");
+        assert_eq!(backing_name(KMEMLAB_BACKING_SLAB), "slab");
+        assert_eq!(backing_name(KMEMLAB_BACKING_PAGES), "pages");
+        assert_eq!(backing_name(KMEMLAB_BACKING_VMALLOC), "vmalloc");
+        assert_eq!(backing_name(KMEMLAB_BACKING_NONE), "-");
+        assert_eq!(backing_name(9), "9");
+    }
+
+    #[test]
     fn names_features_and_unknown_bits() {
         assert!(feature_names(0).is_empty());
         assert_eq!(
@@ -123,6 +168,12 @@ mod tests {
         assert_eq!(
             feature_names(KMEMLAB_FEAT_LIMITS | KMEMLAB_FEAT_EDU),
             vec!["edu", "limits"]
+        );
+        assert_eq!(
+            feature_names(
+                KMEMLAB_FEAT_ZONE_DMA32 | KMEMLAB_FEAT_KVMALLOC | KMEMLAB_FEAT_ZONE_DMA | (1 << 21)
+            ),
+            vec!["kvmalloc", "zone_dma", "zone_dma32", "0x200000"]
         );
     }
 }

@@ -93,6 +93,18 @@ fn usage_errors_exit_2() {
         &["alloc", "kmem_cache", "-d", NONE],
         &["alloc", "kmalloc", "64", "--cache", "1", "-d", NONE],
         &["alloc", "vmalloc", "4k", "--order", "1", "-d", NONE],
+        &["alloc", "kvmalloc", "4k", "--order", "1", "-d", NONE],
+        &["alloc", "kmalloc", "64", "--gfp", "highmem", "-d", NONE],
+        &[
+            "cache",
+            "create",
+            "c",
+            "--size",
+            "8",
+            "--dma=yes",
+            "-d",
+            NONE,
+        ],
         // --json where the output is not a document.
         &["top", "--json", "--debugfs", "/nonexistent"],
         &["completions", "bash", "--json"],
@@ -111,6 +123,15 @@ fn runtime_errors_exit_1() {
     let o = kmemlab(&["alloc", "kmalloc", "64", "--device", NONE], None);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stderr(&o).starts_with("kmemlab: "), "{}", stderr(&o));
+    assert!(stderr(&o).contains(NONE), "{}", stderr(&o));
+    // GFP combinations are the module's to refuse: they get as far as the device.
+    let o = kmemlab(
+        &[
+            "alloc", "kmalloc", "64", "--dma", "--dma32", "--gfp", "highuser", "--device", NONE,
+        ],
+        None,
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains(NONE), "{}", stderr(&o));
     let o = kmemlab(&["version", "-d", NONE], None);
     assert_eq!(code(&o), 1);

@@ -87,6 +87,7 @@ pub(crate) fn takes_size(kind: u32) -> bool {
             | KMEMLAB_KIND_VMALLOC
             | KMEMLAB_KIND_DMA_COHERENT
             | KMEMLAB_KIND_IOREMAP
+            | KMEMLAB_KIND_KVMALLOC
     )
 }
 

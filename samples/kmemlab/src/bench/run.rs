@@ -66,7 +66,7 @@ pub(crate) fn run_args(a: &BenchRunArgs) -> Result<RunArgs> {
     match size {
         Some(_) if !takes_size(kind) && kind != KMEMLAB_KIND_KMEM_CACHE => {
             return Err(usage(format!(
-                "--size is for kmalloc, kmem_cache, vmalloc, dma_coherent and ioremap, not {name}"
+                "--size is for kmalloc, kmem_cache, vmalloc, kvmalloc, dma_coherent and ioremap, not {name}"
             )))
         }
         // A KMEM_CACHE's object size is a u32 (cache create).

@@ -41,6 +41,9 @@ pub(crate) fn sweep(kind: u32) -> Vec<Spec> {
         KMEMLAB_KIND_KMEM_CACHE => sizes(&[8, 64, 512, 4096]),
         KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE => orders(),
         KMEMLAB_KIND_VMALLOC => sizes(&[4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20]),
+        // kmalloc's slab, its pages (or vmalloc when they are not at hand),
+        // then, above KMALLOC_MAX_SIZE, vmalloc always.
+        KMEMLAB_KIND_KVMALLOC => sizes(&[64, 4 << 10, 64 << 10, 1 << 20, 8 << 20]),
         KMEMLAB_KIND_DMA_COHERENT => sizes(&[4 << 10, 16 << 10, 64 << 10, 256 << 10]),
         KMEMLAB_KIND_IOREMAP => sizes(&[4 << 10, 64 << 10, 1 << 20]),
         KMEMLAB_KIND_PERCPU => vec![Spec::alloc(kind, 0, 0)],
@@ -374,6 +377,7 @@ pub(crate) fn within(s: &Spec, m: &KmemlabLimits) -> bool {
         KMEMLAB_KIND_KMEM_CACHE => s.size <= m.cache_object_max,
         KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE => s.order <= m.max_order,
         KMEMLAB_KIND_VMALLOC => s.size <= m.vmalloc_max,
+        KMEMLAB_KIND_KVMALLOC => s.size <= m.kvmalloc_max,
         KMEMLAB_KIND_DMA_COHERENT => s.size <= m.dma_max,
         KMEMLAB_KIND_IOREMAP => s.size <= m.ioremap_max,
         _ => true,

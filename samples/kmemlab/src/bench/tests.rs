@@ -122,6 +122,16 @@ fn sweeps_and_bytes() {
     );
     assert_eq!(bytes(KMEMLAB_KIND_PERCPU), [8]);
     assert_eq!(bytes(KMEMLAB_KIND_IOREMAP), [4096, 65536, 1 << 20]);
+    // kvmalloc from slab through kmalloc's pages to vmalloc.
+    assert_eq!(
+        bytes(KMEMLAB_KIND_KVMALLOC),
+        [64, 4096, 65536, 1 << 20, 8 << 20]
+    );
+    let r = sweep(KMEMLAB_KIND_KVMALLOC)[4].request(0);
+    assert_eq!(
+        (r.kind, r.size, r.order, r.cache),
+        (KMEMLAB_KIND_KVMALLOC, 8 << 20, 0, 0)
+    );
     assert!(sweep(KMEMLAB_KIND_VMALLOC)
         .iter()
         .all(|s| !s.stats && !s.raw_c && s.batch == 1));
@@ -133,7 +143,7 @@ fn sweeps_and_bytes() {
 
 #[test]
 fn plans_skip_what_the_module_lacks() {
-    let all = (1u64 << 9) - 1;
+    let all = (1u64 << 10) - 1;
     let args = parse_standard(&["--quick"]).unwrap();
     let plan = Plan::new(&args, all & !KMEMLAB_FEAT_EDU, None, 4, 4096);
     assert_eq!(plan.skipped.len(), 1);
@@ -145,9 +155,18 @@ fn plans_skip_what_the_module_lacks() {
         .all(|(_, p)| p.len() <= QUICK_POINTS && !p.is_empty()));
     assert_eq!(plan.threads, vec![1, 2, 3, 4]);
     assert_eq!(plan.scaling.len(), 3);
-    // 7 kinds, 13 points (percpu has one), two sides; 4 batch runs, two sides;
+    // 8 kinds, 15 points (percpu has one), two sides; 4 batch runs, two sides;
     // 3 series x 4 thread counts; 4 ioctl steps; 2 stats-cost runs.
-    assert_eq!(plan.steps(1), 2 * 13 + 2 * 4 + 12 + 4 + 2);
+    assert_eq!(plan.steps(1), 2 * 15 + 2 * 4 + 12 + 4 + 2);
+    // A module without kvmalloc: skipped, with its reason.
+    let plan = Plan::new(&args, all & !KMEMLAB_FEAT_KVMALLOC, None, 4, 4096);
+    let skipped: Vec<u32> = plan.skipped.iter().map(|(k, _)| *k).collect();
+    assert_eq!(skipped, [KMEMLAB_KIND_KVMALLOC]);
+    assert!(
+        plan.skipped[0].1.contains("no 'kvmalloc'"),
+        "{}",
+        plan.skipped[0].1
+    );
 
     let full = parse_standard(&[]).unwrap();
     let plan = Plan::new(&full, all, None, 1, 4096);
@@ -229,6 +248,19 @@ fn run_options() {
     assert!(parse_run(&["--kind", "percpu", "--size", "8"]).is_err());
     assert!(parse_run(&["--kind", "kmalloc", "--order", "1"]).is_err());
     assert!(parse_run(&["--dma-device", "faux"]).is_err());
+    // kvmalloc takes a size, 4096 by default, and no order.
+    let a = parse_run(&["--kind", "kvmalloc"]).unwrap();
+    assert_eq!((a.spec.kind, a.spec.size), (KMEMLAB_KIND_KVMALLOC, 4096));
+    let a = parse_run(&["--kind", "kvmalloc", "--size", "8m", "--node", "0"]).unwrap();
+    assert_eq!((a.spec.size, a.spec.node), (8 << 20, 0));
+    assert_eq!(a.spec.label(), "kvmalloc 8388608 node 0");
+    let e = parse_run(&["--kind", "kvmalloc", "--order", "1"]).unwrap_err();
+    assert!(e.to_string().contains("not kvmalloc"), "{e}");
+    let e = parse_run(&["--kind", "percpu", "--size", "8"]).unwrap_err();
+    assert!(
+        e.to_string().contains("vmalloc, kvmalloc, dma_coherent"),
+        "{e}"
+    );
     assert!(parse_run(&["--batch", "0"]).is_err());
     assert!(parse_run(&["--batch", "1025"]).is_err());
     assert!(parse_run(&["--threads", "many"]).is_err());
@@ -316,16 +348,23 @@ fn smoke_checks_find_malformed_results() {
     };
     assert_eq!(malformed(&req, &bad).len(), 3);
 
-    let all = (1u64 << 9) - 1;
+    let all = (1u64 << 10) - 1;
     let specs = smoke_specs(all, 4, 50);
-    // 8 kinds and 2 counters, x2 sides x2 thread modes x2 batches.
-    assert_eq!(specs.len(), 10 * 8);
+    // 9 kinds and 2 counters, x2 sides x2 thread modes x2 batches.
+    assert_eq!(specs.len(), 11 * 8);
     assert!(specs
         .iter()
         .any(|s| s.threads == 4 && s.raw_c && s.batch == 8));
+    assert!(specs
+        .iter()
+        .filter(|s| s.kind == KMEMLAB_KIND_KVMALLOC)
+        .all(|s| s.size == 4096));
     let specs = smoke_specs(all & !KMEMLAB_FEAT_EDU, 1, 50);
-    assert_eq!(specs.len(), 9 * 8);
+    assert_eq!(specs.len(), 10 * 8);
     assert!(specs.iter().all(|s| s.kind != KMEMLAB_KIND_IOREMAP));
+    let specs = smoke_specs(all & !KMEMLAB_FEAT_KVMALLOC, 1, 50);
+    assert_eq!(specs.len(), 10 * 8);
+    assert!(specs.iter().all(|s| s.kind != KMEMLAB_KIND_KVMALLOC));
 }
 
 fn point(kind: u32, bytes: u64, rust: f64, c: f64) -> SweepPoint {
@@ -600,6 +639,25 @@ fn the_standard_plan_keeps_to_the_module_limits() {
         .iter()
         .all(|s| s.size <= 64 << 10));
     assert_eq!(points(KMEMLAB_KIND_FREE_PAGES).len(), 3);
+    // Every kvmalloc point fits INT_MAX; a smaller limit drops the largest.
+    assert_eq!(points(KMEMLAB_KIND_KVMALLOC).len(), 5);
+    let tiny = KmemlabLimits {
+        kvmalloc_max: 1 << 20,
+        ..small
+    };
+    let plan = Plan::new(
+        &args,
+        crate::device::fake::ALL_FEATURES,
+        Some(&tiny),
+        2,
+        4096,
+    );
+    let kv = plan
+        .sweeps
+        .iter()
+        .find(|(k, _)| *k == KMEMLAB_KIND_KVMALLOC)
+        .map(|(_, p)| p.iter().map(|s| s.size).collect::<Vec<_>>());
+    assert_eq!(kv, Some(vec![64, 4096, 65536, 1 << 20]));
 }
 
 /// The benchmarks against the fake device: every request well-formed, every
@@ -652,6 +710,25 @@ fn benchmarks_on_a_fake_device() {
     }
     // The fake has no edu: ioremap is skipped with its reason.
     assert_eq!(std.json["skipped"][0]["kind"], "ioremap");
+    // kvmalloc is swept like every allocator the module has.
+    assert!(
+        std.json["rust_vs_c"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kind"] == "kvmalloc"),
+        "{}",
+        std.json["rust_vs_c"]
+    );
+    let kv = bench(
+        &dev,
+        &bench_command("run", &["--kind", "kvmalloc", "--iterations", "10"]).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (kv.json["kind"].clone(), kv.json["size"].clone()),
+        ("kvmalloc".into(), 4096.into())
+    );
     assert_eq!((dev.live(), dev.caches()), (0, 0));
 
     // A module without the in-kernel benchmark.

@@ -5,10 +5,10 @@
 
 use serde_json::Value;
 
-use crate::cli::{AllocArgs, CacheCommand, FreeArgs, Gfp, RangeArgs, SeededArgs, WriteArgs};
+use crate::cli::{AllocArgs, CacheCommand, FreeArgs, RangeArgs, SeededArgs, WriteArgs};
 use crate::device::DeviceOps;
 use crate::error::{usage, Error, Result};
-use crate::names::{device_name, kind_name, source_name};
+use crate::names::{backing_name, device_name, kind_name, source_name, zone_name};
 use crate::output::{object, Output};
 use crate::uapi::*;
 
@@ -36,6 +36,8 @@ pub(crate) fn info_fields(i: &KmemlabInfo) -> Vec<(&'static str, Value)> {
         ("cpu", i.cpu.into()),
         info_owner(i),
         ("gfp", i.gfp.into()),
+        ("zone", zone_name(i.zone).into()),
+        ("backing", backing_name(i.backing).into()),
     ]
 }
 
@@ -58,6 +60,13 @@ pub fn info_line(i: &KmemlabInfo) -> String {
     if i.kind == KMEMLAB_KIND_FREE_PAGES || i.kind == KMEMLAB_KIND_PAGES_NODE {
         s.push_str(&format!("  order {}", i.order));
     }
+    // The zone padded to the longest name (HighMem, Movable): the columns
+    // after it line up.
+    s.push_str(&format!(
+        "  zone {:<7}  from {}",
+        zone_name(i.zone),
+        backing_name(i.backing)
+    ));
     match info_owner(i) {
         (key, Value::String(name)) => s.push_str(&format!("  {key} {name}")),
         _ if i.cache != 0 => s.push_str(&format!("  cache {}", i.cache)),
@@ -113,22 +122,26 @@ pub(crate) fn alloc_request(a: &AllocArgs) -> Result<KmemlabAlloc> {
             "--order is for free_pages and pages_node, not {name}"
         )));
     }
-    req.gfp = match a.gfp {
-        Gfp::Kernel => KMEMLAB_GFP_KERNEL,
-        Gfp::Atomic => KMEMLAB_GFP_ATOMIC,
-        Gfp::Nowait => KMEMLAB_GFP_NOWAIT,
-    };
-    for (on, bit) in [
+    req.gfp = gfp_bits(a);
+    Ok(req)
+}
+
+/// The KMEMLAB_GFP_* bits of `alloc`: the base and the modifiers, as given
+/// (which combinations a kind takes is the module's to say).
+pub(crate) fn gfp_bits(a: &AllocArgs) -> u32 {
+    [
         (a.zero, KMEMLAB_GFP_ZERO),
-        (a.noretry, KMEMLAB_GFP_NORETRY),
         (a.nowarn, KMEMLAB_GFP_NOWARN),
         (a.account, KMEMLAB_GFP_ACCOUNT),
-    ] {
-        if on {
-            req.gfp |= bit;
-        }
-    }
-    Ok(req)
+        (a.noretry, KMEMLAB_GFP_NORETRY),
+        (a.dma, KMEMLAB_GFP_DMA),
+        (a.dma32, KMEMLAB_GFP_DMA32),
+        (a.thisnode, KMEMLAB_GFP_THISNODE),
+        (a.retry_mayfail, KMEMLAB_GFP_RETRY_MAYFAIL),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .fold(a.gfp.bits(), |gfp, (_, bit)| gfp | bit)
 }
 
 pub(crate) fn alloc(dev: &dyn DeviceOps, a: &AllocArgs) -> Result<Output> {
@@ -291,14 +304,18 @@ pub(crate) fn cache(dev: &dyn DeviceOps, c: &CacheCommand) -> Result<Output> {
             align,
             hwcache_align,
             ctor,
+            dma,
+            dma32,
         } => {
-            let mut flags = 0;
-            if *hwcache_align {
-                flags |= KMEMLAB_CACHE_HWCACHE_ALIGN;
-            }
-            if *ctor {
-                flags |= KMEMLAB_CACHE_CTOR;
-            }
+            let flags = [
+                (*hwcache_align, KMEMLAB_CACHE_HWCACHE_ALIGN),
+                (*ctor, KMEMLAB_CACHE_CTOR),
+                (*dma, KMEMLAB_CACHE_DMA),
+                (*dma32, KMEMLAB_CACHE_DMA32),
+            ]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .fold(0, |flags, (_, bit)| flags | bit);
             let h = dev.cache_create(name, *size, *align, flags)?;
             Ok(Output::new(
                 format!("cache kmemlab-{name}: handle {h}"),
@@ -439,7 +456,219 @@ mod tests {
         assert!(info_line(&cached).ends_with("  cache 3"));
         assert!(js(&cached).contains(r#""cache":3"#));
         let plain = info(KMEMLAB_KIND_PERCPU, -1, 0);
-        assert!(info_line(&plain).ends_with("cpu 0"));
+        assert!(info_line(&plain).ends_with("cpu 0  zone -        from -"));
+    }
+
+    #[test]
+    fn info_names_the_zone_and_the_backing() {
+        let i = KmemlabInfo {
+            zone: KMEMLAB_ZONE_DMA32,
+            backing: KMEMLAB_BACKING_SLAB,
+            ..info(KMEMLAB_KIND_KMALLOC, 0, 0)
+        };
+        assert!(
+            info_line(&i).ends_with("cpu 0  zone DMA32    from slab"),
+            "{}",
+            info_line(&i)
+        );
+        let js = object(info_fields(&i));
+        assert_eq!(
+            (js["zone"].as_str(), js["backing"].as_str()),
+            (Some("DMA32"), Some("slab"))
+        );
+        // The owner stays last, after the zone and the backing.
+        let dma = KmemlabInfo {
+            zone: KMEMLAB_ZONE_NORMAL,
+            backing: KMEMLAB_BACKING_PAGES,
+            ..info(KMEMLAB_KIND_DMA_COHERENT, 0, KMEMLAB_DEV_FAUX)
+        };
+        assert!(
+            info_line(&dma).ends_with("  zone Normal   from pages  device faux"),
+            "{}",
+            info_line(&dma)
+        );
+        // A number the tool does not know is shown as a number.
+        let odd = KmemlabInfo {
+            zone: 77,
+            backing: 9,
+            ..info(KMEMLAB_KIND_VMALLOC, 0, 0)
+        };
+        assert!(
+            info_line(&odd).contains("zone 77       from 9"),
+            "{}",
+            info_line(&odd)
+        );
+        let js = object(info_fields(&odd));
+        assert_eq!(
+            (js["zone"].as_str(), js["backing"].as_str()),
+            (Some("77"), Some("9"))
+        );
+    }
+
+    #[test]
+    fn info_and_list_of_the_fake_report_zone_and_backing() {
+        let dev = crate::device::fake::FakeDevice::default();
+        for line in [
+            "alloc kmalloc 64",
+            "alloc kmalloc 64k",
+            "alloc vmalloc 4k",
+            "alloc kvmalloc 64",
+            "alloc kvmalloc 1m",
+            "alloc kvmalloc 8m",
+            "alloc percpu",
+            "alloc kmalloc 64 --dma",
+            "alloc free_pages --order 1 --dma32",
+        ] {
+            run_line(&dev, line).unwrap();
+        }
+        let want = [
+            ("kmalloc", "Normal", "slab"),
+            ("kmalloc", "Normal", "pages"),
+            ("vmalloc", "Normal", "vmalloc"),
+            ("kvmalloc", "Normal", "slab"),
+            ("kvmalloc", "Normal", "pages"),
+            ("kvmalloc", "Normal", "vmalloc"),
+            ("percpu", "-", "-"),
+            ("kmalloc", "DMA", "slab"),
+            ("free_pages", "DMA32", "pages"),
+        ];
+        let list = run_line(&dev, "list").unwrap();
+        let objects = list.json["objects"].as_array().unwrap();
+        let got: Vec<(&str, &str, &str)> = objects
+            .iter()
+            .map(|o| {
+                let s = |k: &str| o[k].as_str().unwrap_or("?");
+                (s("kind"), s("zone"), s("backing"))
+            })
+            .collect();
+        assert_eq!(got, want);
+        for (line, (_, zone, from)) in list.text.lines().zip(want) {
+            assert!(
+                line.contains(&format!("  zone {zone:<7}  from {from}")),
+                "{line}"
+            );
+        }
+        let one = run_line(&dev, "info 6").unwrap();
+        assert_eq!(one.json["kind"], "kvmalloc");
+        assert_eq!(
+            (one.json["zone"].as_str(), one.json["backing"].as_str()),
+            (Some("Normal"), Some("vmalloc"))
+        );
+        assert!(
+            one.text.contains("zone Normal   from vmalloc"),
+            "{}",
+            one.text
+        );
+    }
+
+    #[test]
+    fn alloc_takes_every_gfp_base_and_modifier() {
+        // Every base by its ABI name; highuser_movable also with a hyphen.
+        for (bits, name) in GFP_BASE_NAMES {
+            let r = alloc_of(&format!("pages_node --gfp {name}")).unwrap();
+            assert_eq!(r.gfp, *bits, "{name}");
+        }
+        let r = alloc_of("pages_node --gfp highuser-movable").unwrap();
+        assert_eq!(r.gfp, KMEMLAB_GFP_HIGHUSER_MOVABLE);
+        assert_eq!(alloc_of("kmalloc 8").unwrap().gfp, KMEMLAB_GFP_KERNEL);
+        // Every modifier by its flag: the ABI name, '-' for '_'.
+        for (bit, name) in GFP_MODIFIER_NAMES {
+            let flag = name.replace('_', "-");
+            let r = alloc_of(&format!("kmalloc 8 --{flag}")).unwrap();
+            assert_eq!(r.gfp, *bit, "--{flag}");
+        }
+        let r = alloc_of(
+            "pages_node --node 0 --gfp nofs --zero --nowarn --account --noretry --dma32 --thisnode",
+        )
+        .unwrap();
+        assert_eq!(
+            r.gfp,
+            KMEMLAB_GFP_NOFS
+                | KMEMLAB_GFP_ZERO
+                | KMEMLAB_GFP_NOWARN
+                | KMEMLAB_GFP_ACCOUNT
+                | KMEMLAB_GFP_NORETRY
+                | KMEMLAB_GFP_DMA32
+                | KMEMLAB_GFP_THISNODE
+        );
+        // The tool passes every combination through: the module judges it.
+        let r =
+            alloc_of("vmalloc 4k --gfp highuser --dma --dma32 --retry-mayfail --noretry").unwrap();
+        assert_eq!(
+            r.gfp,
+            KMEMLAB_GFP_HIGHUSER
+                | KMEMLAB_GFP_DMA
+                | KMEMLAB_GFP_DMA32
+                | KMEMLAB_GFP_RETRY_MAYFAIL
+                | KMEMLAB_GFP_NORETRY
+        );
+        let r = alloc_of("kvmalloc 1m --node 0 --gfp noio --retry-mayfail").unwrap();
+        assert_eq!(
+            (r.kind, r.size, r.node),
+            (KMEMLAB_KIND_KVMALLOC, 1 << 20, 0)
+        );
+        assert_eq!(r.gfp, KMEMLAB_GFP_NOIO | KMEMLAB_GFP_RETRY_MAYFAIL);
+        assert!(crate::cli::parse(["kmemlab", "alloc", "kmalloc", "8", "--gfp", "dma"]).is_err());
+    }
+
+    #[test]
+    fn refused_gfp_combinations_fail_in_the_device() {
+        let dev = crate::device::fake::FakeDevice::default();
+        for bad in [
+            "alloc kmalloc 64 --dma --dma32",
+            "alloc pages_node --gfp highuser --dma",
+            "alloc pages_node --gfp highuser_movable --dma32",
+            "alloc kmalloc 64 --noretry --retry-mayfail",
+            "alloc kmalloc 64 --thisnode",
+            "alloc kvmalloc 0",
+            "alloc kvmalloc 4g",
+        ] {
+            let e = run_line(&dev, bad).unwrap_err();
+            assert_eq!(e.exit_code(), 1, "{bad}: {e}");
+            assert!(e.to_string().ends_with("(EINVAL)"), "{bad}: {e}");
+        }
+        assert_eq!(dev.live(), 0);
+        // The same bits one at a time are fine.
+        for good in [
+            "alloc kmalloc 64 --dma",
+            "alloc pages_node --gfp highuser",
+            "alloc kmalloc 64 --retry-mayfail",
+            "alloc kmalloc 64 --node 0 --thisnode",
+        ] {
+            run_line(&dev, good).unwrap();
+        }
+        // Without the kernel's DMA zones, their bits are refused too.
+        let no_zones = crate::device::fake::FakeDevice::new(
+            crate::device::fake::ALL_FEATURES & !(KMEMLAB_FEAT_ZONE_DMA | KMEMLAB_FEAT_ZONE_DMA32),
+            crate::device::fake::default_limits(),
+        );
+        for bad in ["alloc kmalloc 64 --dma", "alloc kmalloc 64 --dma32"] {
+            let e = run_line(&no_zones, bad).unwrap_err();
+            assert!(e.to_string().ends_with("(EINVAL)"), "{bad}: {e}");
+        }
+        run_line(&no_zones, "alloc kmalloc 64").unwrap();
+    }
+
+    #[test]
+    fn cache_create_takes_the_zone_flags() {
+        let dev = crate::device::fake::FakeDevice::default();
+        let c = run_line(&dev, "cache create lo --size 64 --dma").unwrap();
+        assert_eq!(c.json["handle"], 1);
+        run_line(&dev, "cache create mid --size 64 --dma32 --hwcache-align").unwrap();
+        run_line(&dev, "alloc kmem_cache --cache 1").unwrap();
+        run_line(&dev, "alloc kmem_cache --cache 2").unwrap();
+        let list = run_line(&dev, "list").unwrap();
+        assert_eq!(list.json["objects"][0]["zone"], "DMA");
+        assert_eq!(list.json["objects"][1]["zone"], "DMA32");
+        assert_eq!(list.json["objects"][1]["backing"], "slab");
+        let e = run_line(&dev, "cache create both --size 64 --dma --dma32").unwrap_err();
+        assert!(e.to_string().ends_with("(EINVAL)"), "{e}");
+        match command("cache create x --size 8 --dma32 --ctor") {
+            Command::Cache(CacheCommand::Create {
+                dma, dma32, ctor, ..
+            }) => assert_eq!((dma, dma32, ctor), (false, true, true)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub fn limits_json(l: &KmemlabLimits) -> Value {
         ("ioremap_max", l.ioremap_max.into()),
         ("max_order", l.max_order.into()),
         ("page_size", l.page_size.into()),
+        ("kvmalloc_max", l.kvmalloc_max.into()),
+        ("kvmalloc_kmalloc_max", l.kvmalloc_kmalloc_max.into()),
     ])
 }
 
@@ -43,6 +45,12 @@ pub fn limits_lines(l: &KmemlabLimits) -> Vec<String> {
         format!("ioremap_max:      {}", bytes(l.ioremap_max)),
         format!("max_order:        {}", l.max_order),
         format!("page_size:        {}", bytes(l.page_size.into())),
+        format!("kvmalloc_max:     {}", bytes(l.kvmalloc_max)),
+        // The one name longer than the others' column.
+        format!(
+            "kvmalloc_kmalloc_max: {}; larger kvmalloc sizes: vmalloc",
+            bytes(l.kvmalloc_kmalloc_max)
+        ),
     ]
 }
 
@@ -87,6 +95,41 @@ pub(crate) fn version(dev: &dyn DeviceOps) -> Result<Output> {
 mod tests {
     use super::*;
     use crate::device::fake::{default_limits, FakeDevice, ALL_FEATURES};
+
+    #[test]
+    fn version_names_abi_3_features_and_kvmalloc_limits() {
+        let dev = FakeDevice::new(ALL_FEATURES, default_limits());
+        let out = version(&dev).unwrap();
+        assert!(out.text.contains("tool ABI:    3"), "{}", out.text);
+        assert!(
+            out.text
+                .contains(" percpu edu kvmalloc stats bench limits zone_dma zone_dma32\n"),
+            "{}",
+            out.text
+        );
+        let names = out.json["feature_names"].as_array().unwrap();
+        for name in ["kvmalloc", "zone_dma", "zone_dma32"] {
+            assert!(names.iter().any(|n| n == name), "{name}: {names:?}");
+        }
+        assert_eq!(out.json["features"], ALL_FEATURES);
+        let l = &out.json["limits"];
+        assert_eq!(l["kvmalloc_max"], 0x7fff_ffff);
+        assert_eq!(l["kvmalloc_kmalloc_max"], 4 << 20);
+        // The new limits come last, after the page size.
+        let keys: Vec<&String> = l.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys[keys.len() - 3..],
+            ["page_size", "kvmalloc_max", "kvmalloc_kmalloc_max"]
+        );
+        let lines: Vec<&str> = out.text.lines().collect();
+        assert_eq!(
+            lines[lines.len() - 2..],
+            [
+                "  kvmalloc_max:     2.00 GiB (2147483647)",
+                "  kvmalloc_kmalloc_max: 4 MiB (4194304); larger kvmalloc sizes: vmalloc",
+            ]
+        );
+    }
 
     #[test]
     fn version_without_the_limits_ioctl() {

@@ -3,6 +3,14 @@
 //! A fake `/dev/kmemlab` for the unit tests: objects live in memory, the
 //! size limits and the quota are those of a [`KmemlabLimits`] the test
 //! chooses, and the benchmark answers with well-formed made-up figures.
+//!
+//! Like the module, it refuses (EINVAL) the GFP requests the ABI refuses
+//! for every kind (DMA with DMA32, a DMA zone with a HIGHUSER base, NORETRY
+//! with RETRY_MAYFAIL, THISNODE without a node, a DMA zone the kernel does
+//! not have); the per-kind table of the header is the module's alone. Its
+//! objects report a zone (Normal for RAM, the zone asked for with DMA or
+//! DMA32, none for percpu) and what served them, by size as the kernel
+//! decides it.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -23,11 +31,14 @@ struct Object {
 struct State {
     next: u32,
     objects: BTreeMap<u32, Object>,
-    caches: BTreeMap<u32, (String, u32)>,
+    /// Per cache: its name, object size and KMEMLAB_CACHE_* flags.
+    caches: BTreeMap<u32, (String, u32, u32)>,
     percpu: BTreeMap<u32, Vec<u64>>,
     bytes: u64,
     /// Every ioctl issued, by name.
     calls: Vec<&'static str>,
+    /// Every KMEMLAB_IOC_ALLOC request, refused ones included.
+    allocs: Vec<KmemlabAlloc>,
 }
 
 /// The fake device.
@@ -40,8 +51,17 @@ pub struct FakeDevice {
 }
 
 /// Every feature bit the ABI knows.
-pub const ALL_FEATURES: u64 =
-    ((1 << 9) - 1) | KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH | KMEMLAB_FEAT_LIMITS;
+pub const ALL_FEATURES: u64 = all_features();
+
+const fn all_features() -> u64 {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < FEATURE_NAMES.len() {
+        bits |= FEATURE_NAMES[i].0;
+        i += 1;
+    }
+    bits
+}
 
 /// The limits of a module loaded with its defaults, on 4 KiB pages.
 pub fn default_limits() -> KmemlabLimits {
@@ -56,7 +76,9 @@ pub fn default_limits() -> KmemlabLimits {
         ioremap_max: KMEMLAB_IOREMAP_MAX,
         max_order: 10,
         page_size: 4096,
-        reserved: [0; 32],
+        kvmalloc_max: i32::MAX as u64,
+        kvmalloc_kmalloc_max: 4 << 20,
+        reserved: [0; 16],
     }
 }
 
@@ -102,6 +124,11 @@ impl FakeDevice {
         self.state.borrow().calls.clone()
     }
 
+    /// The KMEMLAB_IOC_ALLOC requests made so far.
+    pub fn allocs(&self) -> Vec<KmemlabAlloc> {
+        self.state.borrow().allocs.clone()
+    }
+
     /// Objects alive now.
     pub fn live(&self) -> usize {
         self.state.borrow().objects.len()
@@ -137,19 +164,84 @@ impl FakeDevice {
             KMEMLAB_KIND_DMA_COHERENT if req.size == 0 || req.size > l.dma_max => {
                 return Err(Errno::INVAL)
             }
-            KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_VMALLOC | KMEMLAB_KIND_DMA_COHERENT => req.size,
+            KMEMLAB_KIND_KVMALLOC if req.size == 0 || req.size > l.kvmalloc_max => {
+                return Err(Errno::INVAL)
+            }
+            KMEMLAB_KIND_KMALLOC
+            | KMEMLAB_KIND_VMALLOC
+            | KMEMLAB_KIND_DMA_COHERENT
+            | KMEMLAB_KIND_KVMALLOC => req.size,
             KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE if req.order > l.max_order => {
                 return Err(Errno::INVAL)
             }
             KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE => page << req.order,
             KMEMLAB_KIND_KMEM_CACHE => match s.caches.get(&req.cache) {
-                Some((_, size)) => u64::from(*size),
+                Some((_, size, _)) => u64::from(*size),
                 None => return Err(Errno::NOENT),
             },
             KMEMLAB_KIND_PERCPU => 8,
             _ => return Err(Errno::INVAL),
         };
         Ok(bytes)
+    }
+
+    /// Whether the module would refuse `req`'s GFP bits whatever its kind.
+    fn gfp_refused(&self, req: &KmemlabAlloc) -> bool {
+        let g = req.gfp;
+        let known = GFP_MODIFIER_NAMES
+            .iter()
+            .fold(KMEMLAB_GFP_BASE_MASK, |acc, (bit, _)| acc | bit);
+        let base = g & KMEMLAB_GFP_BASE_MASK;
+        let zone = g & (KMEMLAB_GFP_DMA | KMEMLAB_GFP_DMA32);
+        let highuser = matches!(base, KMEMLAB_GFP_HIGHUSER | KMEMLAB_GFP_HIGHUSER_MOVABLE);
+        let has = |bit| g & bit != 0;
+        let features = self.version.features;
+        g & !known != 0
+            || !GFP_BASE_NAMES.iter().any(|(b, _)| *b == base)
+            || zone == KMEMLAB_GFP_DMA | KMEMLAB_GFP_DMA32
+            || (zone != 0 && highuser)
+            || (has(KMEMLAB_GFP_NORETRY) && has(KMEMLAB_GFP_RETRY_MAYFAIL))
+            || (has(KMEMLAB_GFP_THISNODE) && req.node == KMEMLAB_NODE_ANY)
+            || (has(KMEMLAB_GFP_DMA) && features & KMEMLAB_FEAT_ZONE_DMA == 0)
+            || (has(KMEMLAB_GFP_DMA32) && features & KMEMLAB_FEAT_ZONE_DMA32 == 0)
+    }
+
+    /// The zone and the backing of a new object of `size` bytes `req` asks for.
+    fn placement(&self, s: &State, req: &KmemlabAlloc, size: u64) -> (u32, u32) {
+        let page = u64::from(self.limits.page_size);
+        let zone = if req.gfp & KMEMLAB_GFP_DMA != 0 {
+            KMEMLAB_ZONE_DMA
+        } else if req.gfp & KMEMLAB_GFP_DMA32 != 0 {
+            KMEMLAB_ZONE_DMA32
+        } else {
+            KMEMLAB_ZONE_NORMAL
+        };
+        match req.kind {
+            // KMALLOC_MAX_CACHE_SIZE is two pages: larger ones are pages.
+            KMEMLAB_KIND_KMALLOC if size <= 2 * page => (zone, KMEMLAB_BACKING_SLAB),
+            KMEMLAB_KIND_KMALLOC => (zone, KMEMLAB_BACKING_PAGES),
+            KMEMLAB_KIND_KMEM_CACHE => {
+                let flags = s.caches.get(&req.cache).map_or(0, |c| c.2);
+                let zone = if flags & KMEMLAB_CACHE_DMA != 0 {
+                    KMEMLAB_ZONE_DMA
+                } else if flags & KMEMLAB_CACHE_DMA32 != 0 {
+                    KMEMLAB_ZONE_DMA32
+                } else {
+                    KMEMLAB_ZONE_NORMAL
+                };
+                (zone, KMEMLAB_BACKING_SLAB)
+            }
+            KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE | KMEMLAB_KIND_DMA_COHERENT => {
+                (zone, KMEMLAB_BACKING_PAGES)
+            }
+            KMEMLAB_KIND_VMALLOC => (zone, KMEMLAB_BACKING_VMALLOC),
+            KMEMLAB_KIND_KVMALLOC if size <= 2 * page => (zone, KMEMLAB_BACKING_SLAB),
+            KMEMLAB_KIND_KVMALLOC if size <= self.limits.kvmalloc_kmalloc_max => {
+                (zone, KMEMLAB_BACKING_PAGES)
+            }
+            KMEMLAB_KIND_KVMALLOC => (zone, KMEMLAB_BACKING_VMALLOC),
+            _ => (KMEMLAB_ZONE_NONE, KMEMLAB_BACKING_NONE),
+        }
     }
 }
 
@@ -170,11 +262,16 @@ impl DeviceOps for FakeDevice {
 
     fn alloc(&self, req: &KmemlabAlloc) -> Result<Vec<u32>, OpError> {
         self.call("alloc");
+        self.state.borrow_mut().allocs.push(*req);
         if req.count == 0 || req.count > KMEMLAB_BATCH_MAX {
+            return Err(err("alloc", Errno::INVAL));
+        }
+        if self.gfp_refused(req) {
             return Err(err("alloc", Errno::INVAL));
         }
         let mut s = self.state.borrow_mut();
         let size = self.object_size(&s, req).map_err(|e| err("alloc", e))?;
+        let (zone, backing) = self.placement(&s, req, size);
         let count = u64::from(req.count);
         if s.objects.len() as u64 + count > self.limits.max_objects
             || s.bytes + size * count > self.limits.max_bytes
@@ -195,6 +292,8 @@ impl DeviceOps for FakeDevice {
                 cpu: 0,
                 cache: req.cache,
                 gfp: req.gfp,
+                zone,
+                backing,
             };
             // CAST: the fake's objects are small.
             let data = vec![0; size.min(1 << 20) as usize];
@@ -317,16 +416,24 @@ impl DeviceOps for FakeDevice {
         name: &str,
         object_size: u32,
         _align: u32,
-        _flags: u32,
+        flags: u32,
     ) -> Result<u32, OpError> {
         self.call("cache create");
-        if object_size == 0 || u64::from(object_size) > self.limits.cache_object_max {
+        let zones = KMEMLAB_CACHE_DMA | KMEMLAB_CACHE_DMA32;
+        let features = self.version.features;
+        if object_size == 0
+            || u64::from(object_size) > self.limits.cache_object_max
+            || flags & zones == zones
+            || (flags & KMEMLAB_CACHE_DMA != 0 && features & KMEMLAB_FEAT_ZONE_DMA == 0)
+            || (flags & KMEMLAB_CACHE_DMA32 != 0 && features & KMEMLAB_FEAT_ZONE_DMA32 == 0)
+        {
             return Err(err("cache create", Errno::INVAL));
         }
         let mut s = self.state.borrow_mut();
         let handle = s.next;
         s.next += 1;
-        s.caches.insert(handle, (name.to_string(), object_size));
+        s.caches
+            .insert(handle, (name.to_string(), object_size, flags));
         Ok(handle)
     }
 

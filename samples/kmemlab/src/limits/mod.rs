@@ -12,17 +12,19 @@
 //! objects, so before each probe the file holds nothing and the whole quota
 //! is free: a failure is the allocator's answer to that one size.
 //!
-//! Byte-sized kinds (kmalloc, kmem_cache, vmalloc, dma_alloc_coherent)
-//! double from 64 bytes until the first failure, then bisect between the
-//! last success and that failure down to the byte (about 40 probes). The page
-//! kinds (__get_free_pages, alloc_pages_node) go up one order at a time.
+//! Byte-sized kinds (kmalloc, kmem_cache, vmalloc, kvmalloc,
+//! dma_alloc_coherent) double from 64 bytes until the first failure, then
+//! bisect between the last success and that failure down to the byte (about
+//! 40 probes). The page kinds (__get_free_pages, alloc_pages_node) go up one
+//! order at a time.
 //!
 //! The errno of the smallest size seen to fail says what limits the kind:
 //! `EINVAL` is a hard limit, which kmemlab's ABI takes from the kernel
-//! (`KMALLOC_MAX_SIZE`, `MAX_PAGE_ORDER`, `PAGE_SIZE << MAX_PAGE_ORDER`;
-//! kmemlab caps a cache's objects at `KMALLOC_MAX_SIZE / 2` and vmalloc at
-//! 1 GiB); `ENOMEM` is memory that ran out or is too fragmented to hold a
-//! block that large, or, above the file's quota (`max_bytes`), the quota.
+//! (`KMALLOC_MAX_SIZE`, `MAX_PAGE_ORDER`, `PAGE_SIZE << MAX_PAGE_ORDER`,
+//! kvmalloc's `INT_MAX`; kmemlab caps a cache's objects at
+//! `KMALLOC_MAX_SIZE / 2` and vmalloc at 1 GiB); `ENOMEM` is memory that ran
+//! out or is too fragmented to hold a block that large, or, above the file's
+//! quota (`max_bytes`), the quota.
 //! Any other errno stops that kind's search and its row reports the error.
 //! Fragmentation moves: the bisection finds *a* boundary, as of this run.
 //!
@@ -30,9 +32,10 @@
 //!
 //! - Every request carries `__GFP_NOWARN` (the DMA one `DMA_ATTR_NO_WARN`):
 //!   a failed probe prints no allocation-failure report.
-//! - kmalloc, kmem_cache and the page kinds also carry `__GFP_NORETRY`
-//!   (kmemlab cannot pass it to vmalloc or dma_alloc_coherent): the page
-//!   allocator fails rather than reclaim hard or call the OOM killer.
+//! - kmalloc, kmem_cache, kvmalloc and the page kinds also carry
+//!   `__GFP_NORETRY` (kmemlab cannot pass it to vmalloc or
+//!   dma_alloc_coherent): the page allocator fails rather than reclaim hard
+//!   or call the OOM killer.
 //! - The page allocator never calls the OOM killer for a costly order (above
 //!   `PAGE_ALLOC_COSTLY_ORDER` = 3, 32 KiB with 4 KiB pages), and every size
 //!   at which kmalloc, kmem_cache or dma_alloc_coherent can run out of
@@ -44,6 +47,8 @@
 //!   safety cap, the file's quota or half of `MemAvailable` whichever is
 //!   lower (lower still with `--cap`), never beyond. A vmalloc that succeeds
 //!   at the cap is reported as "at least" the cap.
+//! - kvmalloc falls back to vmalloc for the sizes kmalloc does not serve at
+//!   once: it is probed up to the same cap, with `__GFP_NORETRY` besides.
 
 mod report;
 mod search;
@@ -74,7 +79,7 @@ const FIRST_SIZE: u64 = 64;
 /// order (a safety stop far above any `MAX_PAGE_ORDER`).
 const LAST_ORDER: u32 = 24;
 
-/// How far vmalloc is probed, and why there.
+/// How far vmalloc and kvmalloc are probed, and why there.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cap {
     pub bytes: u64,
@@ -85,8 +90,8 @@ pub struct Cap {
     pub mem_available: Option<u64>,
 }
 
-/// The vmalloc safety cap: the lowest of the quota, half of `MemAvailable`
-/// and `--cap` (at least one byte).
+/// The safety cap of vmalloc and kvmalloc: the lowest of the quota, half of
+/// `MemAvailable` and `--cap` (at least one byte).
 pub fn safety_cap(quota: u64, mem_available: Option<u64>, user: Option<u64>) -> Cap {
     let mut cap = (quota, "kmemlab's quota");
     if let Some(half) = mem_available.map(|m| m / 2) {
@@ -160,6 +165,14 @@ const SPECS: &[Spec] = &[
         best: "large buffers only the CPU uses",
     },
     Spec {
+        allocator: "kvmalloc",
+        kind: KMEMLAB_KIND_KVMALLOC,
+        feature: KMEMLAB_FEAT_KVMALLOC,
+        how: "kmalloc when the pages are at hand, else vmalloc",
+        rule: "large, maybe non-contiguous",
+        best: "buffers of any size only the CPU uses",
+    },
+    Spec {
         allocator: "dma_alloc_coherent",
         kind: KMEMLAB_KIND_DMA_COHERENT,
         feature: KMEMLAB_FEAT_DMA_COHERENT,
@@ -194,7 +207,7 @@ fn probe(dev: &dyn DeviceOps, spec: &Spec, size: u64, serial: &mut u32) -> Resul
         }
         _ => {
             req.size = size;
-            if spec.kind == KMEMLAB_KIND_KMALLOC {
+            if spec.kind == KMEMLAB_KIND_KMALLOC || spec.kind == KMEMLAB_KIND_KVMALLOC {
                 req.gfp |= KMEMLAB_GFP_NORETRY;
             }
         }
@@ -252,11 +265,7 @@ fn measure(
             }
         }
         kind => {
-            let limit = if kind == KMEMLAB_KIND_VMALLOC {
-                cap.bytes
-            } else {
-                u64::MAX
-            };
+            let limit = if capped(kind) { cap.bytes } else { u64::MAX };
             let found = search_bytes(FIRST_SIZE, limit, |size| {
                 probe(dev, spec, size, &mut serial)
             });
@@ -266,6 +275,13 @@ fn measure(
             }
         }
     }
+}
+
+/// Whether `kind` is probed only up to the safety cap: the kinds that map
+/// single pages into the vmalloc area, whose allocation may call the OOM
+/// killer.
+fn capped(kind: u32) -> bool {
+    kind == KMEMLAB_KIND_VMALLOC || kind == KMEMLAB_KIND_KVMALLOC
 }
 
 /// The last order the page searches try: one past the module's largest,

@@ -100,6 +100,12 @@ pub(crate) fn hard_limit(kind: Option<u32>, m: &KmemlabLimits) -> String {
         Some(KMEMLAB_KIND_VMALLOC) => {
             format!("kmemlab's vmalloc limit = {}", human_size(m.vmalloc_max))
         }
+        Some(KMEMLAB_KIND_KVMALLOC) => {
+            format!(
+                "kvmalloc's limit (INT_MAX) = {}",
+                human_size(m.kvmalloc_max)
+            )
+        }
         Some(KMEMLAB_KIND_DMA_COHERENT) => {
             format!("kmemlab's DMA limit = {}", human_size(m.dma_max))
         }
@@ -250,7 +256,7 @@ pub(crate) fn report_text(r: &Report) -> String {
     format!(
         "kmemlab limits: Linux {}, page size {}\n\
          {quota}\n\
-         one allocation at a time, freed at once; vmalloc probed up to {} ({}{avail})\n\n{}",
+         one allocation at a time, freed at once; vmalloc and kvmalloc probed up to {} ({}{avail})\n\n{}",
         r.kernel,
         human_size(r.page_size),
         human_size(r.cap.bytes),

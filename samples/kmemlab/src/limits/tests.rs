@@ -306,12 +306,14 @@ pub(crate) fn fake_report() -> Report {
         probed(Some(4 << 20), failed(8 << 20, Failure::Limit), true),
         probed(Some(1 << 20), failed(2 << 20, Failure::NoMemory), true),
         probed(Some(64 << 20), End::Cap, false),
+        probed(Some(32 << 20), failed(48 << 20, Failure::NoMemory), false),
         probed(
             Some(1 << 20),
             failed(2 << 20, Failure::Error("alloc failed (EPERM)".into())),
             false,
         ),
     ];
+    assert_eq!(measured.len(), SPECS.len());
     let mut rows: Vec<Row> = SPECS
         .iter()
         .zip(measured)
@@ -357,13 +359,14 @@ fn renders_the_table() {
     assert!(text.contains(
         "\nkmemlab's quota per open file: 256 MiB and 4096 objects (max_bytes, max_objects)\n"
     ));
-    assert!(text.contains("vmalloc probed up to 64 MiB (--cap, MemAvailable 3 GiB)"));
+    assert!(text.contains("vmalloc and kvmalloc probed up to 64 MiB (--cap, MemAvailable 3 GiB)"));
     for name in [
         "kmalloc",
         "kmem_cache",
         "__get_free_pages",
         "alloc_pages_node",
         "vmalloc",
+        "kvmalloc",
         "dma_alloc_coherent",
         "ioremap",
         "alloc_bootmem",
@@ -389,10 +392,12 @@ fn renders_the_table() {
     assert!(cells(2).contains("| 4 MiB (order 10) | hard limit: MAX_PAGE_ORDER = 10"));
     assert!(cells(3).contains("| 1 MiB (order 8) | memory: no free order-9 block (ENOMEM)"));
     assert!(cells(4).contains("| at least 64 MiB (safety cap) | safety cap (--cap)"));
-    assert!(cells(5).ends_with("| at least 1 MiB (search stopped) | stopped: alloc failed (EPERM)"));
-    assert!(cells(6).contains("| edu BAR 0: 1 MiB (0000:00:04.0) | the device region it maps"));
-    assert!(cells(7).contains("| 202.51 MiB reserved at boot, of 4.00 GiB RAM |"));
-    assert!(cells(7).ends_with("boot time only: unreachable from a module"));
+    assert!(cells(5).starts_with("kmalloc when the pages are at hand, else vmalloc |"));
+    assert!(cells(5).ends_with("| 32 MiB | memory: ENOMEM at 48 MiB, ran out or fragmented"));
+    assert!(cells(6).ends_with("| at least 1 MiB (search stopped) | stopped: alloc failed (EPERM)"));
+    assert!(cells(7).contains("| edu BAR 0: 1 MiB (0000:00:04.0) | the device region it maps"));
+    assert!(cells(8).contains("| 202.51 MiB reserved at boot, of 4.00 GiB RAM |"));
+    assert!(cells(8).ends_with("boot time only: unreachable from a module"));
     // Sizes stay with their units, and words whole, in the table.
     assert!(text.contains(" 8 KiB, then pages"));
     assert!(text.contains(" non-contiguous,"));
@@ -400,8 +405,8 @@ fn renders_the_table() {
     // Without edu, unsupported kinds, boot figures from memblock or none.
     let mut r = fake_report();
     r.rows[0].measured = Measured::Unsupported;
-    r.rows[6].measured = Measured::Region(None);
-    r.rows[7].measured = Measured::Boot(Boot::Memblock {
+    r.rows[7].measured = Measured::Region(None);
+    r.rows[8].measured = Measured::Boot(Boot::Memblock {
         regions: 57,
         bytes: 3 << 20,
     });
@@ -410,10 +415,10 @@ fn renders_the_table() {
     assert_eq!(measured_text(&r.rows[0], 4096), "not in the loaded module");
     assert_eq!(limited_by(&r.rows[0], &r), ("unsupported", "-".to_string()));
     assert_eq!(
-        measured_text(&r.rows[7], 4096),
+        measured_text(&r.rows[8], 4096),
         "memblock: 3 MiB reserved in 57 regions"
     );
-    r.rows[7].measured = Measured::Boot(Boot::NotExposed);
+    r.rows[8].measured = Measured::Boot(Boot::NotExposed);
     assert!(report_text(&r).contains("not exposed"));
 }
 
@@ -428,7 +433,7 @@ fn json_has_exact_bytes() {
         Some("--cap")
     );
     let rows = v.get("rows").and_then(Value::as_array).unwrap();
-    assert_eq!(rows.len(), 8);
+    assert_eq!(rows.len(), 9);
     let get = |i: usize, k: &str| rows[i].get(k).cloned().unwrap_or(Value::Null);
     assert_eq!(get(0, "allocator"), Value::from("kmalloc"));
     assert_eq!(get(0, "kind"), Value::from("kmalloc"));
@@ -445,13 +450,17 @@ fn json_has_exact_bytes() {
     assert_eq!(get(4, "limited_by"), Value::from("cap"));
     assert_eq!(get(4, "at_cap"), Value::Bool(true));
     assert_eq!(get(4, "first_failure"), Value::Null);
-    assert_eq!(get(5, "limited_by"), Value::from("error"));
-    assert!(matches!(get(5, "error"), Value::String(e) if e.contains("EPERM")));
-    assert_eq!(get(6, "probed"), Value::Bool(false));
-    let region = get(6, "region");
+    assert_eq!(get(5, "kind"), Value::from("kvmalloc"));
+    assert_eq!(get(5, "largest"), Value::from(32 << 20));
+    assert_eq!(get(5, "errno"), Value::from("ENOMEM"));
+    assert_eq!(get(5, "limited_by"), Value::from("memory"));
+    assert_eq!(get(6, "limited_by"), Value::from("error"));
+    assert!(matches!(get(6, "error"), Value::String(e) if e.contains("EPERM")));
+    assert_eq!(get(7, "probed"), Value::Bool(false));
+    let region = get(7, "region");
     assert_eq!(region.get("bytes").and_then(Value::as_u64), Some(1 << 20));
-    assert_eq!(get(7, "kind"), Value::Null);
-    let boot = get(7, "boot_reserved");
+    assert_eq!(get(8, "kind"), Value::Null);
+    let boot = get(8, "boot_reserved");
     assert_eq!(
         boot.get("bytes").and_then(Value::as_u64),
         Some(207368 * 1024)
@@ -524,6 +533,17 @@ fn limits_on_a_fake_device_uses_the_module_limits() {
     // The quota (8 MiB) ends dma before its 2 MiB limit? No: 2 MiB fits.
     assert_eq!(row("dma_coherent")["largest"], 2 << 20);
     assert_eq!(row("vmalloc")["limited_by"], "cap");
+    // kvmalloc is probed like vmalloc: up to the safety cap, never beyond.
+    assert_eq!(row("kvmalloc")["limited_by"], "cap");
+    assert_eq!(row("kvmalloc")["largest"], v["vmalloc_cap"]);
+    assert_eq!(v["module_limits"]["kvmalloc_max"], i32::MAX);
+    assert_eq!(v["module_limits"]["kvmalloc_kmalloc_max"], 4 << 20);
+    assert!(
+        out.text.contains("kvmalloc_max:     2.00 GiB (2147483647)")
+            && out.text.contains("kvmalloc_kmalloc_max: 4 MiB (4194304)"),
+        "{}",
+        out.text
+    );
     assert!(
         out.text
             .contains("quota per open file: 8 MiB and 100 objects"),
@@ -537,6 +557,59 @@ fn limits_on_a_fake_device_uses_the_module_limits() {
     );
     // Everything probed was freed, caches included.
     assert_eq!((dev.live(), dev.caches()), (0, 0));
+}
+
+/// kvmalloc is probed as vmalloc is, up to the cap, with NOWARN and
+/// NORETRY; its hard limit is the module's kvmalloc_max.
+#[test]
+fn limits_probes_kvmalloc_up_to_its_limit_and_the_cap() {
+    let module = KmemlabLimits {
+        max_bytes: 8 << 20,
+        kvmalloc_max: 3_000_000,
+        ..default_limits()
+    };
+    let dev = FakeDevice::new(ALL_FEATURES, module);
+    let out = limits(&dev, &LimitsArgs { cap: None }).unwrap();
+    let rows = out.json["rows"].as_array().unwrap();
+    let kv = rows.iter().find(|r| r["kind"] == "kvmalloc").unwrap();
+    assert_eq!(kv["allocator"], "kvmalloc");
+    assert_eq!(kv["largest"], 3_000_000);
+    assert_eq!(kv["first_failure"], 3_000_001);
+    assert_eq!(kv["limited_by"], "limit");
+    assert_eq!(kv["hard_limit"], "kvmalloc's limit (INT_MAX) = 2.86 MiB");
+    let probes: Vec<KmemlabAlloc> = dev
+        .allocs()
+        .into_iter()
+        .filter(|r| r.kind == KMEMLAB_KIND_KVMALLOC)
+        .collect();
+    assert_eq!(kv["probes"], probes.len());
+    assert!(probes
+        .iter()
+        .all(|r| r.gfp == KMEMLAB_GFP_NOWARN | KMEMLAB_GFP_NORETRY
+            && r.size <= 8 << 20
+            && r.node == KMEMLAB_NODE_ANY
+            && r.count == 1));
+    // With --cap below the limit: the cap ends the search, as vmalloc's.
+    let dev = FakeDevice::new(ALL_FEATURES, module);
+    let out = limits(&dev, &LimitsArgs { cap: Some(1 << 20) }).unwrap();
+    let rows = out.json["rows"].as_array().unwrap();
+    let kv = rows.iter().find(|r| r["kind"] == "kvmalloc").unwrap();
+    assert_eq!(
+        (kv["largest"].as_u64(), kv["at_cap"].as_bool()),
+        (Some(1 << 20), Some(true))
+    );
+    assert!(dev
+        .allocs()
+        .iter()
+        .filter(|r| r.kind == KMEMLAB_KIND_KVMALLOC)
+        .all(|r| r.size <= 1 << 20));
+    // A module without kvmalloc: its row says so, and nothing is probed.
+    let dev = FakeDevice::new(ALL_FEATURES & !KMEMLAB_FEAT_KVMALLOC, module);
+    let out = limits(&dev, &LimitsArgs { cap: None }).unwrap();
+    let rows = out.json["rows"].as_array().unwrap();
+    let kv = rows.iter().find(|r| r["kind"] == "kvmalloc").unwrap();
+    assert_eq!(kv["limited_by"], "unsupported");
+    assert!(dev.allocs().iter().all(|r| r.kind != KMEMLAB_KIND_KVMALLOC));
 }
 
 #[test]

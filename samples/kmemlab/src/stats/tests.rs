@@ -56,6 +56,7 @@ vmalloc               1          3          2          2          1          1  
 dma_coherent          0          0          0          0          0          0          0          0              0          0              0              0
 ioremap               0          0          0          1          0          0          1          0              0          0              0              0
 percpu                0          0          0          0          0          0          0          0              0          0              0              0
+kvmalloc              1          4          3          0          0          0          0          0           4096          1          65536           5000
 ";
 
 const PERCPU_TEXT: &str = "\
@@ -87,7 +88,7 @@ kmemlab-three          0      0    128   32    1 : tunables    0    0    0 : sla
 #[test]
 fn parses_the_stats_file() {
     let t = Table::parse(STATS_TEXT, &STATS).unwrap();
-    assert_eq!(t.rows.len(), 8);
+    assert_eq!(t.rows.len(), 9);
     assert_eq!(t.columns.len(), STATS.columns.len());
     let k = kind_counts(&t);
     let names: Vec<&str> = k.iter().map(|k| k.kind.as_str()).collect();
@@ -126,6 +127,29 @@ fn parses_percpu_objects_and_caches() {
 
     let c = Table::parse(CACHES_TEXT, &CACHES).unwrap();
     assert_eq!((c.text(1, "name"), c.unsigned(0, "live")), ("two", 27));
+}
+
+/// The `objects` file of an ABI 3 module names each object's zone and
+/// backing: columns the format does not require, kept and shown as text.
+#[test]
+fn objects_keep_the_zone_and_the_backing() {
+    let text = "pid handle kind size order node nid cpu zone backing\n\
+                4242 1 kvmalloc 8388608 0 -1 0 2 Normal vmalloc\n\
+                4242 2 percpu 8 0 -1 -1 3 - -\n";
+    let o = Table::parse(text, &OBJECTS).unwrap();
+    assert_eq!(
+        (o.text(0, "zone"), o.text(0, "backing")),
+        ("Normal", "vmalloc")
+    );
+    assert_eq!((o.text(1, "zone"), o.text(1, "backing")), ("-", "-"));
+    let shown = human_table(&o, false);
+    let header: Vec<&str> = shown.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header[header.len() - 2..], ["zone", "backing"]);
+    let kv = shown.lines().nth(1).unwrap();
+    assert!(
+        kv.contains("kvmalloc") && kv.ends_with("Normal  vmalloc"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -230,7 +254,8 @@ fn stats_table_for_people_keeps_every_column() {
     );
     assert!(kmalloc.ends_with("1.2 us"), "{kmalloc}");
     assert!(text.contains("8 MiB") && text.contains("3.00 s"), "{text}");
-    assert_eq!(text.lines().count(), 9);
+    // The header and a row per kind.
+    assert_eq!(text.lines().count(), 1 + crate::uapi::KIND_NAMES.len());
 
     let p = Table::parse(&format!("{PERCPU_TEXT}2    vmalloc 0 0 0 0 0 0\n"), &PERCPU).unwrap();
     let shown = human_table(&p, true);

@@ -80,7 +80,7 @@ pub enum Command {
     Fill(SeededArgs),
     /// Check an object against the pattern of a seed
     Verify(SeededArgs),
-    /// One object's kind, size, node and CPU
+    /// One object's kind, size, node, CPU, zone and what served it
     Info(HandleArg),
     /// Every object of the open file
     List,
@@ -101,9 +101,9 @@ pub enum Command {
     Percpu(PercpuCommand),
     /// The module's limits and the largest allocation each allocator grants
     ///
-    /// Every probe is one real allocation, freed at once; vmalloc is probed
-    /// only up to a safety cap: the module's quota, MemAvailable/2 or --cap,
-    /// the lowest.
+    /// Every probe is one real allocation, freed at once; vmalloc and
+    /// kvmalloc are probed only up to a safety cap: the module's quota,
+    /// MemAvailable/2 or --cap, the lowest.
     Limits(LimitsArgs),
     /// Run commands from FILE (or standard input) on one open device
     ///
@@ -152,13 +152,38 @@ pub struct HandleArg {
     pub handle: u32,
 }
 
-/// GFP flags of an allocation.
+/// The GFP base of an allocation: the kernel's GFP_* of that name (the
+/// modifiers are flags).
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Gfp {
+    // The variants carry no doc comments: clap would print them one a line,
+    // and the names say what they are.
     #[default]
     Kernel,
     Atomic,
     Nowait,
+    Noio,
+    Nofs,
+    User,
+    Highuser,
+    #[value(name = "highuser_movable", alias = "highuser-movable")]
+    HighuserMovable,
+}
+
+impl Gfp {
+    /// The KMEMLAB_GFP_* base.
+    pub fn bits(self) -> u32 {
+        match self {
+            Self::Kernel => uapi::KMEMLAB_GFP_KERNEL,
+            Self::Atomic => uapi::KMEMLAB_GFP_ATOMIC,
+            Self::Nowait => uapi::KMEMLAB_GFP_NOWAIT,
+            Self::Noio => uapi::KMEMLAB_GFP_NOIO,
+            Self::Nofs => uapi::KMEMLAB_GFP_NOFS,
+            Self::User => uapi::KMEMLAB_GFP_USER,
+            Self::Highuser => uapi::KMEMLAB_GFP_HIGHUSER,
+            Self::HighuserMovable => uapi::KMEMLAB_GFP_HIGHUSER_MOVABLE,
+        }
+    }
 }
 
 /// The kinds `alloc` and `bench run` take.
@@ -236,7 +261,8 @@ pub struct AllocArgs {
     /// Objects to allocate at once (1 to 1024)
     #[arg(short = 'n', long, value_name = "N", value_parser = count, default_value = "1")]
     pub count: u32,
-    /// The allocation context
+    /// The allocation context, GFP_KERNEL etc.; a kind takes those the kernel
+    /// allows for it (the module refuses the others: EINVAL)
     #[arg(long, value_enum, default_value_t)]
     pub gfp: Gfp,
     /// __GFP_ZERO: zeroed memory
@@ -251,6 +277,18 @@ pub struct AllocArgs {
     /// __GFP_ACCOUNT: charge the memory cgroup
     #[arg(long)]
     pub account: bool,
+    /// __GFP_DMA: from ZONE_DMA
+    #[arg(long)]
+    pub dma: bool,
+    /// __GFP_DMA32: from ZONE_DMA32 or below
+    #[arg(long)]
+    pub dma32: bool,
+    /// __GFP_THISNODE: on --node or fail
+    #[arg(long)]
+    pub thisnode: bool,
+    /// __GFP_RETRY_MAYFAIL: try hard, but fail rather than call the OOM killer
+    #[arg(long)]
+    pub retry_mayfail: bool,
     /// The device of dma objects [default: faux]
     #[arg(long, value_name = "DEV", value_parser = dma_device_parser())]
     pub dma_device: Option<u32>,
@@ -323,6 +361,12 @@ pub enum CacheCommand {
         /// A constructor that stamps every new object
         #[arg(long)]
         ctor: bool,
+        /// SLAB_CACHE_DMA: objects from ZONE_DMA
+        #[arg(long)]
+        dma: bool,
+        /// SLAB_CACHE_DMA32: objects from ZONE_DMA32
+        #[arg(long)]
+        dma32: bool,
     },
     /// Destroy a cache
     Destroy(HandleArg),
@@ -432,7 +476,7 @@ pub enum PercpuCommand {
 
 #[derive(Args, Debug, Clone, PartialEq)]
 pub struct LimitsArgs {
-    /// Probe vmalloc up to BYTES at most
+    /// Probe vmalloc and kvmalloc up to BYTES at most
     #[arg(long, value_name = "BYTES", value_parser = units::positive)]
     pub cap: Option<u64>,
 }
@@ -558,7 +602,7 @@ pub struct BenchRunArgs {
     /// The allocator of --op alloc [default: kmalloc]
     #[arg(short, long, value_parser = kind_parser(true))]
     pub kind: Option<u32>,
-    /// Bytes of each object [default: 64, or 4096 for vmalloc, dma, ioremap]
+    /// Bytes of each object [default: 64, or 4096 for vmalloc, kvmalloc, dma, ioremap]
     #[arg(short, long, value_name = "N", value_parser = units::number)]
     pub size: Option<u64>,
     /// Pages of free_pages and pages_node: 2^order
@@ -687,94 +731,4 @@ pub fn subcommands_of(path: &[String]) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub(crate) fn cli(line: &str) -> Result<Cli, clap::Error> {
-        parse(std::iter::once("kmemlab").chain(line.split_whitespace()))
-    }
-
-    fn words(line: &str) -> Vec<String> {
-        std::iter::once("kmemlab")
-            .chain(line.split_whitespace())
-            .map(String::from)
-            .collect()
-    }
-
-    #[test]
-    fn json_is_read_by_clap() {
-        for (line, json) in [
-            ("-jd /x frob", true),
-            ("--json frob", true),
-            ("alloc kmalloc x --json", true),
-            ("alloc kmalloc x -j", true),
-            ("write x --string --json", false),
-            ("write x --string -j", false),
-            ("alloc kmalloc x", false),
-        ] {
-            assert_eq!(json_requested(words(line)), json, "{line}");
-        }
-    }
-
-    #[test]
-    fn paths_and_subcommands() {
-        let w = |l: &str| words(l)[1..].to_vec();
-        assert_eq!(
-            command_path(&w("-d /x cache create a --size 8")),
-            ["cache", "create"]
-        );
-        assert_eq!(command_path(&w("frob")), Vec::<String>::new());
-        let subs = subcommands_of(&["cache".to_string()]);
-        assert!(subs.contains(&"create".to_string()) && !subs.contains(&"help".to_string()));
-    }
-
-    #[test]
-    fn definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn global_options_anywhere() {
-        let a = cli("alloc kmalloc 64 --json").unwrap();
-        assert!(a.global.json);
-        let b = cli("--json alloc kmalloc 64").unwrap();
-        assert_eq!(a, b);
-        let c = cli("alloc kmalloc 64 --device /tmp/x").unwrap();
-        assert_eq!(c.global.device_path(), PathBuf::from("/tmp/x"));
-        assert_eq!(
-            cli("version").unwrap().global.device_path(),
-            PathBuf::from(DEFAULT_DEVICE)
-        );
-    }
-
-    #[test]
-    fn usage_errors() {
-        for bad in [
-            "",
-            "frobnicate",
-            "stats --bogus",
-            "alloc kmalloc notanumber",
-            "alloc",
-            "alloc slab",
-            "alloc kmalloc 64 --count 0",
-            "alloc kmalloc 64 --count 1025",
-            "alloc kmalloc 64 --size 64",
-            "free",
-            "free 1 --all",
-            "write 1",
-            "write 1 --string a --hex 00",
-            "mmio read 1 0 --width 3",
-            "top --interval 0",
-            "top --sort size",
-            "top --iterations 0",
-            "limits --cap 0",
-            "bench run --batch 0",
-            "bench run --threads many",
-            "bench standard --rounds 0",
-            "bench frob",
-        ] {
-            let e = cli(bad).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{bad}: {e}");
-        }
-    }
-}
+mod tests;

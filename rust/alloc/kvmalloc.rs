@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `kvmalloc`: `kmalloc` when it can, `vmalloc` when it cannot.
+//!
+//! C header: [`include/linux/slab.h`](srctree/include/linux/slab.h)
+//!
+//! `kvmalloc_node()` first asks the slab allocator (for more than a page,
+//! without direct reclaim and without a failure report, unless the mask has
+//! `__GFP_RETRY_MAYFAIL`), and if that fails, for more than a page, maps
+//! pages into the vmalloc area. Which one served an allocation is a
+//! property of the allocation: [`KvmallocBuf::backing`] tells.
+//!
+//! The kernel crate's `KVmalloc` allocator takes a `kernel::alloc::Flags`,
+//! which cannot say `GFP_NOIO`, `GFP_NOFS`, `GFP_USER` or
+//! `__GFP_RETRY_MAYFAIL`, and goes through `kvrealloc()` both ways; kmemlab
+//! calls `kvmalloc_node()` and `kvfree()` directly, with any mask the slab
+//! allocator and vmalloc both take.
+
+use core::ptr::NonNull;
+
+use kernel::{
+    bindings,
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    prelude::*,
+};
+
+use super::{
+    bytes_allocation,
+    gfp::{
+        Gfp,
+        Mods, //
+    },
+    topology::{
+        Backing,
+        Node, //
+    },
+    Bytes, //
+};
+
+extern "C" {
+    fn kmemlab_kvmalloc_node(size: usize, gfp: bindings::gfp_t, node: c_int) -> *mut c_void;
+    fn kmemlab_vmalloc_to_nid(addr: *const c_void) -> c_int;
+    fn kmemlab_virt_to_nid(addr: *const c_void) -> c_int;
+}
+
+/// The largest size `kvmalloc` serves: it refuses more than `INT_MAX` bytes
+/// (with a WARN unless `__GFP_NOWARN`).
+// CAST: `INT_MAX` is positive and fits in a `usize`.
+pub(crate) const KVMALLOC_MAX: usize = c_int::MAX as usize;
+
+/// The largest size `kvmalloc` may serve from `kmalloc` (`KMALLOC_MAX_SIZE`);
+/// up to a page it never falls back to `vmalloc`.
+pub(crate) const KVMALLOC_KMALLOC_MAX: usize = super::kmalloc::KMALLOC_MAX;
+
+/// A `kvmalloc` allocation of `len` bytes, freed on drop with `kvfree()`.
+///
+/// # Examples
+///
+/// ```ignore
+/// let small = KvmallocBuf::new(100, Gfp::KERNEL, Node::ANY)?;
+/// assert_eq!(small.backing(), Backing::Slab);
+/// // Beyond KMALLOC_MAX_SIZE kmalloc cannot serve it: always vmalloc.
+/// let big = KvmallocBuf::new(KVMALLOC_KMALLOC_MAX + 1, Gfp::KERNEL, Node::ANY)?;
+/// assert_eq!(big.backing(), Backing::Vmalloc);
+/// assert!(big.as_slice().iter().all(|b| *b == 0));
+/// ```
+///
+/// Compiled and run as the KUnit case `kmemlab_kvmalloc::example_kvmalloc_buf`.
+///
+/// # Invariants
+///
+/// `bytes` covers a live allocation made by `kvmalloc_node()`, of which this
+/// value is the only owner.
+pub(crate) struct KvmallocBuf {
+    bytes: Bytes,
+}
+
+// SAFETY: the buffer is plain memory owned by this value; `kvfree()` may be
+// called from any sleepable context, which is where kmemlab drops objects.
+unsafe impl Send for KvmallocBuf {}
+// SAFETY: shared references only allow reads of plain bytes.
+unsafe impl Sync for KvmallocBuf {}
+
+impl KvmallocBuf {
+    /// Allocates `len` bytes (1 to [`KVMALLOC_MAX`]) with `gfp`, on `node`
+    /// if one is given, zeroed whatever `gfp` says (it is lent out as
+    /// bytes). `EINVAL` for a mask the slab allocator rejects
+    /// ([`Gfp::for_slab`]), a zone modifier (vmalloc gives no zone) or
+    /// `__GFP_THISNODE` (vmalloc does not take it).
+    pub(crate) fn new(len: usize, gfp: Gfp, node: Node) -> Result<Self> {
+        if len == 0 || len > KVMALLOC_MAX {
+            return Err(EINVAL);
+        }
+        if gfp.has(Mods::DMA) || gfp.has(Mods::DMA32) || gfp.has(Mods::THISNODE) {
+            return Err(EINVAL);
+        }
+        let gfp = gfp.for_slab()?.zeroed();
+        // SAFETY: any size up to `INT_MAX` and any mask without the bits
+        // refused above may be asked for; `node` is online or
+        // `NUMA_NO_NODE` by the invariant of `Node`.
+        let raw = unsafe { kmemlab_kvmalloc_node(len, gfp.raw(), node.raw()) };
+        let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
+        // SAFETY: `ptr` is a fresh, zeroed allocation of at least `len`
+        // bytes that only the new value uses.
+        let bytes = unsafe { Bytes::new(ptr, len) };
+        // INVARIANT: `bytes` is a fresh `kvmalloc_node()` allocation owned
+        // by the new value.
+        Ok(Self { bytes })
+    }
+}
+
+bytes_allocation! {
+    KvmallocBuf,
+    fn nid(&self) -> i32 {
+        let addr = self.bytes.ptr().as_ptr().cast::<c_void>();
+        if self.backing() == Backing::Vmalloc {
+            // SAFETY: a live vmalloc area (its first page is mapped).
+            unsafe { kmemlab_vmalloc_to_nid(addr) }
+        } else {
+            // SAFETY: live `kmalloc` memory, in the linear map.
+            unsafe { kmemlab_virt_to_nid(addr) }
+        }
+    }
+}
+
+impl Drop for KvmallocBuf {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant the memory came from
+        // `kvmalloc_node()` and is freed exactly once, here.
+        unsafe { bindings::kvfree(self.bytes.ptr().as_ptr().cast::<c_void>()) };
+    }
+}
+
+#[cfg(CONFIG_KUNIT)]
+#[kernel::macros::kunit_tests(kmemlab_kvmalloc)]
+mod tests {
+    use super::*;
+    use crate::alloc::{
+        gfp::GfpBase,
+        Allocation, //
+    };
+
+    #[test]
+    fn small_sizes_come_from_kmalloc_and_big_ones_from_vmalloc() -> Result {
+        for len in [1, 64, kernel::page::PAGE_SIZE] {
+            let buf = KvmallocBuf::new(len, Gfp::KERNEL, Node::ANY)?;
+            assert_eq!(buf.backing(), Backing::Slab);
+            assert_eq!(buf.as_slice().len(), len);
+        }
+        let mut big = KvmallocBuf::new(KVMALLOC_KMALLOC_MAX + 1, Gfp::KERNEL, Node::ANY)?;
+        assert_eq!(big.backing(), Backing::Vmalloc);
+        assert!(big.as_slice().iter().all(|b| *b == 0));
+        big.as_mut_slice().fill(0x11);
+        assert!(big.nid() >= 0);
+        Ok(())
+    }
+
+    #[test]
+    fn refuses_what_either_allocator_cannot_take() -> Result {
+        assert!(KvmallocBuf::new(0, Gfp::KERNEL, Node::ANY).is_err());
+        assert!(KvmallocBuf::new(KVMALLOC_MAX + 1, Gfp::KERNEL, Node::ANY).is_err());
+        let high = Gfp::new(GfpBase::HighUser, Mods::NONE)?;
+        assert_eq!(KvmallocBuf::new(64, high, Node::ANY).err(), Some(EINVAL));
+        let thisnode = Gfp::new(GfpBase::Kernel, Mods::THISNODE)?;
+        assert_eq!(
+            KvmallocBuf::new(64, thisnode, Node::new(0)?).err(),
+            Some(EINVAL)
+        );
+        if cfg!(CONFIG_ZONE_DMA) {
+            let dma = Gfp::new(GfpBase::Kernel, Mods::DMA)?;
+            assert_eq!(KvmallocBuf::new(64, dma, Node::ANY).err(), Some(EINVAL));
+        }
+        // The other bases, both ways.
+        for base in [GfpBase::Noio, GfpBase::Nofs, GfpBase::User] {
+            let gfp = Gfp::new(base, Mods::NONE)?;
+            assert_eq!(
+                KvmallocBuf::new(64, gfp, Node::ANY)?.backing(),
+                Backing::Slab
+            );
+            let big = KvmallocBuf::new(KVMALLOC_KMALLOC_MAX + 1, gfp, Node::ANY)?;
+            assert_eq!(big.backing(), Backing::Vmalloc);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn example_kvmalloc_buf() -> Result {
+        let small = KvmallocBuf::new(100, Gfp::KERNEL, Node::ANY)?;
+        assert_eq!(small.backing(), Backing::Slab);
+        // Beyond KMALLOC_MAX_SIZE kmalloc cannot serve it: always vmalloc.
+        let big = KvmallocBuf::new(KVMALLOC_KMALLOC_MAX + 1, Gfp::KERNEL, Node::ANY)?;
+        assert_eq!(big.backing(), Backing::Vmalloc);
+        assert!(big.as_slice().iter().all(|b| *b == 0));
+        Ok(())
+    }
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Tests of the command line's definition.
+
+use super::*;
+
+pub(crate) fn cli(line: &str) -> Result<Cli, clap::Error> {
+    parse(std::iter::once("kmemlab").chain(line.split_whitespace()))
+}
+
+fn words(line: &str) -> Vec<String> {
+    std::iter::once("kmemlab")
+        .chain(line.split_whitespace())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn json_is_read_by_clap() {
+    for (line, json) in [
+        ("-jd /x frob", true),
+        ("--json frob", true),
+        ("alloc kmalloc x --json", true),
+        ("alloc kmalloc x -j", true),
+        ("write x --string --json", false),
+        ("write x --string -j", false),
+        ("alloc kmalloc x", false),
+    ] {
+        assert_eq!(json_requested(words(line)), json, "{line}");
+    }
+}
+
+#[test]
+fn paths_and_subcommands() {
+    let w = |l: &str| words(l)[1..].to_vec();
+    assert_eq!(
+        command_path(&w("-d /x cache create a --size 8")),
+        ["cache", "create"]
+    );
+    assert_eq!(command_path(&w("frob")), Vec::<String>::new());
+    let subs = subcommands_of(&["cache".to_string()]);
+    assert!(subs.contains(&"create".to_string()) && !subs.contains(&"help".to_string()));
+}
+
+#[test]
+fn definition_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn global_options_anywhere() {
+    let a = cli("alloc kmalloc 64 --json").unwrap();
+    assert!(a.global.json);
+    let b = cli("--json alloc kmalloc 64").unwrap();
+    assert_eq!(a, b);
+    let c = cli("alloc kmalloc 64 --device /tmp/x").unwrap();
+    assert_eq!(c.global.device_path(), PathBuf::from("/tmp/x"));
+    assert_eq!(
+        cli("version").unwrap().global.device_path(),
+        PathBuf::from(DEFAULT_DEVICE)
+    );
+}
+
+#[test]
+fn usage_errors() {
+    for bad in [
+        "",
+        "frobnicate",
+        "stats --bogus",
+        "alloc kmalloc notanumber",
+        "alloc",
+        "alloc slab",
+        "alloc kmalloc 64 --count 0",
+        "alloc kmalloc 64 --count 1025",
+        "alloc kmalloc 64 --size 64",
+        "free",
+        "free 1 --all",
+        "write 1",
+        "write 1 --string a --hex 00",
+        "mmio read 1 0 --width 3",
+        "top --interval 0",
+        "top --sort size",
+        "top --iterations 0",
+        "limits --cap 0",
+        "bench run --batch 0",
+        "bench run --threads many",
+        "bench standard --rounds 0",
+        "bench frob",
+    ] {
+        let e = cli(bad).unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{bad}: {e}");
+    }
+}
+
+#[test]
+fn gfp_bases_are_the_abis() {
+    let ours: Vec<(u32, String)> = Gfp::value_variants()
+        .iter()
+        .map(|g| {
+            let name = g.to_possible_value().map(|v| v.get_name().to_string());
+            (g.bits(), name.unwrap_or_default())
+        })
+        .collect();
+    let abi: Vec<(u32, String)> = uapi::GFP_BASE_NAMES
+        .iter()
+        .map(|(b, n)| (*b, n.to_string()))
+        .collect();
+    assert_eq!(ours, abi);
+    assert_eq!(Gfp::default().bits(), uapi::KMEMLAB_GFP_KERNEL);
+}
+
+#[test]
+fn alloc_and_cache_flags() {
+    let a = match cli(
+        "alloc kvmalloc 1m --gfp highuser_movable --dma --dma32 --thisnode --retry-mayfail",
+    )
+    .unwrap()
+    .command
+    {
+        Command::Alloc(a) => a,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(a.gfp, Gfp::HighuserMovable);
+    assert!(a.dma && a.dma32 && a.thisnode && a.retry_mayfail);
+    assert!(!(a.zero || a.nowarn || a.noretry || a.account));
+    // --dma is its own flag, beside --dma-device.
+    let a = match cli("alloc dma 4k --dma-device edu").unwrap().command {
+        Command::Alloc(a) => a,
+        other => panic!("{other:?}"),
+    };
+    assert!(!a.dma && a.dma_device == Some(uapi::KMEMLAB_DEV_EDU));
+    match cli("cache create c --size 8 --dma").unwrap().command {
+        Command::Cache(CacheCommand::Create { dma, dma32, .. }) => {
+            assert_eq!((dma, dma32), (true, false))
+        }
+        other => panic!("{other:?}"),
+    }
+    for bad in [
+        "alloc kmalloc 8 --gfp highmem",
+        "alloc kmalloc 8 --gfp dma",
+        "alloc kmalloc 8 --retry_mayfail",
+        "alloc kmalloc 8 --dma=1",
+        "cache create c --size 8 --dma-32",
+    ] {
+        let e = cli(bad).unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{bad}: {e}");
+    }
+}
