@@ -154,6 +154,24 @@ gfp_t kmemlab_gfp_base_mask(unsigned int base)
 	return base < ARRAY_SIZE(masks) ? masks[base] : 0;
 }
 
+/*
+ * Pages a live vmalloc area of @size bytes at @addr maps. vmalloc may back
+ * an area of PMD_SIZE or more with huge pages (kvmalloc asks for them) and
+ * then rounds it up to a PMD_SIZE multiple, all of it mapped; otherwise the
+ * page after the area is its guard page, never mapped. Neither is another
+ * area's, so looking it up races with nobody.
+ */
+unsigned long kmemlab_vmalloc_area_pages(const void *addr, size_t size)
+{
+	unsigned long pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
+
+#ifdef CONFIG_HAVE_ARCH_HUGE_VMALLOC
+	if (size >= PMD_SIZE && vmalloc_to_page(addr + (pages << PAGE_SHIFT)))
+		return ALIGN(size, PMD_SIZE) >> PAGE_SHIFT;
+#endif
+	return pages;
+}
+
 /* kvmalloc_node() is a macro over alloc_hooks(). */
 void *kmemlab_kvmalloc_node(size_t size, gfp_t gfp, int node)
 {
@@ -193,14 +211,18 @@ int kmemlab_page_zone(const struct page *page)
 }
 
 /*
- * The page behind a kernel address: vmalloc_to_page() for the vmalloc area
- * (NULL where nothing is mapped), virt_to_page() for the linear map, NULL
- * for anything else.
+ * The page behind a kernel address: the one the vmalloc area maps there
+ * (NULL where nothing is mapped, or where what is mapped has no struct
+ * page), virt_to_page() for the linear map, NULL for anything else.
  */
 static struct page *kmemlab_addr_page(const void *addr)
 {
-	if (is_vmalloc_addr(addr))
-		return vmalloc_to_page(addr);
+	if (is_vmalloc_addr(addr)) {
+		/* A remapped device range has no memmap: look at no page then. */
+		unsigned long pfn = vmalloc_to_pfn(addr);
+
+		return pfn && pfn_valid(pfn) ? pfn_to_page(pfn) : NULL;
+	}
 	if (virt_addr_valid(addr))
 		return virt_to_page(addr);
 	return NULL;

@@ -39,6 +39,7 @@ int kmemlab_virt_to_nid(const void *addr);
 int kmemlab_vmalloc_to_nid(const void *addr);
 gfp_t kmemlab_gfp_base_mask(unsigned int base);
 void *kmemlab_kvmalloc_node(size_t size, gfp_t gfp, int node);
+unsigned long kmemlab_vmalloc_area_pages(const void *addr, size_t size);
 int kmemlab_page_zone(const struct page *page);
 int kmemlab_addr_zone(const void *addr);
 int kmemlab_addr_backing(const void *addr);

@@ -108,8 +108,9 @@ struct kmemlab_version {
  *	(KMALLOC_MAX_SIZE): sizes up to PAGE_SIZE always come from kmalloc
  *	(kvmalloc never falls back for them), sizes above this one always
  *	from vmalloc, and sizes in between from kmalloc when the page
- *	allocator has the contiguous block at hand without reclaim, else
- *	from vmalloc (struct kmemlab_info's @backing tells which)
+ *	allocator has the contiguous block at hand without direct reclaim
+ *	(with RETRY_MAYFAIL: after reclaim), else from vmalloc (struct
+ *	kmemlab_info's @backing tells which)
  * @reserved: zero
  */
 struct kmemlab_limits {
@@ -178,20 +179,20 @@ struct kmemlab_limits {
  * DMA_COHERENT KERNEL ATOMIC   -       -       y    y      -      -      -     -
  *              NOWAIT
  * PERCPU       KERNEL   -      -       -       -    -      -      -      -     -
- * KVMALLOC       y      y      y       -       y    y      y      -      -     y
+ * KVMALLOC       y      y      y       -       y    y      y     DMA     y     y
  * IOREMAP      (no GFP bits)
  *
  * Why the refusals:
  * - HIGHUSER for slab memory (KMALLOC, KMEM_CACHE, KVMALLOC) and DMA32 for
- *   kmalloc: __GFP_HIGHMEM and __GFP_DMA32 are in the kernel's
- *   GFP_SLAB_BUG_MASK (the slab allocator WARNs and strips them).
+ *   kmalloc and kvmalloc: __GFP_HIGHMEM and __GFP_DMA32 are in the
+ *   kernel's GFP_SLAB_BUG_MASK (the slab allocator WARNs and strips them).
  * - DMA or DMA32 for KMEM_CACHE: a cache's zone is the cache's, chosen at
  *   creation (KMEMLAB_CACHE_DMA, KMEMLAB_CACHE_DMA32).
  * - HIGHUSER for FREE_PAGES: __get_free_pages() returns a linear-map
  *   address and silently drops __GFP_HIGHMEM; PAGES_NODE takes it (kmemlab
  *   reaches those pages through kmap_local_page()).
- * - THISNODE for FREE_PAGES, VMALLOC, DMA_COHERENT, PERCPU, KVMALLOC: no
- *   @node to stay on (kvmalloc's vmalloc fallback does not take it either).
+ * - THISNODE for FREE_PAGES, DMA_COHERENT, PERCPU: no @node to stay on;
+ *   for VMALLOC see below.
  * - VMALLOC: kmemlab's VMALLOC is vzalloc_node(), GFP_KERNEL (the vmalloc
  *   call that takes both a mask and a node is exported only to the kernel's
  *   vmalloc test module); KVMALLOC exercises vmalloc with the other bases.
@@ -199,8 +200,12 @@ struct kmemlab_limits {
  *   (dma_alloc_attrs() strips the zone bits); NOIO, NOFS, USER, ACCOUNT,
  *   NORETRY and RETRY_MAYFAIL cannot be given to the kernel crate's
  *   coherent allocation, whose kernel::alloc::Flags has none of them.
- * - KVMALLOC: DMA and DMA32 are zones vmalloc cannot give.
  * - PERCPU: alloc_percpu() allocates with GFP_KERNEL.
+ *
+ * HIGHUSER_MOVABLE promises pages the kernel can migrate; kmemlab's cannot
+ * be: while a file holds them they may keep a ZONE_MOVABLE range from being
+ * offlined and a CMA area from being allocated. A lab's choice, not a
+ * driver's.
  */
 #define KMEMLAB_GFP_BASE_MASK		0x0f
 #define KMEMLAB_GFP_KERNEL		0x00
@@ -591,8 +596,8 @@ struct kmemlab_percpu {
  * @gfp: KMEMLAB_GFP_*, as for KMEMLAB_IOC_ALLOC (IOREMAP: 0, with @node
  *       KMEMLAB_NODE_ANY and @cache 0)
  * @order: FREE_PAGES and PAGES_NODE: the order; otherwise 0
- * @size: bytes, for KMALLOC, VMALLOC, DMA_COHERENT (as for KMEMLAB_IOC_ALLOC)
- *        and IOREMAP (4 to the BAR's size, a multiple of 4); otherwise 0
+ * @size: bytes, for KMALLOC, VMALLOC, DMA_COHERENT, KVMALLOC (as for
+ *        KMEMLAB_IOC_ALLOC) and IOREMAP (4 to the BAR's size, a multiple of 4); otherwise 0
  * @node: KMEMLAB_NODE_ANY or an online node, as for KMEMLAB_IOC_ALLOC
  * @cache: KMEM_CACHE: a cache handle of the calling file; DMA_COHERENT: the
  *         KMEMLAB_DEV_*; otherwise 0

@@ -222,17 +222,6 @@ impl Gfp {
         }
     }
 
-    /// The same request without `__GFP_ZERO` (for allocators that must not
-    /// be asked to zero, such as a cache with a constructor).
-    pub(crate) fn unzeroed(self) -> Gfp {
-        // INVARIANT: dropping `__GFP_ZERO` keeps the combination valid.
-        Gfp {
-            mods: Mods(self.mods.0 & !Mods::ZERO.0),
-            raw: self.raw & !bindings::__GFP_ZERO,
-            ..self
-        }
-    }
-
     /// The same request, or `EINVAL` when it has a bit of the kernel's
     /// `GFP_SLAB_BUG_MASK` (`__GFP_DMA32`, `__GFP_HIGHMEM`), which the slab
     /// allocator WARNs about and strips.
@@ -306,7 +295,6 @@ mod tests {
             Gfp::KERNEL.zeroed().raw(),
             bindings::GFP_KERNEL | bindings::__GFP_ZERO
         );
-        assert_eq!(Gfp::KERNEL.zeroed().unzeroed(), Gfp::KERNEL);
         let account = Gfp::new(GfpBase::Kernel, Mods::ACCOUNT)?;
         assert_eq!(account.raw(), bindings::GFP_KERNEL_ACCOUNT);
         let atomic = Gfp::new(GfpBase::Atomic, Mods::NOWARN)?;

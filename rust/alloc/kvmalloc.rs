@@ -29,14 +29,12 @@ use kernel::{
 
 use super::{
     bytes_allocation,
-    gfp::{
-        Gfp,
-        Mods, //
-    },
+    gfp::Gfp,
     topology::{
         Backing,
         Node, //
     },
+    Allocation,
     Bytes, //
 };
 
@@ -44,6 +42,7 @@ extern "C" {
     fn kmemlab_kvmalloc_node(size: usize, gfp: bindings::gfp_t, node: c_int) -> *mut c_void;
     fn kmemlab_vmalloc_to_nid(addr: *const c_void) -> c_int;
     fn kmemlab_virt_to_nid(addr: *const c_void) -> c_int;
+    fn kmemlab_vmalloc_area_pages(addr: *const c_void, size: usize) -> c_ulong;
 }
 
 /// The largest size `kvmalloc` serves: it refuses more than `INT_MAX` bytes
@@ -88,19 +87,15 @@ impl KvmallocBuf {
     /// Allocates `len` bytes (1 to [`KVMALLOC_MAX`]) with `gfp`, on `node`
     /// if one is given, zeroed whatever `gfp` says (it is lent out as
     /// bytes). `EINVAL` for a mask the slab allocator rejects
-    /// ([`Gfp::for_slab`]), a zone modifier (vmalloc gives no zone) or
-    /// `__GFP_THISNODE` (vmalloc does not take it).
+    /// ([`Gfp::for_slab`]: vmalloc takes the rest).
     pub(crate) fn new(len: usize, gfp: Gfp, node: Node) -> Result<Self> {
         if len == 0 || len > KVMALLOC_MAX {
             return Err(EINVAL);
         }
-        if gfp.has(Mods::DMA) || gfp.has(Mods::DMA32) || gfp.has(Mods::THISNODE) {
-            return Err(EINVAL);
-        }
         let gfp = gfp.for_slab()?.zeroed();
-        // SAFETY: any size up to `INT_MAX` and any mask without the bits
-        // refused above may be asked for; `node` is online or
-        // `NUMA_NO_NODE` by the invariant of `Node`.
+        // SAFETY: any size up to `INT_MAX` and any mask the slab allocator
+        // takes may be asked for; `node` is online or `NUMA_NO_NODE` by the
+        // invariant of `Node`.
         let raw = unsafe { kmemlab_kvmalloc_node(len, gfp.raw(), node.raw()) };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
         // SAFETY: `ptr` is a fresh, zeroed allocation of at least `len`
@@ -109,6 +104,26 @@ impl KvmallocBuf {
         // INVARIANT: `bytes` is a fresh `kvmalloc_node()` allocation owned
         // by the new value.
         Ok(Self { bytes })
+    }
+}
+
+impl KvmallocBuf {
+    /// Pages the vmalloc area maps, when vmalloc served the allocation (a
+    /// page per page, or, when vmalloc used huge pages, the whole rounded
+    /// up area); `None` when kmalloc did.
+    pub(crate) fn vmalloc_pages(&self) -> Option<usize> {
+        if self.backing() != Backing::Vmalloc {
+            return None;
+        }
+        // SAFETY: a live vmalloc area of `len` bytes, owned by `self`.
+        let pages = unsafe {
+            kmemlab_vmalloc_area_pages(
+                self.bytes.ptr().as_ptr().cast(),
+                self.bytes.as_slice().len(),
+            )
+        };
+        // CAST: a page count of an area of at most `INT_MAX` bytes fits.
+        Some(pages as usize)
     }
 }
 
@@ -139,8 +154,11 @@ impl Drop for KvmallocBuf {
 mod tests {
     use super::*;
     use crate::alloc::{
-        gfp::GfpBase,
-        Allocation, //
+        gfp::{
+            GfpBase,
+            Mods, //
+        },
+        topology::Zone,
     };
 
     #[test]
@@ -155,6 +173,14 @@ mod tests {
         assert!(big.as_slice().iter().all(|b| *b == 0));
         big.as_mut_slice().fill(0x11);
         assert!(big.nid() >= 0);
+        // A page per page, or the area rounded up to huge pages.
+        let pages = big.vmalloc_pages().unwrap_or(0);
+        let exact = (KVMALLOC_KMALLOC_MAX + 1).div_ceil(kernel::page::PAGE_SIZE);
+        assert!(pages == exact || pages == 3 * 512);
+        assert_eq!(
+            KvmallocBuf::new(64, Gfp::KERNEL, Node::ANY)?.vmalloc_pages(),
+            None
+        );
         Ok(())
     }
 
@@ -164,14 +190,23 @@ mod tests {
         assert!(KvmallocBuf::new(KVMALLOC_MAX + 1, Gfp::KERNEL, Node::ANY).is_err());
         let high = Gfp::new(GfpBase::HighUser, Mods::NONE)?;
         assert_eq!(KvmallocBuf::new(64, high, Node::ANY).err(), Some(EINVAL));
+        if cfg!(CONFIG_ZONE_DMA32) {
+            let dma32 = Gfp::new(GfpBase::Kernel, Mods::DMA32)?;
+            assert_eq!(KvmallocBuf::new(64, dma32, Node::ANY).err(), Some(EINVAL));
+        }
+        // THISNODE and DMA reach both allocators.
         let thisnode = Gfp::new(GfpBase::Kernel, Mods::THISNODE)?;
-        assert_eq!(
-            KvmallocBuf::new(64, thisnode, Node::new(0)?).err(),
-            Some(EINVAL)
-        );
+        let small = KvmallocBuf::new(64, thisnode, Node::new(0)?)?;
+        let big = KvmallocBuf::new(KVMALLOC_KMALLOC_MAX + 1, thisnode, Node::new(0)?)?;
+        assert_eq!((small.nid(), big.nid()), (0, 0));
         if cfg!(CONFIG_ZONE_DMA) {
-            let dma = Gfp::new(GfpBase::Kernel, Mods::DMA)?;
-            assert_eq!(KvmallocBuf::new(64, dma, Node::ANY).err(), Some(EINVAL));
+            let dma = Gfp::new(GfpBase::Kernel, Mods::DMA.with(Mods::NOWARN))?;
+            let small = KvmallocBuf::new(64, dma, Node::ANY)?;
+            assert_eq!(small.zone(), Zone::Dma);
+            // The DMA zone is 16 MiB: a vmalloc'd area from it may not fit.
+            if let Ok(big) = KvmallocBuf::new(KVMALLOC_KMALLOC_MAX + 1, dma, Node::ANY) {
+                assert_eq!((big.backing(), big.zone()), (Backing::Vmalloc, Zone::Dma));
+            }
         }
         // The other bases, both ways.
         for base in [GfpBase::Noio, GfpBase::Nofs, GfpBase::User] {

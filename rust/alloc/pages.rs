@@ -275,7 +275,8 @@ impl NodePages {
         let index = n as c_ulong;
         // SAFETY: `page` heads a live block of `2^order` pages (type
         // invariant) and the callers pass `n` below that; the mapping is
-        // undone below, in the same task, before anything else is mapped.
+        // undone below, in the same task, after whatever `f` maps itself
+        // is undone (local mappings nest, last in first out).
         let addr = unsafe { kmemlab_kmap_local_page(self.page.as_ptr().cast(), index) };
         let Some(mapped) = NonNull::new(addr.cast::<u8>()) else {
             return Err(ENOMEM);
@@ -331,6 +332,8 @@ mod tests {
         Ok(())
     }
 
+    // Without `CONFIG_HIGHMEM` (every kmemlab test kernel: x86-64) the local
+    // mapping is the linear map; the page-at-a-time walk is what is tested.
     #[test]
     fn highuser_pages_are_reached_a_page_at_a_time() -> Result {
         let gfp = Gfp::new(GfpBase::HighUser, Mods::NONE)?;

@@ -20,7 +20,8 @@ use crate::{
     alloc::{
         gfp::{
             Gfp,
-            GfpRule, //
+            GfpRule,
+            Mods, //
         },
         kvmalloc::{
             KvmallocBuf,
@@ -28,17 +29,12 @@ use crate::{
             KVMALLOC_MAX, //
         },
         raw::RawWork,
-        topology::{
-            Backing,
-            Node, //
-        },
-        Allocation, //
+        topology::Node,
     },
     uapi::KMEMLAB_KIND_KVMALLOC,
 };
 
-/// `kvmalloc_node()` / `kvfree()`: takes a size and a node (a preference:
-/// the vmalloc fallback takes no `__GFP_THISNODE`).
+/// `kvmalloc_node()` / `kvfree()`: takes a size and a node.
 pub(crate) struct KvmallocKind;
 
 impl Kind for KvmallocKind {
@@ -48,12 +44,13 @@ impl Kind for KvmallocKind {
     type Memory = KvmallocBuf;
     type Sample<'r> = KvmallocBuf;
 
-    /// What both the slab allocator and vmalloc take: no high memory (the
-    /// slab allocator's `GFP_SLAB_BUG_MASK`), no zone and no
-    /// `__GFP_THISNODE` (vmalloc gives neither).
+    /// What both the slab allocator and vmalloc take: no high memory and
+    /// no `__GFP_DMA32` (the slab allocator's `GFP_SLAB_BUG_MASK`). Both
+    /// honour `__GFP_DMA` (the dma-kmalloc caches; vmalloc's pages from
+    /// `ZONE_DMA`) and `__GFP_THISNODE` with the node.
     const GFP: GfpRule = GfpRule {
         bases: LOWMEM_BASES,
-        mods: POLICY,
+        mods: POLICY.with(Mods::DMA).with(Mods::THISNODE),
     };
 
     fn ask(ask: &Ask<'_>) -> Result<usize> {
@@ -81,11 +78,7 @@ impl Kind for KvmallocKind {
     }
 
     fn pages_taken(len: &usize, mem: &KvmallocBuf) -> usize {
-        if mem.backing() == Backing::Vmalloc {
-            len.div_ceil(kernel::page::PAGE_SIZE)
-        } else {
-            Self::pages(len)
-        }
+        mem.vmalloc_pages().unwrap_or_else(|| Self::pages(len))
     }
 
     fn make(len: &usize, gfp: Gfp, node: Node) -> Result<KvmallocBuf> {

@@ -778,15 +778,12 @@ mod tests {
         );
         with(KMEMLAB_KIND_KMALLOC, KMEMLAB_GFP_THISNODE, 0)?;
         with(KMEMLAB_KIND_PAGES_NODE, KMEMLAB_GFP_THISNODE, 0)?;
-        assert_eq!(
-            with(KMEMLAB_KIND_KVMALLOC, KMEMLAB_GFP_THISNODE, 0),
-            Err(EINVAL)
-        );
+        with(KMEMLAB_KIND_KVMALLOC, KMEMLAB_GFP_THISNODE, 0)?;
         assert_eq!(
             with(KMEMLAB_KIND_VMALLOC, KMEMLAB_GFP_THISNODE, 0),
             Err(EINVAL)
         );
-        // Zones: kmalloc takes DMA only, pages both, kvmalloc and vmalloc neither.
+        // Zones: kmalloc and kvmalloc take DMA only, pages both, vmalloc neither.
         if cfg!(CONFIG_ZONE_DMA) && cfg!(CONFIG_ZONE_DMA32) {
             with(KMEMLAB_KIND_KMALLOC, KMEMLAB_GFP_DMA, -1)?;
             assert_eq!(
@@ -795,8 +792,9 @@ mod tests {
             );
             with(KMEMLAB_KIND_FREE_PAGES, KMEMLAB_GFP_DMA32, -1)?;
             with(KMEMLAB_KIND_PAGES_NODE, KMEMLAB_GFP_DMA, -1)?;
+            with(KMEMLAB_KIND_KVMALLOC, KMEMLAB_GFP_DMA, -1)?;
             assert_eq!(
-                with(KMEMLAB_KIND_KVMALLOC, KMEMLAB_GFP_DMA, -1),
+                with(KMEMLAB_KIND_KVMALLOC, KMEMLAB_GFP_DMA32, -1),
                 Err(EINVAL)
             );
             assert_eq!(

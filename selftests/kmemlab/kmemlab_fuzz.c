@@ -116,7 +116,7 @@ typedef int s32;
 
 #define ptr(p)		((u64)(uintptr_t)(p))
 #define KBIT(k)		(1u << (k))
-#define K_BYTES		(KBIT(1) | KBIT(2) | KBIT(3) | KBIT(4) | KBIT(5) | KBIT(6))
+#define K_BYTES		(KBIT(1) | KBIT(2) | KBIT(3) | KBIT(4) | KBIT(5) | KBIT(6) | KBIT(9))
 
 /* ---- commands and the errors the header documents for each ---- */
 
@@ -994,7 +994,7 @@ static bool gfp_ok(u32 kind, u32 gfp, s32 node)
 		break;
 	case KMEMLAB_KIND_KVMALLOC:
 		bases = LOWMEM_BASES;
-		allowed = GFP_POLICY;
+		allowed = GFP_POLICY | KMEMLAB_GFP_DMA | KMEMLAB_GFP_THISNODE;
 		break;
 	default:	/* PERCPU, IOREMAP */
 		bases = 1u << KMEMLAB_GFP_KERNEL;
@@ -1683,12 +1683,29 @@ static void retire_cache(struct th *t, int fdi)
 	del_cache(f, c);
 }
 
+/* Whether CACHE_CREATE takes @flags: the known ones, one zone at most, a zone the kernel has. */
+static bool cache_flags_ok(u32 flags)
+{
+	u32 zone = flags & (KMEMLAB_CACHE_DMA | KMEMLAB_CACHE_DMA32);
+
+	if (flags & ~(KMEMLAB_CACHE_HWCACHE_ALIGN | KMEMLAB_CACHE_CTOR | KMEMLAB_CACHE_DMA |
+		      KMEMLAB_CACHE_DMA32))
+		return false;
+	if (zone == KMEMLAB_CACHE_DMA)
+		return g.features & KMEMLAB_FEAT_ZONE_DMA;
+	if (zone == KMEMLAB_CACHE_DMA32)
+		return g.features & KMEMLAB_FEAT_ZONE_DMA32;
+	return !zone;
+}
+
 static void op_cache_create(struct th *t, int fdi)
 {
+	static const u32 zone_flags[] = { KMEMLAB_CACHE_DMA, KMEMLAB_CACHE_DMA32 };
 	static const u32 sizes[] = { 8, 64, 200, 4096 };
 	static const u32 aligns_ok[] = { 1, 2, 8, 64, 4096 };
 	static const u32 aligns_bad[] = { 3, 6, 12, 8192, 0x80000000 };
-	static const u32 flags_bad[] = { 4, 8, 0x80000000 };
+	static const u32 flags_bad[] = { 0x10, 0x20, KMEMLAB_CACHE_DMA | KMEMLAB_CACHE_DMA32,
+					 0x80000000 };
 	struct fdstate *f = &t->fds[fdi];
 	struct kmemlab_cache_create c;
 	int amode, e;
@@ -1736,7 +1753,8 @@ static void op_cache_create(struct th *t, int fdi)
 	x = below(t, 100);
 	c.align = x < 70 ? 0 : x < 90 ? PICK(t, aligns_ok) : PICK(t, aligns_bad);
 	x = below(t, 100);
-	c.flags = x < 85 ? below(t, 4) : x < 95 ? PICK(t, flags_bad) : (u32)rnd(t);
+	c.flags = x < 85 ? below(t, 4) | (chance(t, 10) ? PICK(t, zone_flags) : 0) :
+		  x < 95 ? PICK(t, flags_bad) : (u32)rnd(t);
 	if (chance(t, 5)) {
 		c.handle = (u32)rnd(t);
 		garbage = true;
@@ -1746,7 +1764,7 @@ static void op_cache_create(struct th *t, int fdi)
 	if (amode == A_BAD) {
 		p.must = M(EFAULT);
 	} else {
-		if (!name_valid(c.name) || (c.flags & ~(KMEMLAB_CACHE_HWCACHE_ALIGN | KMEMLAB_CACHE_CTOR)) ||
+		if (!name_valid(c.name) || !cache_flags_ok(c.flags) ||
 		    c.object_size < (ctor ? 8 : 1) || c.object_size > CACHE_OBJ_MAX ||
 		    (c.align && (!is_pow2(c.align) || c.align > g.page))) {
 			p.must |= M(EINVAL);

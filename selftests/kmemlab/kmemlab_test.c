@@ -50,7 +50,8 @@ TEST_F(dev, version)
 		      KMEMLAB_FEAT_VMALLOC | KMEMLAB_FEAT_DMA_COHERENT |
 		      KMEMLAB_FEAT_IOREMAP | KMEMLAB_FEAT_PERCPU |
 		      KMEMLAB_FEAT_EDU | KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH |
-		      KMEMLAB_FEAT_LIMITS;
+		      KMEMLAB_FEAT_LIMITS | KMEMLAB_FEAT_KVMALLOC |
+		      KMEMLAB_FEAT_ZONE_DMA | KMEMLAB_FEAT_ZONE_DMA32;
 
 	/* Poison: every byte must be overwritten by the kernel. */
 	memset(&v, 0xa5, sizeof(v));
