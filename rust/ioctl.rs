@@ -29,6 +29,7 @@ use crate::{
         iomem::Width,
         kmalloc,
         kvmalloc,
+        mempool,
         pages,
         percpu,
         slab::{
@@ -92,6 +93,7 @@ const _: () = {
     assert!(KMEMLAB_IOC_DMA_COPY == _IOW::<KmemlabDmaCopy>(M, 0x1c));
     assert!(KMEMLAB_IOC_PERCPU == _IOWR::<KmemlabPercpu>(M, 0x1d));
     assert!(KMEMLAB_IOC_BENCH == _IOWR::<KmemlabBench>(M, 0x1e));
+    assert!(KMEMLAB_IOC_MEMPOOL == _IOWR::<KmemlabMempool>(M, 0x1f));
 };
 
 /// An ioctl handler: the calling file's state and the raw user argument.
@@ -172,6 +174,10 @@ const COMMANDS: &[Command] = &[
     Command {
         cmd: KMEMLAB_IOC_BENCH,
         run: bench,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_MEMPOOL,
+        run: mempool,
     },
 ];
 
@@ -302,7 +308,8 @@ fn limits(_file: &FileState, arg: usize) -> Result<isize> {
         page_size: kernel::page::PAGE_SIZE as u32,
         kvmalloc_max: kvmalloc::KVMALLOC_MAX as u64,
         kvmalloc_kmalloc_max: kvmalloc::KVMALLOC_KMALLOC_MAX as u64,
-        reserved: [0; 16],
+        mempool_reserve_max: mempool::RESERVE_MAX as u64,
+        reserved: 0,
     };
     copy_out(arg, &reply.encode())
 }
@@ -469,6 +476,59 @@ fn cache_destroy(file: &FileState, arg: usize) -> Result<isize> {
     }
     file.table.lock().destroy_cache(d.handle)?;
     Ok(0)
+}
+
+/// `KMEMLAB_IOC_MEMPOOL`: create, destroy or look at a mempool.
+fn mempool(file: &FileState, arg: usize) -> Result<isize> {
+    let mut m = KmemlabMempool::decode(&copy_in(arg)?);
+    let outs_zero = m.curr_nr == 0 && m.live == 0;
+    match m.op {
+        KMEMLAB_MEMPOOL_CREATE => {
+            if !outs_zero || m.handle != 0 {
+                return Err(EINVAL);
+            }
+            // CAST (both): a `u32` fits in a `usize`.
+            let (size, min_nr) = (m.size as usize, m.min_nr as usize);
+            let cache = match (m.source, m.cache) {
+                (KMEMLAB_MEMPOOL_KMALLOC, 0) => None,
+                (KMEMLAB_MEMPOOL_CACHE, c) => Some(c),
+                _ => return Err(EINVAL),
+            };
+            let mut table = file.table.lock();
+            m.handle = table.add_pool(cache, size, min_nr, quota())?;
+            if let Err(e) = copy_out(arg, &m.encode()) {
+                table.destroy_pool(m.handle)?;
+                return Err(e);
+            }
+            Ok(0)
+        }
+        KMEMLAB_MEMPOOL_DESTROY => {
+            if !outs_zero || m.source != 0 || m.cache != 0 || m.size != 0 || m.min_nr != 0 {
+                return Err(EINVAL);
+            }
+            file.table.lock().destroy_pool(m.handle)?;
+            Ok(0)
+        }
+        KMEMLAB_MEMPOOL_STATUS => {
+            if !outs_zero || m.source != 0 || m.cache != 0 || m.size != 0 || m.min_nr != 0 {
+                return Err(EINVAL);
+            }
+            let s = file.table.lock().pool_status(m.handle)?;
+            let count = |n: usize| u32::try_from(n).map_err(|_| EOVERFLOW);
+            m.source = if s.cache.is_some() {
+                KMEMLAB_MEMPOOL_CACHE
+            } else {
+                KMEMLAB_MEMPOOL_KMALLOC
+            };
+            m.cache = s.cache.unwrap_or(0);
+            m.size = count(s.size)?;
+            m.min_nr = count(s.min_nr)?;
+            m.curr_nr = count(s.curr_nr)?;
+            m.live = count(s.live)?;
+            copy_out(arg, &m.encode())
+        }
+        _ => Err(EINVAL),
+    }
 }
 
 /// `KMEMLAB_IOC_IOREMAP`; a failure is counted against the ioremap kind.

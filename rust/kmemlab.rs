@@ -51,6 +51,7 @@ const SUPPORTED_FEATURES: u64 = uapi::KMEMLAB_FEAT_KMALLOC
     | uapi::KMEMLAB_FEAT_BENCH
     | uapi::KMEMLAB_FEAT_LIMITS
     | uapi::KMEMLAB_FEAT_KVMALLOC
+    | uapi::KMEMLAB_FEAT_MEMPOOL
     | zone_features();
 
 /// `KMEMLAB_FEAT_ZONE_DMA` and `_DMA32` for the zones this kernel has.

@@ -20,6 +20,10 @@ use kernel::{
 
 use crate::{
     alloc::{
+        mempool::{
+            MemPool,
+            PoolSource, //
+        },
         slab::KmemCache,
         topology::{
             self,
@@ -113,6 +117,25 @@ struct CacheEntry {
     cache: Arc<KmemCache>,
 }
 
+/// A mempool owned by a file: its reserve's bytes count against the quota.
+struct PoolEntry {
+    handle: u32,
+    pool: Arc<MemPool>,
+    /// The cache it takes its elements from, if any (that cache cannot be
+    /// destroyed while the pool lives).
+    cache: Option<u32>,
+    charge: usize,
+}
+
+/// What `KMEMLAB_MEMPOOL_STATUS` reports of a mempool.
+pub(crate) struct PoolStatus {
+    pub(crate) cache: Option<u32>,
+    pub(crate) size: usize,
+    pub(crate) min_nr: usize,
+    pub(crate) curr_nr: usize,
+    pub(crate) live: usize,
+}
+
 /// Limits on what one file may hold.
 #[derive(Clone, Copy)]
 pub(crate) struct Quota {
@@ -135,6 +158,7 @@ pub(crate) struct Quota {
 pub(crate) struct Table {
     objects: KVVec<Object>,
     caches: KVVec<CacheEntry>,
+    pools: KVVec<PoolEntry>,
     last_handle: u32,
     bytes: usize,
 }
@@ -144,6 +168,7 @@ impl Table {
         Self {
             objects: KVVec::new(),
             caches: KVVec::new(),
+            pools: KVVec::new(),
             last_handle: 0,
             bytes: 0,
         }
@@ -161,7 +186,7 @@ impl Table {
     pub(crate) fn alloc(&mut self, req: &Request, count: usize, quota: Quota) -> Result<KVec<u32>> {
         let more_bytes = req.what.bytes().checked_mul(count).ok_or(ENOMEM)?;
         let bytes = self.bytes.checked_add(more_bytes).ok_or(ENOMEM)?;
-        let objects = (self.objects.len() + self.caches.len())
+        let objects = (self.objects.len() + self.caches.len() + self.pools.len())
             .checked_add(count)
             .ok_or(ENOMEM)?;
         if objects > quota.objects || bytes > quota.bytes {
@@ -290,7 +315,8 @@ impl Table {
             o.count_freed(&mut tally);
         }
         self.objects.clear();
-        self.bytes = 0;
+        // What is left is the mempools' reserves.
+        self.bytes = self.pools.iter().map(|p| p.charge).sum();
     }
 
     /// Every object, in handle order.
@@ -301,7 +327,7 @@ impl Table {
     /// Adds a cache and returns its handle; caches count as objects against
     /// the quota (`ENOMEM` beyond it).
     pub(crate) fn add_cache(&mut self, cache: Arc<KmemCache>, quota: Quota) -> Result<u32> {
-        if self.caches.len() + self.objects.len() >= quota.objects {
+        if self.caches.len() + self.pools.len() + self.objects.len() >= quota.objects {
             return Err(ENOMEM);
         }
         self.caches.reserve(1, GFP_KERNEL)?;
@@ -322,12 +348,99 @@ impl Table {
             .iter()
             .position(|c| c.handle == handle)
             .ok_or(ENOENT)?;
-        if self.caches[i].cache.live_objects() != 0 {
+        if self.caches[i].cache.live_objects() != 0
+            || self.pools.iter().any(|p| p.cache == Some(handle))
+        {
             return Err(EBUSY);
         }
         // The entry held the last reference: the cache is destroyed here.
         self.caches.remove(i).map_err(|_| EINVAL)?;
         Ok(())
+    }
+}
+
+impl Table {
+    /// Creates a mempool of `min_nr` elements over kmalloc (`size` bytes
+    /// each) or over the cache named `cache`, and returns its handle.
+    /// Mempools count as objects against the quota, and their reserve's
+    /// bytes against its bytes (`ENOMEM`).
+    pub(crate) fn add_pool(
+        &mut self,
+        cache: Option<u32>,
+        size: usize,
+        min_nr: usize,
+        quota: Quota,
+    ) -> Result<u32> {
+        MemPool::check(cache.is_some(), size, min_nr)?;
+        let source = match cache {
+            Some(h) => PoolSource::Cache(Caches::cache(self, h)?),
+            None => PoolSource::Kmalloc,
+        };
+        if self.caches.len() + self.pools.len() + self.objects.len() >= quota.objects {
+            return Err(ENOMEM);
+        }
+        let element = match &source {
+            PoolSource::Cache(c) => c.config().object_size,
+            PoolSource::Kmalloc => size,
+        };
+        let charge = element.checked_mul(min_nr).ok_or(ENOMEM)?;
+        let bytes = self.bytes.checked_add(charge).ok_or(ENOMEM)?;
+        if bytes > quota.bytes {
+            return Err(ENOMEM);
+        }
+        self.pools.reserve(1, GFP_KERNEL)?;
+        let pool = MemPool::new(source, size, min_nr)?;
+        let handle = self.next_handle()?;
+        self.pools.push(
+            PoolEntry {
+                handle,
+                pool,
+                cache,
+                charge,
+            },
+            GFP_KERNEL,
+        )?;
+        self.bytes = bytes;
+        Ok(handle)
+    }
+
+    fn pool_index(&self, handle: u32) -> Result<usize> {
+        self.pools
+            .iter()
+            .position(|p| p.handle == handle)
+            .ok_or(ENOENT)
+    }
+
+    /// Objects of the file taken from the mempool named `handle`.
+    fn pool_live(&self, handle: u32) -> usize {
+        self.objects
+            .iter()
+            .filter(|o| o.mem.kind() == KMEMLAB_KIND_MEMPOOL && o.cache == handle)
+            .count()
+    }
+
+    /// Destroys the mempool named `handle`: `EBUSY` while it has objects. (A
+    /// benchmark run of it keeps it until the run ends.)
+    pub(crate) fn destroy_pool(&mut self, handle: u32) -> Result {
+        let i = self.pool_index(handle)?;
+        if self.pool_live(handle) != 0 {
+            return Err(EBUSY);
+        }
+        let entry = self.pools.remove(i).map_err(|_| EINVAL)?;
+        self.bytes -= entry.charge;
+        Ok(())
+    }
+
+    /// What the mempool named `handle` is, and holds now.
+    pub(crate) fn pool_status(&self, handle: u32) -> Result<PoolStatus> {
+        let p = &self.pools[self.pool_index(handle)?];
+        Ok(PoolStatus {
+            cache: p.cache,
+            size: p.pool.size(),
+            min_nr: p.pool.min_nr(),
+            curr_nr: p.pool.reserve(),
+            live: self.pool_live(handle),
+        })
     }
 }
 
@@ -339,12 +452,18 @@ impl Caches for Table {
             .map(|c| c.cache.clone())
             .ok_or(ENOENT)
     }
+
+    fn pool(&self, handle: u32) -> Result<Arc<MemPool>> {
+        Ok(self.pools[self.pool_index(handle)?].pool.clone())
+    }
 }
 
 impl Drop for Table {
     fn drop(&mut self) {
-        // Objects first: each cache object holds its cache.
+        // Objects first: each cache object holds its cache, each element its
+        // mempool; then the mempools, which hold their caches.
         self.free_all();
+        self.pools.clear();
         self.caches.clear();
     }
 }

@@ -8,6 +8,7 @@
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
+#include <linux/mempool.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
 #include <linux/pci.h>
@@ -170,6 +171,42 @@ unsigned long kmemlab_vmalloc_area_pages(const void *addr, size_t size)
 		return ALIGN(size, PMD_SIZE) >> PAGE_SHIFT;
 #endif
 	return pages;
+}
+
+/*
+ * mempool_create_kmalloc_pool(), mempool_create_slab_pool() and
+ * mempool_alloc() are macros over alloc_hooks(); the pool is passed as
+ * void * (its bindgen type is not needed on the Rust side).
+ */
+void *kmemlab_mempool_create_kmalloc(int min_nr, size_t size)
+{
+	return mempool_create_kmalloc_pool(min_nr, size);
+}
+
+void *kmemlab_mempool_create_slab(int min_nr, struct kmem_cache *cache)
+{
+	return mempool_create_slab_pool(min_nr, cache);
+}
+
+void *kmemlab_mempool_alloc(void *pool, gfp_t gfp)
+{
+	return mempool_alloc((mempool_t *)pool, gfp);
+}
+
+void kmemlab_mempool_free(void *element, void *pool)
+{
+	mempool_free(element, (mempool_t *)pool);
+}
+
+void kmemlab_mempool_destroy(void *pool)
+{
+	mempool_destroy((mempool_t *)pool);
+}
+
+/* Elements in the reserve: read without the pool's lock, a snapshot. */
+int kmemlab_mempool_reserve(void *pool)
+{
+	return READ_ONCE(((mempool_t *)pool)->curr_nr);
 }
 
 /* kvmalloc_node() is a macro over alloc_hooks(). */

@@ -39,6 +39,12 @@ int kmemlab_virt_to_nid(const void *addr);
 int kmemlab_vmalloc_to_nid(const void *addr);
 gfp_t kmemlab_gfp_base_mask(unsigned int base);
 void *kmemlab_kvmalloc_node(size_t size, gfp_t gfp, int node);
+void *kmemlab_mempool_create_kmalloc(int min_nr, size_t size);
+void *kmemlab_mempool_create_slab(int min_nr, struct kmem_cache *cache);
+void *kmemlab_mempool_alloc(void *pool, gfp_t gfp);
+void kmemlab_mempool_free(void *element, void *pool);
+void kmemlab_mempool_destroy(void *pool);
+int kmemlab_mempool_reserve(void *pool);
 unsigned long kmemlab_vmalloc_area_pages(const void *addr, size_t size);
 int kmemlab_page_zone(const struct page *page);
 int kmemlab_addr_zone(const void *addr);
@@ -94,6 +100,8 @@ enum kmemlab_cbench_work {
 	KMEMLAB_CB_PERCPU_INC = 9,
 	KMEMLAB_CB_ATOMIC_INC = 10,
 	KMEMLAB_CB_KVMALLOC = 11,
+	/* @cache is the mempool; @phys, when not 0, the constructor's mark. */
+	KMEMLAB_CB_MEMPOOL = 12,
 };
 
 struct kmemlab_cbench;

@@ -18,6 +18,7 @@
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/kthread.h>
+#include <linux/mempool.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
@@ -57,7 +58,7 @@ struct kmemlab_cbench *kmemlab_cbench_new(unsigned int work, gfp_t gfp,
 {
 	struct kmemlab_cbench *b;
 
-	if (!batch || work < KMEMLAB_CB_KMALLOC || work > KMEMLAB_CB_KVMALLOC)
+	if (!batch || work < KMEMLAB_CB_KMALLOC || work > KMEMLAB_CB_MEMPOOL)
 		return ERR_PTR(-EINVAL);
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
@@ -119,6 +120,19 @@ void kmemlab_cbench_free(struct kmemlab_cbench *b)
 		made == (b)->batch ? 0 : -ENOMEM;			\
 	})
 
+/* A mempool element, zeroed, with the constructor's mark when there is one. */
+static void *kmemlab_cbench_pool_take(struct kmemlab_cbench *b)
+{
+	void *e = mempool_alloc((mempool_t *)b->cache, b->gfp);
+
+	if (e) {
+		memset(e, 0, b->size);
+		if (b->phys)
+			memcpy(e, &b->phys, sizeof(b->phys));
+	}
+	return e;
+}
+
 int kmemlab_cbench_step(struct kmemlab_cbench *b)
 {
 	unsigned int n;
@@ -143,6 +157,10 @@ int kmemlab_cbench_step(struct kmemlab_cbench *b)
 	case KMEMLAB_CB_PAGES_NODE:
 		return KMEMLAB_CBENCH_CYCLE(b, alloc_pages_node(b->node, b->gfp, b->order),
 					    __free_pages(p, b->order));
+	case KMEMLAB_CB_MEMPOOL:
+		/* kmemlab's Rust initialises each element as it lends it out. */
+		return KMEMLAB_CBENCH_CYCLE(b, kmemlab_cbench_pool_take(b),
+					    mempool_free(p, (mempool_t *)b->cache));
 	case KMEMLAB_CB_KVMALLOC:
 		return KMEMLAB_CBENCH_CYCLE(b, kvmalloc_node(b->size, b->gfp, b->node), kvfree(p));
 	case KMEMLAB_CB_VMALLOC:

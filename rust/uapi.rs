@@ -147,6 +147,7 @@ pub(crate) const KMEMLAB_FEAT_IOREMAP: u64 = 1 << 6;
 pub(crate) const KMEMLAB_FEAT_PERCPU: u64 = 1 << 7;
 pub(crate) const KMEMLAB_FEAT_EDU: u64 = 1 << 8;
 pub(crate) const KMEMLAB_FEAT_KVMALLOC: u64 = 1 << 9;
+pub(crate) const KMEMLAB_FEAT_MEMPOOL: u64 = 1 << 10;
 pub(crate) const KMEMLAB_FEAT_STATS: u64 = 1 << 16;
 pub(crate) const KMEMLAB_FEAT_BENCH: u64 = 1 << 17;
 pub(crate) const KMEMLAB_FEAT_LIMITS: u64 = 1 << 18;
@@ -165,6 +166,7 @@ pub(crate) const FEATURE_NAMES: &[(u64, &str)] = &[
     (KMEMLAB_FEAT_PERCPU, "percpu"),
     (KMEMLAB_FEAT_EDU, "edu"),
     (KMEMLAB_FEAT_KVMALLOC, "kvmalloc"),
+    (KMEMLAB_FEAT_MEMPOOL, "mempool"),
     (KMEMLAB_FEAT_STATS, "stats"),
     (KMEMLAB_FEAT_BENCH, "bench"),
     (KMEMLAB_FEAT_LIMITS, "limits"),
@@ -201,7 +203,8 @@ abi_struct! {
         page_size: u32,
         kvmalloc_max: u64,
         kvmalloc_kmalloc_max: u64,
-        reserved: [u8; 16],
+        mempool_reserve_max: u64,
+        reserved: u64,
     }
 }
 
@@ -216,6 +219,7 @@ pub(crate) const KMEMLAB_KIND_DMA_COHERENT: u32 = 6;
 pub(crate) const KMEMLAB_KIND_IOREMAP: u32 = 7;
 pub(crate) const KMEMLAB_KIND_PERCPU: u32 = 8;
 pub(crate) const KMEMLAB_KIND_KVMALLOC: u32 = 9;
+pub(crate) const KMEMLAB_KIND_MEMPOOL: u32 = 10;
 
 pub(crate) const KMEMLAB_DEV_FAUX: u32 = 1;
 pub(crate) const KMEMLAB_DEV_EDU: u32 = 2;
@@ -235,6 +239,7 @@ pub(crate) const KIND_NAMES: &[(u32, &str)] = &[
     (KMEMLAB_KIND_IOREMAP, "ioremap"),
     (KMEMLAB_KIND_PERCPU, "percpu"),
     (KMEMLAB_KIND_KVMALLOC, "kvmalloc"),
+    (KMEMLAB_KIND_MEMPOOL, "mempool"),
 ];
 
 pub(crate) const KMEMLAB_GFP_BASE_MASK: u32 = 0x0f;
@@ -504,6 +509,27 @@ abi_struct! {
     }
 }
 
+pub(crate) const KMEMLAB_MEMPOOL_CREATE: u32 = 0;
+pub(crate) const KMEMLAB_MEMPOOL_DESTROY: u32 = 1;
+pub(crate) const KMEMLAB_MEMPOOL_STATUS: u32 = 2;
+pub(crate) const KMEMLAB_MEMPOOL_KMALLOC: u32 = 1;
+pub(crate) const KMEMLAB_MEMPOOL_CACHE: u32 = 2;
+pub(crate) const KMEMLAB_MEMPOOL_RESERVE_MAX: u32 = 1024;
+
+abi_struct! {
+    /// `struct kmemlab_mempool`: [`KMEMLAB_IOC_MEMPOOL`].
+    "kmemlab_mempool" => struct KmemlabMempool {
+        op: u32,
+        handle: u32,
+        source: u32,
+        cache: u32,
+        size: u32,
+        min_nr: u32,
+        curr_nr: u32,
+        live: u32,
+    }
+}
+
 pub(crate) const KMEMLAB_IOC_ALLOC: u32 = iow(0x10, KmemlabAlloc::SIZE);
 pub(crate) const KMEMLAB_IOC_FREE: u32 = iow(0x11, KmemlabFree::SIZE);
 pub(crate) const KMEMLAB_IOC_WRITE: u32 = iow(0x12, KmemlabIo::SIZE);
@@ -519,6 +545,7 @@ pub(crate) const KMEMLAB_IOC_MMIO: u32 = iowr(0x1b, KmemlabMmio::SIZE);
 pub(crate) const KMEMLAB_IOC_DMA_COPY: u32 = iow(0x1c, KmemlabDmaCopy::SIZE);
 pub(crate) const KMEMLAB_IOC_PERCPU: u32 = iowr(0x1d, KmemlabPercpu::SIZE);
 pub(crate) const KMEMLAB_IOC_BENCH: u32 = iowr(0x1e, KmemlabBench::SIZE);
+pub(crate) const KMEMLAB_IOC_MEMPOOL: u32 = iowr(0x1f, KmemlabMempool::SIZE);
 
 /// Byte `offset` of an object filled with `seed` (`kmemlab_pattern_byte()` in the header).
 pub(crate) fn pattern_byte(seed: u64, offset: u64) -> u8 {
@@ -547,6 +574,7 @@ pub(crate) const ABI_STRUCTS: &[AbiLayout] = &[
     KmemlabDmaCopy::LAYOUT,
     KmemlabPercpu::LAYOUT,
     KmemlabBench::LAYOUT,
+    KmemlabMempool::LAYOUT,
 ];
 
 /// Every ioctl number with its C macro name, for the ABI check.
@@ -569,6 +597,7 @@ pub(crate) const ABI_IOCTLS: &[(&str, u32)] = &[
     ("KMEMLAB_IOC_DMA_COPY", KMEMLAB_IOC_DMA_COPY),
     ("KMEMLAB_IOC_PERCPU", KMEMLAB_IOC_PERCPU),
     ("KMEMLAB_IOC_BENCH", KMEMLAB_IOC_BENCH),
+    ("KMEMLAB_IOC_MEMPOOL", KMEMLAB_IOC_MEMPOOL),
 ];
 
 /// Every other constant of the header with its C name (signed ones as their
@@ -633,6 +662,17 @@ pub(crate) const ABI_CONSTANTS: &[(&str, u64)] = &[
     ("KMEMLAB_FEAT_KVMALLOC", KMEMLAB_FEAT_KVMALLOC),
     ("KMEMLAB_FEAT_ZONE_DMA", KMEMLAB_FEAT_ZONE_DMA),
     ("KMEMLAB_FEAT_ZONE_DMA32", KMEMLAB_FEAT_ZONE_DMA32),
+    ("KMEMLAB_FEAT_MEMPOOL", KMEMLAB_FEAT_MEMPOOL),
+    ("KMEMLAB_KIND_MEMPOOL", KMEMLAB_KIND_MEMPOOL as u64),
+    ("KMEMLAB_MEMPOOL_CREATE", KMEMLAB_MEMPOOL_CREATE as u64),
+    ("KMEMLAB_MEMPOOL_DESTROY", KMEMLAB_MEMPOOL_DESTROY as u64),
+    ("KMEMLAB_MEMPOOL_STATUS", KMEMLAB_MEMPOOL_STATUS as u64),
+    ("KMEMLAB_MEMPOOL_KMALLOC", KMEMLAB_MEMPOOL_KMALLOC as u64),
+    ("KMEMLAB_MEMPOOL_CACHE", KMEMLAB_MEMPOOL_CACHE as u64),
+    (
+        "KMEMLAB_MEMPOOL_RESERVE_MAX",
+        KMEMLAB_MEMPOOL_RESERVE_MAX as u64,
+    ),
     ("KMEMLAB_NODE_ANY", KMEMLAB_NODE_ANY as u64),
     ("KMEMLAB_BATCH_MAX", KMEMLAB_BATCH_MAX as u64),
     ("KMEMLAB_FREE_ALL", KMEMLAB_FREE_ALL as u64),

@@ -54,6 +54,7 @@
 /* QEMU's edu device is bound: DMA_COHERENT on KMEMLAB_DEV_EDU, DMA_COPY, IOREMAP of its BAR0. */
 #define KMEMLAB_FEAT_EDU		(1ULL << 8)
 #define KMEMLAB_FEAT_KVMALLOC		(1ULL << 9)
+#define KMEMLAB_FEAT_MEMPOOL		(1ULL << 10)
 #define KMEMLAB_FEAT_STATS		(1ULL << 16)
 #define KMEMLAB_FEAT_BENCH		(1ULL << 17)
 #define KMEMLAB_FEAT_LIMITS		(1ULL << 18)
@@ -104,6 +105,9 @@ struct kmemlab_version {
  * @max_order: largest FREE_PAGES and PAGES_NODE order (MAX_PAGE_ORDER)
  * @page_size: the kernel's PAGE_SIZE
  * @kvmalloc_max: largest KVMALLOC size (INT_MAX: kvmalloc refuses more)
+ * @mempool_reserve_max: the most elements a mempool may keep in reserve
+ *	(KMEMLAB_MEMPOOL_RESERVE_MAX; the reserve's bytes count against
+ *	max_bytes too)
  * @kvmalloc_kmalloc_max: the largest KVMALLOC size kmalloc may serve
  *	(KMALLOC_MAX_SIZE): sizes up to PAGE_SIZE always come from kmalloc
  *	(kvmalloc never falls back for them), sizes above this one always
@@ -126,7 +130,8 @@ struct kmemlab_limits {
 	__u32 page_size;
 	__u64 kvmalloc_max;
 	__u64 kvmalloc_kmalloc_max;
-	__u64 reserved[2];
+	__u64 mempool_reserve_max;
+	__u64 reserved;
 };
 
 #define KMEMLAB_IOC_LIMITS	_IOR(KMEMLAB_IOC_MAGIC, 0x01, struct kmemlab_limits)
@@ -150,6 +155,7 @@ struct kmemlab_limits {
 #define KMEMLAB_KIND_IOREMAP		7	/* ioremap: made by KMEMLAB_IOC_IOREMAP only */
 #define KMEMLAB_KIND_PERCPU		8	/* alloc_percpu: one __u64 counter per CPU */
 #define KMEMLAB_KIND_KVMALLOC		9	/* kvmalloc_node: size bytes, kmalloc or vmalloc */
+#define KMEMLAB_KIND_MEMPOOL		10	/* mempool_alloc from the mempool handle */
 
 /*
  * Devices kmemlab allocates DMA_COHERENT buffers for. FAUX is kmemlab's own
@@ -180,6 +186,8 @@ struct kmemlab_limits {
  *              NOWAIT
  * PERCPU       KERNEL   -      -       -       -    -      -      -      -     -
  * KVMALLOC       y      y      y       -       y    y      y     DMA     y     y
+ * MEMPOOL      ATOMIC   -      -       -       -    NOWARN -      -      -     -
+ *              NOWAIT
  * IOREMAP      (no GFP bits)
  *
  * Why the refusals:
@@ -201,6 +209,12 @@ struct kmemlab_limits {
  *   NORETRY and RETRY_MAYFAIL cannot be given to the kernel crate's
  *   coherent allocation, whose kernel::alloc::Flags has none of them.
  * - PERCPU: alloc_percpu() allocates with GFP_KERNEL.
+ * - MEMPOOL: with a mask that may sleep, mempool_alloc() waits, without a
+ *   limit and uninterruptibly, for an element to come back once its reserve
+ *   is empty; kmemlab's call would wait holding the file's lock, which the
+ *   free it waits for needs. ZERO: mempool_alloc() cannot zero reserve
+ *   elements and WARNs (kmemlab zeroes every element anyway). The mempool
+ *   sets NORETRY and NOWARN itself for the allocator's first try.
  *
  * HIGHUSER_MOVABLE promises pages the kernel can migrate; kmemlab's cannot
  * be: while a file holds them they may keep a ZONE_MOVABLE range from being
@@ -246,7 +260,7 @@ struct kmemlab_limits {
  * @node: KMEMLAB_NODE_ANY or an online node; must be KMEMLAB_NODE_ANY for
  *        FREE_PAGES, DMA_COHERENT and PERCPU, which place memory themselves.
  *        A node is a preference, unless @gfp has THISNODE
- * @cache: for KMEM_CACHE, the cache's handle
+ * @cache: for KMEM_CACHE, the cache's handle; for MEMPOOL, the mempool's
  * @device: for DMA_COHERENT, the KMEMLAB_DEV_* to allocate for
  *          (@cache and @device share their bytes; 0 for other kinds)
  * @count: objects to create, 1 to KMEMLAB_BATCH_MAX: all are created or none
@@ -574,6 +588,58 @@ struct kmemlab_percpu {
 #define KMEMLAB_IOC_DMA_COPY		_IOW(KMEMLAB_IOC_MAGIC, 0x1c, struct kmemlab_dma_copy)
 #define KMEMLAB_IOC_PERCPU		_IOWR(KMEMLAB_IOC_MAGIC, 0x1d, struct kmemlab_percpu)
 
+/*
+ * Mempools: a reserve of elements that keeps allocations succeeding when
+ * the allocator under it fails (mempool_create_kmalloc_pool() or
+ * mempool_create_slab_pool() over one of the file's caches). Owned by the
+ * file like caches, named by a handle from the same counter, counted as an
+ * object against max_objects, and its reserve's bytes (min_nr elements)
+ * against max_bytes. MEMPOOL objects are its elements: ALLOC with @cache
+ * the mempool's handle and @size, @order 0 and @node KMEMLAB_NODE_ANY.
+ */
+#define KMEMLAB_MEMPOOL_CREATE		0
+#define KMEMLAB_MEMPOOL_DESTROY		1
+#define KMEMLAB_MEMPOOL_STATUS		2
+#define KMEMLAB_MEMPOOL_KMALLOC		1	/* elements kmalloc'd, @size bytes each */
+#define KMEMLAB_MEMPOOL_CACHE		2	/* elements from the cache @cache */
+#define KMEMLAB_MEMPOOL_RESERVE_MAX	1024
+
+/**
+ * struct kmemlab_mempool - KMEMLAB_IOC_MEMPOOL: create, destroy or look at a mempool
+ * @op: KMEMLAB_MEMPOOL_CREATE, _DESTROY or _STATUS
+ * @handle: CREATE: the new mempool's handle (out); otherwise the mempool
+ * @source: CREATE: KMEMLAB_MEMPOOL_KMALLOC or _CACHE; STATUS: out; else 0
+ * @cache: CREATE from a cache: the cache's handle (the cache cannot be
+ *         destroyed while a mempool uses it: EBUSY); STATUS: out; else 0
+ * @size: CREATE from kmalloc: element bytes, 1 to KMALLOC_MAX_SIZE; from a
+ *        cache: 0 (the cache's object size); STATUS: out, the element size
+ * @min_nr: CREATE: elements kept in reserve, 1 to
+ *          KMEMLAB_MEMPOOL_RESERVE_MAX (the pool fills the reserve at once);
+ *          STATUS: out
+ * @curr_nr: STATUS: out, elements in the reserve now (an allocation the
+ *           allocator refuses takes one; a free refills the reserve before
+ *           it frees to the allocator); otherwise 0
+ * @live: STATUS: out, elements allocated from the pool and not freed;
+ *        otherwise 0
+ *
+ * DESTROY frees the reserve; it answers EBUSY while the mempool has live
+ * elements. Errors: EINVAL (op, source, size, min_nr, a field that must be
+ * 0), ENOENT (unknown mempool or cache), EBUSY, ENOMEM (the reserve could
+ * not be filled, or the file's quota), EFAULT.
+ */
+struct kmemlab_mempool {
+	__u32 op;
+	__u32 handle;
+	__u32 source;
+	__u32 cache;
+	__u32 size;
+	__u32 min_nr;
+	__u32 curr_nr;
+	__u32 live;
+};
+
+#define KMEMLAB_IOC_MEMPOOL		_IOWR(KMEMLAB_IOC_MAGIC, 0x1f, struct kmemlab_mempool)
+
 /* What KMEMLAB_IOC_BENCH times. */
 #define KMEMLAB_BENCH_ALLOC_FREE	0	/* allocate and free objects of @kind */
 #define KMEMLAB_BENCH_PERCPU_INC	1	/* this_cpu increments of a per-CPU counter */
@@ -599,8 +665,9 @@ struct kmemlab_percpu {
  * @size: bytes, for KMALLOC, VMALLOC, DMA_COHERENT, KVMALLOC (as for
  *        KMEMLAB_IOC_ALLOC) and IOREMAP (4 to the BAR's size, a multiple of 4); otherwise 0
  * @node: KMEMLAB_NODE_ANY or an online node, as for KMEMLAB_IOC_ALLOC
- * @cache: KMEM_CACHE: a cache handle of the calling file; DMA_COHERENT: the
- *         KMEMLAB_DEV_*; otherwise 0
+ * @cache: KMEM_CACHE: a cache handle of the calling file; MEMPOOL: a
+ *         mempool handle of the calling file (the run keeps the mempool
+ *         alive, as for caches); DMA_COHERENT: the KMEMLAB_DEV_*; otherwise 0
  * @flags: KMEMLAB_BENCH_*
  * @iterations: samples each thread times, 1 to KMEMLAB_BENCH_ITERATIONS_MAX
  * @batch: operations per sample, 1 to KMEMLAB_BATCH_MAX. ALLOC_FREE: 1

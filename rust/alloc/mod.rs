@@ -34,6 +34,7 @@ pub(crate) mod gfp;
 pub(crate) mod iomem;
 pub(crate) mod kmalloc;
 pub(crate) mod kvmalloc;
+pub(crate) mod mempool;
 pub(crate) mod owners;
 pub(crate) mod pages;
 pub(crate) mod percpu;

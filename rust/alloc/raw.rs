@@ -37,6 +37,7 @@ use super::{
     iomem,
     kmalloc::KMALLOC_MAX,
     kvmalloc::KVMALLOC_MAX,
+    mempool::MemPool,
     pages::MAX_ORDER,
     slab::KmemCache,
     topology::Node,
@@ -59,6 +60,7 @@ mod work {
     pub(super) const PERCPU_INC: c_uint = 9;
     pub(super) const ATOMIC_INC: c_uint = 10;
     pub(super) const KVMALLOC: c_uint = 11;
+    pub(super) const MEMPOOL: c_uint = 12;
 }
 
 extern "C" {
@@ -91,6 +93,8 @@ pub(crate) enum RawWork {
     Vmalloc(usize, Node),
     /// `kvmalloc_node()` / `kvfree()` of this many bytes.
     Kvmalloc(usize, Node),
+    /// `mempool_alloc()` / `mempool_free()` of a pool's elements.
+    Mempool(Arc<MemPool>),
     /// `dma_alloc_coherent()` / `dma_free_coherent()` for a device.
     Dma(DmaDevice, usize),
     /// `ioremap()` / `iounmap()` of a device range (never accessed), with the
@@ -120,13 +124,14 @@ pub(crate) enum RawWork {
 ///
 /// `raw` came from `kmemlab_cbench_new` and is freed only by `Drop`. Between
 /// steps it holds no object. What it allocates from stays alive while it
-/// does: `_cache` holds the cache; `device` is a use of the device it
+/// does: `_cache` holds the cache, `_pool` the mempool; `device` is a use of the device it
 /// allocates for or maps, which keeps the device bound while this value
 /// lives (unbinding waits for it to be dropped; callers poll
 /// [`RawBench::stopping`] between steps so that it is, soon).
 pub(crate) struct RawBench {
     raw: NonNull<c_void>,
     _cache: Option<Arc<KmemCache>>,
+    _pool: Option<Arc<MemPool>>,
     device: Option<Use>,
 }
 
@@ -152,12 +157,16 @@ impl RawBench {
         }
         let gfp = match &work {
             RawWork::Cache(c, _) if c.config().ctor => gfp,
+            // A mempool cannot zero (the C side zeroes each element).
+            RawWork::Mempool(_) => gfp,
             _ => gfp.zeroed(),
         };
         let none = Node::ANY.raw();
         let what;
         let (mut size, mut order, mut node) = (0usize, 0u32, none);
         let mut cache = None;
+        let mut pool: Option<Arc<MemPool>> = None;
+        let mut pool_ptr = core::ptr::null_mut();
         let mut device = None;
         let (mut dev, mut phys) = (core::ptr::null_mut(), 0);
         match work {
@@ -169,6 +178,18 @@ impl RawBench {
             RawWork::Kvmalloc(len, n) => {
                 gfp.for_slab()?;
                 (what, size, node) = (work::KVMALLOC, len, n.raw());
+            }
+            RawWork::Mempool(p) => {
+                // As `MemPool` refuses: masks that may sleep, or zero.
+                let refused = bindings::__GFP_ZERO | (1 << bindings::___GFP_DIRECT_RECLAIM_BIT);
+                if gfp.raw() & refused != 0 {
+                    return Err(EINVAL);
+                }
+                let (raw_pool, ctor) = p.as_raw();
+                (what, size) = (work::MEMPOOL, p.size());
+                phys = if ctor { super::slab::CTOR_MAGIC } else { 0 };
+                pool_ptr = raw_pool;
+                pool = Some(p);
             }
             RawWork::Cache(c, n) => {
                 // The slab allocator WARNs on __GFP_ZERO for a cache with a
@@ -212,16 +233,18 @@ impl RawBench {
             RawWork::PercpuInc => what = work::PERCPU_INC,
             RawWork::AtomicInc => what = work::ATOMIC_INC,
         }
-        let raw_cache = cache
-            .as_ref()
-            .map_or(core::ptr::null_mut(), |c| c.as_raw().cast());
+        let raw_cache = match &cache {
+            Some(c) => c.as_raw().cast(),
+            None => pool_ptr,
+        };
         // The DMA device is bound, its DMA mask set, while `device` is held;
         // an ioremap range is a window of a BAR kmemlab's driver claimed
         // (`BarRaw`), which stays claimed while `device` keeps the device
         // bound and which the baseline only maps and unmaps; the rest are
         // plain values.
-        // SAFETY: the cache and the use of the device (if any) are held in
-        // the new value for as long as the baseline lives; see also above.
+        // SAFETY: the cache or the mempool and the use of the device (if any)
+        // are held in the new value for as long as the baseline lives; see
+        // also above.
         let raw = unsafe {
             kmemlab_cbench_new(
                 what,
@@ -240,6 +263,7 @@ impl RawBench {
         Ok(Self {
             raw,
             _cache: cache,
+            _pool: pool,
             device,
         })
     }

@@ -32,6 +32,7 @@ use crate::{
             GfpRule,
             Mods, //
         },
+        mempool::MemPool,
         pages::NodePages,
         percpu::PerCpu,
         raw::RawWork,
@@ -50,15 +51,19 @@ pub(crate) mod dma;
 pub(crate) mod ioremap;
 pub(crate) mod kmalloc;
 pub(crate) mod kvmalloc;
+pub(crate) mod mempool;
 pub(crate) mod pages;
 pub(crate) mod percpu;
 pub(crate) mod slab;
 pub(crate) mod vmalloc;
 
-/// The caches a request may name: a file's table of caches.
+/// The caches and mempools a request may name: a file's table of them.
 pub(crate) trait Caches {
     /// The cache named `handle` (`ENOENT` when there is none).
     fn cache(&self, handle: u32) -> Result<Arc<KmemCache>>;
+
+    /// The mempool named `handle` (`ENOENT` when there is none).
+    fn pool(&self, handle: u32) -> Result<Arc<MemPool>>;
 }
 
 /// What a request is for.
@@ -576,6 +581,7 @@ kinds! {
     Ioremap => ioremap::IoremapKind,
     PerCpu => percpu::PerCpuKind,
     Kvmalloc => kvmalloc::KvmallocKind,
+    Mempool => mempool::MempoolKind,
 }
 
 #[kunit_tests(kmemlab_kinds)]
@@ -588,6 +594,10 @@ mod tests {
 
     impl Caches for NoCaches {
         fn cache(&self, _handle: u32) -> Result<Arc<KmemCache>> {
+            Err(ENOENT)
+        }
+
+        fn pool(&self, _handle: u32) -> Result<Arc<MemPool>> {
             Err(ENOENT)
         }
     }
@@ -695,7 +705,7 @@ mod tests {
             assert_eq!(request(&a, Purpose::Objects).err(), Some(e));
         };
         refused(alloc(0), EINVAL);
-        refused(alloc(KMEMLAB_KIND_KVMALLOC + 1), EINVAL);
+        refused(alloc(KMEMLAB_KIND_MEMPOOL + 1), EINVAL);
         refused(alloc(KMEMLAB_KIND_KMALLOC), EINVAL);
         refused(
             KmemlabAlloc {

@@ -118,6 +118,7 @@ static int fault_caches(void)
 struct ctx {
 	int fd;
 	__u32 cache;
+	__u32 pool;
 	bool edu;
 	__u32 handles[64];
 	__u32 nr_handles;
@@ -228,6 +229,33 @@ static void undo_cache_create(struct ctx *c)
 	c->nr_handles = 0;
 }
 
+/* Elements of a mempool: from kmalloc, or from its reserve when kmalloc fails. */
+static int op_mempool_alloc(struct ctx *c)
+{
+	int r = alloc_n(c->fd, KMEMLAB_KIND_MEMPOOL, 0, 0, KMEMLAB_NODE_ANY, c->pool,
+			KMEMLAB_GFP_NOWAIT, 2, c->handles);
+
+	c->nr_handles = r ? 0 : 2;
+	return r;
+}
+
+static int op_mempool_create(struct ctx *c)
+{
+	int r = mempool_create(c->fd, 0, 300, 3, &c->handles[0]);
+
+	c->nr_handles = r ? 0 : 1;
+	return r;
+}
+
+static void undo_mempool_create(struct ctx *c)
+{
+	struct kmemlab_mempool m;
+
+	if (c->nr_handles)
+		mempool_op(c->fd, KMEMLAB_MEMPOOL_DESTROY, c->handles[0], &m);
+	c->nr_handles = 0;
+}
+
 /* The operations below work on objects made beforehand, with no fault armed. */
 static int op_free_batch(struct ctx *c)
 {
@@ -309,6 +337,8 @@ static const struct op alloc_ops[] = {
 	{ "ALLOC percpu x2", op_percpu, free_made },
 	{ "IOREMAP edu", op_ioremap, free_made, true },
 	{ "CACHE_CREATE", op_cache_create, undo_cache_create },
+	{ "ALLOC mempool x2", op_mempool_alloc, free_made },
+	{ "MEMPOOL create", op_mempool_create, undo_mempool_create },
 	{ "LIST", op_list, no_undo },
 	{ "BENCH", op_bench, no_undo },
 	{ "BENCH 2 threads", op_bench_threads, no_undo },
@@ -353,6 +383,7 @@ FIXTURE_SETUP(fault)
 	strcpy(cc.name, "ftbase");
 	ASSERT_EQ(0, ioctl(self->c->fd, KMEMLAB_IOC_CACHE_CREATE, &cc));
 	self->c->cache = cc.handle;
+	ASSERT_EQ(0, mempool_create(self->c->fd, 0, 512, 4, &self->c->pool));
 	/* Touch every buffer now: no page fault may need memory once armed. */
 	memset(self->c->buf, 1, sizeof(self->c->buf));
 }

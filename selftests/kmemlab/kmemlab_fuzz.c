@@ -123,13 +123,13 @@ typedef int s32;
 enum {
 	C_VERSION, C_ALLOC, C_FREE, C_WRITE, C_READ, C_FILL, C_VERIFY, C_INFO, C_LIST,
 	C_CACHE_CREATE, C_CACHE_DESTROY, C_IOREMAP, C_MMIO, C_DMA_COPY, C_PERCPU, C_BENCH,
-	C_LIMITS, C_UNKNOWN, NCMD
+	C_LIMITS, C_MEMPOOL, C_UNKNOWN, NCMD
 };
 
 static const char *const cmd_names[NCMD] = {
 	"VERSION", "ALLOC", "FREE", "WRITE", "READ", "FILL", "VERIFY", "INFO", "LIST",
 	"CACHE_CREATE", "CACHE_DESTROY", "IOREMAP", "MMIO", "DMA_COPY", "PERCPU", "BENCH",
-	"LIMITS", "(unknown)",
+	"LIMITS", "MEMPOOL", "(unknown)",
 };
 
 static const unsigned long cmd_nr[NCMD] = {
@@ -137,14 +137,14 @@ static const unsigned long cmd_nr[NCMD] = {
 	KMEMLAB_IOC_READ, KMEMLAB_IOC_FILL, KMEMLAB_IOC_VERIFY, KMEMLAB_IOC_INFO,
 	KMEMLAB_IOC_LIST, KMEMLAB_IOC_CACHE_CREATE, KMEMLAB_IOC_CACHE_DESTROY,
 	KMEMLAB_IOC_IOREMAP, KMEMLAB_IOC_MMIO, KMEMLAB_IOC_DMA_COPY, KMEMLAB_IOC_PERCPU,
-	KMEMLAB_IOC_BENCH, KMEMLAB_IOC_LIMITS, 0,
+	KMEMLAB_IOC_BENCH, KMEMLAB_IOC_LIMITS, KMEMLAB_IOC_MEMPOOL, 0,
 };
 
 static const unsigned int cmd_weight[NCMD] = {
 	[C_VERSION] = 1, [C_ALLOC] = 18, [C_FREE] = 10, [C_WRITE] = 9, [C_READ] = 9,
 	[C_FILL] = 8, [C_VERIFY] = 8, [C_INFO] = 8, [C_LIST] = 3, [C_CACHE_CREATE] = 3,
 	[C_CACHE_DESTROY] = 3, [C_IOREMAP] = 2, [C_MMIO] = 4, [C_DMA_COPY] = 3,
-	[C_PERCPU] = 5, [C_BENCH] = 1, [C_LIMITS] = 1, [C_UNKNOWN] = 2,
+	[C_PERCPU] = 5, [C_BENCH] = 1, [C_LIMITS] = 1, [C_MEMPOOL] = 2, [C_UNKNOWN] = 2,
 };
 
 enum {
@@ -189,6 +189,7 @@ static const unsigned int doc_errs[NCMD] = {
 	[C_PERCPU] = M(ENOENT) | M(EINVAL) | M(ENXIO) | M(EFAULT),
 	[C_BENCH] = M(EINVAL) | M(ENOENT) | M(ENODEV) | M(ENOMEM) | M(EINTR) | M(EFAULT),
 	[C_LIMITS] = M(EFAULT),
+	[C_MEMPOOL] = M(EINVAL) | M(ENOENT) | M(EBUSY) | M(ENOMEM) | M(EFAULT),
 	[C_UNKNOWN] = M(ENOTTY),
 };
 
@@ -762,7 +763,7 @@ static void check_info(struct th *t, int fdi, const struct kmemlab_info *in, con
 	if (in->size >= KADDR_MIN)
 		fail(t, "%s of handle %u: size 0x%llx looks like a kernel address", what,
 		     in->handle, in->size);
-	if (in->kind < KMEMLAB_KIND_KMALLOC || in->kind > KMEMLAB_KIND_KVMALLOC)
+	if (in->kind < KMEMLAB_KIND_KMALLOC || in->kind > KMEMLAB_KIND_MEMPOOL)
 		fail(t, "%s of handle %u: kind %u", what, in->handle, in->kind);
 	if (in->zone > KMEMLAB_ZONE_DEVICE || in->backing > KMEMLAB_BACKING_VMALLOC)
 		fail(t, "%s of handle %u: zone %u backing %u", what, in->handle, in->zone,
@@ -996,6 +997,10 @@ static bool gfp_ok(u32 kind, u32 gfp, s32 node)
 		bases = LOWMEM_BASES;
 		allowed = GFP_POLICY | KMEMLAB_GFP_DMA | KMEMLAB_GFP_THISNODE;
 		break;
+	case KMEMLAB_KIND_MEMPOOL:
+		bases = 1u << KMEMLAB_GFP_ATOMIC | 1u << KMEMLAB_GFP_NOWAIT;
+		allowed = KMEMLAB_GFP_NOWARN;
+		break;
 	default:	/* PERCPU, IOREMAP */
 		bases = 1u << KMEMLAB_GFP_KERNEL;
 		allowed = 0;
@@ -1133,6 +1138,13 @@ static void alloc_rules(struct th *t, int fdi, const struct kmemlab_alloc *a, st
 			 !node_ok(a->node);
 		*charge = a->size;
 		break;
+	case KMEMLAB_KIND_MEMPOOL:
+		/* No mempool outlives the MEMPOOL call that made it (op_mempool). */
+		inval |= a->size || a->order || a->node != KMEMLAB_NODE_ANY;
+		*known = false;
+		if (!inval)
+			state_err(p, exact, M(ENOENT));
+		break;
 	default:
 		inval = 1;
 		break;
@@ -1166,7 +1178,7 @@ static bool has_dup(const u32 *h, u32 n)
 
 static void op_alloc(struct th *t, int fdi)
 {
-	static const u32 kinds[] = { 1, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 8, 8, 9, 9 };
+	static const u32 kinds[] = { 1, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 8, 8, 9, 9, 10 };
 	struct fdstate *f = &t->fds[fdi];
 	struct kmemlab_alloc a = { 0 };
 	int amode = pick_argmode(t), e;
@@ -1182,7 +1194,7 @@ static void op_alloc(struct th *t, int fdi)
 	if (r < 2)
 		a.kind = 0;
 	else if (r < 3)
-		a.kind = KMEMLAB_KIND_KVMALLOC + 1;
+		a.kind = KMEMLAB_KIND_MEMPOOL + 1;
 	else if (r < 4)
 		a.kind = (u32)rnd(t);
 	else if (r < 6)
@@ -2249,8 +2261,8 @@ static void op_percpu(struct th *t, int fdi)
 
 static void op_bench(struct th *t, int fdi)
 {
-	static const u32 kinds[] = { 1, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
-	static const u32 bad_kinds[] = { 0, KMEMLAB_KIND_KVMALLOC + 1 };
+	static const u32 kinds[] = { 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	static const u32 bad_kinds[] = { 0, KMEMLAB_KIND_MEMPOOL + 1 };
 	static const u32 bad_ops[] = { 3, 0xffffffff };
 	static const u64 sizes[] = { 1, 64, 4096 };
 	const u64 bad_sizes[] = { 0, KMALLOC_MAX + 1, ~0ULL };
@@ -2395,7 +2407,8 @@ static void op_bench(struct th *t, int fdi)
 			KMEMLAB_FEAT_PAGES_NODE | KMEMLAB_FEAT_VMALLOC | KMEMLAB_FEAT_DMA_COHERENT | \
 			KMEMLAB_FEAT_IOREMAP | KMEMLAB_FEAT_PERCPU | KMEMLAB_FEAT_EDU | \
 			KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH | KMEMLAB_FEAT_LIMITS | \
-			KMEMLAB_FEAT_KVMALLOC | KMEMLAB_FEAT_ZONE_DMA | KMEMLAB_FEAT_ZONE_DMA32)
+			KMEMLAB_FEAT_KVMALLOC | KMEMLAB_FEAT_ZONE_DMA | KMEMLAB_FEAT_ZONE_DMA32 | \
+			KMEMLAB_FEAT_MEMPOOL)
 
 static void op_version(struct th *t, int fdi)
 {
@@ -2434,6 +2447,86 @@ static void op_limits(struct th *t, int fdi)
 		fail(t, "LIMITS: the reply differs from the one at the start (max_objects %llu "
 		     "max_bytes %llu max_order %u)", (u64)l.max_objects, (u64)l.max_bytes,
 		     l.max_order);
+}
+
+/* ---- MEMPOOL ---- */
+
+static int mempool_call(struct th *t, int fd, struct kmemlab_mempool *m, int amode)
+{
+	return call_ioctl(t, fd, C_MEMPOOL, KMEMLAB_IOC_MEMPOOL, m, sizeof(*m), amode);
+}
+
+/*
+ * On the thread's own file: a bad request, or a mempool's whole life in one
+ * call (create, status, elements taken under the allocator and given back,
+ * destroy refused while they live, then done), so no mempool outlives it
+ * and the other commands' model needs none.
+ */
+static void op_mempool(struct th *t, int fdi)
+{
+	static const u32 bad_ops[] = { 3, 0xffffffff };
+	struct fdstate *f = &t->fds[OWN];
+	struct kmemlab_mempool m = { 0 }, s;
+	int amode = pick_argmode(t), e;
+	struct pred p = { .on = true };
+	u32 handles[4], n;
+	u64 x = below(t, 100);
+
+	(void)fdi;
+	if (amode != A_VALID || x < 30) {
+		/* Bad: pointer, op, fields, or a handle that is no mempool. */
+		m.op = x < 10 ? PICK(t, bad_ops) : below(t, 3);
+		m.handle = pick_handle(t, OWN, 0);
+		if (m.op == KMEMLAB_MEMPOOL_CREATE) {
+			m.handle = 0;
+			m.source = KMEMLAB_MEMPOOL_KMALLOC;
+			m.size = chance(t, 50) ? 0 : 64;
+			m.min_nr = m.size ? KMEMLAB_MEMPOOL_RESERVE_MAX + 1 : 1;
+		}
+		if (amode == A_BAD)
+			p.must = M(EFAULT);
+		else if (m.op > KMEMLAB_MEMPOOL_STATUS || m.op == KMEMLAB_MEMPOOL_CREATE)
+			p.must = M(EINVAL);
+		else
+			p.must = M(ENOENT);
+		desc(t, "MEMPOOL op %u handle %u size %u min_nr %u (arg %s)", m.op, m.handle,
+		     m.size, m.min_nr, arg_names[amode]);
+		e = mempool_call(t, f->fd, &m, amode);
+		judge(t, C_MEMPOOL, e, &p);
+		return;
+	}
+	m.op = KMEMLAB_MEMPOOL_CREATE;
+	m.source = KMEMLAB_MEMPOOL_KMALLOC;
+	m.size = 1 + below(t, 4096);
+	m.min_nr = 1 + below(t, 8);
+	p.may = M(ENOMEM);
+	desc(t, "MEMPOOL create size %u min_nr %u", m.size, m.min_nr);
+	e = mempool_call(t, f->fd, &m, A_VALID);
+	if (!judge(t, C_MEMPOOL, e, &p) || e)
+		return;
+	s = (struct kmemlab_mempool){ .op = KMEMLAB_MEMPOOL_STATUS, .handle = m.handle };
+	p = (struct pred){ .on = true };
+	desc(t, "MEMPOOL status %u", m.handle);
+	e = mempool_call(t, f->fd, &s, A_VALID);
+	if (judge(t, C_MEMPOOL, e, &p) && !e &&
+	    (s.source != KMEMLAB_MEMPOOL_KMALLOC || s.cache || s.size != m.size ||
+	     s.min_nr != m.min_nr || s.curr_nr != m.min_nr || s.live))
+		fail(t, "MEMPOOL status: source %u cache %u size %u min_nr %u curr_nr %u live %u",
+		     s.source, s.cache, s.size, s.min_nr, s.curr_nr, s.live);
+	n = 1 + below(t, 4);
+	if (alloc_n(f->fd, KMEMLAB_KIND_MEMPOOL, 0, 0, KMEMLAB_NODE_ANY, m.handle,
+		    KMEMLAB_GFP_NOWAIT, n, handles) == 0) {
+		s = (struct kmemlab_mempool){ .op = KMEMLAB_MEMPOOL_DESTROY, .handle = m.handle };
+		p = (struct pred){ .on = true, .must = M(EBUSY) };
+		desc(t, "MEMPOOL destroy %u with %u elements", m.handle, n);
+		judge(t, C_MEMPOOL, mempool_call(t, f->fd, &s, A_VALID), &p);
+		if (free_handles(f->fd, n, handles))
+			fail(t, "freeing %u mempool elements failed", n);
+	}
+	s = (struct kmemlab_mempool){ .op = KMEMLAB_MEMPOOL_DESTROY, .handle = m.handle };
+	p = (struct pred){ .on = true };
+	desc(t, "MEMPOOL destroy %u", m.handle);
+	judge(t, C_MEMPOOL, mempool_call(t, f->fd, &s, A_VALID), &p);
 }
 
 static bool known_cmd(unsigned long nr)
@@ -2515,6 +2608,9 @@ static void fuzz_one(struct th *t)
 		break;
 	case C_LIMITS:
 		op_limits(t, fdi);
+		break;
+	case C_MEMPOOL:
+		op_mempool(t, fdi);
 		break;
 	case C_ALLOC:
 		op_alloc(t, fdi);

@@ -1213,6 +1213,9 @@ TEST_F(stats, closing_every_file_leaves_nothing_live)
 		ASSERT_EQ(0, alloc_n(fds[i], KMEMLAB_KIND_KVMALLOC, 100, 0, KMEMLAB_NODE_ANY, 0, 0, 2, h));
 		ASSERT_EQ(0, alloc_n(fds[i], KMEMLAB_KIND_KVMALLOC, 5 << 20, 0, KMEMLAB_NODE_ANY, 0, 0,
 				     2, h));
+		ASSERT_EQ(0, mempool_create(fds[i], 0, 300, 2, &c));
+		ASSERT_EQ(0, alloc_n(fds[i], KMEMLAB_KIND_MEMPOOL, 0, 0, KMEMLAB_NODE_ANY, c,
+				     KMEMLAB_GFP_NOWAIT, 4, h));
 		ASSERT_EQ(0, cache_create(fds[i], i ? CACHE_NAME "-b" : CACHE_NAME "-a", 64, 0, &c));
 		ASSERT_EQ(0, alloc_n(fds[i], KMEMLAB_KIND_KMEM_CACHE, 0, 0, KMEMLAB_NODE_ANY, c, 0, 4, h));
 	}
@@ -1220,7 +1223,7 @@ TEST_F(stats, closing_every_file_leaves_nothing_live)
 		made[k] = k == KMEMLAB_KIND_IOREMAP ? 0 : 8;
 
 	take_snapshot(_metadata, &open_);
-	EXPECT_EQ(8 * 8, open_.nr_objs);
+	EXPECT_EQ(9 * 8, open_.nr_objs);
 	for (int k = 1; k <= NR_KINDS; k++) {
 		EXPECT_EQ(made[k], open_.st.v[k][ST_LIVE]) TH_LOG("%s", kind_name(k));
 	}

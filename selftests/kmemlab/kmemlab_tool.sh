@@ -135,7 +135,7 @@ check "script_dma_and_percpu_on_one_file" dma_and_percpu_script
 
 # Statistics (debugfs): `kmemlab stats` and `kmemlab top`.
 stats_dir=/sys/kernel/debug/kmemlab
-kinds="kmalloc kmem_cache free_pages pages_node vmalloc dma_coherent ioremap percpu"
+kinds="kmalloc kmem_cache free_pages pages_node vmalloc dma_coherent ioremap percpu kvmalloc mempool"
 
 # every_kind_row TEXT: a line starting with each kind's name.
 every_kind_row() {
@@ -310,7 +310,7 @@ check "bench_stats_cost_smoke" bench_stats_cost
 
 # kmemlab limits: the largest allocation of each allocator, by real allocations
 # (vmalloc capped at 64 MiB), with no allocation-failure report nor OOM kill.
-limits_rows="kmalloc kmem_cache __get_free_pages alloc_pages_node vmalloc dma_alloc_coherent ioremap alloc_bootmem"
+limits_rows="kmalloc kmem_cache __get_free_pages alloc_pages_node vmalloc kvmalloc dma_alloc_coherent ioremap alloc_bootmem"
 limits_json=
 kernel_alarms() { dmesg 2>/dev/null | grep -Ec 'allocation failure|invoked oom-killer|vmalloc error'; }
 limits_measure() {

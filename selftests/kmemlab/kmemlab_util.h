@@ -110,7 +110,7 @@ static inline __u32 nr_objects(int fd)
 }
 
 /* The ABI's kinds, 1 to KMEMLAB_NR_KINDS. */
-#define KMEMLAB_NR_KINDS 9
+#define KMEMLAB_NR_KINDS 10
 
 /* The name of a KMEMLAB_KIND_*, as the tool and the statistics files say it. */
 static inline const char *kind_name(int kind)
@@ -126,6 +126,7 @@ static inline const char *kind_name(int kind)
 		[KMEMLAB_KIND_IOREMAP] = "ioremap",
 		[KMEMLAB_KIND_PERCPU] = "percpu",
 		[KMEMLAB_KIND_KVMALLOC] = "kvmalloc",
+		[KMEMLAB_KIND_MEMPOOL] = "mempool",
 	};
 
 	return kind > 0 && kind <= KMEMLAB_NR_KINDS ? names[kind] : names[0];
@@ -182,6 +183,33 @@ static inline int cache_create(int fd, const char *name, __u32 size, __u32 flags
 		return -errno;
 	*handle = c.handle;
 	return 0;
+}
+
+/*
+ * A mempool of @min_nr elements: over kmalloc (@cache 0, @size bytes each)
+ * or over the cache @cache (@size 0). 0 (its handle in *@handle) or -errno.
+ */
+static inline int mempool_create(int fd, __u32 cache, __u32 size, __u32 min_nr, __u32 *handle)
+{
+	struct kmemlab_mempool m = {
+		.op = KMEMLAB_MEMPOOL_CREATE,
+		.source = cache ? KMEMLAB_MEMPOOL_CACHE : KMEMLAB_MEMPOOL_KMALLOC,
+		.cache = cache, .size = size, .min_nr = min_nr,
+	};
+
+	if (ioctl(fd, KMEMLAB_IOC_MEMPOOL, &m))
+		return -errno;
+	*handle = m.handle;
+	return 0;
+}
+
+/* KMEMLAB_MEMPOOL_DESTROY or _STATUS (into *@m) of mempool @handle; 0 or -errno. */
+static inline int mempool_op(int fd, __u32 op, __u32 handle, struct kmemlab_mempool *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->op = op;
+	m->handle = handle;
+	return ioctl(fd, KMEMLAB_IOC_MEMPOOL, m) ? -errno : 0;
 }
 
 /* Maps edu's registers (KMEMLAB_IOREMAP_EDU); 0 or -errno. */

@@ -290,7 +290,29 @@ fn encoding_round_trips_and_covers_every_byte() {
     let l = uapi::KmemlabLimits {
         kvmalloc_max: 0x7fff_ffff,
         kvmalloc_kmalloc_max: 4 << 20,
+        mempool_reserve_max: 1024,
         ..Default::default()
     };
-    assert_eq!(uapi::KmemlabLimits::decode(&l.encode()), l);
+    let raw = l.encode();
+    assert_eq!(uapi::KmemlabLimits::decode(&raw), l);
+    // mempool_reserve_max: the __u64 before the last (reserved) one.
+    assert_eq!(&raw[raw.len() - 16..raw.len() - 8], &1024u64.to_ne_bytes());
+    // struct kmemlab_mempool: eight __u32, in the header's order.
+    let m = uapi::KmemlabMempool {
+        op: 1,
+        handle: 2,
+        source: 3,
+        cache: 4,
+        size: 5,
+        min_nr: 6,
+        curr_nr: 7,
+        live: 8,
+    };
+    let raw = m.encode();
+    assert_eq!(uapi::KmemlabMempool::decode(&raw), m);
+    let words: Vec<u32> = raw
+        .chunks_exact(4)
+        .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    assert_eq!(words, [1, 2, 3, 4, 5, 6, 7, 8]);
 }

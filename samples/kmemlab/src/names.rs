@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Names of the ABI's numbers as the tool takes and prints them: kinds, DMA
-//! devices, ioremap sources, zones, backings, benchmark operations and
-//! feature bits.
+//! devices, ioremap and mempool sources, zones, backings, benchmark
+//! operations and feature bits.
 
 use crate::uapi::{self, *};
 
@@ -46,6 +46,17 @@ pub fn source_name(s: u32) -> String {
     name_of(uapi::IOREMAP_SOURCE_NAMES, s).map_or_else(|| s.to_string(), str::to_string)
 }
 
+/// Where a mempool takes its elements from, by the names the tool prints.
+pub const POOL_SOURCE_NAMES: &[(u32, &str)] = &[
+    (KMEMLAB_MEMPOOL_KMALLOC, "kmalloc"),
+    (KMEMLAB_MEMPOOL_CACHE, "cache"),
+];
+
+/// The name of mempool source `s` (its number when the tool does not know it).
+pub fn pool_source_name(s: u32) -> String {
+    name_of(POOL_SOURCE_NAMES, s).map_or_else(|| s.to_string(), str::to_string)
+}
+
 /// The name of zone `z`, as /proc/zoneinfo spells it (`-` for none; its
 /// number when the tool does not know it).
 pub fn zone_name(z: u32) -> String {
@@ -81,6 +92,7 @@ pub const KIND_FEATURES: &[(u32, u64)] = &[
     (KMEMLAB_KIND_IOREMAP, KMEMLAB_FEAT_IOREMAP),
     (KMEMLAB_KIND_PERCPU, KMEMLAB_FEAT_PERCPU),
     (KMEMLAB_KIND_KVMALLOC, KMEMLAB_FEAT_KVMALLOC),
+    (KMEMLAB_KIND_MEMPOOL, KMEMLAB_FEAT_MEMPOOL),
 ];
 
 /// The feature bit of kind `k` (0 for an unknown kind).
@@ -142,6 +154,17 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn mempool_is_a_kind_with_its_feature_and_sources() {
+        assert_eq!(kind("mempool").unwrap(), KMEMLAB_KIND_MEMPOOL);
+        assert_eq!(kind_name(KMEMLAB_KIND_MEMPOOL), "mempool");
+        assert_eq!(kind_feature(KMEMLAB_KIND_MEMPOOL), KMEMLAB_FEAT_MEMPOOL);
+        assert_eq!(feature_names(KMEMLAB_FEAT_MEMPOOL), vec!["mempool"]);
+        assert_eq!(pool_source_name(KMEMLAB_MEMPOOL_KMALLOC), "kmalloc");
+        assert_eq!(pool_source_name(KMEMLAB_MEMPOOL_CACHE), "cache");
+        assert_eq!(pool_source_name(0), "0");
     }
 
     #[test]

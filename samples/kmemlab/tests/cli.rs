@@ -95,6 +95,39 @@ fn usage_errors_exit_2() {
         &["alloc", "vmalloc", "4k", "--order", "1", "-d", NONE],
         &["alloc", "kvmalloc", "4k", "--order", "1", "-d", NONE],
         &["alloc", "kmalloc", "64", "--gfp", "highmem", "-d", NONE],
+        // A mempool element needs its pool; --pool is for mempool only.
+        &["alloc", "mempool", "--gfp", "atomic", "-d", NONE],
+        &["alloc", "kmalloc", "64", "--pool", "1", "-d", NONE],
+        // mempool create: exactly one source, and a reserve of 1 to 1024.
+        &["mempool", "create", "--min", "4", "-d", NONE],
+        &[
+            "mempool",
+            "create",
+            "--kmalloc",
+            "64",
+            "--cache",
+            "1",
+            "--min",
+            "4",
+            "-d",
+            NONE,
+        ],
+        &["mempool", "create", "--kmalloc", "64", "-d", NONE],
+        &[
+            "mempool",
+            "create",
+            "--kmalloc",
+            "64",
+            "--min",
+            "0",
+            "-d",
+            NONE,
+        ],
+        &[
+            "mempool", "create", "--cache", "1", "--min", "1025", "-d", NONE,
+        ],
+        &["mempool", "status", "-d", NONE],
+        &["mempool", "-d", NONE],
         &[
             "cache",
             "create",
@@ -135,6 +168,27 @@ fn runtime_errors_exit_1() {
     assert!(stderr(&o).contains(NONE), "{}", stderr(&o));
     let o = kmemlab(&["version", "-d", NONE], None);
     assert_eq!(code(&o), 1);
+    // A well-formed mempool command gets as far as the device; so does a
+    // mempool element with a GFP base the module refuses (kernel, the default).
+    for args in [
+        &[
+            "mempool",
+            "create",
+            "--kmalloc",
+            "64",
+            "--min",
+            "16",
+            "-d",
+            NONE,
+        ][..],
+        &["mempool", "status", "1", "-d", NONE],
+        &["mempool", "destroy", "1", "-d", NONE],
+        &["alloc", "mempool", "--pool", "1", "-d", NONE],
+    ] {
+        let o = kmemlab(args, None);
+        assert_eq!(code(&o), 1, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(NONE), "{args:?}: {}", stderr(&o));
+    }
     let o = kmemlab(&["stats", "--debugfs", "/nonexistent/debugfs"], None);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("cannot read /nonexistent/debugfs/stats"));
@@ -311,6 +365,10 @@ fn help_and_missing_subcommands_in_a_script() {
         (
             "cache\n",
             "kmemlab: -:1: kmemlab cache needs a subcommand: one of create, destroy",
+        ),
+        (
+            "mempool\n",
+            "kmemlab: -:1: kmemlab mempool needs a subcommand: one of create, destroy, status",
         ),
         (
             "list\ncache --help\n",

@@ -16,6 +16,8 @@
 //! reports the median of the rounds (and the best). Rates are aggregate:
 //! `ops * 10^9 / ns_wall`.
 
+#[cfg(test)]
+mod fake_tests;
 mod figures;
 mod report;
 mod run;
@@ -32,7 +34,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::cli::{BenchCommand, BenchStandardArgs};
-use crate::device::DeviceOps;
+use crate::device::{mempool_create, mempool_destroy, DeviceOps};
 use crate::error::{usage, Result};
 use crate::names::{device_name, kind_feature, kind_name, op_name};
 use crate::output::{fixed as json_fixed, object, Output};
@@ -72,6 +74,8 @@ pub(crate) const BATCH: u32 = 64;
 pub(crate) const SMALL: u64 = 64;
 /// Thread counts beyond which scaling measures powers of two only.
 pub(crate) const ALL_THREAD_COUNTS_UP_TO: u32 = 16;
+/// Elements in the reserve of the kmalloc mempools the benchmarks make.
+pub(crate) const POOL_MIN: u32 = 16;
 
 /// Targets of the summary: Rust against C per allocator (worst point), the
 /// batched ioctl path against the in-kernel batches, statistics on against off.
@@ -89,6 +93,21 @@ pub(crate) fn takes_size(kind: u32) -> bool {
             | KMEMLAB_KIND_IOREMAP
             | KMEMLAB_KIND_KVMALLOC
     )
+}
+
+/// Kinds whose objects come from a cache or a mempool the benchmark makes
+/// for the run, of objects of `size` bytes (the request's size is 0).
+pub(crate) fn sized_by_owner(kind: u32) -> bool {
+    matches!(kind, KMEMLAB_KIND_KMEM_CACHE | KMEMLAB_KIND_MEMPOOL)
+}
+
+/// The GFP request of a run of `kind`: GFP_KERNEL, but GFP_ATOMIC for a
+/// mempool (the module refuses masks that may sleep there).
+pub(crate) fn bench_gfp(kind: u32) -> u32 {
+    match kind {
+        KMEMLAB_KIND_MEMPOOL => KMEMLAB_GFP_ATOMIC,
+        _ => KMEMLAB_GFP_KERNEL,
+    }
 }
 
 /// Kinds whose objects are 2^order pages.
@@ -141,8 +160,9 @@ pub(crate) fn cache_name() -> String {
 pub(crate) struct Spec {
     pub(crate) op: u32,
     pub(crate) kind: u32,
-    /// Bytes: for the kinds of [`takes_size`]; for KMEM_CACHE the object size
-    /// of the cache the tool makes for the run.
+    /// Bytes: for the kinds of [`takes_size`]; for KMEM_CACHE and MEMPOOL
+    /// the object size of the cache or the kmalloc mempool the tool makes
+    /// for the run.
     pub(crate) size: u64,
     pub(crate) order: u32,
     pub(crate) node: i32,
@@ -193,7 +213,7 @@ impl Spec {
         self.op == KMEMLAB_BENCH_ALLOC_FREE
     }
 
-    /// The request, with `cache` as the KMEM_CACHE handle.
+    /// The request, with `cache` as the KMEM_CACHE or MEMPOOL handle.
     pub(crate) fn request(&self, cache: u32) -> KmemlabBench {
         let alloc = self.is_alloc();
         let mut flags = 0;
@@ -206,6 +226,11 @@ impl Spec {
         KmemlabBench {
             op: self.op,
             kind: if alloc { self.kind } else { 0 },
+            gfp: if alloc {
+                bench_gfp(self.kind)
+            } else {
+                KMEMLAB_GFP_KERNEL
+            },
             size: if alloc && takes_size(self.kind) {
                 self.size
             } else {
@@ -218,7 +243,7 @@ impl Spec {
             },
             node: if alloc { self.node } else { KMEMLAB_NODE_ANY },
             cache: match self.kind {
-                KMEMLAB_KIND_KMEM_CACHE if alloc => cache,
+                KMEMLAB_KIND_KMEM_CACHE | KMEMLAB_KIND_MEMPOOL if alloc => cache,
                 KMEMLAB_KIND_DMA_COHERENT if alloc => self.device,
                 _ => 0,
             },
@@ -352,26 +377,34 @@ impl Bench<'_> {
             .map_err(|e| format!("{what}: {e}"))
     }
 
-    /// Runs `f` with the cache `spec` needs: for KMEM_CACHE a new cache of
-    /// `spec.size`-byte objects, destroyed afterwards (also when `f` fails,
-    /// whose error comes first); otherwise 0.
+    /// Runs `f` with the cache or mempool `spec` needs: for KMEM_CACHE a
+    /// new cache of `spec.size`-byte objects, for MEMPOOL a new kmalloc
+    /// mempool of `spec.size`-byte elements with [`POOL_MIN`] in reserve,
+    /// destroyed afterwards (also when `f` fails, whose error comes first);
+    /// otherwise 0.
     pub(crate) fn with_cache<T>(
         &mut self,
         spec: &Spec,
         f: impl FnOnce(&mut Self, u32) -> Result<T, String>,
     ) -> Result<T, String> {
-        if !(spec.is_alloc() && spec.kind == KMEMLAB_KIND_KMEM_CACHE) {
+        if !(spec.is_alloc() && sized_by_owner(spec.kind)) {
             return f(self, 0);
         }
-        let size = u32::try_from(spec.size).map_err(|_| "kmem_cache: --size is too big")?;
-        let cache = self
-            .dev
-            .cache_create(&cache_name(), size, 0, 0)
-            .map_err(|e| format!("kmem_cache {size}: {e}"))?;
-        let out = f(self, cache);
-        let destroyed = self.dev.cache_destroy(cache).map_err(|e| e.to_string());
+        let name = kind_name(spec.kind);
+        let size = u32::try_from(spec.size).map_err(|_| format!("{name}: --size is too big"))?;
+        let dev = self.dev;
+        let made = match spec.kind {
+            KMEMLAB_KIND_MEMPOOL => mempool_create(dev, KMEMLAB_MEMPOOL_KMALLOC, 0, size, POOL_MIN),
+            _ => dev.cache_create(&cache_name(), size, 0, 0),
+        };
+        let handle = made.map_err(|e| format!("{name} {size}: {e}"))?;
+        let out = f(self, handle);
+        let destroyed = match spec.kind {
+            KMEMLAB_KIND_MEMPOOL => mempool_destroy(dev, handle),
+            _ => dev.cache_destroy(handle),
+        };
         let out = out?;
-        destroyed?;
+        destroyed.map_err(|e| e.to_string())?;
         Ok(out)
     }
 

@@ -64,22 +64,20 @@ pub(crate) fn run_args(a: &BenchRunArgs) -> Result<RunArgs> {
         ..spec
     };
     match size {
-        Some(_) if !takes_size(kind) && kind != KMEMLAB_KIND_KMEM_CACHE => {
+        Some(_) if !takes_size(kind) && !sized_by_owner(kind) => {
             return Err(usage(format!(
-                "--size is for kmalloc, kmem_cache, vmalloc, kvmalloc, dma_coherent and ioremap, not {name}"
+                "--size is for kmalloc, kmem_cache, mempool, vmalloc, kvmalloc, dma_coherent and ioremap, not {name}"
             )))
         }
-        // A KMEM_CACHE's object size is a u32 (cache create).
-        Some(s) if kind == KMEMLAB_KIND_KMEM_CACHE && u32::try_from(s).is_err() => {
+        // A cache's object size and a mempool's element size are u32s.
+        Some(s) if sized_by_owner(kind) && u32::try_from(s).is_err() => {
             return Err(usage(format!(
-                "--size {s} is too big for kmem_cache (at most {} bytes)",
+                "--size {s} is too big for {name} (at most {} bytes)",
                 u32::MAX
             )))
         }
         Some(s) => spec.size = s,
-        None if kind == KMEMLAB_KIND_KMALLOC || kind == KMEMLAB_KIND_KMEM_CACHE => {
-            spec.size = SMALL
-        }
+        None if kind == KMEMLAB_KIND_KMALLOC || sized_by_owner(kind) => spec.size = SMALL,
         None if takes_size(kind) => spec.size = 4096,
         None => {}
     }

@@ -48,7 +48,7 @@ pub(crate) fn smoke_specs(features: u64, nr: u32, iterations: u32) -> Vec<Spec> 
         .filter(|(k, _)| unavailable(*k, features).is_none())
         .map(|&(k, _)| {
             let mut s = Spec::alloc(k, 0, 0);
-            if k == KMEMLAB_KIND_KMALLOC || k == KMEMLAB_KIND_KMEM_CACHE {
+            if k == KMEMLAB_KIND_KMALLOC || sized_by_owner(k) {
                 s.size = SMALL;
             } else if takes_size(k) {
                 s.size = 4096;
@@ -82,6 +82,56 @@ pub(crate) fn smoke_specs(features: u64, nr: u32, iterations: u32) -> Vec<Spec> 
     out
 }
 
+/// Runs every spec of `specs` (with the cache `cache` and the mempool
+/// `pool` their kinds need): each run's line, and the failures.
+fn smoke_runs(
+    b: &mut Bench<'_>,
+    specs: &[Spec],
+    cache: u32,
+    pool: u32,
+) -> (Vec<String>, Vec<String>) {
+    let (mut lines, mut failed) = (Vec::new(), Vec::new());
+    for s in specs {
+        let op = if s.is_alloc() { "alloc " } else { "" };
+        let what = format!(
+            "{op}{} {} threads {} batch {}",
+            s.label(),
+            s.side(),
+            s.threads,
+            s.batch
+        );
+        let handle = if s.kind == KMEMLAB_KIND_MEMPOOL {
+            pool
+        } else {
+            cache
+        };
+        let req = s.request(handle);
+        b.progress.step(&what);
+        let problems = match b.dev.bench(&req) {
+            Ok(r) => {
+                let bad = malformed(&req, &r);
+                if bad.is_empty() {
+                    lines.push(format!(
+                        "ok    {what}: {} ops, {} ns/op, median {} ns {} cycles",
+                        r.ops,
+                        ns_text(ns_per_op(&r)),
+                        r.ns_median,
+                        r.cycles_median
+                    ));
+                }
+                bad
+            }
+            Err(e) => vec![e.to_string()],
+        };
+        if !problems.is_empty() {
+            let line = format!("{what}: {}", problems.join("; "));
+            lines.push(format!("FAIL  {line}"));
+            failed.push(line);
+        }
+    }
+    (lines, failed)
+}
+
 /// `bench smoke [--iterations N]`: tiny runs of everything, each checked.
 pub(crate) fn smoke(dev: &dyn DeviceOps, iterations: u32) -> Result<Output, String> {
     let v = bench_version(dev)?;
@@ -90,47 +140,15 @@ pub(crate) fn smoke(dev: &dyn DeviceOps, iterations: u32) -> Result<Output, Stri
         dev,
         progress: Progress::new(specs.len()),
     };
-    // One cache for every kmem_cache run; none without them.
-    let cache_spec = match specs.iter().find(|s| s.kind == KMEMLAB_KIND_KMEM_CACHE) {
+    // One cache for every kmem_cache run and one mempool for every mempool
+    // run; none without them.
+    let owner = |kind| match specs.iter().find(|s| s.is_alloc() && s.kind == kind) {
         Some(s) => *s,
         None => Spec::counter(KMEMLAB_BENCH_PERCPU_INC),
     };
+    let (cache_spec, pool_spec) = (owner(KMEMLAB_KIND_KMEM_CACHE), owner(KMEMLAB_KIND_MEMPOOL));
     let (lines, failed) = b.with_cache(&cache_spec, |b, cache| {
-        let (mut lines, mut failed) = (Vec::new(), Vec::new());
-        for s in &specs {
-            let op = if s.is_alloc() { "alloc " } else { "" };
-            let what = format!(
-                "{op}{} {} threads {} batch {}",
-                s.label(),
-                s.side(),
-                s.threads,
-                s.batch
-            );
-            let req = s.request(cache);
-            b.progress.step(&what);
-            let problems = match b.dev.bench(&req) {
-                Ok(r) => {
-                    let bad = malformed(&req, &r);
-                    if bad.is_empty() {
-                        lines.push(format!(
-                            "ok    {what}: {} ops, {} ns/op, median {} ns {} cycles",
-                            r.ops,
-                            ns_text(ns_per_op(&r)),
-                            r.ns_median,
-                            r.cycles_median
-                        ));
-                    }
-                    bad
-                }
-                Err(e) => vec![e.to_string()],
-            };
-            if !problems.is_empty() {
-                let line = format!("{what}: {}", problems.join("; "));
-                lines.push(format!("FAIL  {line}"));
-                failed.push(line);
-            }
-        }
-        Ok((lines, failed))
+        b.with_cache(&pool_spec, |b, pool| Ok(smoke_runs(b, &specs, cache, pool)))
     })?;
     drop(b);
     let n = specs.len();

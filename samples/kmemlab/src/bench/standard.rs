@@ -47,6 +47,9 @@ pub(crate) fn sweep(kind: u32) -> Vec<Spec> {
         KMEMLAB_KIND_DMA_COHERENT => sizes(&[4 << 10, 16 << 10, 64 << 10, 256 << 10]),
         KMEMLAB_KIND_IOREMAP => sizes(&[4 << 10, 64 << 10, 1 << 20]),
         KMEMLAB_KIND_PERCPU => vec![Spec::alloc(kind, 0, 0)],
+        // A kmalloc mempool of 64-byte elements, its reserve full: the
+        // mempool's own cost over kmalloc's (GFP_ATOMIC, as mempools need).
+        KMEMLAB_KIND_MEMPOOL => sizes(&[SMALL]),
         _ => Vec::new(),
     };
     points
@@ -373,7 +376,7 @@ impl Plan {
 /// Whether the objects of `s` are within the module's limits for their kind.
 pub(crate) fn within(s: &Spec, m: &KmemlabLimits) -> bool {
     match s.kind {
-        KMEMLAB_KIND_KMALLOC => s.size <= m.kmalloc_max,
+        KMEMLAB_KIND_KMALLOC | KMEMLAB_KIND_MEMPOOL => s.size <= m.kmalloc_max,
         KMEMLAB_KIND_KMEM_CACHE => s.size <= m.cache_object_max,
         KMEMLAB_KIND_FREE_PAGES | KMEMLAB_KIND_PAGES_NODE => s.order <= m.max_order,
         KMEMLAB_KIND_VMALLOC => s.size <= m.vmalloc_max,

@@ -6,7 +6,7 @@ use super::*;
 use crate::cli::{Cli, Command};
 
 /// Parses `bench SUB WORDS...` with the tool's definition.
-fn bench_command(sub: &str, words: &[&str]) -> Result<BenchCommand> {
+pub(super) fn bench_command(sub: &str, words: &[&str]) -> Result<BenchCommand> {
     let head = ["kmemlab", "bench", sub];
     let argv = head.iter().chain(words.iter()).copied();
     match crate::cli::parse(argv) {
@@ -101,6 +101,14 @@ fn requests_carry_only_the_fields_of_their_kind() {
     assert_eq!((r.size, r.order, r.node), (0, 3, KMEMLAB_NODE_ANY));
     let r = Spec::alloc(KMEMLAB_KIND_PERCPU, 8, 0).request(0);
     assert_eq!((r.size, r.order, r.cache), (0, 0, 0));
+    assert_eq!(r.gfp, KMEMLAB_GFP_KERNEL);
+    // A mempool: its handle in cache, no size (the pool's), GFP_ATOMIC.
+    let r = Spec::alloc(KMEMLAB_KIND_MEMPOOL, 64, 0).request(4);
+    assert_eq!(
+        (r.kind, r.cache, r.size, r.order, r.node),
+        (KMEMLAB_KIND_MEMPOOL, 4, 0, 0, KMEMLAB_NODE_ANY)
+    );
+    assert_eq!(r.gfp, KMEMLAB_GFP_ATOMIC);
     let r = Spec::counter(KMEMLAB_BENCH_ATOMIC_INC).request(5);
     assert_eq!(
         (r.op, r.kind, r.cache, r.batch),
@@ -143,7 +151,7 @@ fn sweeps_and_bytes() {
 
 #[test]
 fn plans_skip_what_the_module_lacks() {
-    let all = (1u64 << 10) - 1;
+    let all = (1u64 << 11) - 1;
     let args = parse_standard(&["--quick"]).unwrap();
     let plan = Plan::new(&args, all & !KMEMLAB_FEAT_EDU, None, 4, 4096);
     assert_eq!(plan.skipped.len(), 1);
@@ -155,9 +163,25 @@ fn plans_skip_what_the_module_lacks() {
         .all(|(_, p)| p.len() <= QUICK_POINTS && !p.is_empty()));
     assert_eq!(plan.threads, vec![1, 2, 3, 4]);
     assert_eq!(plan.scaling.len(), 3);
-    // 8 kinds, 15 points (percpu has one), two sides; 4 batch runs, two sides;
-    // 3 series x 4 thread counts; 4 ioctl steps; 2 stats-cost runs.
-    assert_eq!(plan.steps(1), 2 * 15 + 2 * 4 + 12 + 4 + 2);
+    // 9 kinds, 16 points (percpu and mempool have one), two sides; 4 batch
+    // runs, two sides; 3 series x 4 thread counts; 4 ioctl steps; 2
+    // stats-cost runs.
+    assert_eq!(plan.steps(1), 2 * 16 + 2 * 4 + 12 + 4 + 2);
+    // The mempool row: 64-byte elements, GFP_ATOMIC.
+    let pool = plan
+        .sweeps
+        .iter()
+        .find(|(k, _)| *k == KMEMLAB_KIND_MEMPOOL)
+        .map(|(_, p)| p.clone())
+        .unwrap();
+    assert_eq!(pool.len(), 1);
+    assert_eq!((pool[0].size, pool[0].stats), (SMALL, false));
+    assert_eq!(pool[0].request(7).gfp, KMEMLAB_GFP_ATOMIC);
+    // A module without mempools: skipped, with its reason.
+    let plan = Plan::new(&args, all & !KMEMLAB_FEAT_MEMPOOL, None, 4, 4096);
+    let skipped: Vec<u32> = plan.skipped.iter().map(|(k, _)| *k).collect();
+    assert_eq!(skipped, [KMEMLAB_KIND_MEMPOOL]);
+    assert!(plan.skipped[0].1.contains("no 'mempool'"));
     // A module without kvmalloc: skipped, with its reason.
     let plan = Plan::new(&args, all & !KMEMLAB_FEAT_KVMALLOC, None, 4, 4096);
     let skipped: Vec<u32> = plan.skipped.iter().map(|(k, _)| *k).collect();
@@ -240,6 +264,16 @@ fn run_options() {
     );
     let a = parse_run(&["--kind", "kmem_cache"]).unwrap();
     assert_eq!(a.spec.size, SMALL);
+    // A mempool's element size: 64 bytes unless --size says otherwise.
+    let a = parse_run(&["--kind", "mempool"]).unwrap();
+    assert_eq!((a.spec.kind, a.spec.size), (KMEMLAB_KIND_MEMPOOL, SMALL));
+    assert_eq!(a.spec.label(), "mempool 64");
+    let a = parse_run(&["--kind", "mempool", "--size", "1k", "--batch", "8"]).unwrap();
+    assert_eq!((a.spec.size, a.spec.batch), (1024, 8));
+    let e = parse_run(&["--kind", "mempool", "--size", "8g"]).unwrap_err();
+    assert!(e.to_string().contains("too big for mempool"), "{e}");
+    let e = parse_run(&["--kind", "mempool", "--order", "1"]).unwrap_err();
+    assert!(e.to_string().contains("not mempool"), "{e}");
     assert!(parse_run(&["--op", "atomic-inc", "--kind", "kmalloc"]).is_err());
     assert!(parse_run(&["--op", "inc"])
         .unwrap_err()
@@ -348,10 +382,10 @@ fn smoke_checks_find_malformed_results() {
     };
     assert_eq!(malformed(&req, &bad).len(), 3);
 
-    let all = (1u64 << 10) - 1;
+    let all = (1u64 << 11) - 1;
     let specs = smoke_specs(all, 4, 50);
-    // 9 kinds and 2 counters, x2 sides x2 thread modes x2 batches.
-    assert_eq!(specs.len(), 11 * 8);
+    // 10 kinds and 2 counters, x2 sides x2 thread modes x2 batches.
+    assert_eq!(specs.len(), 12 * 8);
     assert!(specs
         .iter()
         .any(|s| s.threads == 4 && s.raw_c && s.batch == 8));
@@ -359,12 +393,22 @@ fn smoke_checks_find_malformed_results() {
         .iter()
         .filter(|s| s.kind == KMEMLAB_KIND_KVMALLOC)
         .all(|s| s.size == 4096));
+    // Mempool runs: 64-byte elements of the pool, GFP_ATOMIC.
+    let pool: Vec<&Spec> = specs
+        .iter()
+        .filter(|s| s.kind == KMEMLAB_KIND_MEMPOOL)
+        .collect();
+    assert_eq!(pool.len(), 8);
+    assert!(pool.iter().all(|s| s.size == SMALL));
     let specs = smoke_specs(all & !KMEMLAB_FEAT_EDU, 1, 50);
-    assert_eq!(specs.len(), 10 * 8);
+    assert_eq!(specs.len(), 11 * 8);
     assert!(specs.iter().all(|s| s.kind != KMEMLAB_KIND_IOREMAP));
     let specs = smoke_specs(all & !KMEMLAB_FEAT_KVMALLOC, 1, 50);
-    assert_eq!(specs.len(), 10 * 8);
+    assert_eq!(specs.len(), 11 * 8);
     assert!(specs.iter().all(|s| s.kind != KMEMLAB_KIND_KVMALLOC));
+    let specs = smoke_specs(all & !KMEMLAB_FEAT_MEMPOOL, 1, 50);
+    assert_eq!(specs.len(), 11 * 8);
+    assert!(specs.iter().all(|s| s.kind != KMEMLAB_KIND_MEMPOOL));
 }
 
 fn point(kind: u32, bytes: u64, rust: f64, c: f64) -> SweepPoint {
@@ -658,96 +702,4 @@ fn the_standard_plan_keeps_to_the_module_limits() {
         .find(|(k, _)| *k == KMEMLAB_KIND_KVMALLOC)
         .map(|(_, p)| p.iter().map(|s| s.size).collect::<Vec<_>>());
     assert_eq!(kv, Some(vec![64, 4096, 65536, 1 << 20]));
-}
-
-/// The benchmarks against the fake device: every request well-formed, every
-/// cache destroyed, and the reports complete.
-#[test]
-fn benchmarks_on_a_fake_device() {
-    use crate::device::fake::FakeDevice;
-    let dev = FakeDevice::default();
-    let smoke = bench(
-        &dev,
-        &bench_command("smoke", &["--iterations", "5"]).unwrap(),
-    )
-    .unwrap();
-    assert!(
-        smoke.text.ends_with("checks, all well-formed"),
-        "{}",
-        smoke.text
-    );
-    assert_eq!(dev.caches(), 0);
-
-    let run = bench(
-        &dev,
-        &bench_command("run", &["--kind", "kmem_cache", "--iterations", "100"]).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(run.json["benchmark"], "run");
-    assert_eq!(run.json["kind"], "kmem_cache");
-    assert!(
-        run.json["ns_per_op"].as_f64().is_some_and(|x| x > 0.0),
-        "{}",
-        run.json
-    );
-    assert_eq!(dev.caches(), 0);
-
-    let cost = bench(
-        &dev,
-        &bench_command("stats-cost", &["--iterations", "100", "--rounds", "3"]).unwrap(),
-    )
-    .unwrap();
-    // The fake charges statistics 4 ns of 105: a ratio above 1.
-    assert!(
-        cost.json["ratio"].as_f64().is_some_and(|r| r > 1.0),
-        "{}",
-        cost.json
-    );
-
-    let std = bench(&dev, &bench_command("standard", &["--quick"]).unwrap()).unwrap();
-    for key in ["rust_vs_c", "batch", "scaling", "summary"] {
-        assert!(!std.json[key].as_array().unwrap().is_empty(), "{key}");
-    }
-    // The fake has no edu: ioremap is skipped with its reason.
-    assert_eq!(std.json["skipped"][0]["kind"], "ioremap");
-    // kvmalloc is swept like every allocator the module has.
-    assert!(
-        std.json["rust_vs_c"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|k| k["kind"] == "kvmalloc"),
-        "{}",
-        std.json["rust_vs_c"]
-    );
-    let kv = bench(
-        &dev,
-        &bench_command("run", &["--kind", "kvmalloc", "--iterations", "10"]).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(
-        (kv.json["kind"].clone(), kv.json["size"].clone()),
-        ("kvmalloc".into(), 4096.into())
-    );
-    assert_eq!((dev.live(), dev.caches()), (0, 0));
-
-    // A module without the in-kernel benchmark.
-    let old = FakeDevice::new(
-        crate::device::fake::ALL_FEATURES & !KMEMLAB_FEAT_BENCH,
-        crate::device::fake::default_limits(),
-    );
-    let e = bench(&old, &bench_command("smoke", &[]).unwrap()).unwrap_err();
-    assert!(e.to_string().contains("no in-kernel benchmark"), "{e}");
-
-    // A module whose LIMITS fails: the standard run says so, no guessing.
-    let failing = FakeDevice::new(
-        crate::device::fake::ALL_FEATURES,
-        crate::device::fake::default_limits(),
-    )
-    .failing_limits();
-    let e = bench(&failing, &bench_command("standard", &["--quick"]).unwrap()).unwrap_err();
-    assert!(
-        e.to_string().starts_with("reading the module's limits: "),
-        "{e}"
-    );
 }

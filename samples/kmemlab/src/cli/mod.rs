@@ -11,7 +11,9 @@ use clap::CommandFactory;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::names;
-use crate::uapi::{self, KMEMLAB_BATCH_MAX, KMEMLAB_BENCH_ITERATIONS_MAX};
+use crate::uapi::{
+    self, KMEMLAB_BATCH_MAX, KMEMLAB_BENCH_ITERATIONS_MAX, KMEMLAB_MEMPOOL_RESERVE_MAX,
+};
 use crate::units;
 
 /// The device node without `--device`.
@@ -87,6 +89,9 @@ pub enum Command {
     /// kmem_cache caches: create, destroy, list
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Mempools: a reserve of elements over kmalloc or a cache
+    #[command(subcommand)]
+    Mempool(MempoolCommand),
     /// Map edu's registers or a physical range
     #[command(subcommand)]
     Ioremap(IoremapCommand),
@@ -209,6 +214,11 @@ fn count(s: &str) -> Result<u32, String> {
     in_range(s, 1, KMEMLAB_BATCH_MAX)
 }
 
+/// Elements a mempool keeps in reserve: 1 to KMEMLAB_MEMPOOL_RESERVE_MAX.
+fn min_nr(s: &str) -> Result<u32, String> {
+    in_range(s, 1, KMEMLAB_MEMPOOL_RESERVE_MAX)
+}
+
 /// Samples of a benchmark run: 1 to KMEMLAB_BENCH_ITERATIONS_MAX.
 fn iterations(s: &str) -> Result<u32, String> {
     in_range(s, 1, KMEMLAB_BENCH_ITERATIONS_MAX)
@@ -258,11 +268,15 @@ pub struct AllocArgs {
     /// The cache handle of kmem_cache objects
     #[arg(long, value_name = "H", value_parser = units::number_u32)]
     pub cache: Option<u32>,
+    /// The mempool handle of mempool objects (which need --gfp atomic or nowait)
+    #[arg(long, value_name = "H", value_parser = units::number_u32)]
+    pub pool: Option<u32>,
     /// Objects to allocate at once (1 to 1024)
     #[arg(short = 'n', long, value_name = "N", value_parser = count, default_value = "1")]
     pub count: u32,
     /// The allocation context, GFP_KERNEL etc.; a kind takes those the kernel
-    /// allows for it (the module refuses the others: EINVAL)
+    /// allows for it (the module refuses the others: EINVAL). mempool takes
+    /// atomic or nowait only
     #[arg(long, value_enum, default_value_t)]
     pub gfp: Gfp,
     /// __GFP_ZERO: zeroed memory
@@ -372,6 +386,39 @@ pub enum CacheCommand {
     Destroy(HandleArg),
     /// Every kmemlab-* cache in /proc/slabinfo
     List,
+}
+
+/// A mempool's handle.
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct PoolArg {
+    /// The mempool's handle
+    #[arg(value_parser = units::number_u32)]
+    pub handle: u32,
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq)]
+pub enum MempoolCommand {
+    /// Create a mempool over kmalloc or over a cache of the file
+    ///
+    /// The pool fills its reserve at once; its elements are allocated with
+    /// `alloc mempool --pool H --gfp atomic` (or nowait: a mask that may
+    /// sleep is refused).
+    #[command(group(ArgGroup::new("source").required(true).args(["kmalloc", "cache"])))]
+    Create {
+        /// Elements of SIZE bytes, from kmalloc
+        #[arg(long, value_name = "SIZE", value_parser = units::number_u32)]
+        kmalloc: Option<u32>,
+        /// Elements from the cache H (the handle `cache create` gave)
+        #[arg(long, value_name = "H", value_parser = units::number_u32)]
+        cache: Option<u32>,
+        /// Elements kept in reserve (1 to 1024)
+        #[arg(long, value_name = "N", value_parser = min_nr)]
+        min: u32,
+    },
+    /// Destroy a mempool (refused while it has live elements)
+    Destroy(PoolArg),
+    /// A mempool's source, element size, reserve and live elements
+    Status(PoolArg),
 }
 
 #[derive(Subcommand, Debug, Clone, PartialEq)]
@@ -599,7 +646,9 @@ pub struct BenchRunArgs {
     /// What to time
     #[arg(long, value_enum, default_value_t)]
     pub op: BenchOp,
-    /// The allocator of --op alloc [default: kmalloc]
+    /// The allocator of --op alloc [default: kmalloc]; kmem_cache and mempool
+    /// runs make their own cache or kmalloc mempool (16 in reserve, GFP_ATOMIC)
+    /// of --size-byte objects
     #[arg(short, long, value_parser = kind_parser(true))]
     pub kind: Option<u32>,
     /// Bytes of each object [default: 64, or 4096 for vmalloc, kvmalloc, dma, ioremap]

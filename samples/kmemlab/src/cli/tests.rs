@@ -40,6 +40,14 @@ fn paths_and_subcommands() {
     assert_eq!(command_path(&w("frob")), Vec::<String>::new());
     let subs = subcommands_of(&["cache".to_string()]);
     assert!(subs.contains(&"create".to_string()) && !subs.contains(&"help".to_string()));
+    assert_eq!(
+        subcommands_of(&["mempool".to_string()]),
+        ["create", "destroy", "status"]
+    );
+    assert_eq!(
+        command_path(&w("--json mempool status 3")),
+        ["mempool", "status"]
+    );
 }
 
 #[test]
@@ -86,6 +94,14 @@ fn usage_errors() {
         "bench run --threads many",
         "bench standard --rounds 0",
         "bench frob",
+        "mempool",
+        "mempool create --min 4",
+        "mempool create --kmalloc 8 --cache 1 --min 4",
+        "mempool create --kmalloc 8 --min 1025",
+        "mempool create --cache 1 --min 0",
+        "mempool create --kmalloc 8 --min 4 --pool 1",
+        "mempool destroy",
+        "alloc mempool --pool x",
     ] {
         let e = cli(bad).unwrap_err();
         assert_eq!(e.exit_code(), 2, "{bad}: {e}");
@@ -107,6 +123,32 @@ fn gfp_bases_are_the_abis() {
         .collect();
     assert_eq!(ours, abi);
     assert_eq!(Gfp::default().bits(), uapi::KMEMLAB_GFP_KERNEL);
+}
+
+#[test]
+fn mempool_commands() {
+    match cli("mempool create --cache 2 --min 1k").map(|c| c.command) {
+        Ok(Command::Mempool(MempoolCommand::Create {
+            kmalloc,
+            cache,
+            min,
+        })) => assert_eq!((kmalloc, cache, min), (None, Some(2), 1024)),
+        other => panic!("{other:?}"),
+    }
+    match cli("mempool destroy 0x10").map(|c| c.command) {
+        Ok(Command::Mempool(MempoolCommand::Destroy(p))) => assert_eq!(p.handle, 16),
+        other => panic!("{other:?}"),
+    }
+    match cli("alloc mempool --pool 3 --gfp atomic").map(|c| c.command) {
+        Ok(Command::Alloc(a)) => {
+            assert_eq!(
+                (a.kind, a.pool, a.cache),
+                (uapi::KMEMLAB_KIND_MEMPOOL, Some(3), None)
+            );
+            assert_eq!(a.gfp, Gfp::Atomic);
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

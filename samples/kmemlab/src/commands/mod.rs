@@ -6,6 +6,7 @@
 //! each other's objects runs on one device (script mode, `--hold`).
 
 mod devices;
+mod mempool;
 mod objects;
 mod version;
 
@@ -56,6 +57,7 @@ pub fn run(dev: &dyn DeviceOps, cmd: &Command) -> Result<Output> {
         Command::Info(h) => objects::info(dev, h.handle),
         Command::List => objects::list(dev),
         Command::Cache(c) => objects::cache(dev, c),
+        Command::Mempool(m) => mempool::mempool(dev, m),
         Command::Ioremap(i) => devices::ioremap(dev, i),
         Command::Mmio(m) => devices::mmio(dev, m),
         Command::Dma(d) => devices::dma(dev, d),
@@ -156,6 +158,10 @@ pub(crate) mod tests {
             "bench run --kind percpu --size 8",
             "bench run --kind kmem_cache --size 8g",
             "alloc kmem_cache",
+            "alloc mempool --gfp atomic",
+            "alloc kmalloc 64 --pool 1",
+            "alloc kmem_cache --cache 1 --pool 1",
+            "alloc mempool --pool 1 --cache 1 --gfp atomic",
         ] {
             let e = validate(&command(bad)).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad}: {e}");

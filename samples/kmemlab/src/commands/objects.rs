@@ -21,6 +21,7 @@ fn info_owner(i: &KmemlabInfo) -> (&'static str, Value) {
     match i.kind {
         KMEMLAB_KIND_DMA_COHERENT => ("device", device_name(i.cache).into()),
         KMEMLAB_KIND_IOREMAP => ("source", source_name(i.cache).into()),
+        KMEMLAB_KIND_MEMPOOL => ("pool", i.cache.into()),
         _ => ("cache", i.cache.into()),
     }
 }
@@ -69,7 +70,7 @@ pub fn info_line(i: &KmemlabInfo) -> String {
     ));
     match info_owner(i) {
         (key, Value::String(name)) => s.push_str(&format!("  {key} {name}")),
-        _ if i.cache != 0 => s.push_str(&format!("  cache {}", i.cache)),
+        (key, _) if i.cache != 0 => s.push_str(&format!("  {key} {}", i.cache)),
         _ => {}
     }
     s
@@ -114,6 +115,16 @@ pub(crate) fn alloc_request(a: &AllocArgs) -> Result<KmemlabAlloc> {
             ))
         }
         (_, Some(_)) => return Err(usage(format!("--cache is for kmem_cache, not {name}"))),
+        (_, None) => {}
+    }
+    match (k, a.pool) {
+        (KMEMLAB_KIND_MEMPOOL, Some(p)) => req.cache = p,
+        (KMEMLAB_KIND_MEMPOOL, None) => {
+            return Err(usage(
+                "alloc mempool needs --pool H: the handle `mempool create` gave",
+            ))
+        }
+        (_, Some(_)) => return Err(usage(format!("--pool is for mempool, not {name}"))),
         (_, None) => {}
     }
     // --order has a default (0): any other value is for the page kinds.
@@ -393,6 +404,16 @@ mod tests {
         assert_eq!((r.node, r.cache), (KMEMLAB_NODE_ANY, 0));
         let r = alloc_of("kmem_cache --cache 2").unwrap();
         assert_eq!((r.kind, r.cache), (KMEMLAB_KIND_KMEM_CACHE, 2));
+        // A mempool's handle travels in the cache field; the GFP bits as given.
+        let r = alloc_of("mempool --pool 5 --gfp nowait --nowarn --count 2").unwrap();
+        assert_eq!(
+            (r.kind, r.cache, r.size, r.count),
+            (KMEMLAB_KIND_MEMPOOL, 5, 0, 2)
+        );
+        assert_eq!(r.gfp, KMEMLAB_GFP_NOWAIT | KMEMLAB_GFP_NOWARN);
+        assert_eq!((r.order, r.node), (0, KMEMLAB_NODE_ANY));
+        let r = alloc_of("mempool --pool 5").unwrap();
+        assert_eq!(r.gfp, KMEMLAB_GFP_KERNEL);
         let r = alloc_of("dma 4k").unwrap();
         assert_eq!(r.kind, KMEMLAB_KIND_DMA_COHERENT);
         assert_eq!((r.size, r.cache, r.count), (4096, KMEMLAB_DEV_FAUX, 1));
@@ -415,6 +436,16 @@ mod tests {
             (
                 "kmalloc 64 --cache 1",
                 "--cache is for kmem_cache, not kmalloc",
+            ),
+            ("mempool --gfp atomic", "alloc mempool needs --pool H"),
+            ("kmalloc 64 --pool 1", "--pool is for mempool, not kmalloc"),
+            (
+                "kmem_cache --cache 1 --pool 1",
+                "--pool is for mempool, not kmem_cache",
+            ),
+            (
+                "mempool --cache 1 --pool 1",
+                "--cache is for kmem_cache, not mempool",
             ),
             (
                 "vmalloc 4k --order 2",
@@ -455,6 +486,9 @@ mod tests {
         let cached = info(KMEMLAB_KIND_KMEM_CACHE, 0, 3);
         assert!(info_line(&cached).ends_with("  cache 3"));
         assert!(js(&cached).contains(r#""cache":3"#));
+        let pooled = info(KMEMLAB_KIND_MEMPOOL, 0, 4);
+        assert!(info_line(&pooled).ends_with("  pool 4"));
+        assert!(js(&pooled).contains(r#""pool":4"#) && !js(&pooled).contains("cache"));
         let plain = info(KMEMLAB_KIND_PERCPU, -1, 0);
         assert!(info_line(&plain).ends_with("cpu 0  zone -        from -"));
     }

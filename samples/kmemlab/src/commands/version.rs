@@ -12,8 +12,8 @@ use crate::output::{object, Output};
 use crate::uapi::*;
 use crate::units::human_size;
 
-/// The module's limits for `--json`: every field, in bytes (orders and the
-/// page size as they are).
+/// The module's limits for `--json`: every field, in bytes (orders, the
+/// page size and the mempool reserve's elements as they are).
 pub fn limits_json(l: &KmemlabLimits) -> Value {
     object([
         ("max_objects", Value::from(l.max_objects)),
@@ -28,6 +28,7 @@ pub fn limits_json(l: &KmemlabLimits) -> Value {
         ("page_size", l.page_size.into()),
         ("kvmalloc_max", l.kvmalloc_max.into()),
         ("kvmalloc_kmalloc_max", l.kvmalloc_kmalloc_max.into()),
+        ("mempool_reserve_max", l.mempool_reserve_max.into()),
     ])
 }
 
@@ -46,10 +47,14 @@ pub fn limits_lines(l: &KmemlabLimits) -> Vec<String> {
         format!("max_order:        {}", l.max_order),
         format!("page_size:        {}", bytes(l.page_size.into())),
         format!("kvmalloc_max:     {}", bytes(l.kvmalloc_max)),
-        // The one name longer than the others' column.
+        // The names longer than the others' column.
         format!(
             "kvmalloc_kmalloc_max: {}; larger kvmalloc sizes: vmalloc",
             bytes(l.kvmalloc_kmalloc_max)
+        ),
+        format!(
+            "mempool_reserve_max: {} elements in a mempool's reserve",
+            l.mempool_reserve_max
         ),
     ]
 }
@@ -97,36 +102,43 @@ mod tests {
     use crate::device::fake::{default_limits, FakeDevice, ALL_FEATURES};
 
     #[test]
-    fn version_names_abi_3_features_and_kvmalloc_limits() {
+    fn version_names_abi_3_features_and_the_newest_limits() {
         let dev = FakeDevice::new(ALL_FEATURES, default_limits());
         let out = version(&dev).unwrap();
         assert!(out.text.contains("tool ABI:    3"), "{}", out.text);
         assert!(
             out.text
-                .contains(" percpu edu kvmalloc stats bench limits zone_dma zone_dma32\n"),
+                .contains(" percpu edu kvmalloc mempool stats bench limits zone_dma zone_dma32\n"),
             "{}",
             out.text
         );
         let names = out.json["feature_names"].as_array().unwrap();
-        for name in ["kvmalloc", "zone_dma", "zone_dma32"] {
+        for name in ["kvmalloc", "mempool", "zone_dma", "zone_dma32"] {
             assert!(names.iter().any(|n| n == name), "{name}: {names:?}");
         }
         assert_eq!(out.json["features"], ALL_FEATURES);
         let l = &out.json["limits"];
         assert_eq!(l["kvmalloc_max"], 0x7fff_ffff);
         assert_eq!(l["kvmalloc_kmalloc_max"], 4 << 20);
-        // The new limits come last, after the page size.
+        assert_eq!(l["mempool_reserve_max"], 1024);
+        // The new limits come last, after the page size, in the ABI's order.
         let keys: Vec<&String> = l.as_object().unwrap().keys().collect();
         assert_eq!(
-            keys[keys.len() - 3..],
-            ["page_size", "kvmalloc_max", "kvmalloc_kmalloc_max"]
+            keys[keys.len() - 4..],
+            [
+                "page_size",
+                "kvmalloc_max",
+                "kvmalloc_kmalloc_max",
+                "mempool_reserve_max"
+            ]
         );
         let lines: Vec<&str> = out.text.lines().collect();
         assert_eq!(
-            lines[lines.len() - 2..],
+            lines[lines.len() - 3..],
             [
                 "  kvmalloc_max:     2.00 GiB (2147483647)",
                 "  kvmalloc_kmalloc_max: 4 MiB (4194304); larger kvmalloc sizes: vmalloc",
+                "  mempool_reserve_max: 1024 elements in a mempool's reserve",
             ]
         );
     }

@@ -7,17 +7,23 @@
 //! Like the module, it refuses (EINVAL) the GFP requests the ABI refuses
 //! for every kind (DMA with DMA32, a DMA zone with a HIGHUSER base, NORETRY
 //! with RETRY_MAYFAIL, THISNODE without a node, a DMA zone the kernel does
-//! not have); the per-kind table of the header is the module's alone. Its
-//! objects report a zone (Normal for RAM, the zone asked for with DMA or
-//! DMA32, none for percpu) and what served them, by size as the kernel
+//! not have); of the per-kind table of the header it keeps only the bases
+//! of mempool elements (ATOMIC or NOWAIT), the rest is the module's alone.
+//! Its objects report a zone (Normal for RAM, the zone asked for with DMA
+//! or DMA32, none for percpu) and what served them, by size as the kernel
 //! decides it.
+//!
+//! Mempools keep their reserve full while the allocator under them
+//! succeeds; told that it fails ([`FakeDevice::set_allocator_fails`]), each
+//! element comes from the reserve (ENOMEM once it is empty), and each free
+//! refills the reserve before anything goes back to the allocator.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use rustix::io::Errno;
 
-use super::{DeviceOps, OpError};
+use super::{mempool_what, DeviceOps, OpError};
 use crate::uapi::*;
 
 /// One object of the fake.
@@ -27,12 +33,33 @@ struct Object {
     data: Vec<u8>,
 }
 
+/// One mempool of the fake.
+#[derive(Clone, Copy, Debug)]
+struct Pool {
+    source: u32,
+    /// The cache it takes its elements from (KMEMLAB_MEMPOOL_CACHE), else 0.
+    cache: u32,
+    size: u32,
+    min_nr: u32,
+    curr_nr: u32,
+}
+
+impl Pool {
+    /// Bytes of its reserve, counted against the quota.
+    fn charge(&self) -> u64 {
+        u64::from(self.size) * u64::from(self.min_nr)
+    }
+}
+
 #[derive(Default, Debug)]
 struct State {
     next: u32,
     objects: BTreeMap<u32, Object>,
     /// Per cache: its name, object size and KMEMLAB_CACHE_* flags.
     caches: BTreeMap<u32, (String, u32, u32)>,
+    pools: BTreeMap<u32, Pool>,
+    /// The allocator under the mempools refuses every element.
+    allocator_fails: bool,
     percpu: BTreeMap<u32, Vec<u64>>,
     bytes: u64,
     /// Every ioctl issued, by name.
@@ -78,7 +105,8 @@ pub fn default_limits() -> KmemlabLimits {
         page_size: 4096,
         kvmalloc_max: i32::MAX as u64,
         kvmalloc_kmalloc_max: 4 << 20,
-        reserved: [0; 16],
+        mempool_reserve_max: u64::from(KMEMLAB_MEMPOOL_RESERVE_MAX),
+        reserved: 0,
     }
 }
 
@@ -139,6 +167,17 @@ impl FakeDevice {
         self.state.borrow().caches.len()
     }
 
+    /// Mempools alive now.
+    pub fn pools(&self) -> usize {
+        self.state.borrow().pools.len()
+    }
+
+    /// Makes the allocator under the mempools fail (or succeed again): an
+    /// element then comes from its mempool's reserve.
+    pub fn set_allocator_fails(&self, fails: bool) {
+        self.state.borrow_mut().allocator_fails = fails;
+    }
+
     fn call(&self, what: &'static str) {
         self.state.borrow_mut().calls.push(what);
     }
@@ -180,9 +219,29 @@ impl FakeDevice {
                 None => return Err(Errno::NOENT),
             },
             KMEMLAB_KIND_PERCPU => 8,
+            KMEMLAB_KIND_MEMPOOL
+                if req.size != 0 || req.order != 0 || req.node != KMEMLAB_NODE_ANY =>
+            {
+                return Err(Errno::INVAL)
+            }
+            KMEMLAB_KIND_MEMPOOL => match s.pools.get(&req.cache) {
+                Some(p) => u64::from(p.size),
+                None => return Err(Errno::NOENT),
+            },
             _ => return Err(Errno::INVAL),
         };
         Ok(bytes)
+    }
+
+    /// Elements of the mempool `handle` alive now.
+    fn pool_live(s: &State, handle: u32) -> u32 {
+        let live = s
+            .objects
+            .values()
+            .filter(|o| o.info.kind == KMEMLAB_KIND_MEMPOOL && o.info.cache == handle)
+            .count();
+        // CAST: the fake holds far fewer than 2^32 objects.
+        live as u32
     }
 
     /// Whether the module would refuse `req`'s GFP bits whatever its kind.
@@ -240,6 +299,23 @@ impl FakeDevice {
                 (zone, KMEMLAB_BACKING_PAGES)
             }
             KMEMLAB_KIND_KVMALLOC => (zone, KMEMLAB_BACKING_VMALLOC),
+            KMEMLAB_KIND_MEMPOOL => match s.pools.get(&req.cache) {
+                Some(p) if p.source == KMEMLAB_MEMPOOL_CACHE => {
+                    let cache = KmemlabAlloc {
+                        kind: KMEMLAB_KIND_KMEM_CACHE,
+                        cache: p.cache,
+                        ..*req
+                    };
+                    self.placement(s, &cache, size)
+                }
+                _ => {
+                    let kmalloc = KmemlabAlloc {
+                        kind: KMEMLAB_KIND_KMALLOC,
+                        ..*req
+                    };
+                    self.placement(s, &kmalloc, size)
+                }
+            },
             _ => (KMEMLAB_ZONE_NONE, KMEMLAB_BACKING_NONE),
         }
     }
@@ -266,17 +342,29 @@ impl DeviceOps for FakeDevice {
         if req.count == 0 || req.count > KMEMLAB_BATCH_MAX {
             return Err(err("alloc", Errno::INVAL));
         }
-        if self.gfp_refused(req) {
+        if self.gfp_refused(req) || (req.kind == KMEMLAB_KIND_MEMPOOL && pool_gfp_refused(req.gfp))
+        {
             return Err(err("alloc", Errno::INVAL));
         }
         let mut s = self.state.borrow_mut();
         let size = self.object_size(&s, req).map_err(|e| err("alloc", e))?;
         let (zone, backing) = self.placement(&s, req, size);
         let count = u64::from(req.count);
-        if s.objects.len() as u64 + count > self.limits.max_objects
+        if (s.objects.len() + s.pools.len()) as u64 + count > self.limits.max_objects
             || s.bytes + size * count > self.limits.max_bytes
         {
             return Err(err("alloc", Errno::NOMEM));
+        }
+        if req.kind == KMEMLAB_KIND_MEMPOOL && s.allocator_fails {
+            // Every element from the reserve, or none.
+            let pool = s
+                .pools
+                .get_mut(&req.cache)
+                .ok_or(err("alloc", Errno::NOENT))?;
+            pool.curr_nr = pool
+                .curr_nr
+                .checked_sub(req.count)
+                .ok_or(err("alloc", Errno::NOMEM))?;
         }
         let mut handles = Vec::new();
         for _ in 0..req.count {
@@ -321,6 +409,12 @@ impl DeviceOps for FakeDevice {
         for h in all {
             if let Some(o) = s.objects.remove(&h) {
                 s.bytes -= o.info.size;
+                // A mempool refills its reserve first.
+                if o.info.kind == KMEMLAB_KIND_MEMPOOL {
+                    if let Some(p) = s.pools.get_mut(&o.info.cache) {
+                        p.curr_nr = (p.curr_nr + 1).min(p.min_nr);
+                    }
+                }
             }
         }
         Ok(())
@@ -440,10 +534,15 @@ impl DeviceOps for FakeDevice {
     fn cache_destroy(&self, handle: u32) -> Result<(), OpError> {
         self.call("cache destroy");
         let mut s = self.state.borrow_mut();
-        s.caches
-            .remove(&handle)
-            .map(|_| ())
-            .ok_or(err("cache destroy", Errno::NOENT))
+        if !s.caches.contains_key(&handle) {
+            return Err(err("cache destroy", Errno::NOENT));
+        }
+        // A mempool over the cache keeps it.
+        if s.pools.values().any(|p| p.cache == handle) {
+            return Err(err("cache destroy", Errno::BUSY));
+        }
+        s.caches.remove(&handle);
+        Ok(())
     }
 
     fn ioremap(&self, _req: &KmemlabIoremap) -> Result<u32, OpError> {
@@ -493,6 +592,21 @@ impl DeviceOps for FakeDevice {
         if req.iterations == 0 || req.batch == 0 {
             return Err(err("bench", Errno::INVAL));
         }
+        if req.op == KMEMLAB_BENCH_ALLOC_FREE {
+            let s = self.state.borrow();
+            match req.kind {
+                KMEMLAB_KIND_KMEM_CACHE if !s.caches.contains_key(&req.cache) => {
+                    return Err(err("bench", Errno::NOENT))
+                }
+                KMEMLAB_KIND_MEMPOOL if req.size != 0 || pool_gfp_refused(req.gfp) => {
+                    return Err(err("bench", Errno::INVAL))
+                }
+                KMEMLAB_KIND_MEMPOOL if !s.pools.contains_key(&req.cache) => {
+                    return Err(err("bench", Errno::NOENT))
+                }
+                _ => {}
+            }
+        }
         let ops = u64::from(req.iterations) * u64::from(req.batch) * u64::from(req.threads.max(1));
         // Raw C a little faster than Rust, statistics a little slower.
         let per_op = 100
@@ -513,4 +627,88 @@ impl DeviceOps for FakeDevice {
             ..*req
         })
     }
+
+    fn mempool(&self, req: &KmemlabMempool) -> Result<KmemlabMempool, OpError> {
+        let what = mempool_what(req.op);
+        self.call(what);
+        self.feature(what, KMEMLAB_FEAT_MEMPOOL)?;
+        let fail = |e| Err(err(what, e));
+        // The fields only STATUS fills must be 0 on input.
+        if req.curr_nr != 0 || req.live != 0 {
+            return fail(Errno::INVAL);
+        }
+        let mut s = self.state.borrow_mut();
+        if req.op == KMEMLAB_MEMPOOL_CREATE {
+            if req.handle != 0 || !(1..=KMEMLAB_MEMPOOL_RESERVE_MAX).contains(&req.min_nr) {
+                return fail(Errno::INVAL);
+            }
+            let size = match req.source {
+                KMEMLAB_MEMPOOL_KMALLOC
+                    if req.cache == 0
+                        && req.size != 0
+                        && u64::from(req.size) <= self.limits.kmalloc_max =>
+                {
+                    req.size
+                }
+                KMEMLAB_MEMPOOL_CACHE if req.size == 0 => match s.caches.get(&req.cache) {
+                    Some((_, size, _)) => *size,
+                    None => return fail(Errno::NOENT),
+                },
+                _ => return fail(Errno::INVAL),
+            };
+            let pool = Pool {
+                source: req.source,
+                cache: req.cache,
+                size,
+                min_nr: req.min_nr,
+                curr_nr: req.min_nr,
+            };
+            let held = (s.objects.len() + s.caches.len() + s.pools.len()) as u64;
+            if held >= self.limits.max_objects || s.bytes + pool.charge() > self.limits.max_bytes {
+                return fail(Errno::NOMEM);
+            }
+            let handle = s.next;
+            s.next += 1;
+            s.bytes += pool.charge();
+            s.pools.insert(handle, pool);
+            return Ok(KmemlabMempool { handle, ..*req });
+        }
+        if req.source != 0 || req.cache != 0 || req.size != 0 || req.min_nr != 0 {
+            return fail(Errno::INVAL);
+        }
+        let Some(pool) = s.pools.get(&req.handle).copied() else {
+            return match req.op {
+                KMEMLAB_MEMPOOL_DESTROY | KMEMLAB_MEMPOOL_STATUS => fail(Errno::NOENT),
+                _ => fail(Errno::INVAL),
+            };
+        };
+        let live = Self::pool_live(&s, req.handle);
+        match req.op {
+            KMEMLAB_MEMPOOL_DESTROY if live != 0 => fail(Errno::BUSY),
+            KMEMLAB_MEMPOOL_DESTROY => {
+                s.pools.remove(&req.handle);
+                s.bytes -= pool.charge();
+                Ok(*req)
+            }
+            KMEMLAB_MEMPOOL_STATUS => Ok(KmemlabMempool {
+                source: pool.source,
+                cache: pool.cache,
+                size: pool.size,
+                min_nr: pool.min_nr,
+                curr_nr: pool.curr_nr,
+                live,
+                ..*req
+            }),
+            _ => fail(Errno::INVAL),
+        }
+    }
+}
+
+/// Whether the module refuses `gfp` for a mempool element: a base that may
+/// sleep (only ATOMIC and NOWAIT are taken).
+fn pool_gfp_refused(gfp: u32) -> bool {
+    !matches!(
+        gfp & KMEMLAB_GFP_BASE_MASK,
+        KMEMLAB_GFP_ATOMIC | KMEMLAB_GFP_NOWAIT
+    )
 }

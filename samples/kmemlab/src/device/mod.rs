@@ -175,6 +175,61 @@ pub trait DeviceOps {
     fn percpu_read(&self, handle: u32) -> Result<(Vec<u64>, u64), OpError>;
     /// `KMEMLAB_IOC_BENCH`: one timed run.
     fn bench(&self, req: &KmemlabBench) -> Result<KmemlabBench, OpError>;
+    /// `KMEMLAB_IOC_MEMPOOL`: the structure as the kernel left it (the
+    /// error names the operation, see [`mempool_what`]).
+    fn mempool(&self, req: &KmemlabMempool) -> Result<KmemlabMempool, OpError>;
+}
+
+/// What a `KMEMLAB_IOC_MEMPOOL` of operation `op` is called in errors.
+pub fn mempool_what(op: u32) -> &'static str {
+    match op {
+        KMEMLAB_MEMPOOL_CREATE => "mempool create",
+        KMEMLAB_MEMPOOL_DESTROY => "mempool destroy",
+        KMEMLAB_MEMPOOL_STATUS => "mempool status",
+        _ => "mempool",
+    }
+}
+
+/// `KMEMLAB_MEMPOOL_CREATE` of a mempool keeping `min_nr` elements in
+/// reserve: from kmalloc (`source` KMEMLAB_MEMPOOL_KMALLOC, elements of
+/// `size` bytes, `cache` 0) or from a cache (KMEMLAB_MEMPOOL_CACHE, `size`
+/// 0). Returns the mempool's handle.
+pub fn mempool_create(
+    dev: &dyn DeviceOps,
+    source: u32,
+    cache: u32,
+    size: u32,
+    min_nr: u32,
+) -> Result<u32, OpError> {
+    let req = KmemlabMempool {
+        op: KMEMLAB_MEMPOOL_CREATE,
+        source,
+        cache,
+        size,
+        min_nr,
+        ..Default::default()
+    };
+    dev.mempool(&req).map(|out| out.handle)
+}
+
+/// `KMEMLAB_MEMPOOL_DESTROY` of the mempool `handle`.
+pub fn mempool_destroy(dev: &dyn DeviceOps, handle: u32) -> Result<(), OpError> {
+    let req = KmemlabMempool {
+        op: KMEMLAB_MEMPOOL_DESTROY,
+        handle,
+        ..Default::default()
+    };
+    dev.mempool(&req).map(|_| ())
+}
+
+/// `KMEMLAB_MEMPOOL_STATUS` of the mempool `handle`.
+pub fn mempool_status(dev: &dyn DeviceOps, handle: u32) -> Result<KmemlabMempool, OpError> {
+    let req = KmemlabMempool {
+        op: KMEMLAB_MEMPOOL_STATUS,
+        handle,
+        ..Default::default()
+    };
+    dev.mempool(&req)
 }
 
 /// What the module enforces, or why it cannot tell.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use rustix::io::Errno;
 use rustix::ioctl::{opcode, Direction, Ioctl, IoctlOutput, Opcode};
 
-use super::{DeviceError, DeviceOps, OpError};
+use super::{mempool_what, DeviceError, DeviceOps, OpError};
 use crate::uapi::*;
 
 /// An ioctl whose argument is a pointer to an encoded ABI structure, which
@@ -338,6 +338,12 @@ impl DeviceOps for Device {
     fn bench(&self, req: &KmemlabBench) -> Result<KmemlabBench, OpError> {
         abi_call!(self, KMEMLAB_IOC_BENCH, "bench", KmemlabBench, req)
     }
+
+    fn mempool(&self, req: &KmemlabMempool) -> Result<KmemlabMempool, OpError> {
+        let mut buf = req.encode();
+        self.ioctl_buf(KMEMLAB_IOC_MEMPOOL, mempool_what(req.op), &mut buf)?;
+        Ok(KmemlabMempool::decode(&buf))
+    }
 }
 
 /// The `struct kmemlab_io` of a FILL or VERIFY: the seed travels in `addr`.
@@ -466,6 +472,11 @@ mod tests {
                 "BENCH",
                 KMEMLAB_IOC_BENCH,
                 opcode::read_write::<KmemlabBench>(M, 0x1e),
+            ),
+            (
+                "MEMPOOL",
+                KMEMLAB_IOC_MEMPOOL,
+                opcode::read_write::<KmemlabMempool>(M, 0x1f),
             ),
         ];
         // Every ioctl of the ABI is checked here.

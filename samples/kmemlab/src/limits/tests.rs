@@ -538,9 +538,13 @@ fn limits_on_a_fake_device_uses_the_module_limits() {
     assert_eq!(row("kvmalloc")["largest"], v["vmalloc_cap"]);
     assert_eq!(v["module_limits"]["kvmalloc_max"], i32::MAX);
     assert_eq!(v["module_limits"]["kvmalloc_kmalloc_max"], 4 << 20);
+    assert_eq!(v["module_limits"]["mempool_reserve_max"], 1024);
     assert!(
         out.text.contains("kvmalloc_max:     2.00 GiB (2147483647)")
-            && out.text.contains("kvmalloc_kmalloc_max: 4 MiB (4194304)"),
+            && out.text.contains("kvmalloc_kmalloc_max: 4 MiB (4194304)")
+            && out
+                .text
+                .ends_with("\nmempool_reserve_max: 1024 elements in a mempool's reserve"),
         "{}",
         out.text
     );

@@ -57,6 +57,7 @@ dma_coherent          0          0          0          0          0          0  
 ioremap               0          0          0          1          0          0          1          0              0          0              0              0
 percpu                0          0          0          0          0          0          0          0              0          0              0              0
 kvmalloc              1          4          3          0          0          0          0          0           4096          1          65536           5000
+mempool               1          6          5          0          0          0          0          0             64          0            256            700
 ";
 
 const PERCPU_TEXT: &str = "\
@@ -88,7 +89,7 @@ kmemlab-three          0      0    128   32    1 : tunables    0    0    0 : sla
 #[test]
 fn parses_the_stats_file() {
     let t = Table::parse(STATS_TEXT, &STATS).unwrap();
-    assert_eq!(t.rows.len(), 9);
+    assert_eq!(t.rows.len(), 10);
     assert_eq!(t.columns.len(), STATS.columns.len());
     let k = kind_counts(&t);
     let names: Vec<&str> = k.iter().map(|k| k.kind.as_str()).collect();
