@@ -164,18 +164,6 @@ static __u32 percpu_nr(int fd, __u32 handle)
 
 /* ---- what the kernel shows ---- */
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * Areas of /proc/vmallocinfo that kmemlab ioremapped ("[kmemlab]" caller,
  * "ioremap" flag): all of them when @phys is 0, else those starting at the

@@ -49,18 +49,6 @@ static const char *const knobs[NR_KNOBS][2] = {
 	{ DBG "/fail_page_alloc/times", "-1" },
 };
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 /* The fault points left before the armed failure (0: it was injected). */
 static long fail_nth_left(int nth)
 {

@@ -100,19 +100,6 @@ TEST_F(dev, create_status_and_errors)
 	EXPECT_EQ(0, free_all(self->fd));
 }
 
-/* Writes @s to @path; 0 or -errno. */
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 #define NR_KNOBS 7
 
 /* failslab for one cache only (cache-filter), every allocation of it. */

@@ -299,6 +299,19 @@ static inline void round_trip(struct __test_metadata *_metadata, int fd, __u32 h
 	free(back);
 }
 
+/* Writes @s to @path (a sysfs or debugfs knob); 0 or -errno. */
+static inline int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
 /* The first line of @path into @buf, without its newline; 0 or -1. */
 static inline int read_line(const char *path, char *buf, size_t len)
 {
