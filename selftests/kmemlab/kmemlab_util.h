@@ -223,7 +223,10 @@ static inline int ioremap_edu(int fd, __u32 *handle)
 	return 0;
 }
 
-/* Lines of /proc/vmallocinfo that contain @needle (-1: unreadable). */
+/*
+ * Lines of /proc/vmallocinfo made by kmemlab's code whose caller's name
+ * contains @needle ("" for all of them); -1 when unreadable.
+ */
 static inline int vmallocinfo_lines(const char *needle)
 {
 	FILE *f = fopen("/proc/vmallocinfo", "r");
@@ -233,7 +236,7 @@ static inline int vmallocinfo_lines(const char *needle)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
+		n += strstr(line, "[kmemlab]") && strstr(line, needle);
 	fclose(f);
 	return n;
 }
@@ -241,7 +244,7 @@ static inline int vmallocinfo_lines(const char *needle)
 /* Lines of /proc/vmallocinfo made by kmemlab's code (-1: unreadable). */
 static inline int kmemlab_vmap_areas(void)
 {
-	return vmallocinfo_lines("[kmemlab]");
+	return vmallocinfo_lines("");
 }
 
 /* Index of the first byte of @p that is not @c, or @len. */
