@@ -497,7 +497,7 @@ fn mempool(file: &FileState, arg: usize) -> Result<isize> {
             let mut table = file.table.lock();
             m.handle = table.add_pool(cache, size, min_nr, quota())?;
             if let Err(e) = copy_out(arg, &m.encode()) {
-                table.destroy_pool(m.handle)?;
+                table.undo_pool(m.handle)?;
                 return Err(e);
             }
             Ok(0)

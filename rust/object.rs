@@ -376,6 +376,11 @@ impl Table {
             Some(h) => PoolSource::Cache(Caches::cache(self, h)?),
             None => PoolSource::Kmalloc,
         };
+        // A reserve cannot keep objects constructed (`MemPool::new` refuses
+        // it too): refused before the quota is looked at.
+        if matches!(&source, PoolSource::Cache(c) if c.config().ctor) {
+            return Err(EINVAL);
+        }
         if self.caches.len() + self.pools.len() + self.objects.len() >= quota.objects {
             return Err(ENOMEM);
         }
@@ -417,6 +422,16 @@ impl Table {
             .iter()
             .filter(|o| o.mem.kind() == KMEMLAB_KIND_MEMPOOL && o.cache == handle)
             .count()
+    }
+
+    /// Takes back the mempool `handle` that `add_pool` just made, handle
+    /// included: the file is as it was before.
+    pub(crate) fn undo_pool(&mut self, handle: u32) -> Result {
+        self.destroy_pool(handle)?;
+        if self.last_handle == handle {
+            self.last_handle -= 1;
+        }
+        Ok(())
     }
 
     /// Destroys the mempool named `handle`: `EBUSY` while it has objects. (A

@@ -174,18 +174,24 @@ unsigned long kmemlab_vmalloc_area_pages(const void *addr, size_t size)
 }
 
 /*
- * mempool_create_kmalloc_pool(), mempool_create_slab_pool() and
- * mempool_alloc() are macros over alloc_hooks(); the pool is passed as
- * void * (its bindgen type is not needed on the Rust side).
+ * mempool_create_node() and mempool_alloc() are macros over alloc_hooks();
+ * the pool is passed as void * (its bindgen type is not needed on the Rust
+ * side). The pools are those mempool_create_kmalloc_pool() and
+ * mempool_create_slab_pool() make, but their reserve is filled with
+ * __GFP_NOWARN: a reserve too big for the memory at hand is ENOMEM, not a
+ * page allocation failure report. mempool_alloc_slab() BUGs on a cache with
+ * a constructor (CONFIG_DEBUG_VM): the caller passes none.
  */
 void *kmemlab_mempool_create_kmalloc(int min_nr, size_t size)
 {
-	return mempool_create_kmalloc_pool(min_nr, size);
+	return mempool_create_node(min_nr, mempool_kmalloc, mempool_kfree, (void *)size,
+				   GFP_KERNEL | __GFP_NOWARN, NUMA_NO_NODE);
 }
 
 void *kmemlab_mempool_create_slab(int min_nr, struct kmem_cache *cache)
 {
-	return mempool_create_slab_pool(min_nr, cache);
+	return mempool_create_node(min_nr, mempool_alloc_slab, mempool_free_slab, cache,
+				   GFP_KERNEL | __GFP_NOWARN, NUMA_NO_NODE);
 }
 
 void *kmemlab_mempool_alloc(void *pool, gfp_t gfp)

@@ -100,7 +100,7 @@ enum kmemlab_cbench_work {
 	KMEMLAB_CB_PERCPU_INC = 9,
 	KMEMLAB_CB_ATOMIC_INC = 10,
 	KMEMLAB_CB_KVMALLOC = 11,
-	/* @cache is the mempool; @phys, when not 0, the constructor's mark. */
+	/* @cache is the mempool. */
 	KMEMLAB_CB_MEMPOOL = 12,
 };
 

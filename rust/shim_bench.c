@@ -120,16 +120,13 @@ void kmemlab_cbench_free(struct kmemlab_cbench *b)
 		made == (b)->batch ? 0 : -ENOMEM;			\
 	})
 
-/* A mempool element, zeroed, with the constructor's mark when there is one. */
+/* A mempool element, zeroed (mempool_alloc() cannot be asked to zero). */
 static void *kmemlab_cbench_pool_take(struct kmemlab_cbench *b)
 {
 	void *e = mempool_alloc((mempool_t *)b->cache, b->gfp);
 
-	if (e) {
+	if (e)
 		memset(e, 0, b->size);
-		if (b->phys)
-			memcpy(e, &b->phys, sizeof(b->phys));
-	}
 	return e;
 }
 

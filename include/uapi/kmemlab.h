@@ -92,7 +92,7 @@ struct kmemlab_version {
  * parameters) and the size limits of the kernel it was built for. Each size
  * limit is also capped by the quota's max_bytes.
  *
- * @max_objects: objects (caches included) one open file may hold at once;
+ * @max_objects: objects (caches and mempools included) one open file may hold at once;
  *	ALLOC or CACHE_CREATE beyond it fails with ENOMEM
  * @max_bytes: bytes one open file may hold at once; ENOMEM beyond it
  * @kmalloc_max: largest KMALLOC size (the kernel's KMALLOC_MAX_SIZE)
@@ -271,7 +271,7 @@ struct kmemlab_limits {
  * here (EINVAL): KMEMLAB_IOC_IOREMAP makes those objects.
  *
  * Errors: EINVAL (bad kind, flags, size, order, node, count, device, or a
- * field that must be 0), ENOENT (unknown cache handle), ENODEV (the device
+ * field that must be 0), ENOENT (unknown cache or mempool handle), ENODEV (the device
  * is not bound), EFAULT (@handles), ENOMEM (allocation failure, or the file's
  * quota of objects or bytes exceeded), EIO (a DMA buffer came back above the
  * device's DMA mask; it is freed again: never seen, a safety check).
@@ -290,7 +290,7 @@ struct kmemlab_alloc {
 	__u64 handles;
 };
 
-/* Free every object of the file (caches stay); @count and @handles must be 0. */
+/* Free every object of the file (caches and mempools stay); @count and @handles must be 0. */
 #define KMEMLAB_FREE_ALL		0x1
 
 /**
@@ -358,7 +358,8 @@ struct kmemlab_io {
  * @nid: the node the memory is on (the first page, for vmalloc), or -1 when
  *       it is not RAM on one node (IOREMAP, PERCPU)
  * @cpu: the CPU the allocation was made on
- * @cache: the cache handle (KMEM_CACHE), the KMEMLAB_DEV_* (DMA_COHERENT),
+ * @cache: the cache handle (KMEM_CACHE), the mempool handle (MEMPOOL), the
+ *         KMEMLAB_DEV_* (DMA_COHERENT),
  *         the KMEMLAB_IOREMAP_* source (IOREMAP), else 0
  * @gfp: the KMEMLAB_GFP_* request
  * @zone: KMEMLAB_ZONE_*: the zone of the memory (its first page), or
@@ -431,7 +432,8 @@ struct kmemlab_cache_create {
  * @handle: the cache
  * @reserved: zero
  *
- * Errors: ENOENT (unknown cache), EBUSY (the cache still has objects).
+ * Errors: ENOENT (unknown cache), EBUSY (the cache still has objects, or a
+ * mempool takes its elements from it).
  */
 struct kmemlab_cache_destroy {
 	__u32 handle;
@@ -607,10 +609,13 @@ struct kmemlab_percpu {
 /**
  * struct kmemlab_mempool - KMEMLAB_IOC_MEMPOOL: create, destroy or look at a mempool
  * @op: KMEMLAB_MEMPOOL_CREATE, _DESTROY or _STATUS
- * @handle: CREATE: the new mempool's handle (out); otherwise the mempool
+ * @handle: CREATE: the new mempool's handle (out; 0 on input); otherwise
+ *          the mempool
  * @source: CREATE: KMEMLAB_MEMPOOL_KMALLOC or _CACHE; STATUS: out; else 0
- * @cache: CREATE from a cache: the cache's handle (the cache cannot be
- *         destroyed while a mempool uses it: EBUSY); STATUS: out; else 0
+ * @cache: CREATE from a cache: the cache's handle, a cache without a
+ *         constructor (a reserve keeps nothing constructed: EINVAL); the
+ *         cache cannot be destroyed while a mempool uses it (EBUSY).
+ *         STATUS: out; else 0
  * @size: CREATE from kmalloc: element bytes, 1 to KMALLOC_MAX_SIZE; from a
  *        cache: 0 (the cache's object size); STATUS: out, the element size
  * @min_nr: CREATE: elements kept in reserve, 1 to
@@ -619,8 +624,12 @@ struct kmemlab_percpu {
  * @curr_nr: STATUS: out, elements in the reserve now (an allocation the
  *           allocator refuses takes one; a free refills the reserve before
  *           it frees to the allocator); otherwise 0
- * @live: STATUS: out, elements allocated from the pool and not freed;
- *        otherwise 0
+ * @live: STATUS: out, the file's objects taken from the pool (a BENCH
+ *        run's elements are not counted); otherwise 0
+ *
+ * Fields marked "out" for an op must be 0 on input (EINVAL otherwise).
+ * MEMPOOL objects count their bytes in the statistics, no pages: an element
+ * may come from the reserve, whose pages were taken when the pool was made.
  *
  * DESTROY frees the reserve; it answers EBUSY while the mempool has live
  * elements. Errors: EINVAL (op, source, size, min_nr, a field that must be

@@ -14,7 +14,9 @@
 //!
 //! Only masks that cannot sleep are taken: with one that may,
 //! `mempool_alloc()` waits, uninterruptibly and without a limit, for an
-//! element to come back once the reserve is empty.
+//! element to come back once the reserve is empty. A cache with a
+//! constructor is refused: `mempool_alloc_slab()` BUGs on one (with
+//! `CONFIG_DEBUG_VM`), as a reserve cannot keep objects constructed.
 
 use core::ptr::NonNull;
 
@@ -28,10 +30,7 @@ use super::{
     bytes_allocation,
     gfp::Gfp,
     kmalloc::KMALLOC_MAX,
-    slab::{
-        KmemCache,
-        CTOR_MAGIC, //
-    },
+    slab::KmemCache,
     Bytes, //
 };
 
@@ -75,8 +74,9 @@ pub(crate) enum PoolSource {
 ///
 /// `pool` is a live mempool made by `mempool_create_kmalloc_pool()` (for
 /// [`PoolSource::Kmalloc`], elements of `size` bytes) or
-/// `mempool_create_slab_pool()` over the cache `source` holds (elements of
-/// its object size, `size`), destroyed only by `Drop`. Every element handed
+/// `mempool_create_slab_pool()` over the cache `source` holds (which has no
+/// constructor; elements of its object size, `size`), destroyed only by
+/// `Drop`. Every element handed
 /// out keeps the pool alive ([`PoolElement`] holds an `Arc` of it,
 /// [`ScopedElement`] borrows it), so none is outstanding when it is
 /// destroyed.
@@ -84,7 +84,6 @@ pub(crate) struct MemPool {
     pool: NonNull<c_void>,
     size: usize,
     min_nr: usize,
-    ctor: bool,
     /// Keeps the cache of a cache's pool alive until the pool is destroyed
     /// (dropped after `Drop::drop` ran).
     _source: PoolSource,
@@ -99,25 +98,29 @@ unsafe impl Sync for MemPool {}
 impl MemPool {
     /// A pool of `min_nr` (1 to [`RESERVE_MAX`]) elements from `source`:
     /// for `kmalloc`, of `size` bytes (1 to `KMALLOC_MAX_SIZE`); for a
-    /// cache, `size` must be 0 (its object size). `ENOMEM` when the reserve
-    /// cannot be filled.
+    /// cache, `size` must be 0 (its object size) and the cache must have no
+    /// constructor (`EINVAL`). `ENOMEM` when the reserve cannot be filled.
     pub(crate) fn new(source: PoolSource, size: usize, min_nr: usize) -> Result<Arc<Self>> {
         Self::check(matches!(source, PoolSource::Cache(_)), size, min_nr)?;
         // CAST: at most `RESERVE_MAX`.
         let min = min_nr as c_int;
-        let (raw, size, ctor) = match &source {
+        let (raw, size) = match &source {
             PoolSource::Kmalloc => {
                 // SAFETY: the shim makes a pool of `min` elements of `size`
                 // bytes; both are in range (checked above).
                 let raw = unsafe { kmemlab_mempool_create_kmalloc(min, size) };
-                (raw, size, false)
+                (raw, size)
             }
             PoolSource::Cache(cache) => {
                 let config = cache.config();
+                if config.ctor {
+                    return Err(EINVAL);
+                }
                 // SAFETY: the cache is live while `source` holds it, which
-                // the pool does until it is destroyed (field order and `Drop`).
+                // the pool does until it is destroyed (field order and
+                // `Drop`), and it has no constructor (checked above).
                 let raw = unsafe { kmemlab_mempool_create_slab(min, cache.as_raw()) };
-                (raw, config.object_size, config.ctor)
+                (raw, config.object_size)
             }
         };
         let pool = NonNull::new(raw).ok_or(ENOMEM)?;
@@ -128,7 +131,6 @@ impl MemPool {
                 pool,
                 size,
                 min_nr,
-                ctor,
                 _source: source,
             },
             GFP_KERNEL,
@@ -168,42 +170,40 @@ impl MemPool {
         usize::try_from(n).unwrap_or(0)
     }
 
-    /// Takes one element with `gfp` and initialises it: zeroed, or for a
-    /// cache with a constructor, the constructor's mark followed by zeroes.
-    /// `EINVAL` for a mask that may sleep or asks for zeroing (see the
-    /// module documentation), `ENOMEM` when the allocator fails and the
-    /// reserve is empty.
-    fn take(&self, gfp: Gfp) -> Result<Bytes> {
+    /// `EINVAL` for a mask `mempool_alloc()` must not get: one that may
+    /// sleep or asks for zeroing (see the module documentation), or one the
+    /// slab allocator rejects ([`Gfp::for_slab`]).
+    pub(super) fn check_gfp(gfp: Gfp) -> Result {
         let refused = bindings::__GFP_ZERO | (1 << bindings::___GFP_DIRECT_RECLAIM_BIT);
-        if gfp.raw() & refused != 0 {
+        if gfp.for_slab()?.raw() & refused != 0 {
             return Err(EINVAL);
         }
-        // SAFETY: `pool` is live (type invariant) and `gfp` cannot sleep.
+        Ok(())
+    }
+
+    /// Takes one element with `gfp` and zeroes it. `EINVAL` as
+    /// [`MemPool::check_gfp`] says; `ENOMEM` when the allocator fails and
+    /// the reserve is empty.
+    fn take(&self, gfp: Gfp) -> Result<Bytes> {
+        Self::check_gfp(gfp)?;
+        // SAFETY: `pool` is live (type invariant); `gfp` cannot sleep, asks
+        // for no zeroing and is one the slab allocator takes (checked above).
         let raw = unsafe { kmemlab_mempool_alloc(self.pool.as_ptr(), gfp.raw()) };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
         // SAFETY: an element is `size` bytes of memory only its taker uses;
         // a reserve element may hold what its last user wrote, so all of it
         // is written here.
         unsafe { ptr.write_bytes(0, self.size) };
-        if self.ctor {
-            // SAFETY: a cache with a constructor has objects of 8 bytes or
-            // more (the cache's invariant); unaligned writes are fine.
-            unsafe { ptr.cast::<u64>().write_unaligned(CTOR_MAGIC) };
-        }
         // SAFETY: `ptr` is `size` initialised bytes that only the new value uses.
         Ok(unsafe { Bytes::new(ptr, self.size) })
     }
 
-    /// Gives an element back: its constructor's mark first, for a cache
-    /// with one (the slab allocator expects objects back constructed).
+    /// Gives an element back.
     ///
     /// # Safety
     ///
     /// `bytes` came from [`MemPool::take`] on this pool and is not used again.
-    unsafe fn give_back(&self, bytes: &mut Bytes) {
-        if self.ctor {
-            bytes.as_mut_slice()[..8].copy_from_slice(&CTOR_MAGIC.to_ne_bytes());
-        }
+    unsafe fn give_back(&self, bytes: &Bytes) {
         // SAFETY: the element is this live pool's (guaranteed by the caller)
         // and is given back once.
         unsafe { kmemlab_mempool_free(bytes.ptr().as_ptr().cast(), self.pool.as_ptr()) };
@@ -227,11 +227,10 @@ impl MemPool {
         Ok(ScopedElement { bytes, pool: self })
     }
 
-    /// The raw pool and whether its elements carry a constructor's mark,
-    /// for the raw-C baseline (valid while `self` lives; elements it takes
-    /// must be given back before that).
-    pub(super) fn as_raw(&self) -> (*mut c_void, bool) {
-        (self.pool.as_ptr(), self.ctor)
+    /// The raw pool, for the raw-C baseline (valid while `self` lives;
+    /// elements it takes must be given back before that).
+    pub(super) fn as_raw(&self) -> *mut c_void {
+        self.pool.as_ptr()
     }
 }
 
@@ -272,7 +271,7 @@ bytes_allocation! {
 impl Drop for PoolElement {
     fn drop(&mut self) {
         // SAFETY: by the type invariant the element is `pool`'s, given back once.
-        unsafe { self.pool.give_back(&mut self.bytes) };
+        unsafe { self.pool.give_back(&self.bytes) };
     }
 }
 
@@ -297,7 +296,7 @@ bytes_allocation! {
 impl Drop for ScopedElement<'_> {
     fn drop(&mut self) {
         // SAFETY: by the type invariant the element is `pool`'s, given back once.
-        unsafe { self.pool.give_back(&mut self.bytes) };
+        unsafe { self.pool.give_back(&self.bytes) };
     }
 }
 
@@ -342,6 +341,8 @@ mod tests {
         let pool = MemPool::new(PoolSource::Kmalloc, 64, 1)?;
         assert_eq!(MemPool::alloc(&pool, Gfp::KERNEL).err(), Some(EINVAL));
         assert_eq!(pool.alloc_scoped(nowait()?.zeroed()).err(), Some(EINVAL));
+        let dma32 = Gfp::new(GfpBase::Nowait, Mods::DMA32)?;
+        assert_eq!(MemPool::alloc(&pool, dma32).err(), Some(EINVAL));
         let atomic = Gfp::new(GfpBase::Atomic, Mods::NOWARN)?;
         assert!(MemPool::alloc(&pool, atomic).is_ok());
         Ok(())
@@ -356,25 +357,34 @@ mod tests {
     }
 
     #[test]
-    fn a_cache_pool_keeps_the_cache_and_its_mark() -> Result {
+    fn a_cache_pool_keeps_the_cache() -> Result {
         crate::alloc::init();
         let config = CacheConfig {
             object_size: 40,
             align: 0,
             hwcache_align: false,
-            ctor: true,
+            ctor: false,
             zone: CacheZone::Any,
         };
         let cache = KmemCache::new(b"kunit-pool", config)?;
+        let constructed = KmemCache::new(
+            b"kunit-pool-ctor",
+            CacheConfig {
+                ctor: true,
+                ..config
+            },
+        )?;
+        assert_eq!(
+            MemPool::new(PoolSource::Cache(constructed), 0, 2).err(),
+            Some(EINVAL)
+        );
         let pool = MemPool::new(PoolSource::Cache(cache), 0, 2)?;
         assert_eq!(pool.size(), 40);
         let mut e = MemPool::alloc(&pool, nowait()?)?;
-        assert_eq!(e.as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
-        assert!(e.as_slice()[8..].iter().all(|b| *b == 0));
         e.as_mut_slice().fill(9);
         drop(e);
         let e = MemPool::alloc(&pool, nowait()?)?;
-        assert_eq!(e.as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
+        assert!(e.as_slice().iter().all(|b| *b == 0));
         // The element keeps the pool, which keeps the cache.
         drop(pool);
         assert_eq!(e.as_slice().len(), 40);

@@ -180,15 +180,9 @@ impl RawBench {
                 (what, size, node) = (work::KVMALLOC, len, n.raw());
             }
             RawWork::Mempool(p) => {
-                // As `MemPool` refuses: masks that may sleep, or zero.
-                let refused = bindings::__GFP_ZERO | (1 << bindings::___GFP_DIRECT_RECLAIM_BIT);
-                if gfp.raw() & refused != 0 {
-                    return Err(EINVAL);
-                }
-                let (raw_pool, ctor) = p.as_raw();
+                MemPool::check_gfp(gfp)?;
                 (what, size) = (work::MEMPOOL, p.size());
-                phys = if ctor { super::slab::CTOR_MAGIC } else { 0 };
-                pool_ptr = raw_pool;
+                pool_ptr = p.as_raw();
                 pool = Some(p);
             }
             RawWork::Cache(c, n) => {

@@ -29,7 +29,7 @@
 #include "kmemlab_util.h"
 
 #define DBG "/sys/kernel/debug"
-#define NR_KNOBS 12
+#define NR_KNOBS 13
 /* Most fault points one operation is allowed before the test gives up. */
 #define MAX_POINTS 4000
 
@@ -38,6 +38,7 @@ static const char *const knobs[NR_KNOBS][2] = {
 	{ DBG "/failslab/ignore-gfp-wait", "N" },
 	{ DBG "/failslab/verbose", "0" },
 	{ DBG "/failslab/task-filter", "Y" },
+	{ DBG "/failslab/cache-filter", "N" },
 	{ DBG "/failslab/probability", "0" },
 	{ DBG "/failslab/interval", "1" },
 	{ DBG "/failslab/times", "-1" },

@@ -7,6 +7,8 @@
  * The reserve is watched through KMEMLAB_MEMPOOL_STATUS (the mempool's own
  * curr_nr).
  */
+#include <sys/mman.h>
+
 #include "kmemlab_util.h"
 
 #define DBG "/sys/kernel/debug"
@@ -46,8 +48,35 @@ TEST_F(dev, create_status_and_errors)
 	EXPECT_EQ(-EINVAL, mempool_create(self->fd, 0, 64, 0, &h[0]));
 	EXPECT_EQ(-EINVAL, mempool_create(self->fd, 0, 64, KMEMLAB_MEMPOOL_RESERVE_MAX + 1, &h[0]));
 	EXPECT_EQ(-ENOENT, mempool_create(self->fd, 9999, 0, 3, &h[0]));
-	EXPECT_EQ(-ENOMEM, mempool_create(self->fd, 0, l.kmalloc_max, KMEMLAB_MEMPOOL_RESERVE_MAX,
-					  &h[0])) TH_LOG("the reserve counts against max_bytes");
+	/* A reserve one byte an element past max_bytes: refused before it is made. */
+	if (l.max_bytes / KMEMLAB_MEMPOOL_RESERVE_MAX + 1 <= l.kmalloc_max)
+		EXPECT_EQ(-ENOMEM, mempool_create(self->fd, 0,
+						  l.max_bytes / KMEMLAB_MEMPOOL_RESERVE_MAX + 1,
+						  KMEMLAB_MEMPOOL_RESERVE_MAX, &h[0]))
+			TH_LOG("the reserve counts against max_bytes");
+	/*
+	 * A reply that cannot be written: EFAULT, and the pool it made is gone
+	 * again, handle included (the next one made gets the same).
+	 */
+	{
+		struct kmemlab_mempool *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+						  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		__u32 next = 0, again = 0;
+
+		ASSERT_NE(MAP_FAILED, ro);
+		*ro = (struct kmemlab_mempool){ .op = KMEMLAB_MEMPOOL_CREATE,
+						.source = KMEMLAB_MEMPOOL_KMALLOC,
+						.size = 64, .min_nr = 2 };
+		ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+		ASSERT_EQ(0, mempool_create(self->fd, 0, 64, 1, &next));
+		ASSERT_EQ(0, mempool_op(self->fd, KMEMLAB_MEMPOOL_DESTROY, next, &m));
+		EXPECT_EQ(-1, ioctl(self->fd, KMEMLAB_IOC_MEMPOOL, ro));
+		EXPECT_EQ(EFAULT, errno);
+		munmap(ro, 4096);
+		ASSERT_EQ(0, mempool_create(self->fd, 0, 64, 1, &again));
+		EXPECT_EQ(next + 1, again) TH_LOG("the failed CREATE kept no handle");
+		ASSERT_EQ(0, mempool_op(self->fd, KMEMLAB_MEMPOOL_DESTROY, again, &m));
+	}
 	EXPECT_EQ(-EINVAL, mempool_op(self->fd, 7, pool, &m));
 	EXPECT_EQ(-ENOENT, mempool_op(self->fd, KMEMLAB_MEMPOOL_STATUS, pool + 100, &m));
 	EXPECT_EQ(-EINVAL, alloc_n(self->fd, KMEMLAB_KIND_MEMPOOL, 0, 0, KMEMLAB_NODE_ANY, pool,
@@ -74,8 +103,11 @@ TEST_F(dev, create_status_and_errors)
 	EXPECT_EQ(0, mempool_op(self->fd, KMEMLAB_MEMPOOL_DESTROY, pool, &m));
 	EXPECT_EQ(-ENOENT, status(self->fd, pool, &m));
 
-	/* Over a cache: the cache stays while the pool does. */
-	ASSERT_EQ(0, cache_create(self->fd, "mp-src", 96, KMEMLAB_CACHE_CTOR, &cache));
+	/* Over a cache: not one with a constructor (a reserve keeps nothing constructed). */
+	ASSERT_EQ(0, cache_create(self->fd, "mp-ctor", 96, KMEMLAB_CACHE_CTOR, &cache));
+	EXPECT_EQ(-EINVAL, mempool_create(self->fd, cache, 0, 2, &h[0]));
+	/* The cache stays while the pool does. */
+	ASSERT_EQ(0, cache_create(self->fd, "mp-src", 96, 0, &cache));
 	ASSERT_EQ(0, mempool_create(self->fd, cache, 0, 2, &pool));
 	ASSERT_EQ(0, status(self->fd, pool, &m));
 	EXPECT_EQ(KMEMLAB_MEMPOOL_CACHE, m.source);
@@ -89,20 +121,19 @@ TEST_F(dev, create_status_and_errors)
 		EXPECT_EQ(EBUSY, errno);
 	}
 	ASSERT_EQ(0, take(self->fd, pool, h));
-	{
-		unsigned char back[96];
-		__u64 magic = KMEMLAB_CTOR_MAGIC;
-
-		ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_READ, h[0], 0, 96, (unsigned long)back, NULL));
-		EXPECT_EQ(0, memcmp(back, &magic, 8)) TH_LOG("the constructor's mark");
-		EXPECT_EQ(88U, first_not(back + 8, 88, 0));
-	}
+	round_trip(_metadata, self->fd, h[0], 96);
 	EXPECT_EQ(0, free_all(self->fd));
+	/* The pools stay after FREE_ALL; the last one's reserve still counts. */
+	ASSERT_EQ(0, status(self->fd, pool, &m));
+	EXPECT_EQ(2U, m.curr_nr);
 }
 
 #define NR_KNOBS 7
 
-/* failslab for one cache only (cache-filter), every allocation of it. */
+/*
+ * failslab for one cache only (cache-filter), every allocation of it; the
+ * probability is set last and put back first.
+ */
 static const char *const knobs[NR_KNOBS][2] = {
 	{ DBG "/failslab/cache-filter", "Y" },
 	{ DBG "/failslab/task-filter", "N" },
@@ -130,37 +161,44 @@ TEST_F(dev, reserve_keeps_allocations_going_under_failslab)
 		ASSERT_EQ(0, read_line(knobs[i][0], saved[i], sizeof(saved[i]))) TH_LOG("%s", knobs[i][0]);
 	}
 	for (i = 0; i < NR_KNOBS; i++) {
-		ASSERT_EQ(0, write_str(knobs[i][0], knobs[i][1])) TH_LOG("%s", knobs[i][0]);
+		EXPECT_EQ(0, write_str(knobs[i][0], knobs[i][1])) TH_LOG("%s", knobs[i][0]);
 	}
-	ASSERT_EQ(0, write_str(CACHE_FAILSLAB, "1"));
+	/* From here on nothing returns early: the knobs are put back below. */
+	EXPECT_EQ(0, write_str(CACHE_FAILSLAB, "1"));
 
 	/* The cache refuses every allocation: each element comes from the reserve. */
 	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(0, take(self->fd, pool, &h[i])) TH_LOG("element %d, from the reserve", i);
-		ASSERT_EQ(0, status(self->fd, pool, &m));
+		EXPECT_EQ(0, status(self->fd, pool, &m));
 		EXPECT_EQ(3U - i, m.curr_nr);
 		EXPECT_EQ((__u32)i + 1, m.live);
 	}
 	/* Empty: ENOMEM, and nothing changed. */
 	EXPECT_EQ(-ENOMEM, take(self->fd, pool, &h[4]));
-	ASSERT_EQ(0, status(self->fd, pool, &m));
+	EXPECT_EQ(0, status(self->fd, pool, &m));
 	EXPECT_EQ(0U, m.curr_nr);
 	EXPECT_EQ(4U, m.live);
 	/* A freed element refills the reserve, and is the next one taken. */
-	ASSERT_EQ(0, free_handles(self->fd, 1, &h[0]));
-	ASSERT_EQ(0, status(self->fd, pool, &m));
+	EXPECT_EQ(0, free_handles(self->fd, 1, &h[0]));
+	EXPECT_EQ(0, status(self->fd, pool, &m));
 	EXPECT_EQ(1U, m.curr_nr);
 	EXPECT_EQ(0, take(self->fd, pool, &h[0]));
-	ASSERT_EQ(0, status(self->fd, pool, &m));
+	EXPECT_EQ(0, status(self->fd, pool, &m));
 	EXPECT_EQ(0U, m.curr_nr);
 
 	/* The cache allocates again: elements come from it, the reserve stays empty. */
-	ASSERT_EQ(0, write_str(CACHE_FAILSLAB, "0"));
+	EXPECT_EQ(0, write_str(CACHE_FAILSLAB, "0"));
 	EXPECT_EQ(0, take(self->fd, pool, &h[4]));
-	ASSERT_EQ(0, status(self->fd, pool, &m));
+	EXPECT_EQ(0, status(self->fd, pool, &m));
 	EXPECT_EQ(0U, m.curr_nr);
 	EXPECT_EQ(5U, m.live);
-	for (i = 0; i < NR_KNOBS; i++)
+	/*
+	 * Put back in reverse: the probability first, so no moment has it at
+	 * 100 without the cache filter (every slab allocation would fail, the
+	 * writes putting the knobs back included).
+	 */
+	write_str(CACHE_FAILSLAB, "0");
+	for (i = NR_KNOBS - 1; i >= 0; i--)
 		write_str(knobs[i][0], saved[i]);
 
 	/* Everything back: the reserve full again, the rest to the cache. */
