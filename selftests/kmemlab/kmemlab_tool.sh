@@ -170,7 +170,7 @@ possible = 0
 for r in open("/sys/devices/system/cpu/possible").read().strip().split(","):
     a, _, b = r.partition("-")
     possible += int(b or a) - int(a) + 1
-assert len(v["percpu"]) == 8 * possible, (len(v["percpu"]), possible)
+assert len(v["percpu"]) == len(sys.argv[2].split()) * possible, (len(v["percpu"]), possible)
 assert isinstance(v["objects"], list) and isinstance(v["slabinfo"], list), v.keys()
 for s in v["slabinfo"]:
     assert s["name"].startswith("kmemlab-") and s["active_objs"] <= s["num_objs"], s
