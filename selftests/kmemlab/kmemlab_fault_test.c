@@ -218,6 +218,20 @@ static void undo_cache_create(struct ctx *c)
 	c->nr_handles = 0;
 }
 
+/*
+ * kvmalloc of 64 KiB: kmalloc'd, or, when that fails (its first fault
+ * point), vmalloc'd; and small ones, only ever kmalloc'd.
+ */
+static int op_kvmalloc(struct ctx *c)
+{
+	return alloc_into(c, KMEMLAB_KIND_KVMALLOC, 65536, 0, KMEMLAB_NODE_ANY, 0, 1);
+}
+
+static int op_kvmalloc_small(struct ctx *c)
+{
+	return alloc_into(c, KMEMLAB_KIND_KVMALLOC, 64, 0, KMEMLAB_NODE_ANY, 0, 4);
+}
+
 /* Elements of a mempool: from kmalloc, or from its reserve when kmalloc fails. */
 static int op_mempool_alloc(struct ctx *c)
 {
@@ -326,6 +340,8 @@ static const struct op alloc_ops[] = {
 	{ "ALLOC percpu x2", op_percpu, free_made },
 	{ "IOREMAP edu", op_ioremap, free_made, true },
 	{ "CACHE_CREATE", op_cache_create, undo_cache_create },
+	{ "ALLOC kvmalloc 64K", op_kvmalloc, free_made },
+	{ "ALLOC kvmalloc 64", op_kvmalloc_small, free_made },
 	{ "ALLOC mempool x2", op_mempool_alloc, free_made },
 	{ "MEMPOOL create", op_mempool_create, undo_mempool_create },
 	{ "LIST", op_list, no_undo },

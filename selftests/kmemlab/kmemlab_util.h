@@ -223,11 +223,8 @@ static inline int ioremap_edu(int fd, __u32 *handle)
 	return 0;
 }
 
-/*
- * Lines of /proc/vmallocinfo made by kmemlab's code whose caller's name
- * contains @needle ("" for all of them); -1 when unreadable.
- */
-static inline int vmallocinfo_lines(const char *needle)
+/* Lines of /proc/vmallocinfo made by kmemlab's code (-1: unreadable). */
+static inline int kmemlab_vmap_areas(void)
 {
 	FILE *f = fopen("/proc/vmallocinfo", "r");
 	char line[512];
@@ -236,15 +233,9 @@ static inline int vmallocinfo_lines(const char *needle)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		n += strstr(line, "[kmemlab]") && strstr(line, needle);
+		n += strstr(line, "[kmemlab]") != NULL;
 	fclose(f);
 	return n;
-}
-
-/* Lines of /proc/vmallocinfo made by kmemlab's code (-1: unreadable). */
-static inline int kmemlab_vmap_areas(void)
-{
-	return vmallocinfo_lines("");
 }
 
 /* Index of the first byte of @p that is not @c, or @len. */
