@@ -41,7 +41,6 @@ use super::{
 extern "C" {
     fn kmemlab_kvmalloc_node(size: usize, gfp: bindings::gfp_t, node: c_int) -> *mut c_void;
     fn kmemlab_vmalloc_to_nid(addr: *const c_void) -> c_int;
-    fn kmemlab_virt_to_nid(addr: *const c_void) -> c_int;
     fn kmemlab_vmalloc_area_pages(addr: *const c_void, size: usize) -> c_ulong;
 }
 
@@ -130,13 +129,12 @@ impl KvmallocBuf {
 bytes_allocation! {
     KvmallocBuf,
     fn nid(&self) -> i32 {
-        let addr = self.bytes.ptr().as_ptr().cast::<c_void>();
         if self.backing() == Backing::Vmalloc {
             // SAFETY: a live vmalloc area (its first page is mapped).
-            unsafe { kmemlab_vmalloc_to_nid(addr) }
+            unsafe { kmemlab_vmalloc_to_nid(self.bytes.ptr().as_ptr().cast()) }
         } else {
             // SAFETY: live `kmalloc` memory, in the linear map.
-            unsafe { kmemlab_virt_to_nid(addr) }
+            unsafe { super::linear_nid(self.bytes.ptr()) }
         }
     }
 }

@@ -41,7 +41,6 @@ extern "C" {
     fn kmemlab_mempool_free(element: *mut c_void, pool: *mut c_void);
     fn kmemlab_mempool_destroy(pool: *mut c_void);
     fn kmemlab_mempool_reserve(pool: *mut c_void) -> c_int;
-    fn kmemlab_virt_to_nid(addr: *const c_void) -> c_int;
 }
 
 /// The most elements a pool keeps in reserve.
@@ -236,10 +235,9 @@ impl MemPool {
 
 impl Drop for MemPool {
     fn drop(&mut self) {
+        // `_source`, dropped after this, keeps the cache until then.
         // SAFETY: no element is outstanding (type invariant: each keeps the
-        // pool alive), so destroying frees the reserve and nothing else
-        // refers to the pool; `source`, dropped after this, keeps the cache
-        // until then.
+        // pool alive); destroying frees the reserve, and nothing else uses it.
         unsafe { kmemlab_mempool_destroy(self.pool.as_ptr()) };
     }
 }
@@ -264,7 +262,7 @@ bytes_allocation! {
     PoolElement,
     fn nid(&self) -> i32 {
         // SAFETY: a live kmalloc or slab object, in the linear map.
-        unsafe { kmemlab_virt_to_nid(self.bytes.ptr().as_ptr().cast()) }
+        unsafe { super::linear_nid(self.bytes.ptr()) }
     }
 }
 
@@ -289,7 +287,7 @@ bytes_allocation! {
     ScopedElement<'_>,
     fn nid(&self) -> i32 {
         // SAFETY: a live kmalloc or slab object, in the linear map.
-        unsafe { kmemlab_virt_to_nid(self.bytes.ptr().as_ptr().cast()) }
+        unsafe { super::linear_nid(self.bytes.ptr()) }
     }
 }
 

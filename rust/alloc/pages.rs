@@ -267,16 +267,19 @@ impl NodePages {
         Ok(())
     }
 
-    /// Runs `f` on the address of page `n` of the block (below `2^order`),
-    /// mapped with `kmap_local_page()` until `f` returns (`ENOMEM` if it
-    /// could not be mapped: never, for a page of RAM).
+    /// Runs `f` on the address of page `n` of the block, mapped with
+    /// `kmap_local_page()` until `f` returns (`EINVAL` for a page past the
+    /// block; `ENOMEM` if it could not be mapped: never, for a page of RAM).
     fn mapped<R>(&self, n: usize, f: impl FnOnce(NonNull<u8>) -> R) -> Result<R> {
+        if n >= 1 << self.order {
+            return Err(EINVAL);
+        }
         // CAST: `n` is below `2^order` pages, which fits in a `c_ulong`.
         let index = n as c_ulong;
+        // The mapping is undone below, in the same task, after whatever `f`
+        // maps itself is undone (local mappings nest, last in first out).
         // SAFETY: `page` heads a live block of `2^order` pages (type
-        // invariant) and the callers pass `n` below that; the mapping is
-        // undone below, in the same task, after whatever `f` maps itself
-        // is undone (local mappings nest, last in first out).
+        // invariant), and `n` is below that (checked above).
         let addr = unsafe { kmemlab_kmap_local_page(self.page.as_ptr().cast(), index) };
         let Some(mapped) = NonNull::new(addr.cast::<u8>()) else {
             return Err(ENOMEM);
