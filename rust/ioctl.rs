@@ -20,6 +20,10 @@ use crate::{
     alloc::{
         cpu,
         dma,
+        dmapool::{
+            self,
+            PoolShape, //
+        },
         edu,
         gfp::{
             Gfp,
@@ -94,6 +98,7 @@ const _: () = {
     assert!(KMEMLAB_IOC_PERCPU == _IOWR::<KmemlabPercpu>(M, 0x1d));
     assert!(KMEMLAB_IOC_BENCH == _IOWR::<KmemlabBench>(M, 0x1e));
     assert!(KMEMLAB_IOC_MEMPOOL == _IOWR::<KmemlabMempool>(M, 0x1f));
+    assert!(KMEMLAB_IOC_DMA_POOL == _IOWR::<KmemlabDmaPool>(M, 0x20));
 };
 
 /// An ioctl handler: the calling file's state and the raw user argument.
@@ -178,6 +183,10 @@ const COMMANDS: &[Command] = &[
     Command {
         cmd: KMEMLAB_IOC_MEMPOOL,
         run: mempool,
+    },
+    Command {
+        cmd: KMEMLAB_IOC_DMA_POOL,
+        run: dma_pool,
     },
 ];
 
@@ -309,7 +318,7 @@ fn limits(_file: &FileState, arg: usize) -> Result<isize> {
         kvmalloc_max: kvmalloc::KVMALLOC_MAX as u64,
         kvmalloc_kmalloc_max: kvmalloc::KVMALLOC_KMALLOC_MAX as u64,
         mempool_reserve_max: mempool::RESERVE_MAX as u64,
-        reserved: 0,
+        dma_pool_block_max: dmapool::BLOCK_MAX as u64,
     };
     copy_out(arg, &reply.encode())
 }
@@ -497,7 +506,7 @@ fn mempool(file: &FileState, arg: usize) -> Result<isize> {
             let mut table = file.table.lock();
             m.handle = table.add_pool(cache, size, min_nr, quota())?;
             if let Err(e) = copy_out(arg, &m.encode()) {
-                table.undo_pool(m.handle)?;
+                table.undo_pool(m.handle, KMEMLAB_KIND_MEMPOOL)?;
                 return Err(e);
             }
             Ok(0)
@@ -506,7 +515,9 @@ fn mempool(file: &FileState, arg: usize) -> Result<isize> {
             if !outs_zero || m.source != 0 || m.cache != 0 || m.size != 0 || m.min_nr != 0 {
                 return Err(EINVAL);
             }
-            file.table.lock().destroy_pool(m.handle)?;
+            file.table
+                .lock()
+                .destroy_pool(m.handle, KMEMLAB_KIND_MEMPOOL)?;
             Ok(0)
         }
         KMEMLAB_MEMPOOL_STATUS => {
@@ -526,6 +537,57 @@ fn mempool(file: &FileState, arg: usize) -> Result<isize> {
             m.curr_nr = count(s.curr_nr)?;
             m.live = count(s.live)?;
             copy_out(arg, &m.encode())
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+/// `KMEMLAB_IOC_DMA_POOL`: create, destroy or look at a DMA pool.
+fn dma_pool(file: &FileState, arg: usize) -> Result<isize> {
+    let mut d = KmemlabDmaPool::decode(&copy_in(arg)?);
+    if d.live != 0 || d.reserved != 0 {
+        return Err(EINVAL);
+    }
+    let only_handle = d.name == [0; KMEMLAB_CACHE_NAME_MAX]
+        && d.device == 0
+        && d.size == 0
+        && d.align == 0
+        && d.boundary == 0;
+    match d.op {
+        KMEMLAB_DMA_POOL_CREATE => {
+            // The bytes after the name's NUL must be zero, as its room is
+            // also STATUS's reply.
+            let len = d.name.iter().position(|b| *b == 0).ok_or(EINVAL)?;
+            if d.handle != 0 || d.name[len..].iter().any(|b| *b != 0) {
+                return Err(EINVAL);
+            }
+            let device = kinds::dma::device_from_abi(d.device)?;
+            // CAST (each): a `u32` fits in a `usize`.
+            let shape = PoolShape::new(d.size as usize, d.align as usize, d.boundary as usize)?;
+            let mut table = file.table.lock();
+            d.handle = table.add_dma_pool(device, d.name, shape, quota())?;
+            if let Err(e) = copy_out(arg, &d.encode()) {
+                table.undo_pool(d.handle, KMEMLAB_KIND_DMA_POOL)?;
+                return Err(e);
+            }
+            Ok(0)
+        }
+        KMEMLAB_DMA_POOL_DESTROY if only_handle => {
+            file.table
+                .lock()
+                .destroy_pool(d.handle, KMEMLAB_KIND_DMA_POOL)?;
+            Ok(0)
+        }
+        KMEMLAB_DMA_POOL_STATUS if only_handle => {
+            let s = file.table.lock().dma_pool_status(d.handle)?;
+            let field = |n: usize| u32::try_from(n).map_err(|_| EOVERFLOW);
+            d.name = s.name;
+            d.device = kinds::dma::device_abi(s.device);
+            d.size = field(s.shape.size())?;
+            d.align = field(s.shape.align())?;
+            d.boundary = field(s.shape.boundary())?;
+            d.live = field(s.live)?;
+            copy_out(arg, &d.encode())
         }
         _ => Err(EINVAL),
     }
@@ -592,7 +654,9 @@ fn dma_copy(file: &FileState, arg: usize) -> Result<isize> {
         (offset(c.src_offset)?, offset(c.dst_offset)?, offset(c.len)?);
     let mut table = file.table.lock();
     let (src, dst) = table.get_two_mut(c.src, c.dst)?;
-    let (Memory::Dma(src), Memory::Dma(dst)) = (&mut src.mem, &mut dst.mem) else {
+    let (Memory::Dma(src) | Memory::DmaPool(src), Memory::Dma(dst) | Memory::DmaPool(dst)) =
+        (&mut src.mem, &mut dst.mem)
+    else {
         return Err(EINVAL);
     };
     edu::dma_copy(src, src_offset, dst, dst_offset, len)?;

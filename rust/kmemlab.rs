@@ -52,6 +52,7 @@ const SUPPORTED_FEATURES: u64 = uapi::KMEMLAB_FEAT_KMALLOC
     | uapi::KMEMLAB_FEAT_LIMITS
     | uapi::KMEMLAB_FEAT_KVMALLOC
     | uapi::KMEMLAB_FEAT_MEMPOOL
+    | uapi::KMEMLAB_FEAT_DMA_POOL
     | zone_features();
 
 /// `KMEMLAB_FEAT_ZONE_DMA` and `_DMA32` for the zones this kernel has.

@@ -20,6 +20,11 @@ use kernel::{
 
 use crate::{
     alloc::{
+        device::DmaDevice,
+        dmapool::{
+            DmaPool,
+            PoolShape, //
+        },
         mempool::{
             MemPool,
             PoolSource, //
@@ -117,14 +122,43 @@ struct CacheEntry {
     cache: Arc<KmemCache>,
 }
 
-/// A mempool owned by a file: its reserve's bytes count against the quota.
+/// A pool owned by a file: a mempool (its reserve's bytes count against
+/// the quota) or a DMA pool.
 struct PoolEntry {
     handle: u32,
-    pool: Arc<MemPool>,
+    pool: AnyPool,
     /// The cache it takes its elements from, if any (that cache cannot be
     /// destroyed while the pool lives).
     cache: Option<u32>,
     charge: usize,
+}
+
+/// A pool of either sort, with what `STATUS` reports of it.
+enum AnyPool {
+    Mem(Arc<MemPool>),
+    Dma {
+        pool: Arc<DmaPool>,
+        /// The name as userspace gave it (`kmemlab-` less), NUL-padded.
+        name: [u8; KMEMLAB_CACHE_NAME_MAX],
+    },
+}
+
+impl AnyPool {
+    /// The `KMEMLAB_KIND_*` of the objects taken from the pool.
+    fn kind(&self) -> u32 {
+        match self {
+            AnyPool::Mem(_) => KMEMLAB_KIND_MEMPOOL,
+            AnyPool::Dma { .. } => KMEMLAB_KIND_DMA_POOL,
+        }
+    }
+}
+
+/// What `KMEMLAB_DMA_POOL_STATUS` reports of a DMA pool.
+pub(crate) struct DmaPoolStatus {
+    pub(crate) name: [u8; KMEMLAB_CACHE_NAME_MAX],
+    pub(crate) device: DmaDevice,
+    pub(crate) shape: PoolShape,
+    pub(crate) live: usize,
 }
 
 /// What `KMEMLAB_MEMPOOL_STATUS` reports of a mempool.
@@ -395,6 +429,31 @@ impl Table {
         }
         self.pools.reserve(1, GFP_KERNEL)?;
         let pool = MemPool::new(source, size, min_nr)?;
+        let handle = self.push_pool(AnyPool::Mem(pool), cache, charge)?;
+        self.bytes = bytes;
+        Ok(handle)
+    }
+
+    /// Creates a DMA pool `kmemlab-<name>` for `device` and returns its
+    /// handle; it counts as an object against the quota (`ENOMEM`).
+    pub(crate) fn add_dma_pool(
+        &mut self,
+        device: DmaDevice,
+        name: [u8; KMEMLAB_CACHE_NAME_MAX],
+        shape: PoolShape,
+        quota: Quota,
+    ) -> Result<u32> {
+        let len = name.iter().position(|b| *b == 0).ok_or(EINVAL)?;
+        if self.caches.len() + self.pools.len() + self.objects.len() >= quota.objects {
+            return Err(ENOMEM);
+        }
+        self.pools.reserve(1, GFP_KERNEL)?;
+        let pool = DmaPool::new(device, &name[..len], shape)?;
+        self.push_pool(AnyPool::Dma { pool, name }, None, 0)
+    }
+
+    /// Adds `pool` under a fresh handle (room was reserved).
+    fn push_pool(&mut self, pool: AnyPool, cache: Option<u32>, charge: usize) -> Result<u32> {
         let handle = self.next_handle()?;
         self.pools.push(
             PoolEntry {
@@ -405,40 +464,42 @@ impl Table {
             },
             GFP_KERNEL,
         )?;
-        self.bytes = bytes;
         Ok(handle)
     }
 
-    fn pool_index(&self, handle: u32) -> Result<usize> {
+    /// The index of the pool of `kind`'s objects named `handle`.
+    fn pool_index(&self, handle: u32, kind: u32) -> Result<usize> {
         self.pools
             .iter()
-            .position(|p| p.handle == handle)
+            .position(|p| p.handle == handle && p.pool.kind() == kind)
             .ok_or(ENOENT)
     }
 
-    /// Objects of the file taken from the mempool named `handle`.
-    fn pool_live(&self, handle: u32) -> usize {
+    /// Objects of the file taken from the pool named `handle`.
+    fn pool_live(&self, handle: u32, kind: u32) -> usize {
         self.objects
             .iter()
-            .filter(|o| o.mem.kind() == KMEMLAB_KIND_MEMPOOL && o.cache == handle)
+            .filter(|o| o.mem.kind() == kind && o.cache == handle)
             .count()
     }
 
-    /// Takes back the mempool `handle` that `add_pool` just made, handle
-    /// included: the file is as it was before.
-    pub(crate) fn undo_pool(&mut self, handle: u32) -> Result {
-        self.destroy_pool(handle)?;
+    /// Takes back the pool `handle` (of `kind`'s objects) that `add_pool`
+    /// or `add_dma_pool` just made, handle included: the file is as it was
+    /// before.
+    pub(crate) fn undo_pool(&mut self, handle: u32, kind: u32) -> Result {
+        self.destroy_pool(handle, kind)?;
         if self.last_handle == handle {
             self.last_handle -= 1;
         }
         Ok(())
     }
 
-    /// Destroys the mempool named `handle`: `EBUSY` while it has objects. (A
-    /// benchmark run of it keeps it until the run ends.)
-    pub(crate) fn destroy_pool(&mut self, handle: u32) -> Result {
-        let i = self.pool_index(handle)?;
-        if self.pool_live(handle) != 0 {
+    /// Destroys the pool of `kind`'s objects named `handle`: `EBUSY` while
+    /// it has objects (of a DMA pool, even when its device's unbinding
+    /// freed them). A benchmark run of it keeps it until the run ends.
+    pub(crate) fn destroy_pool(&mut self, handle: u32, kind: u32) -> Result {
+        let i = self.pool_index(handle, kind)?;
+        if self.pool_live(handle, kind) != 0 {
             return Err(EBUSY);
         }
         let entry = self.pools.remove(i).map_err(|_| EINVAL)?;
@@ -448,13 +509,30 @@ impl Table {
 
     /// What the mempool named `handle` is, and holds now.
     pub(crate) fn pool_status(&self, handle: u32) -> Result<PoolStatus> {
-        let p = &self.pools[self.pool_index(handle)?];
+        let p = &self.pools[self.pool_index(handle, KMEMLAB_KIND_MEMPOOL)?];
+        let AnyPool::Mem(pool) = &p.pool else {
+            return Err(ENOENT);
+        };
         Ok(PoolStatus {
             cache: p.cache,
-            size: p.pool.size(),
-            min_nr: p.pool.min_nr(),
-            curr_nr: p.pool.reserve(),
-            live: self.pool_live(handle),
+            size: pool.size(),
+            min_nr: pool.min_nr(),
+            curr_nr: pool.reserve(),
+            live: self.pool_live(handle, KMEMLAB_KIND_MEMPOOL),
+        })
+    }
+
+    /// What the DMA pool named `handle` is, and how many blocks the file holds.
+    pub(crate) fn dma_pool_status(&self, handle: u32) -> Result<DmaPoolStatus> {
+        let p = &self.pools[self.pool_index(handle, KMEMLAB_KIND_DMA_POOL)?];
+        let AnyPool::Dma { pool, name } = &p.pool else {
+            return Err(ENOENT);
+        };
+        Ok(DmaPoolStatus {
+            name: *name,
+            device: pool.device(),
+            shape: pool.shape(),
+            live: self.pool_live(handle, KMEMLAB_KIND_DMA_POOL),
         })
     }
 }
@@ -469,14 +547,25 @@ impl Caches for Table {
     }
 
     fn pool(&self, handle: u32) -> Result<Arc<MemPool>> {
-        Ok(self.pools[self.pool_index(handle)?].pool.clone())
+        match &self.pools[self.pool_index(handle, KMEMLAB_KIND_MEMPOOL)?].pool {
+            AnyPool::Mem(pool) => Ok(pool.clone()),
+            AnyPool::Dma { .. } => Err(ENOENT),
+        }
+    }
+
+    fn dma_pool(&self, handle: u32) -> Result<Arc<DmaPool>> {
+        match &self.pools[self.pool_index(handle, KMEMLAB_KIND_DMA_POOL)?].pool {
+            AnyPool::Dma { pool, .. } => Ok(pool.clone()),
+            AnyPool::Mem(_) => Err(ENOENT),
+        }
     }
 }
 
 impl Drop for Table {
     fn drop(&mut self) {
         // Objects first: each cache object holds its cache, each element its
-        // mempool; then the mempools, which hold their caches.
+        // mempool, each block its DMA pool; then the pools, which hold their
+        // caches.
         self.free_all();
         self.pools.clear();
         self.caches.clear();

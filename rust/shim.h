@@ -102,6 +102,8 @@ enum kmemlab_cbench_work {
 	KMEMLAB_CB_KVMALLOC = 11,
 	/* @cache is the mempool. */
 	KMEMLAB_CB_MEMPOOL = 12,
+	/* @cache is the DMA pool. */
+	KMEMLAB_CB_DMA_POOL = 13,
 };
 
 struct kmemlab_cbench;

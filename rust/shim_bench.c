@@ -14,6 +14,7 @@
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/dma-mapping.h>
+#include <linux/dmapool.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -58,7 +59,7 @@ struct kmemlab_cbench *kmemlab_cbench_new(unsigned int work, gfp_t gfp,
 {
 	struct kmemlab_cbench *b;
 
-	if (!batch || work < KMEMLAB_CB_KMALLOC || work > KMEMLAB_CB_MEMPOOL)
+	if (!batch || work < KMEMLAB_CB_KMALLOC || work > KMEMLAB_CB_DMA_POOL)
 		return ERR_PTR(-EINVAL);
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
@@ -75,7 +76,7 @@ struct kmemlab_cbench *kmemlab_cbench_new(unsigned int work, gfp_t gfp,
 		b->objs = kcalloc(batch, sizeof(*b->objs), GFP_KERNEL);
 		if (!b->objs)
 			goto nomem;
-		if (work == KMEMLAB_CB_DMA) {
+		if (work == KMEMLAB_CB_DMA || work == KMEMLAB_CB_DMA_POOL) {
 			b->dma = kcalloc(batch, sizeof(*b->dma), GFP_KERNEL);
 			if (!b->dma)
 				goto nomem;
@@ -160,6 +161,10 @@ int kmemlab_cbench_step(struct kmemlab_cbench *b)
 					    mempool_free(p, (mempool_t *)b->cache));
 	case KMEMLAB_CB_KVMALLOC:
 		return KMEMLAB_CBENCH_CYCLE(b, kvmalloc_node(b->size, b->gfp, b->node), kvfree(p));
+	case KMEMLAB_CB_DMA_POOL:
+		return KMEMLAB_CBENCH_CYCLE(b, dma_pool_alloc((struct dma_pool *)b->cache, b->gfp,
+							      &b->dma[i]),
+					    dma_pool_free((struct dma_pool *)b->cache, p, b->dma[i]));
 	case KMEMLAB_CB_VMALLOC:
 		/* kmemlab's Rust always zeroes vmalloc areas (vzalloc_node()). */
 		return KMEMLAB_CBENCH_CYCLE(b, vzalloc_node(b->size, b->node), vfree(p));

@@ -47,7 +47,7 @@ use crate::{
 };
 
 /// Allocator kinds, numbered as the ABI's `KMEMLAB_KIND_*` (from 1).
-pub(crate) const KINDS: usize = 10;
+pub(crate) const KINDS: usize = 11;
 
 /// The counters kept for each kind, per CPU.
 #[derive(Clone, Copy)]

@@ -148,6 +148,7 @@ pub(crate) const KMEMLAB_FEAT_PERCPU: u64 = 1 << 7;
 pub(crate) const KMEMLAB_FEAT_EDU: u64 = 1 << 8;
 pub(crate) const KMEMLAB_FEAT_KVMALLOC: u64 = 1 << 9;
 pub(crate) const KMEMLAB_FEAT_MEMPOOL: u64 = 1 << 10;
+pub(crate) const KMEMLAB_FEAT_DMA_POOL: u64 = 1 << 11;
 pub(crate) const KMEMLAB_FEAT_STATS: u64 = 1 << 16;
 pub(crate) const KMEMLAB_FEAT_BENCH: u64 = 1 << 17;
 pub(crate) const KMEMLAB_FEAT_LIMITS: u64 = 1 << 18;
@@ -167,6 +168,7 @@ pub(crate) const FEATURE_NAMES: &[(u64, &str)] = &[
     (KMEMLAB_FEAT_EDU, "edu"),
     (KMEMLAB_FEAT_KVMALLOC, "kvmalloc"),
     (KMEMLAB_FEAT_MEMPOOL, "mempool"),
+    (KMEMLAB_FEAT_DMA_POOL, "dma_pool"),
     (KMEMLAB_FEAT_STATS, "stats"),
     (KMEMLAB_FEAT_BENCH, "bench"),
     (KMEMLAB_FEAT_LIMITS, "limits"),
@@ -204,7 +206,7 @@ abi_struct! {
         kvmalloc_max: u64,
         kvmalloc_kmalloc_max: u64,
         mempool_reserve_max: u64,
-        reserved: u64,
+        dma_pool_block_max: u64,
     }
 }
 
@@ -220,6 +222,7 @@ pub(crate) const KMEMLAB_KIND_IOREMAP: u32 = 7;
 pub(crate) const KMEMLAB_KIND_PERCPU: u32 = 8;
 pub(crate) const KMEMLAB_KIND_KVMALLOC: u32 = 9;
 pub(crate) const KMEMLAB_KIND_MEMPOOL: u32 = 10;
+pub(crate) const KMEMLAB_KIND_DMA_POOL: u32 = 11;
 
 pub(crate) const KMEMLAB_DEV_FAUX: u32 = 1;
 pub(crate) const KMEMLAB_DEV_EDU: u32 = 2;
@@ -240,6 +243,7 @@ pub(crate) const KIND_NAMES: &[(u32, &str)] = &[
     (KMEMLAB_KIND_PERCPU, "percpu"),
     (KMEMLAB_KIND_KVMALLOC, "kvmalloc"),
     (KMEMLAB_KIND_MEMPOOL, "mempool"),
+    (KMEMLAB_KIND_DMA_POOL, "dma_pool"),
 ];
 
 pub(crate) const KMEMLAB_GFP_BASE_MASK: u32 = 0x0f;
@@ -530,6 +534,25 @@ abi_struct! {
     }
 }
 
+pub(crate) const KMEMLAB_DMA_POOL_CREATE: u32 = 0;
+pub(crate) const KMEMLAB_DMA_POOL_DESTROY: u32 = 1;
+pub(crate) const KMEMLAB_DMA_POOL_STATUS: u32 = 2;
+
+abi_struct! {
+    /// `struct kmemlab_dma_pool`: [`KMEMLAB_IOC_DMA_POOL`].
+    "kmemlab_dma_pool" => struct KmemlabDmaPool {
+        name: [u8; KMEMLAB_CACHE_NAME_MAX],
+        op: u32,
+        handle: u32,
+        device: u32,
+        size: u32,
+        align: u32,
+        boundary: u32,
+        live: u32,
+        reserved: u32,
+    }
+}
+
 pub(crate) const KMEMLAB_IOC_ALLOC: u32 = iow(0x10, KmemlabAlloc::SIZE);
 pub(crate) const KMEMLAB_IOC_FREE: u32 = iow(0x11, KmemlabFree::SIZE);
 pub(crate) const KMEMLAB_IOC_WRITE: u32 = iow(0x12, KmemlabIo::SIZE);
@@ -546,6 +569,7 @@ pub(crate) const KMEMLAB_IOC_DMA_COPY: u32 = iow(0x1c, KmemlabDmaCopy::SIZE);
 pub(crate) const KMEMLAB_IOC_PERCPU: u32 = iowr(0x1d, KmemlabPercpu::SIZE);
 pub(crate) const KMEMLAB_IOC_BENCH: u32 = iowr(0x1e, KmemlabBench::SIZE);
 pub(crate) const KMEMLAB_IOC_MEMPOOL: u32 = iowr(0x1f, KmemlabMempool::SIZE);
+pub(crate) const KMEMLAB_IOC_DMA_POOL: u32 = iowr(0x20, KmemlabDmaPool::SIZE);
 
 /// Byte `offset` of an object filled with `seed` (`kmemlab_pattern_byte()` in the header).
 pub(crate) fn pattern_byte(seed: u64, offset: u64) -> u8 {
@@ -575,6 +599,7 @@ pub(crate) const ABI_STRUCTS: &[AbiLayout] = &[
     KmemlabPercpu::LAYOUT,
     KmemlabBench::LAYOUT,
     KmemlabMempool::LAYOUT,
+    KmemlabDmaPool::LAYOUT,
 ];
 
 /// Every ioctl number with its C macro name, for the ABI check.
@@ -598,6 +623,7 @@ pub(crate) const ABI_IOCTLS: &[(&str, u32)] = &[
     ("KMEMLAB_IOC_PERCPU", KMEMLAB_IOC_PERCPU),
     ("KMEMLAB_IOC_BENCH", KMEMLAB_IOC_BENCH),
     ("KMEMLAB_IOC_MEMPOOL", KMEMLAB_IOC_MEMPOOL),
+    ("KMEMLAB_IOC_DMA_POOL", KMEMLAB_IOC_DMA_POOL),
 ];
 
 /// Every other constant of the header with its C name (signed ones as their
@@ -673,6 +699,11 @@ pub(crate) const ABI_CONSTANTS: &[(&str, u64)] = &[
         "KMEMLAB_MEMPOOL_RESERVE_MAX",
         KMEMLAB_MEMPOOL_RESERVE_MAX as u64,
     ),
+    ("KMEMLAB_FEAT_DMA_POOL", KMEMLAB_FEAT_DMA_POOL),
+    ("KMEMLAB_KIND_DMA_POOL", KMEMLAB_KIND_DMA_POOL as u64),
+    ("KMEMLAB_DMA_POOL_CREATE", KMEMLAB_DMA_POOL_CREATE as u64),
+    ("KMEMLAB_DMA_POOL_DESTROY", KMEMLAB_DMA_POOL_DESTROY as u64),
+    ("KMEMLAB_DMA_POOL_STATUS", KMEMLAB_DMA_POOL_STATUS as u64),
     ("KMEMLAB_NODE_ANY", KMEMLAB_NODE_ANY as u64),
     ("KMEMLAB_BATCH_MAX", KMEMLAB_BATCH_MAX as u64),
     ("KMEMLAB_FREE_ALL", KMEMLAB_FREE_ALL as u64),

@@ -55,6 +55,7 @@
 #define KMEMLAB_FEAT_EDU		(1ULL << 8)
 #define KMEMLAB_FEAT_KVMALLOC		(1ULL << 9)
 #define KMEMLAB_FEAT_MEMPOOL		(1ULL << 10)
+#define KMEMLAB_FEAT_DMA_POOL		(1ULL << 11)
 #define KMEMLAB_FEAT_STATS		(1ULL << 16)
 #define KMEMLAB_FEAT_BENCH		(1ULL << 17)
 #define KMEMLAB_FEAT_LIMITS		(1ULL << 18)
@@ -115,7 +116,9 @@ struct kmemlab_version {
  *	allocator has the contiguous block at hand without direct reclaim
  *	(with RETRY_MAYFAIL: after reclaim), else from vmalloc (struct
  *	kmemlab_info's @backing tells which)
- * @reserved: zero
+ * @dma_pool_block_max: largest DMA_POOL_CREATE block @size (PAGE_SIZE <<
+ *	MAX_PAGE_ORDER, as @dma_max: a block larger than a page takes a
+ *	coherent allocation of its own)
  */
 struct kmemlab_limits {
 	__u64 max_objects;
@@ -131,7 +134,7 @@ struct kmemlab_limits {
 	__u64 kvmalloc_max;
 	__u64 kvmalloc_kmalloc_max;
 	__u64 mempool_reserve_max;
-	__u64 reserved;
+	__u64 dma_pool_block_max;
 };
 
 #define KMEMLAB_IOC_LIMITS	_IOR(KMEMLAB_IOC_MAGIC, 0x01, struct kmemlab_limits)
@@ -156,6 +159,7 @@ struct kmemlab_limits {
 #define KMEMLAB_KIND_PERCPU		8	/* alloc_percpu: one __u64 counter per CPU */
 #define KMEMLAB_KIND_KVMALLOC		9	/* kvmalloc_node: size bytes, kmalloc or vmalloc */
 #define KMEMLAB_KIND_MEMPOOL		10	/* mempool_alloc from the mempool handle */
+#define KMEMLAB_KIND_DMA_POOL		11	/* dma_pool_alloc from the DMA pool handle */
 
 /*
  * Devices kmemlab allocates DMA_COHERENT buffers for. FAUX is kmemlab's own
@@ -188,6 +192,7 @@ struct kmemlab_limits {
  * KVMALLOC       y      y      y       -       y    y      y     DMA     y     y
  * MEMPOOL      ATOMIC   -      -       -       -    NOWARN -      -      -     -
  *              NOWAIT
+ * DMA_POOL       y      y      y       -       y    y   NORETRY   -      -     y
  * IOREMAP      (no GFP bits)
  *
  * Why the refusals:
@@ -215,6 +220,12 @@ struct kmemlab_limits {
  *   free it waits for needs. ZERO: mempool_alloc() cannot zero reserve
  *   elements and WARNs (kmemlab zeroes every element anyway). The mempool
  *   sets NORETRY and NOWARN itself for the allocator's first try.
+ * - DMA_POOL: a block comes from a page the pool already has, or from a new
+ *   one (a kmalloc'd header and a dma_alloc_coherent() block, both with the
+ *   mask): HIGHUSER as for slab memory; DMA and DMA32 as for DMA_COHERENT
+ *   (the device's mask chooses the zone); ACCOUNT: coherent memory is not
+ *   charged, and the pool's pages are shared by every block; THISNODE: no
+ *   @node (the pool's pages go where the device's coherent memory goes).
  *
  * HIGHUSER_MOVABLE promises pages the kernel can migrate; kmemlab's cannot
  * be: while a file holds them they may keep a ZONE_MOVABLE range from being
@@ -260,7 +271,8 @@ struct kmemlab_limits {
  * @node: KMEMLAB_NODE_ANY or an online node; must be KMEMLAB_NODE_ANY for
  *        FREE_PAGES, DMA_COHERENT and PERCPU, which place memory themselves.
  *        A node is a preference, unless @gfp has THISNODE
- * @cache: for KMEM_CACHE, the cache's handle; for MEMPOOL, the mempool's
+ * @cache: for KMEM_CACHE, the cache's handle; for MEMPOOL, the mempool's;
+ *         for DMA_POOL, the DMA pool's
  * @device: for DMA_COHERENT, the KMEMLAB_DEV_* to allocate for
  *          (@cache and @device share their bytes; 0 for other kinds)
  * @count: objects to create, 1 to KMEMLAB_BATCH_MAX: all are created or none
@@ -271,8 +283,9 @@ struct kmemlab_limits {
  * here (EINVAL): KMEMLAB_IOC_IOREMAP makes those objects.
  *
  * Errors: EINVAL (bad kind, flags, size, order, node, count, device, or a
- * field that must be 0), ENOENT (unknown cache or mempool handle), ENODEV (the device
- * is not bound), EFAULT (@handles), ENOMEM (allocation failure, or the file's
+ * field that must be 0), ENOENT (unknown cache, mempool or DMA pool handle),
+ * ENODEV (the device is not bound; for DMA_POOL, the pool's device unbound
+ * since the pool was made), EFAULT (@handles), ENOMEM (allocation failure, or the file's
  * quota of objects or bytes exceeded), EIO (a DMA buffer came back above the
  * device's DMA mask; it is freed again: never seen, a safety check).
  */
@@ -359,7 +372,7 @@ struct kmemlab_io {
  *       it is not RAM on one node (IOREMAP, PERCPU)
  * @cpu: the CPU the allocation was made on
  * @cache: the cache handle (KMEM_CACHE), the mempool handle (MEMPOOL), the
- *         KMEMLAB_DEV_* (DMA_COHERENT),
+ *         DMA pool handle (DMA_POOL), the KMEMLAB_DEV_* (DMA_COHERENT),
  *         the KMEMLAB_IOREMAP_* source (IOREMAP), else 0
  * @gfp: the KMEMLAB_GFP_* request
  * @zone: KMEMLAB_ZONE_*: the zone of the memory (its first page), or
@@ -526,8 +539,9 @@ struct kmemlab_mmio {
 
 /**
  * struct kmemlab_dma_copy - KMEMLAB_IOC_DMA_COPY: a device DMA round trip
- * @src: a DMA_COHERENT object of KMEMLAB_DEV_EDU
- * @dst: another DMA_COHERENT object of KMEMLAB_DEV_EDU
+ * @src: a DMA_COHERENT object of KMEMLAB_DEV_EDU, or a DMA_POOL block of a
+ *       pool made for edu
+ * @dst: another such object
  * @src_offset: first byte of @src to send
  * @dst_offset: first byte of @dst to receive
  * @len: bytes, 1 to KMEMLAB_EDU_DMA_MAX, within both objects
@@ -649,6 +663,67 @@ struct kmemlab_mempool {
 
 #define KMEMLAB_IOC_MEMPOOL		_IOWR(KMEMLAB_IOC_MAGIC, 0x1f, struct kmemlab_mempool)
 
+/*
+ * DMA pools: small blocks of coherent memory for one device, carved out of
+ * pages the pool takes with dma_alloc_coherent() (dma_pool_create(),
+ * dma_pool_alloc(), dma_pool_free(), dma_pool_destroy()). Owned by the file
+ * like caches, named by a handle from the same counter and counted as an
+ * object against max_objects; the pool is named "kmemlab-<name>" in the
+ * device's "pools" file in sysfs (/sys/bus/faux/devices/kmemlab/pools for
+ * FAUX), which lists each pool with its blocks in use, blocks, block size
+ * and pages. DMA_POOL objects are its blocks: ALLOC with @cache the pool's
+ * handle, @size and @order 0, @node KMEMLAB_NODE_ANY. A block counts the
+ * pool's block size against max_bytes and in the statistics, no pages (the
+ * pool's pages are shared by its blocks and kept until it is destroyed).
+ *
+ * Unbinding the device (edu) destroys its pools and frees their blocks at
+ * once, blocks first, whatever files hold them: the pool and its blocks'
+ * handles then answer ENODEV, as DMA_COHERENT objects do, until freed.
+ */
+#define KMEMLAB_DMA_POOL_CREATE		0
+#define KMEMLAB_DMA_POOL_DESTROY	1
+#define KMEMLAB_DMA_POOL_STATUS		2
+
+/**
+ * struct kmemlab_dma_pool - KMEMLAB_IOC_DMA_POOL: create, destroy or look at a DMA pool
+ * @name: CREATE: NUL-terminated, 1 to 23 of [a-z0-9_-] (names need not be
+ *        unique); STATUS: out; otherwise zero
+ * @op: KMEMLAB_DMA_POOL_CREATE, _DESTROY or _STATUS
+ * @handle: CREATE: the new pool's handle (out; 0 on input); otherwise the pool
+ * @device: CREATE: the KMEMLAB_DEV_* the blocks are for; STATUS: out
+ * @size: CREATE: block bytes, 1 to struct kmemlab_limits' @dma_pool_block_max;
+ *        STATUS: out, as asked (the pool rounds it up to @align and to at
+ *        least 16, the size its free list needs; the "pools" file shows that)
+ * @align: CREATE: 0 (no alignment beyond 16 bytes' worth of size) or a power
+ *         of two up to the page size: every block's bus address is a
+ *         multiple of it; STATUS: out
+ * @boundary: CREATE: 0, or a power of two no smaller than the rounded-up
+ *            block size: no block crosses a multiple of it; STATUS: out
+ * @live: STATUS: out, the file's blocks of the pool (a BENCH run's blocks
+ *        are not counted); otherwise 0
+ * @reserved: zero
+ *
+ * Fields marked "out" for an op must be 0 on input (EINVAL otherwise).
+ * DESTROY answers EBUSY while the file holds blocks of the pool (even when
+ * an unbind already freed them); a BENCH run of the pool keeps it until the
+ * run ends. Errors: EINVAL (op, name, device, size, align, boundary, a field
+ * that must be 0), ENOENT (unknown pool), ENODEV (the device is not bound),
+ * EBUSY, ENOMEM (the pool could not be made, or the file's quota), EFAULT.
+ */
+struct kmemlab_dma_pool {
+	char name[KMEMLAB_CACHE_NAME_MAX];
+	__u32 op;
+	__u32 handle;
+	__u32 device;
+	__u32 size;
+	__u32 align;
+	__u32 boundary;
+	__u32 live;
+	__u32 reserved;
+};
+
+#define KMEMLAB_IOC_DMA_POOL		_IOWR(KMEMLAB_IOC_MAGIC, 0x20, struct kmemlab_dma_pool)
+
 /* What KMEMLAB_IOC_BENCH times. */
 #define KMEMLAB_BENCH_ALLOC_FREE	0	/* allocate and free objects of @kind */
 #define KMEMLAB_BENCH_PERCPU_INC	1	/* this_cpu increments of a per-CPU counter */
@@ -676,7 +751,9 @@ struct kmemlab_mempool {
  * @node: KMEMLAB_NODE_ANY or an online node, as for KMEMLAB_IOC_ALLOC
  * @cache: KMEM_CACHE: a cache handle of the calling file; MEMPOOL: a
  *         mempool handle of the calling file (the run keeps the mempool
- *         alive, as for caches); DMA_COHERENT: the KMEMLAB_DEV_*; otherwise 0
+ *         alive, as for caches); DMA_POOL: a DMA pool handle of the calling
+ *         file (likewise; the run keeps the pool's device bound, as for
+ *         DMA_COHERENT); DMA_COHERENT: the KMEMLAB_DEV_*; otherwise 0
  * @flags: KMEMLAB_BENCH_*
  * @iterations: samples each thread times, 1 to KMEMLAB_BENCH_ITERATIONS_MAX
  * @batch: operations per sample, 1 to KMEMLAB_BATCH_MAX. ALLOC_FREE: 1

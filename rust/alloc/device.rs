@@ -53,7 +53,13 @@ use kernel::{
     },
 };
 
-use super::iomem::IoMapping;
+use super::{
+    dmapool::{
+        RawBlock,
+        RawPool, //
+    },
+    iomem::IoMapping,
+};
 
 /// A device kmemlab allocates coherent buffers for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +76,11 @@ pub(crate) enum Resource {
     Coherent(Coherent<[u8]>),
     /// A mapping of the device's registers.
     Regs(IoMapping),
+    /// A DMA pool (its blocks are leased after it, and freed before it),
+    /// held to be destroyed when dropped.
+    Pool(#[expect(dead_code, reason = "held for its drop")] RawPool),
+    /// A block of a DMA pool of the same binding.
+    Block(RawBlock),
 }
 
 /// What a binding holds, under its lock.
@@ -117,7 +128,9 @@ impl Slots {
 /// While `slots.bound` is true, `dev` is bound to its driver: the driver
 /// calls [`Binding::revoke`], which clears it under the lock, before its
 /// unbind returns. Every resource in `slots.items` was made for `dev` and
-/// is freed under the lock (on lease drop or revoke) while `dev` is bound.
+/// is freed under the lock (on lease drop) or by `revoke` while `dev` is
+/// bound; `revoke` frees the newest first, so a resource that needs an
+/// older one (a pool's block, its pool) goes before it.
 /// While a [`Use`] handed out lives, `dev` is bound too: [`Binding::revoke`]
 /// waits for `users` to reach zero first.
 #[pin_data]
@@ -167,8 +180,10 @@ impl Binding {
     /// # Safety
     ///
     /// `make` returns a resource of this binding's device: a coherent buffer
-    /// allocated for the device it is given, or a mapping of registers of
-    /// that device.
+    /// allocated for the device it is given, a mapping of registers of that
+    /// device, a DMA pool for it, or a block of such a pool. A resource that
+    /// needs another to stay live (a block, its pool) is leased after it,
+    /// and the other's lease is dropped only after its own.
     pub(crate) unsafe fn lease(
         self: &Arc<Self>,
         make: impl FnOnce(&device::Device<Bound>) -> Result<Resource>,
@@ -236,14 +251,17 @@ impl Binding {
             }
             fsleep(Delta::from_millis(1));
         }
-        let items = {
+        let mut items = {
             let mut slots = self.slots.lock();
             slots.bound = false;
             core::mem::take(&mut slots.items)
         };
         let n = items.len();
-        // Freed here, the device still bound.
-        drop(items);
+        // Freed here, the device still bound, the newest first: a pool's
+        // blocks before the pool.
+        while let Some(item) = items.pop() {
+            drop(item);
+        }
         if n != 0 {
             dev_info!(
                 self.dev,
@@ -410,21 +428,25 @@ pub(crate) fn current(which: DmaDevice) -> Result<Arc<Binding>> {
     registry()?.slot(which).clone().ok_or(ENODEV)
 }
 
-/// The bus address of a coherent buffer `resource` is, if it is one.
+/// The bus address of a coherent buffer or pool block `resource` is, if it
+/// is one.
 pub(super) fn bus_address(resource: &Resource) -> Option<DmaAddress> {
     match resource {
         Resource::Coherent(mem) => Some(mem.dma_address()),
-        Resource::Regs(_) => None,
+        Resource::Block(block) => Some(block.bus_address()),
+        Resource::Regs(_) | Resource::Pool(_) => None,
     }
 }
 
-/// The CPU address and length of a coherent buffer `resource` is, if it is one.
+/// The CPU address and length of a coherent buffer or pool block
+/// `resource` is, if it is one.
 pub(super) fn cpu_bytes(resource: &Resource) -> Option<(NonNull<u8>, usize)> {
     match resource {
         Resource::Coherent(mem) => {
             NonNull::new(mem.as_mut_ptr().cast::<u8>()).map(|p| (p, mem.len()))
         }
-        Resource::Regs(_) => None,
+        Resource::Block(block) => Some(block.cpu_bytes()),
+        Resource::Regs(_) | Resource::Pool(_) => None,
     }
 }
 

@@ -48,6 +48,7 @@ use super::{
         Resource,
         Use, //
     },
+    dmapool::DmaPool,
     gfp::{
         Gfp,
         Mods, //
@@ -155,7 +156,9 @@ impl Drop for FauxDma {
 ///
 /// # Invariants
 ///
-/// `lease` names a [`Resource::Coherent`] of `len` bytes. A device reaches
+/// `lease` names a [`Resource::Coherent`] of `len` bytes, or a
+/// [`Resource::Block`] of `len` bytes of the pool `_pool` holds (dropped after
+/// `lease`, so the block goes back before the pool can go). A device reaches
 /// the buffer only through a transfer of its driver that takes the buffer
 /// mutably for its whole length ([`DmaBuf::bus_address`]: edu's
 /// `dma_copy`, which holds edu's engine until the transfer is over or the
@@ -165,6 +168,7 @@ pub(crate) struct DmaBuf {
     lease: Lease,
     len: usize,
     device: DmaDevice,
+    _pool: Option<Arc<DmaPool>>,
 }
 
 impl DmaBuf {
@@ -201,7 +205,29 @@ impl DmaBuf {
             lease,
             len: size,
             device,
+            _pool: None,
         })
+    }
+
+    /// The block of `len` bytes of `pool` that `lease` names.
+    ///
+    /// # Safety
+    ///
+    /// `lease` names a [`Resource::Block`] of `len` bytes of `pool`, leased
+    /// from `pool`'s binding after the pool, for `device`.
+    pub(super) unsafe fn pool_block(
+        lease: Lease,
+        len: usize,
+        device: DmaDevice,
+        pool: Arc<DmaPool>,
+    ) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self {
+            lease,
+            len,
+            device,
+            _pool: Some(pool),
+        }
     }
 
     /// The device the buffer belongs to.

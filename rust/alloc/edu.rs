@@ -386,7 +386,7 @@ impl EduRegs {
     fn with<R>(&self, f: impl FnOnce(&IoMapping) -> Result<R>) -> Result<R> {
         self.lease.with(|r| match r {
             Resource::Regs(map) => f(map),
-            Resource::Coherent(_) => Err(EINVAL),
+            _ => Err(EINVAL),
         })?
     }
 
@@ -748,6 +748,27 @@ mod tests {
             dma_copy(&mut src, 1, &mut dst, 0, DMA_MAX).err(),
             Some(EINVAL)
         );
+        Ok(())
+    }
+
+    #[test]
+    fn dma_round_trip_through_pool_blocks() -> Result {
+        use crate::alloc::dmapool::{
+            DmaPool,
+            PoolShape, //
+        };
+        if !bound() {
+            return Ok(());
+        }
+        let pool = DmaPool::new(DmaDevice::Edu, b"kunit-edu", PoolShape::new(256, 64, 0)?)?;
+        let mut src = DmaPool::alloc(&pool, Gfp::KERNEL)?;
+        let mut dst = DmaPool::alloc(&pool, Gfp::KERNEL)?;
+        let mut buf = DmaBuf::new(DmaDevice::Edu, 256, Gfp::KERNEL)?;
+        src.with_bytes_mut(|b| b.fill(0x3c))?;
+        dma_copy(&mut src, 0, &mut buf, 0, 256)?;
+        dma_copy(&mut buf, 0, &mut dst, 0, 256)?;
+        assert!(dst.with_bytes(|b| b.iter().all(|x| *x == 0x3c))?);
+        assert_eq!(dma_copy(&mut src, 0, &mut dst, 0, 257).err(), Some(EINVAL));
         Ok(())
     }
 

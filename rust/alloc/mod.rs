@@ -29,6 +29,7 @@ pub(crate) mod clock;
 pub(crate) mod cpu;
 pub(crate) mod device;
 pub(crate) mod dma;
+pub(crate) mod dmapool;
 pub(crate) mod edu;
 pub(crate) mod gfp;
 pub(crate) mod iomem;

@@ -29,6 +29,7 @@ use super::{
         Use, //
     },
     dma::DMA_MAX,
+    dmapool::PoolScope,
     edu::BarRaw,
     gfp::{
         Gfp,
@@ -61,6 +62,7 @@ mod work {
     pub(super) const ATOMIC_INC: c_uint = 10;
     pub(super) const KVMALLOC: c_uint = 11;
     pub(super) const MEMPOOL: c_uint = 12;
+    pub(super) const DMA_POOL: c_uint = 13;
 }
 
 extern "C" {
@@ -97,6 +99,9 @@ pub(crate) enum RawWork {
     Mempool(Arc<MemPool>),
     /// `dma_alloc_coherent()` / `dma_free_coherent()` for a device.
     Dma(DmaDevice, usize),
+    /// `dma_pool_alloc()` / `dma_pool_free()` of a pool's blocks, with the
+    /// use of the pool's device that keeps the pool live.
+    DmaPool(PoolScope),
     /// `ioremap()` / `iounmap()` of a device range (never accessed), with the
     /// use of the device that keeps it bound.
     Ioremap(BarRaw),
@@ -124,7 +129,8 @@ pub(crate) enum RawWork {
 ///
 /// `raw` came from `kmemlab_cbench_new` and is freed only by `Drop`. Between
 /// steps it holds no object. What it allocates from stays alive while it
-/// does: `_cache` holds the cache, `_pool` the mempool; `device` is a use of the device it
+/// does: `_cache` holds the cache, `_pool` the mempool, `dma_pool` the DMA pool
+/// and a use of its device; `device` is a use of the device it
 /// allocates for or maps, which keeps the device bound while this value
 /// lives (unbinding waits for it to be dropped; callers poll
 /// [`RawBench::stopping`] between steps so that it is, soon).
@@ -132,6 +138,7 @@ pub(crate) struct RawBench {
     raw: NonNull<c_void>,
     _cache: Option<Arc<KmemCache>>,
     _pool: Option<Arc<MemPool>>,
+    dma_pool: Option<PoolScope>,
     device: Option<Use>,
 }
 
@@ -159,6 +166,8 @@ impl RawBench {
             RawWork::Cache(c, _) if c.config().ctor => gfp,
             // A mempool cannot zero (the C side zeroes each element).
             RawWork::Mempool(_) => gfp,
+            // The pool takes page headers from the slab allocator.
+            RawWork::DmaPool(_) => gfp.zeroed().for_slab()?,
             _ => gfp.zeroed(),
         };
         let none = Node::ANY.raw();
@@ -167,6 +176,7 @@ impl RawBench {
         let mut cache = None;
         let mut pool: Option<Arc<MemPool>> = None;
         let mut pool_ptr = core::ptr::null_mut();
+        let mut dma_pool = None;
         let mut device = None;
         let (mut dev, mut phys) = (core::ptr::null_mut(), 0);
         match work {
@@ -217,6 +227,11 @@ impl RawBench {
                 (what, size) = (work::DMA, len);
                 device = Some(u);
             }
+            RawWork::DmaPool(scope) => {
+                (what, size) = (work::DMA_POOL, scope.size());
+                pool_ptr = scope.as_raw().cast();
+                dma_pool = Some(scope);
+            }
             RawWork::Ioremap(bar) => {
                 let (at, len, user) = bar.into_parts();
                 iomem::check_range(at, len)?;
@@ -236,9 +251,10 @@ impl RawBench {
         // (`BarRaw`), which stays claimed while `device` keeps the device
         // bound and which the baseline only maps and unmaps; the rest are
         // plain values.
-        // SAFETY: the cache or the mempool and the use of the device (if any)
-        // are held in the new value for as long as the baseline lives; see
-        // also above.
+        // A DMA pool is live, its device bound, while its scope is held.
+        // SAFETY: the cache, the mempool or the DMA pool's scope and the use
+        // of the device (if any) are held in the new value for as long as
+        // the baseline lives; see also above.
         let raw = unsafe {
             kmemlab_cbench_new(
                 what,
@@ -258,6 +274,7 @@ impl RawBench {
             raw,
             _cache: cache,
             _pool: pool,
+            dma_pool,
             device,
         })
     }
@@ -266,6 +283,7 @@ impl RawBench {
     /// then (unbinding waits for the baseline to be dropped).
     pub(crate) fn stopping(&self) -> bool {
         self.device.as_ref().is_some_and(Use::stopping)
+            || self.dma_pool.as_ref().is_some_and(PoolScope::stopping)
     }
 
     /// One step: a batch allocated then freed (`ENOMEM` when an allocation

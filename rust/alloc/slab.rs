@@ -87,8 +87,21 @@ static REAPER_TEARDOWN: Atomic<bool> = Atomic::new(false);
 pub(crate) const NAME_MAX: usize = 23;
 /// `"kmemlab-"`, the prefix of every cache kmemlab creates.
 const PREFIX: &[u8] = b"kmemlab-";
-/// A full cache name with its NUL terminator.
-type FullName = [u8; PREFIX.len() + NAME_MAX + 1];
+/// A full cache (or DMA pool) name with its NUL terminator.
+pub(super) type FullName = [u8; PREFIX.len() + NAME_MAX + 1];
+
+/// `kmemlab-<name>`, NUL-terminated, for `name` of 1 to [`NAME_MAX`] bytes
+/// of `[a-z0-9_-]` (`EINVAL` otherwise). DMA pools are named the same way.
+pub(super) fn full_name(name: &[u8]) -> Result<FullName> {
+    let valid = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-';
+    if name.is_empty() || name.len() > NAME_MAX || !name.iter().all(valid) {
+        return Err(EINVAL);
+    }
+    let mut full: FullName = [0; PREFIX.len() + NAME_MAX + 1];
+    full[..PREFIX.len()].copy_from_slice(PREFIX);
+    full[PREFIX.len()..PREFIX.len() + name.len()].copy_from_slice(name);
+    Ok(full)
+}
 
 /// The largest object a kmemlab cache may hold: half of `KMALLOC_MAX_SIZE`.
 ///
@@ -434,11 +447,7 @@ impl KmemCache {
     /// (by a cache that is alive, or released and not yet destroyed) is
     /// refused with `EEXIST`.
     pub(crate) fn new(name: &[u8], config: CacheConfig) -> Result<Arc<Self>> {
-        let valid =
-            |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-';
-        if name.is_empty() || name.len() > NAME_MAX || !name.iter().all(valid) {
-            return Err(EINVAL);
-        }
+        let full = full_name(name)?;
         let min_size = if config.ctor { 8 } else { 1 };
         if config.object_size < min_size || config.object_size > OBJECT_MAX {
             return Err(EINVAL);
@@ -459,10 +468,6 @@ impl KmemCache {
             }
             _ => return Err(EINVAL),
         };
-        let mut full: FullName = [0; PREFIX.len() + NAME_MAX + 1];
-        full[..PREFIX.len()].copy_from_slice(PREFIX);
-        full[PREFIX.len()..PREFIX.len() + name.len()].copy_from_slice(name);
-
         // Claim the name first: two files racing for it cannot both win.
         {
             let mut names = registry()?;

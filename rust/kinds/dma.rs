@@ -41,6 +41,23 @@ use crate::{
     },
 };
 
+/// The DMA device a `KMEMLAB_DEV_*` names (`EINVAL` for another number).
+pub(crate) fn device_from_abi(dev: u32) -> Result<DmaDevice> {
+    match dev {
+        KMEMLAB_DEV_FAUX => Ok(DmaDevice::Faux),
+        KMEMLAB_DEV_EDU => Ok(DmaDevice::Edu),
+        _ => Err(EINVAL),
+    }
+}
+
+/// The `KMEMLAB_DEV_*` of `dev`.
+pub(crate) fn device_abi(dev: DmaDevice) -> u32 {
+    match dev {
+        DmaDevice::Faux => KMEMLAB_DEV_FAUX,
+        DmaDevice::Edu => KMEMLAB_DEV_EDU,
+    }
+}
+
 /// `dma_alloc_coherent()` / `dma_free_coherent()`: takes a size and a
 /// device (in the `cache` field); the device decides where the memory lies.
 pub(crate) struct DmaKind;
@@ -70,11 +87,7 @@ impl Kind for DmaKind {
 
     fn ask(ask: &Ask<'_>) -> Result<DmaRequest> {
         ask.uses(SIZE | CACHE)?;
-        let device = match ask.a.cache {
-            KMEMLAB_DEV_FAUX => DmaDevice::Faux,
-            KMEMLAB_DEV_EDU => DmaDevice::Edu,
-            _ => return Err(EINVAL),
-        };
+        let device = device_from_abi(ask.a.cache)?;
         let len = ask.size(DMA_MAX)?;
         let scope = match ask.purpose {
             // Keeps the device bound for the run (`ENODEV` when it is not).
@@ -98,10 +111,7 @@ impl Kind for DmaKind {
     }
 
     fn tag(req: &DmaRequest) -> u32 {
-        match req.device {
-            DmaDevice::Faux => KMEMLAB_DEV_FAUX,
-            DmaDevice::Edu => KMEMLAB_DEV_EDU,
-        }
+        device_abi(req.device)
     }
 
     fn make(req: &DmaRequest, gfp: Gfp, _node: Node) -> Result<DmaBuf> {

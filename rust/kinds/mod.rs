@@ -26,6 +26,7 @@ use kernel::{
 use crate::{
     alloc::{
         dma::DmaBuf,
+        dmapool::DmaPool,
         gfp::{
             Gfp,
             GfpBase,
@@ -48,6 +49,7 @@ use crate::{
 };
 
 pub(crate) mod dma;
+pub(crate) mod dmapool;
 pub(crate) mod ioremap;
 pub(crate) mod kmalloc;
 pub(crate) mod kvmalloc;
@@ -64,6 +66,9 @@ pub(crate) trait Caches {
 
     /// The mempool named `handle` (`ENOENT` when there is none).
     fn pool(&self, handle: u32) -> Result<Arc<MemPool>>;
+
+    /// The DMA pool named `handle` (`ENOENT` when there is none).
+    fn dma_pool(&self, handle: u32) -> Result<Arc<DmaPool>>;
 }
 
 /// What a request is for.
@@ -582,6 +587,7 @@ kinds! {
     PerCpu => percpu::PerCpuKind,
     Kvmalloc => kvmalloc::KvmallocKind,
     Mempool => mempool::MempoolKind,
+    DmaPool => dmapool::DmaPoolKind,
 }
 
 #[kunit_tests(kmemlab_kinds)]
@@ -598,6 +604,10 @@ mod tests {
         }
 
         fn pool(&self, _handle: u32) -> Result<Arc<MemPool>> {
+            Err(ENOENT)
+        }
+
+        fn dma_pool(&self, _handle: u32) -> Result<Arc<DmaPool>> {
             Err(ENOENT)
         }
     }
@@ -705,7 +715,7 @@ mod tests {
             assert_eq!(request(&a, Purpose::Objects).err(), Some(e));
         };
         refused(alloc(0), EINVAL);
-        refused(alloc(KMEMLAB_KIND_MEMPOOL + 1), EINVAL);
+        refused(alloc(KMEMLAB_KIND_DMA_POOL + 1), EINVAL);
         refused(alloc(KMEMLAB_KIND_KMALLOC), EINVAL);
         refused(
             KmemlabAlloc {
@@ -780,6 +790,37 @@ mod tests {
             assert!(with(KMEMLAB_KIND_PAGES_NODE, base, -1).is_ok());
             assert_eq!(with(KMEMLAB_KIND_VMALLOC, base, -1).is_ok(), base == 0);
             assert_eq!(with(KMEMLAB_KIND_PERCPU, base, -1).is_ok(), base == 0);
+        }
+        // DMA pools: the mask is checked before the pool is looked up.
+        for base in 0..=KMEMLAB_GFP_HIGHUSER_MOVABLE {
+            let refusal = if base <= KMEMLAB_GFP_USER {
+                ENOENT
+            } else {
+                EINVAL
+            };
+            let a = KmemlabAlloc {
+                gfp: base,
+                cache: 1,
+                ..alloc(KMEMLAB_KIND_DMA_POOL)
+            };
+            assert_eq!(request(&a, Purpose::Objects).err(), Some(refusal));
+        }
+        for (mods, refusal) in [
+            (
+                KMEMLAB_GFP_ZERO | KMEMLAB_GFP_NOWARN | KMEMLAB_GFP_NORETRY,
+                ENOENT,
+            ),
+            (KMEMLAB_GFP_RETRY_MAYFAIL, ENOENT),
+            (KMEMLAB_GFP_ACCOUNT, EINVAL),
+            (KMEMLAB_GFP_DMA, EINVAL),
+            (KMEMLAB_GFP_DMA32, EINVAL),
+        ] {
+            let a = KmemlabAlloc {
+                gfp: mods,
+                cache: 1,
+                ..alloc(KMEMLAB_KIND_DMA_POOL)
+            };
+            assert_eq!(request(&a, Purpose::Objects).err(), Some(refusal));
         }
         // THISNODE: with a node, where the kind has one.
         assert_eq!(
