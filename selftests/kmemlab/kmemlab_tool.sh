@@ -13,7 +13,7 @@ expect_error() {
 	return 1
 }
 
-tap_start 33
+tap_start 37
 
 out=$(kmemlab version 2>&1)
 check "version_exits_0" [ $? -eq 0 ]
@@ -95,6 +95,69 @@ out=$(printf 'alloc dma 4096\nfill 1 --seed 5\nverify 1 --seed 5\nverify 1 --see
 rc=$?
 check "dma_fill_verify_through_tool" expect_error 1 '^kmemlab: -:4: mismatch' "$rc" "$out"
 
+# DMA pools on the faux device: a pool, blocks from it (kind dma_pool, named
+# by their pool), their bytes, the pool's status; destroying it is refused
+# while the file holds blocks, and done once they are freed.
+dma_pool_blocks() {
+	local json
+	json=$(printf '%s\n' 'dma-pool create --name tooltest --size 100 --align 64' \
+		'alloc dma_pool --pool 1 --count 2' 'fill 3 --seed 9' 'verify 3 --seed 9' 'info 2' \
+		'dma-pool status 1' 'list' | kmemlab --json script - 2>&1) || { echo "# $json"; return 1; }
+	python3 -c '
+import json, sys
+made, alloc, fill, verify, info, status, listed = (json.loads(l) for l in sys.argv[1].splitlines())
+assert made["handle"] == 1 and made["name"] == "kmemlab-tooltest", made
+assert (made["device"], made["size"], made["align"], made["boundary"]) == ("faux", 100, 64, 0), made
+assert alloc["kind"] == "dma_pool" and alloc["handles"] == [2, 3], alloc
+assert verify["match"] is True, verify
+assert info["kind"] == "dma_pool" and info["pool"] == 1 and info["size"] == 100, info
+assert "cache" not in info and info["zone"] != "-", info
+assert status["live"] == 2 and status["name"] == "kmemlab-tooltest", status
+assert (status["device"], status["size"], status["align"]) == ("faux", 100, 64), status
+assert [o["kind"] for o in listed["objects"]] == ["dma_pool"] * 2, listed
+' "$json"
+}
+dma_pool_busy() {
+	local out rc
+	out=$(printf '%s\n' 'dma-pool create --name busy --size 64' 'alloc dma_pool --pool 1' \
+		'dma-pool destroy 1' | kmemlab script - 2>&1)
+	rc=$?
+	expect_error 1 '^kmemlab: -:3: dma-pool destroy failed: .*(EBUSY)' "$rc" "$out" || return 1
+	out=$(printf '%s\n' 'dma-pool create --name busy --size 64' 'alloc dma_pool --pool 1' \
+		'free 2' 'dma-pool destroy 1' 'dma-pool status 1' | kmemlab script - 2>&1)
+	rc=$?
+	expect_error 1 '^kmemlab: -:5: dma-pool status failed: .*(ENOENT)' "$rc" "$out"
+}
+# The device's "pools" file lists a held file's pool (kmemlab-NAME, blocks
+# in use), and no more once the file closes.
+held_dma_pool_in_sysfs() {
+	local pid out pools=/sys/bus/faux/devices/kmemlab/pools
+	printf '%s\n' 'dma-pool create --name toolheld --size 100' 'alloc dma_pool --pool 1 --count 3' |
+		kmemlab --hold script - >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do
+		grep -qs '^kmemlab-toolheld ' "$pools" && break
+		sleep 0.2
+	done
+	sleep 0.5
+	out=$(cat "$pools" 2>&1)
+	kill -TERM $pid
+	wait $pid
+	awk '$1 == "kmemlab-toolheld" { ok = $2 == 3 } END { exit !ok }' <<<"$out" ||
+		{ echo "# $pools with the file held:"; sed 's/^/#   /' <<<"$out"; return 1; }
+	! grep -qs '^kmemlab-toolheld ' "$pools" ||
+		{ echo "# the pool outlived the file:"; sed 's/^/#   /' "$pools"; return 1; }
+}
+if has_feature dma_pool; then
+	check "dma_pool_blocks_through_tool" dma_pool_blocks
+	check "dma_pool_destroy_busy_then_done" dma_pool_busy
+	check "held_dma_pool_in_sysfs_pools" held_dma_pool_in_sysfs
+else
+	for t in dma_pool_blocks_through_tool dma_pool_destroy_busy_then_done held_dma_pool_in_sysfs_pools; do
+		skip_test "$t" "a module without DMA pools (no dma_pool in kmemlab version)"
+	done
+fi
+
 # PERCPU: adds pinned to CPUs 0 and 1 and one wherever the tool runs add up.
 percpu_adds_sum_up() {
 	local json
@@ -135,7 +198,7 @@ check "script_dma_and_percpu_on_one_file" dma_and_percpu_script
 
 # Statistics (debugfs): `kmemlab stats` and `kmemlab top`.
 stats_dir=/sys/kernel/debug/kmemlab
-kinds="kmalloc kmem_cache free_pages pages_node vmalloc dma_coherent ioremap percpu kvmalloc mempool"
+kinds="kmalloc kmem_cache free_pages pages_node vmalloc dma_coherent ioremap percpu kvmalloc mempool dma_pool"
 
 # every_kind_row TEXT: a line starting with each kind's name.
 every_kind_row() {
@@ -310,7 +373,7 @@ check "bench_stats_cost_smoke" bench_stats_cost
 
 # kmemlab limits: the largest allocation of each allocator, by real allocations
 # (vmalloc capped at 64 MiB), with no allocation-failure report nor OOM kill.
-limits_rows="kmalloc kmem_cache __get_free_pages alloc_pages_node vmalloc kvmalloc dma_alloc_coherent ioremap alloc_bootmem"
+limits_rows="kmalloc kmem_cache __get_free_pages alloc_pages_node vmalloc kvmalloc dma_alloc_coherent dma_pool_alloc ioremap alloc_bootmem"
 limits_json=
 kernel_alarms() { dmesg 2>/dev/null | grep -Ec 'allocation failure|invoked oom-killer|vmalloc error'; }
 limits_measure() {
@@ -491,8 +554,19 @@ if has_feature edu; then
 	out=$(printf 'ioremap edu\nmmio read 1 0\n' | kmemlab script - 2>&1)
 	rc=$?
 	check "ioremap_edu_mmio_reads_id" expect_error 0 '^0x010000ed$' "$rc" "$out"
+	# Blocks of a DMA pool for edu go through its engine as its buffers do.
+	if has_feature dma_pool; then
+		out=$(printf '%s\n' 'dma-pool create --name edublocks --size 4096 --dma-device edu' \
+			'alloc dma_pool --pool 1 --count 2' 'fill 2 --seed 0x77' 'dma copy 2 3 4096' \
+			'verify 3 --seed 0x77' | kmemlab script - 2>&1)
+		rc=$?
+		check "dma_copy_between_edu_pool_blocks" expect_error 0 '^ok: 4096 bytes at 0 match seed 0x77$' "$rc" "$out"
+	else
+		skip_test "dma_copy_between_edu_pool_blocks" "a module without DMA pools (no dma_pool in kmemlab version)"
+	fi
 else
-	for t in dma_roundtrip_through_edu dma_roundtrip_in_several_copies ioremap_edu_mmio_reads_id; do
+	for t in dma_roundtrip_through_edu dma_roundtrip_in_several_copies ioremap_edu_mmio_reads_id \
+		dma_copy_between_edu_pool_blocks; do
 		skip_test "$t" "the edu device is not bound (no edu in kmemlab version)"
 	done
 fi

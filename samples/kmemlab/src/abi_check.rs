@@ -264,6 +264,13 @@ fn every_kind_gfp_zone_and_backing_has_a_name() {
     );
 }
 
+/// `raw` as native-endian `__u32`s.
+fn words(raw: &[u8]) -> Vec<u32> {
+    raw.chunks_exact(4)
+        .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
 #[test]
 fn encoding_round_trips_and_covers_every_byte() {
     let v = uapi::KmemlabVersion {
@@ -291,12 +298,14 @@ fn encoding_round_trips_and_covers_every_byte() {
         kvmalloc_max: 0x7fff_ffff,
         kvmalloc_kmalloc_max: 4 << 20,
         mempool_reserve_max: 1024,
+        dma_pool_block_max: 4 << 20,
         ..Default::default()
     };
     let raw = l.encode();
     assert_eq!(uapi::KmemlabLimits::decode(&raw), l);
-    // mempool_reserve_max: the __u64 before the last (reserved) one.
+    // mempool_reserve_max, then dma_pool_block_max: the last two __u64.
     assert_eq!(&raw[raw.len() - 16..raw.len() - 8], &1024u64.to_ne_bytes());
+    assert_eq!(&raw[raw.len() - 8..], &(4u64 << 20).to_ne_bytes());
     // struct kmemlab_mempool: eight __u32, in the header's order.
     let m = uapi::KmemlabMempool {
         op: 1,
@@ -310,9 +319,26 @@ fn encoding_round_trips_and_covers_every_byte() {
     };
     let raw = m.encode();
     assert_eq!(uapi::KmemlabMempool::decode(&raw), m);
-    let words: Vec<u32> = raw
-        .chunks_exact(4)
-        .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    assert_eq!(words, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(words(&raw), [1, 2, 3, 4, 5, 6, 7, 8]);
+    // struct kmemlab_dma_pool: the name's 24 bytes, then eight __u32.
+    let mut name = [0u8; uapi::KMEMLAB_CACHE_NAME_MAX];
+    name[..4].copy_from_slice(b"ring");
+    let p = uapi::KmemlabDmaPool {
+        name,
+        op: 1,
+        handle: 2,
+        device: 3,
+        size: 4,
+        align: 5,
+        boundary: 6,
+        live: 7,
+        reserved: 8,
+    };
+    let raw = p.encode();
+    assert_eq!(uapi::KmemlabDmaPool::decode(&raw), p);
+    assert_eq!(&raw[..uapi::KMEMLAB_CACHE_NAME_MAX], &name[..]);
+    assert_eq!(
+        words(&raw[uapi::KMEMLAB_CACHE_NAME_MAX..]),
+        [1, 2, 3, 4, 5, 6, 7, 8]
+    );
 }

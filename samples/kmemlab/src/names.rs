@@ -2,7 +2,7 @@
 
 //! Names of the ABI's numbers as the tool takes and prints them: kinds, DMA
 //! devices, ioremap and mempool sources, zones, backings, benchmark
-//! operations and feature bits.
+//! operations and feature bits; and the names of DMA pools.
 
 use crate::uapi::{self, *};
 
@@ -57,6 +57,15 @@ pub fn pool_source_name(s: u32) -> String {
     name_of(POOL_SOURCE_NAMES, s).map_or_else(|| s.to_string(), str::to_string)
 }
 
+/// Whether `name` is a DMA pool name the module takes: 1 to
+/// `KMEMLAB_CACHE_NAME_MAX - 1` bytes of `a-z`, `0-9`, `_` and `-`.
+pub fn dma_pool_name_ok(name: &[u8]) -> bool {
+    (1..KMEMLAB_CACHE_NAME_MAX).contains(&name.len())
+        && name
+            .iter()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+}
+
 /// The name of zone `z`, as /proc/zoneinfo spells it (`-` for none; its
 /// number when the tool does not know it).
 pub fn zone_name(z: u32) -> String {
@@ -93,6 +102,7 @@ pub const KIND_FEATURES: &[(u32, u64)] = &[
     (KMEMLAB_KIND_PERCPU, KMEMLAB_FEAT_PERCPU),
     (KMEMLAB_KIND_KVMALLOC, KMEMLAB_FEAT_KVMALLOC),
     (KMEMLAB_KIND_MEMPOOL, KMEMLAB_FEAT_MEMPOOL),
+    (KMEMLAB_KIND_DMA_POOL, KMEMLAB_FEAT_DMA_POOL),
 ];
 
 /// The feature bit of kind `k` (0 for an unknown kind).
@@ -165,6 +175,27 @@ mod tests {
         assert_eq!(pool_source_name(KMEMLAB_MEMPOOL_KMALLOC), "kmalloc");
         assert_eq!(pool_source_name(KMEMLAB_MEMPOOL_CACHE), "cache");
         assert_eq!(pool_source_name(0), "0");
+    }
+
+    #[test]
+    fn dma_pool_is_a_kind_with_its_feature_and_names() {
+        assert_eq!(kind("dma_pool").unwrap(), KMEMLAB_KIND_DMA_POOL);
+        assert_eq!(kind_name(KMEMLAB_KIND_DMA_POOL), "dma_pool");
+        assert_eq!(kind_feature(KMEMLAB_KIND_DMA_POOL), KMEMLAB_FEAT_DMA_POOL);
+        assert_eq!(feature_names(KMEMLAB_FEAT_DMA_POOL), vec!["dma_pool"]);
+        for good in ["a", "ring-0", "rx_ring", "0123456789abcdefghij-_z"] {
+            assert!(dma_pool_name_ok(good.as_bytes()), "{good}");
+        }
+        for bad in [
+            "",
+            "Ring",
+            "a b",
+            "a.b",
+            "kmemlab/x",
+            "0123456789abcdefghij-_zz",
+        ] {
+            assert!(!dma_pool_name_ok(bad.as_bytes()), "{bad}");
+        }
     }
 
     #[test]

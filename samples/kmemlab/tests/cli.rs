@@ -128,6 +128,15 @@ fn usage_errors_exit_2() {
         ],
         &["mempool", "status", "-d", NONE],
         &["mempool", "-d", NONE],
+        // dma-pool create: a name of a-z, 0-9, _ and -, and a block size.
+        &["dma-pool", "create", "--name", "a", "-d", NONE],
+        &[
+            "dma-pool", "create", "--name", "No", "--size", "64", "-d", NONE,
+        ],
+        &["dma-pool", "status", "-d", NONE],
+        // A DMA pool's block needs its pool; --pool is for the pool kinds.
+        &["alloc", "dma_pool", "-d", NONE],
+        &["alloc", "vmalloc", "4k", "--pool", "1", "-d", NONE],
         &[
             "cache",
             "create",
@@ -184,6 +193,16 @@ fn runtime_errors_exit_1() {
         &["mempool", "status", "1", "-d", NONE],
         &["mempool", "destroy", "1", "-d", NONE],
         &["alloc", "mempool", "--pool", "1", "-d", NONE],
+        // So do the DMA pool's: a size, alignment or boundary the module
+        // refuses is the module's to refuse.
+        &[
+            "dma-pool", "create", "--name", "a", "--size", "0", "--align", "3", "-d", NONE,
+        ],
+        &["dma-pool", "status", "1", "-d", NONE],
+        &["dma-pool", "destroy", "1", "-d", NONE],
+        &[
+            "alloc", "dma_pool", "--pool", "1", "--gfp", "highuser", "-d", NONE,
+        ],
     ] {
         let o = kmemlab(args, None);
         assert_eq!(code(&o), 1, "{args:?}: {}", stderr(&o));

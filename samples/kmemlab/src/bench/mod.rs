@@ -34,7 +34,9 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::cli::{BenchCommand, BenchStandardArgs};
-use crate::device::{mempool_create, mempool_destroy, DeviceOps};
+use crate::device::{
+    dma_pool_create, dma_pool_op, mempool_create, mempool_destroy, DeviceOps, DmaPoolShape,
+};
 use crate::error::{usage, Result};
 use crate::names::{device_name, kind_feature, kind_name, op_name};
 use crate::output::{fixed as json_fixed, object, Output};
@@ -95,10 +97,20 @@ pub(crate) fn takes_size(kind: u32) -> bool {
     )
 }
 
-/// Kinds whose objects come from a cache or a mempool the benchmark makes
-/// for the run, of objects of `size` bytes (the request's size is 0).
+/// Kinds whose objects come from a cache, a mempool or a DMA pool the
+/// benchmark makes for the run, of objects of `size` bytes (the request's
+/// size is 0).
 pub(crate) fn sized_by_owner(kind: u32) -> bool {
-    matches!(kind, KMEMLAB_KIND_KMEM_CACHE | KMEMLAB_KIND_MEMPOOL)
+    matches!(
+        kind,
+        KMEMLAB_KIND_KMEM_CACHE | KMEMLAB_KIND_MEMPOOL | KMEMLAB_KIND_DMA_POOL
+    )
+}
+
+/// Kinds whose objects are for a DMA device (`--dma-device`): DMA
+/// buffers, and blocks of a DMA pool made for the device.
+pub(crate) fn takes_device(kind: u32) -> bool {
+    matches!(kind, KMEMLAB_KIND_DMA_COHERENT | KMEMLAB_KIND_DMA_POOL)
 }
 
 /// The GFP request of a run of `kind`: GFP_KERNEL, but GFP_ATOMIC for a
@@ -145,7 +157,8 @@ pub(crate) fn kernel_release() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-/// A new name for a benchmark's cache: `bench<pid>-<n>` (the kernel calls it kmemlab-bench<pid>-<n>).
+/// A new name for a benchmark's cache or DMA pool: `bench<pid>-<n>` (the
+/// kernel calls it kmemlab-bench<pid>-<n>).
 pub(crate) fn cache_name() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     format!(
@@ -160,13 +173,13 @@ pub(crate) fn cache_name() -> String {
 pub(crate) struct Spec {
     pub(crate) op: u32,
     pub(crate) kind: u32,
-    /// Bytes: for the kinds of [`takes_size`]; for KMEM_CACHE and MEMPOOL
-    /// the object size of the cache or the kmalloc mempool the tool makes
-    /// for the run.
+    /// Bytes: for the kinds of [`takes_size`]; for KMEM_CACHE, MEMPOOL and
+    /// DMA_POOL the object size of the cache, the kmalloc mempool or the
+    /// DMA pool the tool makes for the run.
     pub(crate) size: u64,
     pub(crate) order: u32,
     pub(crate) node: i32,
-    /// DMA_COHERENT: the KMEMLAB_DEV_* to allocate for.
+    /// DMA_COHERENT and DMA_POOL: the KMEMLAB_DEV_* to allocate for.
     pub(crate) device: u32,
     pub(crate) iterations: u32,
     pub(crate) batch: u32,
@@ -177,7 +190,7 @@ pub(crate) struct Spec {
 
 impl Spec {
     /// Alloc+free pairs of `kind`, one sample a pair, on the calling thread,
-    /// Rust with statistics (DMA_COHERENT for the faux device).
+    /// Rust with statistics (DMA_COHERENT and DMA_POOL for the faux device).
     pub(crate) fn alloc(kind: u32, size: u64, order: u32) -> Self {
         Self {
             op: KMEMLAB_BENCH_ALLOC_FREE,
@@ -185,7 +198,7 @@ impl Spec {
             size,
             order,
             node: KMEMLAB_NODE_ANY,
-            device: if kind == KMEMLAB_KIND_DMA_COHERENT {
+            device: if takes_device(kind) {
                 KMEMLAB_DEV_FAUX
             } else {
                 0
@@ -213,7 +226,7 @@ impl Spec {
         self.op == KMEMLAB_BENCH_ALLOC_FREE
     }
 
-    /// The request, with `cache` as the KMEM_CACHE or MEMPOOL handle.
+    /// The request, with `cache` as the KMEM_CACHE, MEMPOOL or DMA_POOL handle.
     pub(crate) fn request(&self, cache: u32) -> KmemlabBench {
         let alloc = self.is_alloc();
         let mut flags = 0;
@@ -243,7 +256,9 @@ impl Spec {
             },
             node: if alloc { self.node } else { KMEMLAB_NODE_ANY },
             cache: match self.kind {
-                KMEMLAB_KIND_KMEM_CACHE | KMEMLAB_KIND_MEMPOOL if alloc => cache,
+                KMEMLAB_KIND_KMEM_CACHE | KMEMLAB_KIND_MEMPOOL | KMEMLAB_KIND_DMA_POOL if alloc => {
+                    cache
+                }
                 KMEMLAB_KIND_DMA_COHERENT if alloc => self.device,
                 _ => 0,
             },
@@ -271,7 +286,7 @@ impl Spec {
         }
         let k = kind_name(self.kind);
         match self.kind {
-            KMEMLAB_KIND_DMA_COHERENT => {
+            KMEMLAB_KIND_DMA_COHERENT | KMEMLAB_KIND_DMA_POOL => {
                 format!("{k} {} {}", self.size, device_name(self.device))
             }
             KMEMLAB_KIND_FREE_PAGES => format!("{k} order {}", self.order),
@@ -377,9 +392,10 @@ impl Bench<'_> {
             .map_err(|e| format!("{what}: {e}"))
     }
 
-    /// Runs `f` with the cache or mempool `spec` needs: for KMEM_CACHE a
-    /// new cache of `spec.size`-byte objects, for MEMPOOL a new kmalloc
-    /// mempool of `spec.size`-byte elements with [`POOL_MIN`] in reserve,
+    /// Runs `f` with the cache or pool `spec` needs: for KMEM_CACHE a new
+    /// cache of `spec.size`-byte objects, for MEMPOOL a new kmalloc mempool
+    /// of `spec.size`-byte elements with [`POOL_MIN`] in reserve, for
+    /// DMA_POOL a new DMA pool of `spec.size`-byte blocks for `spec.device`,
     /// destroyed afterwards (also when `f` fails, whose error comes first);
     /// otherwise 0.
     pub(crate) fn with_cache<T>(
@@ -395,12 +411,23 @@ impl Bench<'_> {
         let dev = self.dev;
         let made = match spec.kind {
             KMEMLAB_KIND_MEMPOOL => mempool_create(dev, KMEMLAB_MEMPOOL_KMALLOC, 0, size, POOL_MIN),
+            KMEMLAB_KIND_DMA_POOL => {
+                let shape = DmaPoolShape {
+                    name: &cache_name(),
+                    device: spec.device,
+                    size,
+                    align: 0,
+                    boundary: 0,
+                };
+                dma_pool_create(dev, &shape)
+            }
             _ => dev.cache_create(&cache_name(), size, 0, 0),
         };
         let handle = made.map_err(|e| format!("{name} {size}: {e}"))?;
         let out = f(self, handle);
         let destroyed = match spec.kind {
             KMEMLAB_KIND_MEMPOOL => mempool_destroy(dev, handle),
+            KMEMLAB_KIND_DMA_POOL => dma_pool_op(dev, KMEMLAB_DMA_POOL_DESTROY, handle).map(|_| ()),
             _ => dev.cache_destroy(handle),
         };
         let out = out?;

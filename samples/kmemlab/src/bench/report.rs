@@ -27,6 +27,7 @@ pub(crate) fn standard_svg(s: &Standard) -> String {
             };
             let title = match k.kind {
                 KMEMLAB_KIND_DMA_COHERENT => "dma_coherent (faux)".to_string(),
+                KMEMLAB_KIND_DMA_POOL => "dma_pool (faux)".to_string(),
                 KMEMLAB_KIND_PAGES_NODE => "pages_node (any node)".to_string(),
                 kind => kind_name(kind).to_string(),
             };

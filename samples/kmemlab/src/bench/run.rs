@@ -66,10 +66,11 @@ pub(crate) fn run_args(a: &BenchRunArgs) -> Result<RunArgs> {
     match size {
         Some(_) if !takes_size(kind) && !sized_by_owner(kind) => {
             return Err(usage(format!(
-                "--size is for kmalloc, kmem_cache, mempool, vmalloc, kvmalloc, dma_coherent and ioremap, not {name}"
+                "--size is for kmalloc, kmem_cache, mempool, dma_pool, vmalloc, kvmalloc, dma_coherent and ioremap, not {name}"
             )))
         }
-        // A cache's object size and a mempool's element size are u32s.
+        // A cache's object size, a mempool's element size and a DMA
+        // pool's block size are u32s.
         Some(s) if sized_by_owner(kind) && u32::try_from(s).is_err() => {
             return Err(usage(format!(
                 "--size {s} is too big for {name} (at most {} bytes)",
@@ -91,9 +92,9 @@ pub(crate) fn run_args(a: &BenchRunArgs) -> Result<RunArgs> {
         None => {}
     }
     match device {
-        Some(_) if kind != KMEMLAB_KIND_DMA_COHERENT => {
+        Some(_) if !takes_device(kind) => {
             return Err(usage(format!(
-                "--dma-device is for dma_coherent, not {name}"
+                "--dma-device is for dma_coherent and dma_pool, not {name}"
             )))
         }
         Some(d) => spec.device = d,
@@ -113,7 +114,7 @@ pub(crate) fn spec_fields(s: &Spec) -> Vec<(&'static str, Value)> {
     } else {
         Value::Null
     };
-    let device = if alloc && s.kind == KMEMLAB_KIND_DMA_COHERENT {
+    let device = if alloc && takes_device(s.kind) {
         Value::from(device_name(s.device))
     } else {
         Value::Null
@@ -148,11 +149,14 @@ pub(crate) fn run(dev: &dyn DeviceOps, args: &RunArgs) -> Result<Output, String>
         return Err(format!("bench run {}: {why}", kind_name(spec.kind)));
     }
     if spec.is_alloc()
-        && spec.kind == KMEMLAB_KIND_DMA_COHERENT
+        && takes_device(spec.kind)
         && spec.device == KMEMLAB_DEV_EDU
         && v.features & KMEMLAB_FEAT_EDU == 0
     {
-        return Err("bench run dma_coherent --dma-device edu: the edu device is not bound (no 'edu' in the module's features)".into());
+        return Err(format!(
+            "bench run {} --dma-device edu: the edu device is not bound (no 'edu' in the module's features)",
+            kind_name(spec.kind)
+        ));
     }
     if threads_all {
         spec.threads = v.nr_cpus.max(1);

@@ -82,13 +82,12 @@ pub(crate) fn smoke_specs(features: u64, nr: u32, iterations: u32) -> Vec<Spec> 
     out
 }
 
-/// Runs every spec of `specs` (with the cache `cache` and the mempool
-/// `pool` their kinds need): each run's line, and the failures.
+/// Runs every spec of `specs` (with the cache or pool of `owners`, by
+/// kind, their kinds need): each run's line, and the failures.
 fn smoke_runs(
     b: &mut Bench<'_>,
     specs: &[Spec],
-    cache: u32,
-    pool: u32,
+    owners: &[(u32, u32)],
 ) -> (Vec<String>, Vec<String>) {
     let (mut lines, mut failed) = (Vec::new(), Vec::new());
     for s in specs {
@@ -100,11 +99,10 @@ fn smoke_runs(
             s.threads,
             s.batch
         );
-        let handle = if s.kind == KMEMLAB_KIND_MEMPOOL {
-            pool
-        } else {
-            cache
-        };
+        let handle = owners
+            .iter()
+            .find(|(kind, _)| *kind == s.kind)
+            .map_or(0, |(_, h)| *h);
         let req = s.request(handle);
         b.progress.step(&what);
         let problems = match b.dev.bench(&req) {
@@ -140,15 +138,28 @@ pub(crate) fn smoke(dev: &dyn DeviceOps, iterations: u32) -> Result<Output, Stri
         dev,
         progress: Progress::new(specs.len()),
     };
-    // One cache for every kmem_cache run and one mempool for every mempool
-    // run; none without them.
+    // One cache for every kmem_cache run, one mempool for every mempool
+    // run and one DMA pool for every dma_pool run; none without them.
     let owner = |kind| match specs.iter().find(|s| s.is_alloc() && s.kind == kind) {
         Some(s) => *s,
         None => Spec::counter(KMEMLAB_BENCH_PERCPU_INC),
     };
-    let (cache_spec, pool_spec) = (owner(KMEMLAB_KIND_KMEM_CACHE), owner(KMEMLAB_KIND_MEMPOOL));
+    let (cache_spec, pool_spec, dma_pool_spec) = (
+        owner(KMEMLAB_KIND_KMEM_CACHE),
+        owner(KMEMLAB_KIND_MEMPOOL),
+        owner(KMEMLAB_KIND_DMA_POOL),
+    );
     let (lines, failed) = b.with_cache(&cache_spec, |b, cache| {
-        b.with_cache(&pool_spec, |b, pool| Ok(smoke_runs(b, &specs, cache, pool)))
+        b.with_cache(&pool_spec, |b, pool| {
+            b.with_cache(&dma_pool_spec, |b, dma_pool| {
+                let owners = [
+                    (KMEMLAB_KIND_KMEM_CACHE, cache),
+                    (KMEMLAB_KIND_MEMPOOL, pool),
+                    (KMEMLAB_KIND_DMA_POOL, dma_pool),
+                ];
+                Ok(smoke_runs(b, &specs, &owners))
+            })
+        })
     })?;
     drop(b);
     let n = specs.len();

@@ -50,6 +50,9 @@ pub(crate) fn sweep(kind: u32) -> Vec<Spec> {
         // A kmalloc mempool of 64-byte elements, its reserve full: the
         // mempool's own cost over kmalloc's (GFP_ATOMIC, as mempools need).
         KMEMLAB_KIND_MEMPOOL => sizes(&[SMALL]),
+        // A DMA pool of 64-byte blocks for the faux device: the pool's own
+        // cost, its first block's page taken by the first run.
+        KMEMLAB_KIND_DMA_POOL => sizes(&[SMALL]),
         _ => Vec::new(),
     };
     points
@@ -382,6 +385,7 @@ pub(crate) fn within(s: &Spec, m: &KmemlabLimits) -> bool {
         KMEMLAB_KIND_VMALLOC => s.size <= m.vmalloc_max,
         KMEMLAB_KIND_KVMALLOC => s.size <= m.kvmalloc_max,
         KMEMLAB_KIND_DMA_COHERENT => s.size <= m.dma_max,
+        KMEMLAB_KIND_DMA_POOL => s.size <= m.dma_pool_block_max,
         KMEMLAB_KIND_IOREMAP => s.size <= m.ioremap_max,
         _ => true,
     }

@@ -109,6 +109,14 @@ fn requests_carry_only_the_fields_of_their_kind() {
         (KMEMLAB_KIND_MEMPOOL, 4, 0, 0, KMEMLAB_NODE_ANY)
     );
     assert_eq!(r.gfp, KMEMLAB_GFP_ATOMIC);
+    // A DMA pool: its handle in cache (not the device: the pool's), no
+    // size, GFP_KERNEL.
+    let r = Spec::alloc(KMEMLAB_KIND_DMA_POOL, 64, 0).request(6);
+    assert_eq!(
+        (r.kind, r.cache, r.size, r.order, r.node),
+        (KMEMLAB_KIND_DMA_POOL, 6, 0, 0, KMEMLAB_NODE_ANY)
+    );
+    assert_eq!(r.gfp, KMEMLAB_GFP_KERNEL);
     let r = Spec::counter(KMEMLAB_BENCH_ATOMIC_INC).request(5);
     assert_eq!(
         (r.op, r.kind, r.cache, r.batch),
@@ -151,7 +159,7 @@ fn sweeps_and_bytes() {
 
 #[test]
 fn plans_skip_what_the_module_lacks() {
-    let all = (1u64 << 11) - 1;
+    let all = (1u64 << 12) - 1;
     let args = parse_standard(&["--quick"]).unwrap();
     let plan = Plan::new(&args, all & !KMEMLAB_FEAT_EDU, None, 4, 4096);
     assert_eq!(plan.skipped.len(), 1);
@@ -163,20 +171,35 @@ fn plans_skip_what_the_module_lacks() {
         .all(|(_, p)| p.len() <= QUICK_POINTS && !p.is_empty()));
     assert_eq!(plan.threads, vec![1, 2, 3, 4]);
     assert_eq!(plan.scaling.len(), 3);
-    // 9 kinds, 16 points (percpu and mempool have one), two sides; 4 batch
-    // runs, two sides; 3 series x 4 thread counts; 4 ioctl steps; 2
-    // stats-cost runs.
-    assert_eq!(plan.steps(1), 2 * 16 + 2 * 4 + 12 + 4 + 2);
+    // 10 kinds, 17 points (percpu, mempool and dma_pool have one), two
+    // sides; 4 batch runs, two sides; 3 series x 4 thread counts; 4 ioctl
+    // steps; 2 stats-cost runs.
+    assert_eq!(plan.steps(1), 2 * 17 + 2 * 4 + 12 + 4 + 2);
+    // The points of `kind`.
+    let points = |kind| -> Vec<Spec> {
+        let found = plan.sweeps.iter().find(|(k, _)| *k == kind);
+        found.map(|(_, p)| p.clone()).unwrap_or_default()
+    };
     // The mempool row: 64-byte elements, GFP_ATOMIC.
-    let pool = plan
-        .sweeps
-        .iter()
-        .find(|(k, _)| *k == KMEMLAB_KIND_MEMPOOL)
-        .map(|(_, p)| p.clone())
-        .unwrap();
+    let pool = points(KMEMLAB_KIND_MEMPOOL);
     assert_eq!(pool.len(), 1);
     assert_eq!((pool[0].size, pool[0].stats), (SMALL, false));
     assert_eq!(pool[0].request(7).gfp, KMEMLAB_GFP_ATOMIC);
+    // The DMA pool row: 64-byte blocks of a pool for the faux device.
+    let dma_pool = points(KMEMLAB_KIND_DMA_POOL);
+    assert_eq!(dma_pool.len(), 1);
+    let s = dma_pool[0];
+    assert_eq!(
+        (s.size, s.device, s.stats),
+        (SMALL, KMEMLAB_DEV_FAUX, false)
+    );
+    let r = s.request(8);
+    assert_eq!((r.cache, r.size, r.gfp), (8, 0, KMEMLAB_GFP_KERNEL));
+    // A module without DMA pools: skipped, with its reason.
+    let plan = Plan::new(&args, all & !KMEMLAB_FEAT_DMA_POOL, None, 4, 4096);
+    let skipped: Vec<u32> = plan.skipped.iter().map(|(k, _)| *k).collect();
+    assert_eq!(skipped, [KMEMLAB_KIND_DMA_POOL]);
+    assert!(plan.skipped[0].1.contains("no 'dma_pool'"));
     // A module without mempools: skipped, with its reason.
     let plan = Plan::new(&args, all & !KMEMLAB_FEAT_MEMPOOL, None, 4, 4096);
     let skipped: Vec<u32> = plan.skipped.iter().map(|(k, _)| *k).collect();
@@ -274,6 +297,24 @@ fn run_options() {
     assert!(e.to_string().contains("too big for mempool"), "{e}");
     let e = parse_run(&["--kind", "mempool", "--order", "1"]).unwrap_err();
     assert!(e.to_string().contains("not mempool"), "{e}");
+    // A DMA pool's block size: 64 bytes unless --size says otherwise; the
+    // pool for faux unless --dma-device says otherwise.
+    let a = parse_run(&["--kind", "dma_pool"]).unwrap();
+    assert_eq!(
+        (a.spec.kind, a.spec.size, a.spec.device),
+        (KMEMLAB_KIND_DMA_POOL, SMALL, KMEMLAB_DEV_FAUX)
+    );
+    assert_eq!(a.spec.label(), "dma_pool 64 faux");
+    let a = parse_run(&["--kind", "dma_pool", "--size", "512", "--dma-device", "edu"]).unwrap();
+    assert_eq!((a.spec.size, a.spec.device), (512, KMEMLAB_DEV_EDU));
+    let e = parse_run(&["--kind", "dma_pool", "--size", "8g"]).unwrap_err();
+    assert!(e.to_string().contains("too big for dma_pool"), "{e}");
+    let e = parse_run(&["--kind", "kmalloc", "--dma-device", "edu"]).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("--dma-device is for dma_coherent and dma_pool, not kmalloc"),
+        "{e}"
+    );
     assert!(parse_run(&["--op", "atomic-inc", "--kind", "kmalloc"]).is_err());
     assert!(parse_run(&["--op", "inc"])
         .unwrap_err()
@@ -382,10 +423,10 @@ fn smoke_checks_find_malformed_results() {
     };
     assert_eq!(malformed(&req, &bad).len(), 3);
 
-    let all = (1u64 << 11) - 1;
+    let all = (1u64 << 12) - 1;
     let specs = smoke_specs(all, 4, 50);
-    // 10 kinds and 2 counters, x2 sides x2 thread modes x2 batches.
-    assert_eq!(specs.len(), 12 * 8);
+    // 11 kinds and 2 counters, x2 sides x2 thread modes x2 batches.
+    assert_eq!(specs.len(), 13 * 8);
     assert!(specs
         .iter()
         .any(|s| s.threads == 4 && s.raw_c && s.batch == 8));
@@ -401,14 +442,26 @@ fn smoke_checks_find_malformed_results() {
     assert_eq!(pool.len(), 8);
     assert!(pool.iter().all(|s| s.size == SMALL));
     let specs = smoke_specs(all & !KMEMLAB_FEAT_EDU, 1, 50);
-    assert_eq!(specs.len(), 11 * 8);
+    assert_eq!(specs.len(), 12 * 8);
     assert!(specs.iter().all(|s| s.kind != KMEMLAB_KIND_IOREMAP));
     let specs = smoke_specs(all & !KMEMLAB_FEAT_KVMALLOC, 1, 50);
-    assert_eq!(specs.len(), 11 * 8);
+    assert_eq!(specs.len(), 12 * 8);
     assert!(specs.iter().all(|s| s.kind != KMEMLAB_KIND_KVMALLOC));
     let specs = smoke_specs(all & !KMEMLAB_FEAT_MEMPOOL, 1, 50);
-    assert_eq!(specs.len(), 11 * 8);
+    assert_eq!(specs.len(), 12 * 8);
     assert!(specs.iter().all(|s| s.kind != KMEMLAB_KIND_MEMPOOL));
+    // DMA pool runs: 64-byte blocks of a pool for the faux device.
+    let blocks = smoke_specs(all, 1, 50)
+        .into_iter()
+        .filter(|s| s.kind == KMEMLAB_KIND_DMA_POOL)
+        .collect::<Vec<_>>();
+    assert_eq!(blocks.len(), 8);
+    assert!(blocks
+        .iter()
+        .all(|s| s.size == SMALL && s.device == KMEMLAB_DEV_FAUX));
+    let specs = smoke_specs(all & !KMEMLAB_FEAT_DMA_POOL, 1, 50);
+    assert_eq!(specs.len(), 12 * 8);
+    assert!(specs.iter().all(|s| s.kind != KMEMLAB_KIND_DMA_POOL));
 }
 
 fn point(kind: u32, bytes: u64, rust: f64, c: f64) -> SweepPoint {

@@ -92,6 +92,9 @@ pub enum Command {
     /// Mempools: a reserve of elements over kmalloc or a cache
     #[command(subcommand)]
     Mempool(MempoolCommand),
+    /// DMA pools: small blocks of coherent memory for one device
+    #[command(subcommand)]
+    DmaPool(DmaPoolCommand),
     /// Map edu's registers or a physical range
     #[command(subcommand)]
     Ioremap(IoremapCommand),
@@ -209,6 +212,18 @@ fn dma_device_parser() -> impl TypedValueParser<Value = u32> {
         .map(|n| names::by_name(uapi::DEVICE_NAMES, "device", &n).unwrap_or(0))
 }
 
+/// A DMA pool's name: 1 to 23 of a-z, 0-9, _ and -.
+fn dma_pool_name(s: &str) -> Result<String, String> {
+    if names::dma_pool_name_ok(s.as_bytes()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}': a name of 1 to {} characters, each a-z, 0-9, _ or -",
+            uapi::KMEMLAB_CACHE_NAME_MAX - 1
+        ))
+    }
+}
+
 /// A count of objects: 1 to KMEMLAB_BATCH_MAX.
 fn count(s: &str) -> Result<u32, String> {
     in_range(s, 1, KMEMLAB_BATCH_MAX)
@@ -268,7 +283,8 @@ pub struct AllocArgs {
     /// The cache handle of kmem_cache objects
     #[arg(long, value_name = "H", value_parser = units::number_u32)]
     pub cache: Option<u32>,
-    /// The mempool handle of mempool objects (which need --gfp atomic or nowait)
+    /// The pool of mempool and dma_pool objects: the handle `mempool create`
+    /// or `dma-pool create` gave (mempool objects need --gfp atomic or nowait)
     #[arg(long, value_name = "H", value_parser = units::number_u32)]
     pub pool: Option<u32>,
     /// Objects to allocate at once (1 to 1024)
@@ -276,7 +292,7 @@ pub struct AllocArgs {
     pub count: u32,
     /// The allocation context, GFP_KERNEL etc.; a kind takes those the kernel
     /// allows for it (the module refuses the others: EINVAL). mempool takes
-    /// atomic or nowait only
+    /// atomic or nowait only; dma_pool no highuser base
     #[arg(long, value_enum, default_value_t)]
     pub gfp: Gfp,
     /// __GFP_ZERO: zeroed memory
@@ -388,10 +404,10 @@ pub enum CacheCommand {
     List,
 }
 
-/// A mempool's handle.
+/// A mempool's or a DMA pool's handle.
 #[derive(Args, Debug, Clone, PartialEq)]
 pub struct PoolArg {
-    /// The mempool's handle
+    /// The pool's handle
     #[arg(value_parser = units::number_u32)]
     pub handle: u32,
 }
@@ -418,6 +434,37 @@ pub enum MempoolCommand {
     /// Destroy a mempool (refused while it has live elements)
     Destroy(PoolArg),
     /// A mempool's source, element size, reserve and live elements
+    Status(PoolArg),
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq)]
+pub enum DmaPoolCommand {
+    /// Create a DMA pool (named kmemlab-NAME) of SIZE-byte blocks for a device
+    ///
+    /// The pool takes coherent pages for the device as its blocks need
+    /// them; its blocks are allocated with `alloc dma_pool --pool H`. The
+    /// device's `pools` file in sysfs lists it (for faux:
+    /// /sys/bus/faux/devices/kmemlab/pools).
+    Create {
+        /// The pool's name, after kmemlab- (1 to 23 of a-z, 0-9, _ and -)
+        #[arg(long, value_name = "NAME", value_parser = dma_pool_name)]
+        name: String,
+        /// Bytes of each block (1 to the module's dma_pool_block_max)
+        #[arg(short, long, value_name = "N", value_parser = units::number_u32)]
+        size: u32,
+        /// The device the blocks are for
+        #[arg(long, value_name = "DEV", value_parser = dma_device_parser(), default_value = "faux")]
+        dma_device: u32,
+        /// Alignment of the blocks' bus addresses: 0 or a power of two up to the page size
+        #[arg(long, value_name = "N", value_parser = units::number_u32, default_value = "0")]
+        align: u32,
+        /// No block crosses a multiple of N: 0, or a power of two no smaller than a block
+        #[arg(long, value_name = "N", value_parser = units::number_u32, default_value = "0")]
+        boundary: u32,
+    },
+    /// Destroy a DMA pool (refused while the file holds blocks of it)
+    Destroy(PoolArg),
+    /// A DMA pool's name, device, block size, alignment, boundary and live blocks
     Status(PoolArg),
 }
 
@@ -646,9 +693,10 @@ pub struct BenchRunArgs {
     /// What to time
     #[arg(long, value_enum, default_value_t)]
     pub op: BenchOp,
-    /// The allocator of --op alloc [default: kmalloc]; kmem_cache and mempool
-    /// runs make their own cache or kmalloc mempool (16 in reserve, GFP_ATOMIC)
-    /// of --size-byte objects
+    /// The allocator of --op alloc [default: kmalloc]; kmem_cache, mempool
+    /// and dma_pool runs make their own cache, kmalloc mempool (16 in
+    /// reserve, GFP_ATOMIC) or DMA pool (for --dma-device) of --size-byte
+    /// objects
     #[arg(short, long, value_parser = kind_parser(true))]
     pub kind: Option<u32>,
     /// Bytes of each object [default: 64, or 4096 for vmalloc, kvmalloc, dma, ioremap]
@@ -660,7 +708,7 @@ pub struct BenchRunArgs {
     /// The NUMA node (any: any node)
     #[arg(long, value_name = "N", value_parser = node, allow_negative_numbers = true)]
     pub node: Option<i32>,
-    /// The device of dma_coherent runs [default: faux]
+    /// The device of dma_coherent and dma_pool runs [default: faux]
     #[arg(long, value_name = "DEV", value_parser = dma_device_parser())]
     pub dma_device: Option<u32>,
     /// Operations per sample (1 to 1024)

@@ -48,6 +48,14 @@ fn paths_and_subcommands() {
         command_path(&w("--json mempool status 3")),
         ["mempool", "status"]
     );
+    assert_eq!(
+        subcommands_of(&["dma-pool".to_string()]),
+        ["create", "destroy", "status"]
+    );
+    assert_eq!(
+        command_path(&w("dma-pool create --name a --size 8 -j")),
+        ["dma-pool", "create"]
+    );
 }
 
 #[test]
@@ -102,6 +110,19 @@ fn usage_errors() {
         "mempool create --kmalloc 8 --min 4 --pool 1",
         "mempool destroy",
         "alloc mempool --pool x",
+        "dma-pool",
+        "dma-pool create --name a",
+        "dma-pool create --size 64",
+        "dma-pool create --name a_B --size 64",
+        "dma-pool create --name a --size 64 --dma-device dma",
+        "dma-pool create --name a --size 64 --align x",
+        "dma-pool create --name a --size 64 --min 4",
+        "dma-pool create --name a.b --size 64",
+        "dma-pool create --name a-name-far-too-long-for-it --size 64",
+        "dma-pool create --name a --size 5g",
+        "dma-pool status",
+        "dma-pool destroy 1 2",
+        "alloc dma_pool --pool -1",
     ] {
         let e = cli(bad).unwrap_err();
         assert_eq!(e.exit_code(), 2, "{bad}: {e}");
@@ -147,6 +168,51 @@ fn mempool_commands() {
             );
             assert_eq!(a.gfp, Gfp::Atomic);
         }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn dma_pool_commands() {
+    match cli("dma-pool create --name rx --size 0x40 --dma-device edu --align 16 --boundary 4k")
+        .map(|c| c.command)
+    {
+        Ok(Command::DmaPool(DmaPoolCommand::Create {
+            name,
+            size,
+            dma_device,
+            align,
+            boundary,
+        })) => assert_eq!(
+            (name.as_str(), size, dma_device, align, boundary),
+            ("rx", 64, uapi::KMEMLAB_DEV_EDU, 16, 4096)
+        ),
+        other => panic!("{other:?}"),
+    }
+    // -d stays the device node, beside --dma-device, which defaults to faux.
+    let c = cli("dma-pool create --name rx -s 64 -d /tmp/x").unwrap();
+    assert_eq!(c.global.device_path(), PathBuf::from("/tmp/x"));
+    match c.command {
+        Command::DmaPool(DmaPoolCommand::Create {
+            dma_device,
+            align,
+            boundary,
+            ..
+        }) => assert_eq!(
+            (dma_device, align, boundary),
+            (uapi::KMEMLAB_DEV_FAUX, 0, 0)
+        ),
+        other => panic!("{other:?}"),
+    }
+    match cli("dma-pool status 0x10").map(|c| c.command) {
+        Ok(Command::DmaPool(DmaPoolCommand::Status(p))) => assert_eq!(p.handle, 16),
+        other => panic!("{other:?}"),
+    }
+    match cli("alloc dma_pool --pool 3 --count 2").map(|c| c.command) {
+        Ok(Command::Alloc(a)) => assert_eq!(
+            (a.kind, a.pool, a.cache, a.count),
+            (uapi::KMEMLAB_KIND_DMA_POOL, Some(3), None, 2)
+        ),
         other => panic!("{other:?}"),
     }
 }

@@ -8,22 +8,12 @@ use serde_json::Value;
 
 use crate::cli::MempoolCommand;
 use crate::device::{mempool_create, mempool_destroy, mempool_status, DeviceOps};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::names::pool_source_name;
 use crate::output::Output;
 use crate::uapi::*;
 
-/// Refuses a module without mempools before the ioctl would (ENOTTY).
-fn check_feature(dev: &dyn DeviceOps) -> Result<()> {
-    if dev.version()?.features & KMEMLAB_FEAT_MEMPOOL == 0 {
-        return Err(Error::Failed(
-            "the loaded module has no mempools (no 'mempool' in its features): \
-             rebuild and reload it"
-                .into(),
-        ));
-    }
-    Ok(())
-}
+use super::require_feature;
 
 /// What `mempool status` prints of `m`, the structure the module filled.
 fn status_output(m: &KmemlabMempool) -> Output {
@@ -56,7 +46,7 @@ fn status_output(m: &KmemlabMempool) -> Output {
 }
 
 pub(crate) fn mempool(dev: &dyn DeviceOps, m: &MempoolCommand) -> Result<Output> {
-    check_feature(dev)?;
+    require_feature(dev, KMEMLAB_FEAT_MEMPOOL, "mempools")?;
     match m {
         MempoolCommand::Create {
             kmalloc,
@@ -98,21 +88,8 @@ pub(crate) fn mempool(dev: &dyn DeviceOps, m: &MempoolCommand) -> Result<Output>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::tests::{command, run_line};
+    use crate::commands::tests::{command, expect_errno, pool_until_destroyed, run_line};
     use crate::device::fake::{default_limits, FakeDevice, ALL_FEATURES};
-
-    fn expect_errno(dev: &FakeDevice, line: &str, errno: &str) {
-        match run_line(dev, line) {
-            Ok(out) => panic!("{line}: succeeded: {}", out.text),
-            Err(e) => {
-                assert_eq!(e.exit_code(), 1, "{line}: {e}");
-                assert!(
-                    e.to_string().ends_with(&format!("({errno})")),
-                    "{line}: {e}"
-                );
-            }
-        }
-    }
 
     #[test]
     fn create_takes_exactly_one_source_and_a_reserve() {
@@ -175,20 +152,8 @@ mod tests {
         );
         assert!(info.text.ends_with("  pool 1"), "{}", info.text);
         assert_eq!(info.json["size"], 64);
-        expect_errno(&dev, "mempool destroy 1", "EBUSY");
-        run_line(&dev, "free 2 3").unwrap();
-        assert_eq!(run_line(&dev, "mempool status 1").unwrap().json["live"], 2);
-        // Free --all frees the elements; the mempool stays.
-        run_line(&dev, "free --all").unwrap();
-        assert_eq!(dev.pools(), 1);
-        let d = run_line(&dev, "mempool destroy 1").unwrap();
-        assert_eq!(
-            (d.text.as_str(), &d.json["destroyed"]),
-            ("destroyed mempool 1", &1.into())
-        );
-        assert_eq!(dev.pools(), 0);
-        expect_errno(&dev, "mempool status 1", "ENOENT");
-        expect_errno(&dev, "mempool destroy 1", "ENOENT");
+        // Busy while the elements live; free --all frees them, the mempool stays.
+        pool_until_destroyed(&dev, "mempool", "destroyed mempool 1", || dev.pools());
         assert!(dev.calls().contains(&"mempool create"));
     }
 

@@ -6,13 +6,14 @@
 //! each other's objects runs on one device (script mode, `--hold`).
 
 mod devices;
+mod dma_pool;
 mod mempool;
 mod objects;
 mod version;
 
 use crate::cli::Command;
 use crate::device::DeviceOps;
-use crate::error::{usage, Result};
+use crate::error::{usage, Error, Result};
 use crate::output::Output;
 
 pub use version::{limits_json, limits_lines};
@@ -29,6 +30,18 @@ pub fn needs_device(cmd: &Command) -> bool {
             | Command::ReadmeReference
             | Command::ReadmeExamples { .. }
     )
+}
+
+/// Refuses a module without the feature `bit` (`what` names what it
+/// brings) before an ioctl would (ENOTTY).
+pub(crate) fn require_feature(dev: &dyn DeviceOps, bit: u64, what: &str) -> Result<()> {
+    if dev.version()?.features & bit == 0 {
+        let name = crate::names::feature_names(bit).join(" ");
+        return Err(Error::Failed(format!(
+            "the loaded module has no {what} (no '{name}' in its features): rebuild and reload it"
+        )));
+    }
+    Ok(())
 }
 
 /// Checks what clap cannot: arguments that depend on each other. Runs
@@ -58,6 +71,7 @@ pub fn run(dev: &dyn DeviceOps, cmd: &Command) -> Result<Output> {
         Command::List => objects::list(dev),
         Command::Cache(c) => objects::cache(dev, c),
         Command::Mempool(m) => mempool::mempool(dev, m),
+        Command::DmaPool(p) => dma_pool::dma_pool(dev, p),
         Command::Ioremap(i) => devices::ioremap(dev, i),
         Command::Mmio(m) => devices::mmio(dev, m),
         Command::Dma(d) => devices::dma(dev, d),
@@ -95,6 +109,50 @@ pub(crate) mod tests {
         let cmd = command(line);
         validate(&cmd)?;
         run(dev, &cmd)
+    }
+
+    /// The end of the pool 1 of `dev` (`pool`: its command, mempool or
+    /// dma-pool), whose file holds its objects 2 to 5 and nothing else:
+    /// destroying it is refused (EBUSY) while they live, a free shows in
+    /// its status, `free --all` leaves the pool, and once destroyed
+    /// (`destroyed`: what that prints) it is unknown (ENOENT). `pools`:
+    /// the fake's count of such pools.
+    pub(crate) fn pool_until_destroyed(
+        dev: &FakeDevice,
+        pool: &str,
+        destroyed: &str,
+        pools: impl Fn() -> usize,
+    ) {
+        expect_errno(dev, &format!("{pool} destroy 1"), "EBUSY");
+        run_line(dev, "free 2 3").unwrap();
+        let status = run_line(dev, &format!("{pool} status 1")).unwrap();
+        assert_eq!(status.json["live"], 2);
+        run_line(dev, "free --all").unwrap();
+        assert_eq!(pools(), 1);
+        let d = run_line(dev, &format!("{pool} destroy 1")).unwrap();
+        assert_eq!(
+            (d.text.as_str(), &d.json["destroyed"]),
+            (destroyed, &1.into())
+        );
+        assert_eq!(pools(), 0);
+        for gone in ["status", "destroy"] {
+            expect_errno(dev, &format!("{pool} {gone} 1"), "ENOENT");
+        }
+    }
+
+    /// Runs `line` on `dev`, which must fail in the device with `errno`
+    /// (exit status 1).
+    pub(crate) fn expect_errno(dev: &FakeDevice, line: &str, errno: &str) {
+        match run_line(dev, line) {
+            Ok(out) => panic!("{line}: succeeded: {}", out.text),
+            Err(e) => {
+                assert_eq!(e.exit_code(), 1, "{line}: {e}");
+                assert!(
+                    e.to_string().ends_with(&format!("({errno})")),
+                    "{line}: {e}"
+                );
+            }
+        }
     }
 
     #[test]

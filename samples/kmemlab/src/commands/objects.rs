@@ -21,7 +21,7 @@ fn info_owner(i: &KmemlabInfo) -> (&'static str, Value) {
     match i.kind {
         KMEMLAB_KIND_DMA_COHERENT => ("device", device_name(i.cache).into()),
         KMEMLAB_KIND_IOREMAP => ("source", source_name(i.cache).into()),
-        KMEMLAB_KIND_MEMPOOL => ("pool", i.cache.into()),
+        KMEMLAB_KIND_MEMPOOL | KMEMLAB_KIND_DMA_POOL => ("pool", i.cache.into()),
         _ => ("cache", i.cache.into()),
     }
 }
@@ -92,6 +92,16 @@ pub(crate) fn alloc_req(k: u32) -> KmemlabAlloc {
     }
 }
 
+/// The command that makes the pools objects of kind `k` come from, for
+/// the kinds whose objects come from a pool (`--pool`).
+fn pool_command(k: u32) -> Option<&'static str> {
+    match k {
+        KMEMLAB_KIND_MEMPOOL => Some("mempool"),
+        KMEMLAB_KIND_DMA_POOL => Some("dma-pool"),
+        _ => None,
+    }
+}
+
 /// The request of `alloc`.
 pub(crate) fn alloc_request(a: &AllocArgs) -> Result<KmemlabAlloc> {
     // clap takes no ioremap here: those objects are made by `ioremap`.
@@ -117,15 +127,20 @@ pub(crate) fn alloc_request(a: &AllocArgs) -> Result<KmemlabAlloc> {
         (_, Some(_)) => return Err(usage(format!("--cache is for kmem_cache, not {name}"))),
         (_, None) => {}
     }
-    match (k, a.pool) {
-        (KMEMLAB_KIND_MEMPOOL, Some(p)) => req.cache = p,
-        (KMEMLAB_KIND_MEMPOOL, None) => {
-            return Err(usage(
-                "alloc mempool needs --pool H: the handle `mempool create` gave",
-            ))
+    // A pool's handle travels in the cache field, as a cache's does.
+    match (pool_command(k), a.pool) {
+        (Some(_), Some(p)) => req.cache = p,
+        (Some(create), None) => {
+            return Err(usage(format!(
+                "alloc {name} needs --pool H: the handle `{create} create` gave"
+            )))
         }
-        (_, Some(_)) => return Err(usage(format!("--pool is for mempool, not {name}"))),
-        (_, None) => {}
+        (None, Some(_)) => {
+            return Err(usage(format!(
+                "--pool is for mempool and dma_pool, not {name}"
+            )))
+        }
+        (None, None) => {}
     }
     // --order has a default (0): any other value is for the page kinds.
     if a.order != 0 && !crate::bench::takes_order(k) {
@@ -414,6 +429,14 @@ mod tests {
         assert_eq!((r.order, r.node), (0, KMEMLAB_NODE_ANY));
         let r = alloc_of("mempool --pool 5").unwrap();
         assert_eq!(r.gfp, KMEMLAB_GFP_KERNEL);
+        // So does a DMA pool's.
+        let r = alloc_of("dma_pool --pool 6 --gfp noio --noretry --count 3").unwrap();
+        assert_eq!(
+            (r.kind, r.cache, r.size, r.count),
+            (KMEMLAB_KIND_DMA_POOL, 6, 0, 3)
+        );
+        assert_eq!(r.gfp, KMEMLAB_GFP_NOIO | KMEMLAB_GFP_NORETRY);
+        assert_eq!((r.order, r.node), (0, KMEMLAB_NODE_ANY));
         let r = alloc_of("dma 4k").unwrap();
         assert_eq!(r.kind, KMEMLAB_KIND_DMA_COHERENT);
         assert_eq!((r.size, r.cache, r.count), (4096, KMEMLAB_DEV_FAUX, 1));
@@ -438,10 +461,29 @@ mod tests {
                 "--cache is for kmem_cache, not kmalloc",
             ),
             ("mempool --gfp atomic", "alloc mempool needs --pool H"),
-            ("kmalloc 64 --pool 1", "--pool is for mempool, not kmalloc"),
+            (
+                "kmalloc 64 --pool 1",
+                "--pool is for mempool and dma_pool, not kmalloc",
+            ),
             (
                 "kmem_cache --cache 1 --pool 1",
-                "--pool is for mempool, not kmem_cache",
+                "--pool is for mempool and dma_pool, not kmem_cache",
+            ),
+            (
+                "dma_pool",
+                "alloc dma_pool needs --pool H: the handle `dma-pool create` gave",
+            ),
+            (
+                "dma --pool 1",
+                "--pool is for mempool and dma_pool, not dma_coherent",
+            ),
+            (
+                "dma_pool --pool 1 --cache 1",
+                "--cache is for kmem_cache, not dma_pool",
+            ),
+            (
+                "dma_pool --pool 1 --dma-device edu",
+                "--dma-device is for alloc dma only",
             ),
             (
                 "mempool --cache 1 --pool 1",
@@ -489,6 +531,14 @@ mod tests {
         let pooled = info(KMEMLAB_KIND_MEMPOOL, 0, 4);
         assert!(info_line(&pooled).ends_with("  pool 4"));
         assert!(js(&pooled).contains(r#""pool":4"#) && !js(&pooled).contains("cache"));
+        let block = info(KMEMLAB_KIND_DMA_POOL, 0, 5);
+        assert!(
+            info_line(&block).contains(" dma_pool "),
+            "{}",
+            info_line(&block)
+        );
+        assert!(info_line(&block).ends_with("  pool 5"));
+        assert!(js(&block).contains(r#""pool":5"#) && !js(&block).contains("cache"));
         let plain = info(KMEMLAB_KIND_PERCPU, -1, 0);
         assert!(info_line(&plain).ends_with("cpu 0  zone -        from -"));
     }

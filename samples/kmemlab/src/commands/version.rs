@@ -29,6 +29,7 @@ pub fn limits_json(l: &KmemlabLimits) -> Value {
         ("kvmalloc_max", l.kvmalloc_max.into()),
         ("kvmalloc_kmalloc_max", l.kvmalloc_kmalloc_max.into()),
         ("mempool_reserve_max", l.mempool_reserve_max.into()),
+        ("dma_pool_block_max", l.dma_pool_block_max.into()),
     ])
 }
 
@@ -55,6 +56,10 @@ pub fn limits_lines(l: &KmemlabLimits) -> Vec<String> {
         format!(
             "mempool_reserve_max: {} elements in a mempool's reserve",
             l.mempool_reserve_max
+        ),
+        format!(
+            "dma_pool_block_max: {} per block of a DMA pool",
+            bytes(l.dma_pool_block_max)
         ),
     ]
 }
@@ -107,13 +112,14 @@ mod tests {
         let out = version(&dev).unwrap();
         assert!(out.text.contains("tool ABI:    3"), "{}", out.text);
         assert!(
-            out.text
-                .contains(" percpu edu kvmalloc mempool stats bench limits zone_dma zone_dma32\n"),
+            out.text.contains(
+                " percpu edu kvmalloc mempool dma_pool stats bench limits zone_dma zone_dma32\n"
+            ),
             "{}",
             out.text
         );
         let names = out.json["feature_names"].as_array().unwrap();
-        for name in ["kvmalloc", "mempool", "zone_dma", "zone_dma32"] {
+        for name in ["kvmalloc", "mempool", "dma_pool", "zone_dma", "zone_dma32"] {
             assert!(names.iter().any(|n| n == name), "{name}: {names:?}");
         }
         assert_eq!(out.json["features"], ALL_FEATURES);
@@ -121,24 +127,27 @@ mod tests {
         assert_eq!(l["kvmalloc_max"], 0x7fff_ffff);
         assert_eq!(l["kvmalloc_kmalloc_max"], 4 << 20);
         assert_eq!(l["mempool_reserve_max"], 1024);
+        assert_eq!(l["dma_pool_block_max"], 4 << 20);
         // The new limits come last, after the page size, in the ABI's order.
         let keys: Vec<&String> = l.as_object().unwrap().keys().collect();
         assert_eq!(
-            keys[keys.len() - 4..],
+            keys[keys.len() - 5..],
             [
                 "page_size",
                 "kvmalloc_max",
                 "kvmalloc_kmalloc_max",
-                "mempool_reserve_max"
+                "mempool_reserve_max",
+                "dma_pool_block_max"
             ]
         );
         let lines: Vec<&str> = out.text.lines().collect();
         assert_eq!(
-            lines[lines.len() - 3..],
+            lines[lines.len() - 4..],
             [
                 "  kvmalloc_max:     2.00 GiB (2147483647)",
                 "  kvmalloc_kmalloc_max: 4 MiB (4194304); larger kvmalloc sizes: vmalloc",
                 "  mempool_reserve_max: 1024 elements in a mempool's reserve",
+                "  dma_pool_block_max: 4 MiB (4194304) per block of a DMA pool",
             ]
         );
     }

@@ -7,23 +7,29 @@
 //! Like the module, it refuses (EINVAL) the GFP requests the ABI refuses
 //! for every kind (DMA with DMA32, a DMA zone with a HIGHUSER base, NORETRY
 //! with RETRY_MAYFAIL, THISNODE without a node, a DMA zone the kernel does
-//! not have); of the per-kind table of the header it keeps only the bases
-//! of mempool elements (ATOMIC or NOWAIT), the rest is the module's alone.
-//! Its objects report a zone (Normal for RAM, the zone asked for with DMA
-//! or DMA32, none for percpu) and what served them, by size as the kernel
-//! decides it.
+//! not have); of the per-kind table of the header it keeps only the rows
+//! of mempool elements (ATOMIC or NOWAIT) and of DMA pool blocks, the rest
+//! is the module's alone. Its objects report a zone (Normal for RAM, the
+//! zone asked for with DMA or DMA32, DMA32 for the blocks of a pool for
+//! edu, whose DMA mask is 28 bits; none for percpu) and what served them,
+//! by size as the kernel decides it.
 //!
 //! Mempools keep their reserve full while the allocator under them
 //! succeeds; told that it fails ([`FakeDevice::set_allocator_fails`]), each
 //! element comes from the reserve (ENOMEM once it is empty), and each free
 //! refills the reserve before anything goes back to the allocator.
+//!
+//! DMA pools check what the module checks of a new pool (name, device,
+//! block size, alignment, boundary). With the edu feature, the fake's edu
+//! "engine" copies between edu DMA buffers and blocks of pools for edu.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use rustix::io::Errno;
 
-use super::{mempool_what, DeviceOps, OpError};
+use super::{dma_pool_what, field_name, mempool_what, DeviceOps, OpError};
+use crate::names::dma_pool_name_ok;
 use crate::uapi::*;
 
 /// One object of the fake.
@@ -51,6 +57,16 @@ impl Pool {
     }
 }
 
+/// One DMA pool of the fake: what it was made with.
+#[derive(Clone, Copy, Debug)]
+struct DmaPool {
+    name: [u8; KMEMLAB_CACHE_NAME_MAX],
+    device: u32,
+    size: u32,
+    align: u32,
+    boundary: u32,
+}
+
 #[derive(Default, Debug)]
 struct State {
     next: u32,
@@ -58,6 +74,7 @@ struct State {
     /// Per cache: its name, object size and KMEMLAB_CACHE_* flags.
     caches: BTreeMap<u32, (String, u32, u32)>,
     pools: BTreeMap<u32, Pool>,
+    dma_pools: BTreeMap<u32, DmaPool>,
     /// The allocator under the mempools refuses every element.
     allocator_fails: bool,
     percpu: BTreeMap<u32, Vec<u64>>,
@@ -106,7 +123,7 @@ pub fn default_limits() -> KmemlabLimits {
         kvmalloc_max: i32::MAX as u64,
         kvmalloc_kmalloc_max: 4 << 20,
         mempool_reserve_max: u64::from(KMEMLAB_MEMPOOL_RESERVE_MAX),
-        reserved: 0,
+        dma_pool_block_max: 4 << 20,
     }
 }
 
@@ -172,6 +189,11 @@ impl FakeDevice {
         self.state.borrow().pools.len()
     }
 
+    /// DMA pools alive now.
+    pub fn dma_pools(&self) -> usize {
+        self.state.borrow().dma_pools.len()
+    }
+
     /// Makes the allocator under the mempools fail (or succeed again): an
     /// element then comes from its mempool's reserve.
     pub fn set_allocator_fails(&self, fails: bool) {
@@ -219,7 +241,7 @@ impl FakeDevice {
                 None => return Err(Errno::NOENT),
             },
             KMEMLAB_KIND_PERCPU => 8,
-            KMEMLAB_KIND_MEMPOOL
+            KMEMLAB_KIND_MEMPOOL | KMEMLAB_KIND_DMA_POOL
                 if req.size != 0 || req.order != 0 || req.node != KMEMLAB_NODE_ANY =>
             {
                 return Err(Errno::INVAL)
@@ -228,20 +250,49 @@ impl FakeDevice {
                 Some(p) => u64::from(p.size),
                 None => return Err(Errno::NOENT),
             },
+            KMEMLAB_KIND_DMA_POOL => match s.dma_pools.get(&req.cache) {
+                Some(p) => u64::from(p.size),
+                None => return Err(Errno::NOENT),
+            },
             _ => return Err(Errno::INVAL),
         };
         Ok(bytes)
     }
 
-    /// Elements of the mempool `handle` alive now.
-    fn pool_live(s: &State, handle: u32) -> u32 {
+    /// Objects of `kind` alive now from the mempool or DMA pool `handle`.
+    fn pool_live(s: &State, kind: u32, handle: u32) -> u32 {
         let live = s
             .objects
             .values()
-            .filter(|o| o.info.kind == KMEMLAB_KIND_MEMPOOL && o.info.cache == handle)
+            .filter(|o| o.info.kind == kind && o.info.cache == handle)
             .count();
         // CAST: the fake holds far fewer than 2^32 objects.
         live as u32
+    }
+
+    /// Objects, caches, mempools and DMA pools the file holds: what
+    /// max_objects limits.
+    fn held(s: &State) -> u64 {
+        (s.objects.len() + s.caches.len() + s.pools.len() + s.dma_pools.len()) as u64
+    }
+
+    /// Whether the module takes a new DMA pool as `req` asks for it: a
+    /// name, a device, a block size within the limit, an alignment of 0 or
+    /// a power of two up to a page, and a boundary of 0 or a power of two
+    /// no smaller than the block (at least 16 bytes, the pool's free list
+    /// needs them, rounded up to the alignment).
+    fn dma_pool_ok(&self, req: &KmemlabDmaPool) -> bool {
+        let pow2_or_0 = |n: u32| n == 0 || n.is_power_of_two();
+        let block = u64::from(req.size.max(16)).next_multiple_of(u64::from(req.align.max(1)));
+        req.name.contains(&0)
+            && dma_pool_name_ok(field_name(&req.name))
+            && matches!(req.device, KMEMLAB_DEV_FAUX | KMEMLAB_DEV_EDU)
+            && req.size != 0
+            && u64::from(req.size) <= self.limits.dma_pool_block_max
+            && pow2_or_0(req.align)
+            && req.align <= self.limits.page_size
+            && pow2_or_0(req.boundary)
+            && (req.boundary == 0 || u64::from(req.boundary) >= block)
     }
 
     /// Whether the module would refuse `req`'s GFP bits whatever its kind.
@@ -294,6 +345,13 @@ impl FakeDevice {
                 (zone, KMEMLAB_BACKING_PAGES)
             }
             KMEMLAB_KIND_VMALLOC => (zone, KMEMLAB_BACKING_VMALLOC),
+            // The device's DMA mask chooses the zone: edu's 28 bits, DMA32.
+            KMEMLAB_KIND_DMA_POOL => match s.dma_pools.get(&req.cache) {
+                Some(p) if p.device == KMEMLAB_DEV_EDU => {
+                    (KMEMLAB_ZONE_DMA32, KMEMLAB_BACKING_PAGES)
+                }
+                _ => (zone, KMEMLAB_BACKING_PAGES),
+            },
             KMEMLAB_KIND_KVMALLOC if size <= 2 * page => (zone, KMEMLAB_BACKING_SLAB),
             KMEMLAB_KIND_KVMALLOC if size <= self.limits.kvmalloc_kmalloc_max => {
                 (zone, KMEMLAB_BACKING_PAGES)
@@ -342,15 +400,14 @@ impl DeviceOps for FakeDevice {
         if req.count == 0 || req.count > KMEMLAB_BATCH_MAX {
             return Err(err("alloc", Errno::INVAL));
         }
-        if self.gfp_refused(req) || (req.kind == KMEMLAB_KIND_MEMPOOL && pool_gfp_refused(req.gfp))
-        {
+        if self.gfp_refused(req) || kind_gfp_refused(req.kind, req.gfp) {
             return Err(err("alloc", Errno::INVAL));
         }
         let mut s = self.state.borrow_mut();
         let size = self.object_size(&s, req).map_err(|e| err("alloc", e))?;
         let (zone, backing) = self.placement(&s, req, size);
         let count = u64::from(req.count);
-        if (s.objects.len() + s.pools.len()) as u64 + count > self.limits.max_objects
+        if Self::held(&s) + count > self.limits.max_objects
             || s.bytes + size * count > self.limits.max_bytes
         {
             return Err(err("alloc", Errno::NOMEM));
@@ -555,9 +612,45 @@ impl DeviceOps for FakeDevice {
         Err(err("mmio", Errno::NOENT))
     }
 
-    fn dma_copy(&self, _req: &KmemlabDmaCopy) -> Result<(), OpError> {
+    fn dma_copy(&self, req: &KmemlabDmaCopy) -> Result<(), OpError> {
         self.call("dma copy");
-        Err(err("dma copy", Errno::NODEV))
+        let fail = |e| Err(err("dma copy", e));
+        if self.version.features & KMEMLAB_FEAT_EDU == 0 {
+            return fail(Errno::NODEV);
+        }
+        let mut s = self.state.borrow_mut();
+        let (Some(src), Some(dst)) = (s.objects.get(&req.src), s.objects.get(&req.dst)) else {
+            return fail(Errno::NOENT);
+        };
+        // An edu DMA buffer, or a block of a pool for edu.
+        let edu = |o: &Object| match o.info.kind {
+            KMEMLAB_KIND_DMA_COHERENT => o.info.cache == KMEMLAB_DEV_EDU,
+            KMEMLAB_KIND_DMA_POOL => s
+                .dma_pools
+                .get(&o.info.cache)
+                .is_some_and(|p| p.device == KMEMLAB_DEV_EDU),
+            _ => false,
+        };
+        let range = |o: &Object, at: u64| {
+            let end = at.checked_add(req.len)?;
+            let r = usize::try_from(at).ok()?..usize::try_from(end).ok()?;
+            o.data.get(r.clone()).map(|_| r)
+        };
+        let (Some(from), Some(to)) = (range(src, req.src_offset), range(dst, req.dst_offset))
+        else {
+            return fail(Errno::INVAL);
+        };
+        if !(edu(src) && edu(dst))
+            || req.src == req.dst
+            || !(1..=KMEMLAB_EDU_DMA_MAX).contains(&req.len)
+        {
+            return fail(Errno::INVAL);
+        }
+        let bytes = src.data[from].to_vec();
+        if let Some(o) = s.objects.get_mut(&req.dst) {
+            o.data[to].copy_from_slice(&bytes);
+        }
+        Ok(())
     }
 
     fn percpu(&self, req: &KmemlabPercpu) -> Result<KmemlabPercpu, OpError> {
@@ -598,10 +691,15 @@ impl DeviceOps for FakeDevice {
                 KMEMLAB_KIND_KMEM_CACHE if !s.caches.contains_key(&req.cache) => {
                     return Err(err("bench", Errno::NOENT))
                 }
-                KMEMLAB_KIND_MEMPOOL if req.size != 0 || pool_gfp_refused(req.gfp) => {
+                KMEMLAB_KIND_MEMPOOL | KMEMLAB_KIND_DMA_POOL
+                    if req.size != 0 || kind_gfp_refused(req.kind, req.gfp) =>
+                {
                     return Err(err("bench", Errno::INVAL))
                 }
                 KMEMLAB_KIND_MEMPOOL if !s.pools.contains_key(&req.cache) => {
+                    return Err(err("bench", Errno::NOENT))
+                }
+                KMEMLAB_KIND_DMA_POOL if !s.dma_pools.contains_key(&req.cache) => {
                     return Err(err("bench", Errno::NOENT))
                 }
                 _ => {}
@@ -663,8 +761,9 @@ impl DeviceOps for FakeDevice {
                 min_nr: req.min_nr,
                 curr_nr: req.min_nr,
             };
-            let held = (s.objects.len() + s.caches.len() + s.pools.len()) as u64;
-            if held >= self.limits.max_objects || s.bytes + pool.charge() > self.limits.max_bytes {
+            if Self::held(&s) >= self.limits.max_objects
+                || s.bytes + pool.charge() > self.limits.max_bytes
+            {
                 return fail(Errno::NOMEM);
             }
             let handle = s.next;
@@ -682,7 +781,7 @@ impl DeviceOps for FakeDevice {
                 _ => fail(Errno::INVAL),
             };
         };
-        let live = Self::pool_live(&s, req.handle);
+        let live = Self::pool_live(&s, KMEMLAB_KIND_MEMPOOL, req.handle);
         match req.op {
             KMEMLAB_MEMPOOL_DESTROY if live != 0 => fail(Errno::BUSY),
             KMEMLAB_MEMPOOL_DESTROY => {
@@ -702,13 +801,89 @@ impl DeviceOps for FakeDevice {
             _ => fail(Errno::INVAL),
         }
     }
+
+    fn dma_pool(&self, req: &KmemlabDmaPool) -> Result<KmemlabDmaPool, OpError> {
+        let what = dma_pool_what(req.op);
+        self.call(what);
+        self.feature(what, KMEMLAB_FEAT_DMA_POOL)?;
+        let fail = |e| Err(err(what, e));
+        // The fields only STATUS fills must be 0 on input.
+        if req.live != 0 || req.reserved != 0 {
+            return fail(Errno::INVAL);
+        }
+        let mut s = self.state.borrow_mut();
+        if req.op == KMEMLAB_DMA_POOL_CREATE {
+            if req.handle != 0 || !self.dma_pool_ok(req) {
+                return fail(Errno::INVAL);
+            }
+            if req.device == KMEMLAB_DEV_EDU && self.version.features & KMEMLAB_FEAT_EDU == 0 {
+                return fail(Errno::NODEV);
+            }
+            if Self::held(&s) >= self.limits.max_objects {
+                return fail(Errno::NOMEM);
+            }
+            let handle = s.next;
+            s.next += 1;
+            let pool = DmaPool {
+                name: req.name,
+                device: req.device,
+                size: req.size,
+                align: req.align,
+                boundary: req.boundary,
+            };
+            s.dma_pools.insert(handle, pool);
+            return Ok(KmemlabDmaPool { handle, ..*req });
+        }
+        if req.name != [0; KMEMLAB_CACHE_NAME_MAX]
+            || req.device != 0
+            || req.size != 0
+            || req.align != 0
+            || req.boundary != 0
+        {
+            return fail(Errno::INVAL);
+        }
+        let Some(pool) = s.dma_pools.get(&req.handle).copied() else {
+            return match req.op {
+                KMEMLAB_DMA_POOL_DESTROY | KMEMLAB_DMA_POOL_STATUS => fail(Errno::NOENT),
+                _ => fail(Errno::INVAL),
+            };
+        };
+        let live = Self::pool_live(&s, KMEMLAB_KIND_DMA_POOL, req.handle);
+        match req.op {
+            KMEMLAB_DMA_POOL_DESTROY if live != 0 => fail(Errno::BUSY),
+            KMEMLAB_DMA_POOL_DESTROY => {
+                s.dma_pools.remove(&req.handle);
+                Ok(*req)
+            }
+            KMEMLAB_DMA_POOL_STATUS => Ok(KmemlabDmaPool {
+                name: pool.name,
+                device: pool.device,
+                size: pool.size,
+                align: pool.align,
+                boundary: pool.boundary,
+                live,
+                ..*req
+            }),
+            _ => fail(Errno::INVAL),
+        }
+    }
 }
 
-/// Whether the module refuses `gfp` for a mempool element: a base that may
-/// sleep (only ATOMIC and NOWAIT are taken).
-fn pool_gfp_refused(gfp: u32) -> bool {
-    !matches!(
-        gfp & KMEMLAB_GFP_BASE_MASK,
-        KMEMLAB_GFP_ATOMIC | KMEMLAB_GFP_NOWAIT
-    )
+/// Whether the module refuses `gfp` for an object of `kind`, by the rows
+/// of the header's table the fake keeps: a mempool element takes ATOMIC or
+/// NOWAIT only (not a base that may sleep); a DMA pool block no HIGHUSER
+/// base and, of the modifiers, ZERO, NOWARN, NORETRY and RETRY_MAYFAIL
+/// only.
+fn kind_gfp_refused(kind: u32, gfp: u32) -> bool {
+    let base = gfp & KMEMLAB_GFP_BASE_MASK;
+    let block_modifiers =
+        KMEMLAB_GFP_ZERO | KMEMLAB_GFP_NOWARN | KMEMLAB_GFP_NORETRY | KMEMLAB_GFP_RETRY_MAYFAIL;
+    match kind {
+        KMEMLAB_KIND_MEMPOOL => !matches!(base, KMEMLAB_GFP_ATOMIC | KMEMLAB_GFP_NOWAIT),
+        KMEMLAB_KIND_DMA_POOL => {
+            matches!(base, KMEMLAB_GFP_HIGHUSER | KMEMLAB_GFP_HIGHUSER_MOVABLE)
+                || gfp & !(KMEMLAB_GFP_BASE_MASK | block_modifiers) != 0
+        }
+        _ => false,
+    }
 }

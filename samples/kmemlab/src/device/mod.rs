@@ -178,6 +178,25 @@ pub trait DeviceOps {
     /// `KMEMLAB_IOC_MEMPOOL`: the structure as the kernel left it (the
     /// error names the operation, see [`mempool_what`]).
     fn mempool(&self, req: &KmemlabMempool) -> Result<KmemlabMempool, OpError>;
+    /// `KMEMLAB_IOC_DMA_POOL`: the structure as the kernel left it (the
+    /// error names the operation, see [`dma_pool_what`]).
+    fn dma_pool(&self, req: &KmemlabDmaPool) -> Result<KmemlabDmaPool, OpError>;
+}
+
+/// `name` in the ABI's NUL-terminated name field of caches and DMA pools
+/// (its first `KMEMLAB_CACHE_NAME_MAX - 1` bytes: the tool checks names
+/// before they get here).
+pub fn name_field(name: &str) -> [u8; KMEMLAB_CACHE_NAME_MAX] {
+    let mut field = [0u8; KMEMLAB_CACHE_NAME_MAX];
+    let n = name.len().min(KMEMLAB_CACHE_NAME_MAX - 1);
+    field[..n].copy_from_slice(&name.as_bytes()[..n]);
+    field
+}
+
+/// The name in a NUL-terminated name field: its bytes up to the first NUL.
+pub fn field_name(field: &[u8]) -> &[u8] {
+    let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
+    &field[..end]
 }
 
 /// What a `KMEMLAB_IOC_MEMPOOL` of operation `op` is called in errors.
@@ -232,6 +251,53 @@ pub fn mempool_status(dev: &dyn DeviceOps, handle: u32) -> Result<KmemlabMempool
     dev.mempool(&req)
 }
 
+/// What a `KMEMLAB_IOC_DMA_POOL` of operation `op` is called in errors.
+pub fn dma_pool_what(op: u32) -> &'static str {
+    match op {
+        KMEMLAB_DMA_POOL_CREATE => "dma-pool create",
+        KMEMLAB_DMA_POOL_DESTROY => "dma-pool destroy",
+        KMEMLAB_DMA_POOL_STATUS => "dma-pool status",
+        _ => "dma-pool",
+    }
+}
+
+/// What `KMEMLAB_DMA_POOL_CREATE` makes: a pool named kmemlab-`name` of
+/// `size`-byte blocks for the KMEMLAB_DEV_* `device`, aligned to `align`
+/// and crossing no multiple of `boundary` (0: none asked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DmaPoolShape<'a> {
+    pub name: &'a str,
+    pub device: u32,
+    pub size: u32,
+    pub align: u32,
+    pub boundary: u32,
+}
+
+/// `KMEMLAB_DMA_POOL_CREATE` of `pool`: returns the pool's handle.
+pub fn dma_pool_create(dev: &dyn DeviceOps, pool: &DmaPoolShape<'_>) -> Result<u32, OpError> {
+    let req = KmemlabDmaPool {
+        name: name_field(pool.name),
+        op: KMEMLAB_DMA_POOL_CREATE,
+        device: pool.device,
+        size: pool.size,
+        align: pool.align,
+        boundary: pool.boundary,
+        ..Default::default()
+    };
+    dev.dma_pool(&req).map(|out| out.handle)
+}
+
+/// `KMEMLAB_DMA_POOL_DESTROY` (`op`) or `_STATUS` of the DMA pool `handle`:
+/// the structure as the kernel left it.
+pub fn dma_pool_op(dev: &dyn DeviceOps, op: u32, handle: u32) -> Result<KmemlabDmaPool, OpError> {
+    let req = KmemlabDmaPool {
+        op,
+        handle,
+        ..Default::default()
+    };
+    dev.dma_pool(&req)
+}
+
 /// What the module enforces, or why it cannot tell.
 pub fn module_limits(dev: &dyn DeviceOps) -> Result<KmemlabLimits, crate::error::Error> {
     limits_if_supported(dev)?.ok_or_else(|| {
@@ -267,5 +333,19 @@ mod tests {
         let e = OpError::new("info", Errno::NOENT);
         assert!(e.to_string().starts_with("info failed: "), "{e}");
         assert!(e.to_string().ends_with("(ENOENT)"), "{e}");
+    }
+
+    #[test]
+    fn name_fields_round_trip_and_stay_nul_terminated() {
+        let f = name_field("ring");
+        assert_eq!(&f[..5], b"ring\0");
+        assert_eq!(field_name(&f), b"ring");
+        let long = "x".repeat(KMEMLAB_CACHE_NAME_MAX + 4);
+        let f = name_field(&long);
+        assert_eq!(f[KMEMLAB_CACHE_NAME_MAX - 1], 0);
+        assert_eq!(field_name(&f).len(), KMEMLAB_CACHE_NAME_MAX - 1);
+        assert_eq!(field_name(&[b'a'; 3]), b"aaa");
+        assert_eq!(dma_pool_what(KMEMLAB_DMA_POOL_STATUS), "dma-pool status");
+        assert_eq!(dma_pool_what(9), "dma-pool");
     }
 }

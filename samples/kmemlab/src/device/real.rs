@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use rustix::io::Errno;
 use rustix::ioctl::{opcode, Direction, Ioctl, IoctlOutput, Opcode};
 
-use super::{mempool_what, DeviceError, DeviceOps, OpError};
+use super::{dma_pool_what, mempool_what, name_field, DeviceError, DeviceOps, OpError};
 use crate::uapi::*;
 
 /// An ioctl whose argument is a pointer to an encoded ABI structure, which
@@ -106,9 +106,9 @@ impl Device {
 }
 
 /// Issues an ioctl whose argument is one ABI structure: encodes `$arg`,
-/// and decodes what the kernel wrote back.
+/// and decodes what the kernel wrote back (`$what` names it in the error).
 macro_rules! abi_call {
-    ($dev:expr, $req:expr, $what:literal, $t:ty, $arg:expr) => {{
+    ($dev:expr, $req:expr, $what:expr, $t:ty, $arg:expr) => {{
         let mut buf = <$t>::encode($arg);
         $dev.ioctl_buf($req, $what, &mut buf)
             .map(|()| <$t>::decode(&buf))
@@ -258,11 +258,8 @@ impl DeviceOps for Device {
         align: u32,
         flags: u32,
     ) -> Result<u32, OpError> {
-        let mut raw_name = [0u8; KMEMLAB_CACHE_NAME_MAX];
-        let n = name.len().min(KMEMLAB_CACHE_NAME_MAX - 1);
-        raw_name[..n].copy_from_slice(&name.as_bytes()[..n]);
         let req = KmemlabCacheCreate {
-            name: raw_name,
+            name: name_field(name),
             object_size,
             align,
             flags,
@@ -340,9 +337,13 @@ impl DeviceOps for Device {
     }
 
     fn mempool(&self, req: &KmemlabMempool) -> Result<KmemlabMempool, OpError> {
-        let mut buf = req.encode();
-        self.ioctl_buf(KMEMLAB_IOC_MEMPOOL, mempool_what(req.op), &mut buf)?;
-        Ok(KmemlabMempool::decode(&buf))
+        let what = mempool_what(req.op);
+        abi_call!(self, KMEMLAB_IOC_MEMPOOL, what, KmemlabMempool, req)
+    }
+
+    fn dma_pool(&self, req: &KmemlabDmaPool) -> Result<KmemlabDmaPool, OpError> {
+        let what = dma_pool_what(req.op);
+        abi_call!(self, KMEMLAB_IOC_DMA_POOL, what, KmemlabDmaPool, req)
     }
 }
 
@@ -477,6 +478,11 @@ mod tests {
                 "MEMPOOL",
                 KMEMLAB_IOC_MEMPOOL,
                 opcode::read_write::<KmemlabMempool>(M, 0x1f),
+            ),
+            (
+                "DMA_POOL",
+                KMEMLAB_IOC_DMA_POOL,
+                opcode::read_write::<KmemlabDmaPool>(M, 0x20),
             ),
         ];
         // Every ioctl of the ABI is checked here.

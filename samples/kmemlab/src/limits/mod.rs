@@ -8,20 +8,21 @@
 //! Every probe is real: one `KMEMLAB_IOC_ALLOC` of one object, freed at once
 //! with `KMEMLAB_IOC_FREE`. A kmem_cache probe creates a cache whose objects
 //! have the size tried (named `lim<pid>-<n>`), allocates one object, frees it
-//! and destroys the cache. The command refuses a file that already holds
+//! and destroys the cache; a dma_pool probe does the same with a DMA pool of
+//! blocks of that size for the faux device. The command refuses a file that already holds
 //! objects, so before each probe the file holds nothing and the whole quota
 //! is free: a failure is the allocator's answer to that one size.
 //!
 //! Byte-sized kinds (kmalloc, kmem_cache, vmalloc, kvmalloc,
-//! dma_alloc_coherent) double from 64 bytes until the first failure, then
+//! dma_alloc_coherent, dma_pool) double from 64 bytes until the first failure, then
 //! bisect between the last success and that failure down to the byte (about
 //! 40 probes). The page kinds (__get_free_pages, alloc_pages_node) go up one
 //! order at a time.
 //!
 //! The errno of the smallest size seen to fail says what limits the kind:
 //! `EINVAL` is a hard limit, which kmemlab's ABI takes from the kernel
-//! (`KMALLOC_MAX_SIZE`, `MAX_PAGE_ORDER`, `PAGE_SIZE << MAX_PAGE_ORDER`,
-//! kvmalloc's `INT_MAX`; kmemlab caps a cache's objects at
+//! (`KMALLOC_MAX_SIZE`, `MAX_PAGE_ORDER`, `PAGE_SIZE << MAX_PAGE_ORDER` for
+//! DMA buffers and DMA pool blocks, kvmalloc's `INT_MAX`; kmemlab caps a cache's objects at
 //! `KMALLOC_MAX_SIZE / 2` and vmalloc at 1 GiB); `ENOMEM` is memory that ran
 //! out or is too fragmented to hold a block that large, or, above the file's
 //! quota (`max_bytes`), the quota.
@@ -32,13 +33,14 @@
 //!
 //! - Every request carries `__GFP_NOWARN` (the DMA one `DMA_ATTR_NO_WARN`):
 //!   a failed probe prints no allocation-failure report.
-//! - kmalloc, kmem_cache, kvmalloc and the page kinds also carry
+//! - kmalloc, kmem_cache, kvmalloc, dma_pool and the page kinds also carry
 //!   `__GFP_NORETRY` (kmemlab cannot pass it to vmalloc or
 //!   dma_alloc_coherent): the page allocator fails rather than reclaim hard
 //!   or call the OOM killer.
 //! - The page allocator never calls the OOM killer for a costly order (above
 //!   `PAGE_ALLOC_COSTLY_ORDER` = 3, 32 KiB with 4 KiB pages), and every size
-//!   at which kmalloc, kmem_cache or dma_alloc_coherent can run out of
+//!   at which kmalloc, kmem_cache, dma_alloc_coherent or a DMA pool (whose
+//!   pages are coherent allocations) can run out of
 //!   contiguous memory is of a costly order; the smaller sizes the doubling
 //!   starts with fail only on a machine that is out of memory already.
 //! - vmalloc builds its area from single pages, whose allocation may call the
@@ -61,7 +63,9 @@ use std::path::Path;
 
 use crate::cli::LimitsArgs;
 use crate::commands;
-use crate::device::{module_limits, DeviceOps};
+use crate::device::{
+    dma_pool_create, dma_pool_op, module_limits, DeviceOps, DmaPoolShape, OpError,
+};
 use crate::error::{Error, Result};
 use crate::output::{Output, Value};
 use crate::uapi::*;
@@ -180,6 +184,14 @@ const SPECS: &[Spec] = &[
         rule: "4 MB",
         best: "buffers a device and the CPU share",
     },
+    Spec {
+        allocator: "dma_pool_alloc",
+        kind: KMEMLAB_KIND_DMA_POOL,
+        feature: KMEMLAB_FEAT_DMA_POOL,
+        how: "blocks of one size carved from coherent pages of a pool (faux device)",
+        rule: "below a page",
+        best: "many small buffers a device reads, e.g. descriptors",
+    },
 ];
 
 /// One probe of `spec`'s kind at `size` bytes (or order), allocated and freed.
@@ -197,9 +209,32 @@ fn probe(dev: &dyn DeviceOps, spec: &Spec, size: u64, serial: &mut u32) -> Resul
             // Orders come from search_orders: at most LAST_ORDER.
             req.order = u32::try_from(size).map_err(|_| Failure::Limit)?;
         }
-        KMEMLAB_KIND_KMEM_CACHE => {
+        KMEMLAB_KIND_KMEM_CACHE | KMEMLAB_KIND_DMA_POOL => {
             *serial += 1;
-            return probe_cache(dev, &format!("lim{}-{serial}", std::process::id()), size);
+            let name = format!("lim{}-{serial}", std::process::id());
+            // The ABI's sizes are __u32s: anything larger is beyond the limit anyway.
+            let size = u32::try_from(size).map_err(|_| Failure::Limit)?;
+            if spec.kind == KMEMLAB_KIND_KMEM_CACHE {
+                return probe_owned(
+                    dev,
+                    spec.kind,
+                    || dev.cache_create(&name, size, 0, 0),
+                    |cache| dev.cache_destroy(cache),
+                );
+            }
+            let pool = DmaPoolShape {
+                name: &name,
+                device: KMEMLAB_DEV_FAUX,
+                size,
+                align: 0,
+                boundary: 0,
+            };
+            return probe_owned(
+                dev,
+                spec.kind,
+                || dma_pool_create(dev, &pool),
+                |p| dma_pool_op(dev, KMEMLAB_DMA_POOL_DESTROY, p).map(|_| ()),
+            );
         }
         KMEMLAB_KIND_DMA_COHERENT => {
             req.size = size;
@@ -220,24 +255,26 @@ fn alloc_and_free(dev: &dyn DeviceOps, req: &KmemlabAlloc) -> Result<(), Failure
     dev.free(&handles).map_err(|e| Failure::error(&e))
 }
 
-/// A cache of `size`-byte objects named `name`, one object from it, freed,
-/// and the cache destroyed.
-fn probe_cache(dev: &dyn DeviceOps, name: &str, size: u64) -> Result<(), Failure> {
-    // The ABI's object_size is a __u32: anything larger is beyond the limit anyway.
-    let size = u32::try_from(size).map_err(|_| Failure::Limit)?;
-    let cache = dev
-        .cache_create(name, size, 0, 0)
-        .map_err(|e| Failure::of(&e))?;
+/// An owner `make` creates (a cache or a DMA pool of objects of the size
+/// tried), one object of `kind` from it, freed, and the owner destroyed
+/// with `destroy`.
+fn probe_owned(
+    dev: &dyn DeviceOps,
+    kind: u32,
+    make: impl FnOnce() -> Result<u32, OpError>,
+    destroy: impl FnOnce(u32) -> Result<(), OpError>,
+) -> Result<(), Failure> {
+    let owner = make().map_err(|e| Failure::of(&e))?;
     let req = KmemlabAlloc {
-        kind: KMEMLAB_KIND_KMEM_CACHE,
+        kind,
         gfp: KMEMLAB_GFP_NOWARN | KMEMLAB_GFP_NORETRY,
         node: KMEMLAB_NODE_ANY,
-        cache,
+        cache: owner,
         count: 1,
         ..Default::default()
     };
     let made = alloc_and_free(dev, &req);
-    let destroyed = dev.cache_destroy(cache).map_err(|e| Failure::error(&e));
+    let destroyed = destroy(owner).map_err(|e| Failure::error(&e));
     made.and(destroyed)
 }
 

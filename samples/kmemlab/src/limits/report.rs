@@ -109,6 +109,10 @@ pub(crate) fn hard_limit(kind: Option<u32>, m: &KmemlabLimits) -> String {
         Some(KMEMLAB_KIND_DMA_COHERENT) => {
             format!("kmemlab's DMA limit = {}", human_size(m.dma_max))
         }
+        Some(KMEMLAB_KIND_DMA_POOL) => format!(
+            "kmemlab's DMA pool block limit = {}",
+            human_size(m.dma_pool_block_max)
+        ),
         _ => "the ABI".into(),
     }
 }

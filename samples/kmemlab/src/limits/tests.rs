@@ -312,6 +312,7 @@ pub(crate) fn fake_report() -> Report {
             failed(2 << 20, Failure::Error("alloc failed (EPERM)".into())),
             false,
         ),
+        probed(Some(4 << 20), failed((4 << 20) + 1, Failure::Limit), false),
     ];
     assert_eq!(measured.len(), SPECS.len());
     let mut rows: Vec<Row> = SPECS
@@ -368,6 +369,7 @@ fn renders_the_table() {
         "vmalloc",
         "kvmalloc",
         "dma_alloc_coherent",
+        "dma_pool_alloc",
         "ioremap",
         "alloc_bootmem",
     ] {
@@ -395,9 +397,12 @@ fn renders_the_table() {
     assert!(cells(5).starts_with("kmalloc when the pages are at hand, else vmalloc |"));
     assert!(cells(5).ends_with("| 32 MiB | memory: ENOMEM at 48 MiB, ran out or fragmented"));
     assert!(cells(6).ends_with("| at least 1 MiB (search stopped) | stopped: alloc failed (EPERM)"));
-    assert!(cells(7).contains("| edu BAR 0: 1 MiB (0000:00:04.0) | the device region it maps"));
-    assert!(cells(8).contains("| 202.51 MiB reserved at boot, of 4.00 GiB RAM |"));
-    assert!(cells(8).ends_with("boot time only: unreachable from a module"));
+    assert!(
+        cells(7).ends_with("| 4 MiB | hard limit: kmemlab's DMA pool block limit = 4 MiB (EINVAL)")
+    );
+    assert!(cells(8).contains("| edu BAR 0: 1 MiB (0000:00:04.0) | the device region it maps"));
+    assert!(cells(9).contains("| 202.51 MiB reserved at boot, of 4.00 GiB RAM |"));
+    assert!(cells(9).ends_with("boot time only: unreachable from a module"));
     // Sizes stay with their units, and words whole, in the table.
     assert!(text.contains(" 8 KiB, then pages"));
     assert!(text.contains(" non-contiguous,"));
@@ -405,8 +410,8 @@ fn renders_the_table() {
     // Without edu, unsupported kinds, boot figures from memblock or none.
     let mut r = fake_report();
     r.rows[0].measured = Measured::Unsupported;
-    r.rows[7].measured = Measured::Region(None);
-    r.rows[8].measured = Measured::Boot(Boot::Memblock {
+    r.rows[8].measured = Measured::Region(None);
+    r.rows[9].measured = Measured::Boot(Boot::Memblock {
         regions: 57,
         bytes: 3 << 20,
     });
@@ -415,10 +420,10 @@ fn renders_the_table() {
     assert_eq!(measured_text(&r.rows[0], 4096), "not in the loaded module");
     assert_eq!(limited_by(&r.rows[0], &r), ("unsupported", "-".to_string()));
     assert_eq!(
-        measured_text(&r.rows[8], 4096),
+        measured_text(&r.rows[9], 4096),
         "memblock: 3 MiB reserved in 57 regions"
     );
-    r.rows[8].measured = Measured::Boot(Boot::NotExposed);
+    r.rows[9].measured = Measured::Boot(Boot::NotExposed);
     assert!(report_text(&r).contains("not exposed"));
 }
 
@@ -433,7 +438,7 @@ fn json_has_exact_bytes() {
         Some("--cap")
     );
     let rows = v.get("rows").and_then(Value::as_array).unwrap();
-    assert_eq!(rows.len(), 9);
+    assert_eq!(rows.len(), 10);
     let get = |i: usize, k: &str| rows[i].get(k).cloned().unwrap_or(Value::Null);
     assert_eq!(get(0, "allocator"), Value::from("kmalloc"));
     assert_eq!(get(0, "kind"), Value::from("kmalloc"));
@@ -456,11 +461,17 @@ fn json_has_exact_bytes() {
     assert_eq!(get(5, "limited_by"), Value::from("memory"));
     assert_eq!(get(6, "limited_by"), Value::from("error"));
     assert!(matches!(get(6, "error"), Value::String(e) if e.contains("EPERM")));
-    assert_eq!(get(7, "probed"), Value::Bool(false));
-    let region = get(7, "region");
+    assert_eq!(get(7, "allocator"), Value::from("dma_pool_alloc"));
+    assert_eq!(get(7, "kind"), Value::from("dma_pool"));
+    assert_eq!(
+        get(7, "hard_limit"),
+        Value::from("kmemlab's DMA pool block limit = 4 MiB")
+    );
+    assert_eq!(get(8, "probed"), Value::Bool(false));
+    let region = get(8, "region");
     assert_eq!(region.get("bytes").and_then(Value::as_u64), Some(1 << 20));
-    assert_eq!(get(8, "kind"), Value::Null);
-    let boot = get(8, "boot_reserved");
+    assert_eq!(get(9, "kind"), Value::Null);
+    let boot = get(9, "boot_reserved");
     assert_eq!(
         boot.get("bytes").and_then(Value::as_u64),
         Some(207368 * 1024)
@@ -513,6 +524,7 @@ fn limits_on_a_fake_device_uses_the_module_limits() {
         cache_object_max: 512 << 10,
         dma_max: 2 << 20,
         max_order: 5,
+        dma_pool_block_max: 64 << 10,
         ..default_limits()
     };
     let dev = FakeDevice::new(ALL_FEATURES, module);
@@ -539,12 +551,19 @@ fn limits_on_a_fake_device_uses_the_module_limits() {
     assert_eq!(v["module_limits"]["kvmalloc_max"], i32::MAX);
     assert_eq!(v["module_limits"]["kvmalloc_kmalloc_max"], 4 << 20);
     assert_eq!(v["module_limits"]["mempool_reserve_max"], 1024);
+    // A DMA pool's blocks, up to the module's dma_pool_block_max.
+    assert_eq!(row("dma_pool")["largest"], 64 << 10);
+    assert_eq!(row("dma_pool")["limited_by"], "limit");
+    assert_eq!(v["module_limits"]["dma_pool_block_max"], 64 << 10);
     assert!(
         out.text.contains("kvmalloc_max:     2.00 GiB (2147483647)")
             && out.text.contains("kvmalloc_kmalloc_max: 4 MiB (4194304)")
             && out
                 .text
-                .ends_with("\nmempool_reserve_max: 1024 elements in a mempool's reserve"),
+                .contains("\nmempool_reserve_max: 1024 elements in a mempool's reserve\n")
+            && out
+                .text
+                .ends_with("\ndma_pool_block_max: 64 KiB (65536) per block of a DMA pool"),
         "{}",
         out.text
     );
@@ -559,8 +578,58 @@ fn limits_on_a_fake_device_uses_the_module_limits() {
         "{}",
         out.text
     );
-    // Everything probed was freed, caches included.
-    assert_eq!((dev.live(), dev.caches()), (0, 0));
+    // Everything probed was freed, caches and DMA pools included.
+    assert_eq!((dev.live(), dev.caches(), dev.dma_pools()), (0, 0, 0));
+}
+
+/// A DMA pool probe is a pool of blocks of the size tried, for the faux
+/// device, one block from it (NOWARN and NORETRY), freed, and the pool
+/// destroyed; without the feature, nothing is probed.
+#[test]
+fn limits_probes_dma_pool_blocks_with_a_pool_each() {
+    let module = KmemlabLimits {
+        dma_pool_block_max: 100_000,
+        ..default_limits()
+    };
+    let dev = FakeDevice::new(ALL_FEATURES, module);
+    let pool = limits_row(&dev, None, "dma_pool");
+    assert_eq!(pool["allocator"], "dma_pool_alloc");
+    assert_eq!(
+        (pool["largest"].as_u64(), pool["first_failure"].as_u64()),
+        (Some(100_000), Some(100_001))
+    );
+    let blocks: Vec<KmemlabAlloc> = dev
+        .allocs()
+        .into_iter()
+        .filter(|r| r.kind == KMEMLAB_KIND_DMA_POOL)
+        .collect();
+    assert!(!blocks.is_empty());
+    assert!(blocks
+        .iter()
+        .all(|r| r.gfp == KMEMLAB_GFP_NOWARN | KMEMLAB_GFP_NORETRY
+            && (r.size, r.order, r.node, r.count) == (0, 0, KMEMLAB_NODE_ANY, 1)));
+    let calls = dev.calls();
+    let count = |c: &str| calls.iter().filter(|x| **x == c).count();
+    // Every probe made its pool, the refused sizes included, and each pool made was destroyed.
+    assert_eq!(
+        count("dma-pool create"),
+        pool["probes"].as_u64().unwrap() as usize
+    );
+    assert_eq!(count("dma-pool destroy"), blocks.len());
+    assert_eq!((dev.live(), dev.dma_pools()), (0, 0));
+
+    let dev = FakeDevice::new(ALL_FEATURES & !KMEMLAB_FEAT_DMA_POOL, module);
+    let pool = limits_row(&dev, None, "dma_pool");
+    assert_eq!(pool["limited_by"], "unsupported");
+    assert!(!dev.calls().iter().any(|c| c.starts_with("dma-pool")));
+}
+
+/// `limits` (with `--cap`) on `dev`: the JSON row of `kind`.
+fn limits_row(dev: &FakeDevice, cap: Option<u64>, kind: &str) -> Value {
+    let out = limits(dev, &LimitsArgs { cap }).unwrap();
+    let rows = out.json["rows"].as_array().unwrap();
+    let row = rows.iter().find(|r| r["kind"] == kind);
+    row.cloned().unwrap_or_default()
 }
 
 /// kvmalloc is probed as vmalloc is, up to the cap, with NOWARN and
@@ -573,9 +642,7 @@ fn limits_probes_kvmalloc_up_to_its_limit_and_the_cap() {
         ..default_limits()
     };
     let dev = FakeDevice::new(ALL_FEATURES, module);
-    let out = limits(&dev, &LimitsArgs { cap: None }).unwrap();
-    let rows = out.json["rows"].as_array().unwrap();
-    let kv = rows.iter().find(|r| r["kind"] == "kvmalloc").unwrap();
+    let kv = limits_row(&dev, None, "kvmalloc");
     assert_eq!(kv["allocator"], "kvmalloc");
     assert_eq!(kv["largest"], 3_000_000);
     assert_eq!(kv["first_failure"], 3_000_001);
@@ -595,9 +662,7 @@ fn limits_probes_kvmalloc_up_to_its_limit_and_the_cap() {
             && r.count == 1));
     // With --cap below the limit: the cap ends the search, as vmalloc's.
     let dev = FakeDevice::new(ALL_FEATURES, module);
-    let out = limits(&dev, &LimitsArgs { cap: Some(1 << 20) }).unwrap();
-    let rows = out.json["rows"].as_array().unwrap();
-    let kv = rows.iter().find(|r| r["kind"] == "kvmalloc").unwrap();
+    let kv = limits_row(&dev, Some(1 << 20), "kvmalloc");
     assert_eq!(
         (kv["largest"].as_u64(), kv["at_cap"].as_bool()),
         (Some(1 << 20), Some(true))
@@ -609,9 +674,7 @@ fn limits_probes_kvmalloc_up_to_its_limit_and_the_cap() {
         .all(|r| r.size <= 1 << 20));
     // A module without kvmalloc: its row says so, and nothing is probed.
     let dev = FakeDevice::new(ALL_FEATURES & !KMEMLAB_FEAT_KVMALLOC, module);
-    let out = limits(&dev, &LimitsArgs { cap: None }).unwrap();
-    let rows = out.json["rows"].as_array().unwrap();
-    let kv = rows.iter().find(|r| r["kind"] == "kvmalloc").unwrap();
+    let kv = limits_row(&dev, None, "kvmalloc");
     assert_eq!(kv["limited_by"], "unsupported");
     assert!(dev.allocs().iter().all(|r| r.kind != KMEMLAB_KIND_KVMALLOC));
 }

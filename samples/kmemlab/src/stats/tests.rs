@@ -58,6 +58,7 @@ ioremap               0          0          0          1          0          0  
 percpu                0          0          0          0          0          0          0          0              0          0              0              0
 kvmalloc              1          4          3          0          0          0          0          0           4096          1          65536           5000
 mempool               1          6          5          0          0          0          0          0             64          0            256            700
+dma_pool              2          3          1          0          0          0          0          0            128          0            192            850
 ";
 
 const PERCPU_TEXT: &str = "\
@@ -89,7 +90,7 @@ kmemlab-three          0      0    128   32    1 : tunables    0    0    0 : sla
 #[test]
 fn parses_the_stats_file() {
     let t = Table::parse(STATS_TEXT, &STATS).unwrap();
-    assert_eq!(t.rows.len(), 10);
+    assert_eq!(t.rows.len(), 11);
     assert_eq!(t.columns.len(), STATS.columns.len());
     let k = kind_counts(&t);
     let names: Vec<&str> = k.iter().map(|k| k.kind.as_str()).collect();
