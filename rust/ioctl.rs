@@ -556,11 +556,12 @@ fn dma_pool(file: &FileState, arg: usize) -> Result<isize> {
     match d.op {
         KMEMLAB_DMA_POOL_CREATE => {
             // The bytes after the name's NUL must be zero, as its room is
-            // also STATUS's reply.
+            // also STATUS's reply; the name is checked before the quota.
             let len = d.name.iter().position(|b| *b == 0).ok_or(EINVAL)?;
             if d.handle != 0 || d.name[len..].iter().any(|b| *b != 0) {
                 return Err(EINVAL);
             }
+            slab::full_name(&d.name[..len])?;
             let device = kinds::dma::device_from_abi(d.device)?;
             // CAST (each): a `u32` fits in a `usize`.
             let shape = PoolShape::new(d.size as usize, d.align as usize, d.boundary as usize)?;
@@ -783,6 +784,9 @@ fn bench(file: &FileState, arg: usize) -> Result<isize> {
         if held.is_none_or(|n| n > quota().bytes) {
             return Err(ENOMEM);
         }
+        // CAST (both): a `u32` fits in a `usize`.
+        let blocks = b.batch as usize * b.threads.max(1) as usize;
+        file.table.lock().charge_run(req, blocks, quota())?;
     }
     let spec = crate::bench::Spec {
         op,

@@ -123,14 +123,20 @@ struct CacheEntry {
 }
 
 /// A pool owned by a file: a mempool (its reserve's bytes count against
-/// the quota) or a DMA pool.
+/// the quota) or a DMA pool (the pages it keeps count against the quota).
 struct PoolEntry {
     handle: u32,
     pool: AnyPool,
     /// The cache it takes its elements from, if any (that cache cannot be
     /// destroyed while the pool lives).
     cache: Option<u32>,
+    /// Bytes counted against the quota until the pool is destroyed.
     charge: usize,
+    /// DMA pool: the most blocks it has had out at once (the file's, and
+    /// those a benchmark run may have held). A DMA pool keeps the pages it
+    /// took until it is destroyed, so it is charged for that many blocks,
+    /// besides what its live blocks are charged.
+    peak: usize,
 }
 
 /// A pool of either sort, with what `STATUS` reports of it.
@@ -215,11 +221,69 @@ impl Table {
         Ok(self.last_handle)
     }
 
+    /// The DMA pool of `kind`'s objects named `handle` with `out` blocks out
+    /// at once: its index, its new peak and the bytes its charge grows by
+    /// (`None` for other kinds).
+    fn pool_growth(
+        &self,
+        kind: u32,
+        handle: u32,
+        out: usize,
+    ) -> Result<Option<(usize, usize, usize)>> {
+        if kind != KMEMLAB_KIND_DMA_POOL {
+            return Ok(None);
+        }
+        let i = self.pool_index(handle, kind)?;
+        let p = &self.pools[i];
+        let AnyPool::Dma { pool, .. } = &p.pool else {
+            return Err(ENOENT);
+        };
+        let peak = p.peak.max(out);
+        let growth = (peak - p.peak)
+            .checked_mul(pool.footprint())
+            .ok_or(ENOMEM)?;
+        Ok(Some((i, peak, growth)))
+    }
+
+    /// Charges the DMA pool of a benchmark run of `req` for `held` more
+    /// blocks out at once than the file holds (`ENOMEM` beyond the quota):
+    /// the pool keeps the pages the run takes. Nothing for other kinds.
+    pub(crate) fn charge_run(&mut self, req: &Request, held: usize, quota: Quota) -> Result {
+        let (kind, handle) = (req.what.kind(), req.what.tag());
+        if kind != KMEMLAB_KIND_DMA_POOL {
+            return Ok(());
+        }
+        let out = self
+            .pool_live(handle, kind)
+            .checked_add(held)
+            .ok_or(ENOMEM)?;
+        if let Some((i, peak, growth)) = self.pool_growth(kind, handle, out)? {
+            let bytes = self.bytes.checked_add(growth).ok_or(ENOMEM)?;
+            if bytes > quota.bytes {
+                return Err(ENOMEM);
+            }
+            self.pools[i].peak = peak;
+            self.pools[i].charge += growth;
+            self.bytes = bytes;
+        }
+        Ok(())
+    }
+
     /// Creates `count` objects for `req`: all of them, or none (`ENOMEM` when
     /// the quota would be exceeded or an allocation fails). Returns their handles.
     pub(crate) fn alloc(&mut self, req: &Request, count: usize, quota: Quota) -> Result<KVec<u32>> {
         let more_bytes = req.what.bytes().checked_mul(count).ok_or(ENOMEM)?;
-        let bytes = self.bytes.checked_add(more_bytes).ok_or(ENOMEM)?;
+        let (kind, handle) = (req.what.kind(), req.what.tag());
+        let out = self
+            .pool_live(handle, kind)
+            .checked_add(count)
+            .ok_or(ENOMEM)?;
+        let growth = self.pool_growth(kind, handle, out)?;
+        let bytes = self
+            .bytes
+            .checked_add(more_bytes)
+            .and_then(|b| b.checked_add(growth.map_or(0, |(_, _, g)| g)))
+            .ok_or(ENOMEM)?;
         let objects = (self.objects.len() + self.caches.len() + self.pools.len())
             .checked_add(count)
             .ok_or(ENOMEM)?;
@@ -279,6 +343,10 @@ impl Table {
             if handles.push_within_capacity(handle).is_err() {
                 return undo(self, &mut tally, ENOMEM);
             }
+        }
+        if let Some((i, peak, growth)) = growth {
+            self.pools[i].peak = peak;
+            self.pools[i].charge += growth;
         }
         self.bytes = bytes;
         Ok(handles)
@@ -443,7 +511,7 @@ impl Table {
         shape: PoolShape,
         quota: Quota,
     ) -> Result<u32> {
-        let len = name.iter().position(|b| *b == 0).ok_or(EINVAL)?;
+        let len = name.iter().position(|b| *b == 0).unwrap_or(name.len());
         if self.caches.len() + self.pools.len() + self.objects.len() >= quota.objects {
             return Err(ENOMEM);
         }
@@ -461,6 +529,7 @@ impl Table {
                 pool,
                 cache,
                 charge,
+                peak: 0,
             },
             GFP_KERNEL,
         )?;

@@ -673,12 +673,18 @@ struct kmemlab_mempool {
  * FAUX), which lists each pool with its blocks in use, blocks, block size
  * and pages. DMA_POOL objects are its blocks: ALLOC with @cache the pool's
  * handle, @size and @order 0, @node KMEMLAB_NODE_ANY. A block counts the
- * pool's block size against max_bytes and in the statistics, no pages (the
- * pool's pages are shared by its blocks and kept until it is destroyed).
+ * block size as the pool rounds it (for a block above a page, its own
+ * power-of-two block of pages) against max_bytes and in the statistics, no
+ * pages (the pool's pages are shared by its blocks). A pool keeps the pages
+ * it took until it is destroyed, so the pool itself counts against
+ * max_bytes, until destroyed, as many blocks as it has had out at once (the
+ * file's, and those of a BENCH run of it, @batch per thread): ALLOC or
+ * BENCH that would raise that beyond the quota is ENOMEM.
  *
  * Unbinding the device (edu) destroys its pools and frees their blocks at
- * once, blocks first, whatever files hold them: the pool and its blocks'
- * handles then answer ENODEV, as DMA_COHERENT objects do, until freed.
+ * once, blocks first, whatever files hold them: the blocks' handles then
+ * answer ENODEV, as DMA_COHERENT objects do, until freed; ALLOC from the
+ * pool answers ENODEV; STATUS and DESTROY work as before.
  */
 #define KMEMLAB_DMA_POOL_CREATE		0
 #define KMEMLAB_DMA_POOL_DESTROY	1
@@ -694,11 +700,12 @@ struct kmemlab_mempool {
  * @size: CREATE: block bytes, 1 to struct kmemlab_limits' @dma_pool_block_max;
  *        STATUS: out, as asked (the pool rounds it up to @align and to at
  *        least 16, the size its free list needs; the "pools" file shows that)
- * @align: CREATE: 0 (no alignment beyond 16 bytes' worth of size) or a power
- *         of two up to the page size: every block's bus address is a
- *         multiple of it; STATUS: out
+ * @align: CREATE: 0 or a power of two up to the page size: every block's
+ *         bus address is a multiple of it (with 0, blocks lie at multiples
+ *         of the rounded block size from the start of a page); STATUS: out
  * @boundary: CREATE: 0, or a power of two no smaller than the rounded-up
- *            block size: no block crosses a multiple of it; STATUS: out
+ *            block size, for blocks of at most a page: no block crosses a
+ *            multiple of it; STATUS: out
  * @live: STATUS: out, the file's blocks of the pool (a BENCH run's blocks
  *        are not counted); otherwise 0
  * @reserved: zero

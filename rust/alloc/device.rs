@@ -265,7 +265,7 @@ impl Binding {
         if n != 0 {
             dev_info!(
                 self.dev,
-                "kmemlab: unbound: freed {} buffers and mappings still held\n",
+                "kmemlab: unbound: freed {} buffers, mappings, DMA pools and blocks still held\n",
                 n
             );
         }

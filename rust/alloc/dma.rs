@@ -168,6 +168,8 @@ pub(crate) struct DmaBuf {
     lease: Lease,
     len: usize,
     device: DmaDevice,
+    // Dropped after `lease` (fields drop in order): a block goes back to its
+    // pool before the pool's last holder can go.
     _pool: Option<Arc<DmaPool>>,
 }
 

@@ -64,7 +64,7 @@ pub(crate) const BLOCK_MAX: usize = DMA_MAX;
 
 /// The least block size the pool keeps (its free list's entry, `struct
 /// dma_block`: a pointer and a bus address); smaller blocks are rounded up.
-const BLOCK_MIN: usize = 16;
+const BLOCK_MIN: usize = core::mem::size_of::<usize>() + core::mem::size_of::<DmaAddress>();
 
 /// What a pool's blocks look like, checked against the kernel's rules.
 ///
@@ -72,7 +72,7 @@ const BLOCK_MIN: usize = 16;
 ///
 /// `size` is 1 to [`BLOCK_MAX`]; `align` is 0 or a power of two up to the
 /// page size; `boundary` is 0, or a power of two no smaller than
-/// [`PoolShape::block`]. `dma_pool_create()` accepts every such shape.
+/// [`PoolShape::block`], which is at most a page then. `dma_pool_create()` accepts every such shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PoolShape {
     size: usize,
@@ -94,7 +94,13 @@ impl PoolShape {
             align,
             boundary,
         };
-        if !pow2_or_0(boundary) || (boundary != 0 && boundary < shape.block()) {
+        // A block above a page has a coherent allocation to itself, whose
+        // alignment is the DMA layer's choice: a boundary is promised only
+        // within a page.
+        let page = kernel::page::PAGE_SIZE;
+        if !pow2_or_0(boundary)
+            || (boundary != 0 && (boundary < shape.block() || shape.block() > page))
+        {
             return Err(EINVAL);
         }
         // INVARIANT: checked above.
@@ -105,6 +111,18 @@ impl PoolShape {
     /// the alignment.
     pub(crate) fn block(&self) -> usize {
         self.size.max(BLOCK_MIN).next_multiple_of(self.align.max(1))
+    }
+
+    /// What one block takes of the memory the pool keeps: the rounded block,
+    /// or for a block above a page, the coherent allocation it has to itself
+    /// (a power-of-two block of pages).
+    pub(crate) fn footprint(&self) -> usize {
+        let block = self.block();
+        if block <= kernel::page::PAGE_SIZE {
+            block
+        } else {
+            block.div_ceil(kernel::page::PAGE_SIZE).next_power_of_two() * kernel::page::PAGE_SIZE
+        }
     }
 
     /// The block size asked for.
@@ -128,9 +146,12 @@ impl PoolShape {
 /// # Invariants
 ///
 /// `pool` came from `dma_pool_create_node()` for the binding's device and
-/// is destroyed only by `Drop`, when no block of it is out: its blocks are
-/// [`RawBlock`]s of the same binding, leased after it and freed before it
-/// (see the module's documentation).
+/// is destroyed only by `Drop`, after which nothing uses it: its blocks are
+/// [`RawBlock`]s of the same binding, leased after it and freed before it,
+/// or [`ScopedBlock`]s given back while a use of the binding holds it off
+/// (see the module's documentation). A block leaked with `mem::forget` is
+/// never given back: destroying its pool then reports the pool busy and
+/// keeps the pool's pages, which is a leak, not a use after free.
 pub(crate) struct RawPool {
     pool: NonNull<bindings::dma_pool>,
 }
@@ -141,8 +162,9 @@ unsafe impl Send for RawPool {}
 
 impl Drop for RawPool {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant the pool is live, no block of it is
-        // out, and its device is still bound (the binding frees it while it is).
+        // SAFETY: by the type invariant the pool is live and nothing uses it
+        // afterwards; its device is still bound (the binding frees it while
+        // it is).
         unsafe { bindings::dma_pool_destroy(self.pool.as_ptr()) };
     }
 }
@@ -152,8 +174,9 @@ impl Drop for RawPool {
 /// # Invariants
 ///
 /// `bytes` and `dma` are the CPU and bus addresses `dma_pool_alloc()`
-/// returned from `pool`, whose [`RawPool`] outlives this value (see
-/// [`RawPool`]); the block is given back only by `Drop`.
+/// returned from `pool`, `bytes` no longer than the pool's block; `pool`'s
+/// [`RawPool`] outlives this value (see [`RawPool`]); the block is given
+/// back only by `Drop`.
 pub(crate) struct RawBlock {
     pool: NonNull<bindings::dma_pool>,
     bytes: Bytes,
@@ -196,7 +219,8 @@ impl Drop for RawBlock {
 /// # Safety
 ///
 /// `pool` is live, and stays so until the block is given back; its device
-/// stays bound as long too.
+/// stays bound as long too. `size` is at most the block size `pool` was
+/// made with.
 unsafe fn take_block(
     pool: NonNull<bindings::dma_pool>,
     size: usize,
@@ -305,7 +329,10 @@ impl DmaPool {
         };
         // SAFETY: `make` makes a pool for the device it is given; the pool's
         // blocks are leased after it (`alloc`) and their leases are dropped
-        // before its own (each block holds the `DmaPool`).
+        // before its own (each block's `DmaBuf` holds the `DmaPool`, in a
+        // field dropped after its lease); blocks taken through a
+        // `PoolScope` are given back while its use of the binding holds
+        // off the revocation, and the scope holds the `DmaPool`.
         let lease = unsafe { binding.lease(make)? };
         let raw = raw.ok_or(EINVAL)?;
         // INVARIANT: `lease` names the pool `raw`, made with `shape`.
@@ -330,9 +357,10 @@ impl DmaPool {
         self.shape
     }
 
-    /// Bytes of each block (as asked; the pool may round them up).
-    pub(crate) fn size(&self) -> usize {
-        self.shape.size
+    /// What one block takes of the memory the pool keeps
+    /// ([`PoolShape::footprint`]).
+    pub(crate) fn footprint(&self) -> usize {
+        self.shape.footprint()
     }
 
     /// The binding the pool belongs to.
@@ -449,6 +477,11 @@ mod tests {
         assert_eq!(refused(40, 64, 32), Some(EINVAL));
         assert_eq!(refused(8, 0, 8), Some(EINVAL));
         PoolShape::new(8, 0, 16)?;
+        // A boundary only for blocks within a page.
+        let page = kernel::page::PAGE_SIZE;
+        assert_eq!(refused(page + 1, 0, page * 2), Some(EINVAL));
+        PoolShape::new(page + 1, 0, 0)?;
+        assert_eq!(PoolShape::new(page + 1, 0, 0)?.footprint(), page * 2);
         Ok(())
     }
 

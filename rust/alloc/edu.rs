@@ -386,7 +386,7 @@ impl EduRegs {
     fn with<R>(&self, f: impl FnOnce(&IoMapping) -> Result<R>) -> Result<R> {
         self.lease.with(|r| match r {
             Resource::Regs(map) => f(map),
-            _ => Err(EINVAL),
+            Resource::Coherent(_) | Resource::Pool(_) | Resource::Block(_) => Err(EINVAL),
         })?
     }
 

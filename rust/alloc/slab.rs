@@ -88,11 +88,11 @@ pub(crate) const NAME_MAX: usize = 23;
 /// `"kmemlab-"`, the prefix of every cache kmemlab creates.
 const PREFIX: &[u8] = b"kmemlab-";
 /// A full cache (or DMA pool) name with its NUL terminator.
-pub(super) type FullName = [u8; PREFIX.len() + NAME_MAX + 1];
+pub(crate) type FullName = [u8; PREFIX.len() + NAME_MAX + 1];
 
 /// `kmemlab-<name>`, NUL-terminated, for `name` of 1 to [`NAME_MAX`] bytes
 /// of `[a-z0-9_-]` (`EINVAL` otherwise). DMA pools are named the same way.
-pub(super) fn full_name(name: &[u8]) -> Result<FullName> {
+pub(crate) fn full_name(name: &[u8]) -> Result<FullName> {
     let valid = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-';
     if name.is_empty() || name.len() > NAME_MAX || !name.iter().all(valid) {
         return Err(EINVAL);

@@ -76,10 +76,11 @@ impl Kind for DmaPoolKind {
         })
     }
 
-    /// The block size asked for; no pages: the pool's pages are shared by
-    /// its blocks and kept until it is destroyed.
+    /// What a block takes of the pool's pages (the block size as the pool
+    /// rounds it); no pages: the pool's pages are shared by its blocks and
+    /// kept until it is destroyed (the file's table charges the pool for them).
     fn bytes(req: &DmaPoolRequest) -> usize {
-        req.pool.size()
+        req.pool.footprint()
     }
 
     fn tag(req: &DmaPoolRequest) -> u32 {
