@@ -296,6 +296,8 @@ TEST_F(dev, bad_input_changes_nothing)
 	/* Bad kinds, flags, fields that must be zero, nodes. */
 	EXPECT_EQ(-EINVAL, alloc1(self->fd, 0, 16, 0, KMEMLAB_NODE_ANY, 0, &c));
 	EXPECT_EQ(-EINVAL, alloc1(self->fd, 99, 16, 0, KMEMLAB_NODE_ANY, 0, &c));
+	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_NR_KINDS + 1, 16, 0, KMEMLAB_NODE_ANY, 0, &c))
+		TH_LOG("the kind after the last");
 	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, 16, 1, KMEMLAB_NODE_ANY, 0, &c));
 	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_FREE_PAGES, 16, 0, KMEMLAB_NODE_ANY, 0, &c));
 	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, 16, 0, 64, 0, &c));

@@ -124,6 +124,14 @@ TEST_F(dev, every_allocator_rust_and_raw_c)
 	run_kind(_metadata, self->fd,
 		 alloc_req(KMEMLAB_KIND_DMA_COHERENT, 8192, 0, KMEMLAB_DEV_FAUX), "dma faux");
 	run_kind(_metadata, self->fd, alloc_req(KMEMLAB_KIND_PERCPU, 0, 0, 0), "percpu");
+	if (features(self->fd) & KMEMLAB_FEAT_DMA_POOL) {
+		__u32 pool = 0;
+
+		ASSERT_EQ(0, dma_pool_create(self->fd, "benchtest", KMEMLAB_DEV_FAUX, 64, 0, 0,
+					     &pool));
+		run_kind(_metadata, self->fd, alloc_req(KMEMLAB_KIND_DMA_POOL, 0, 0, pool),
+			 "dma_pool 64");
+	}
 	d.handle = c.handle;
 	/* Every object of the cache is gone: it can be destroyed. */
 	EXPECT_EQ(0, ioctl(self->fd, KMEMLAB_IOC_CACHE_DESTROY, &d));
@@ -200,6 +208,7 @@ TEST_F(dev, bad_requests_are_refused)
 		{ alloc_req(KMEMLAB_KIND_VMALLOC, 1 << 20, 0, 0), -ENOMEM, "batch beyond quota" },
 		{ alloc_req(99, 64, 0, 0), -EINVAL, "unknown kind" },
 		{ alloc_req(KMEMLAB_KIND_VMALLOC, 4096, 0, 0), -EINVAL, "vmalloc ATOMIC, raw C" },
+		{ alloc_req(KMEMLAB_KIND_DMA_POOL, 0, 0, 999), -ENOENT, "unknown DMA pool" },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 

@@ -31,9 +31,7 @@
 /* dev_name() of kmemlab's faux device, as dma-debug reports it. */
 #define FAUX_DEV_NAME "kmemlab"
 
-/* QEMU's edu device: PCI ids, registers (docs/specs/edu.rst) and DMA mask. */
-#define EDU_VENDOR 0x1234
-#define EDU_DEVICE 0x11e8
+/* QEMU's edu device: registers (docs/specs/edu.rst) and DMA mask. */
 #define EDU_REG_ID 0x00
 #define EDU_REG_LIVENESS 0x04
 #define EDU_REG_FACTORIAL 0x08
@@ -49,13 +47,6 @@
 #define VERSION_CALLS 100
 
 /* ---- ioctl wrappers: 0 or -errno ---- */
-
-static bool has_edu(int fd)
-{
-	struct kmemlab_version v;
-
-	return !version(fd, &v) && (v.features & KMEMLAB_FEAT_EDU);
-}
 
 static int dma_alloc(int fd, __u32 device, __u64 size, __u32 gfp, __u32 count, __u32 *handles)
 {
@@ -102,16 +93,6 @@ static int mmio_write(int fd, __u32 handle, __u32 width, __u64 offset, __u64 val
 	};
 
 	return mmio_ioc(fd, &m);
-}
-
-static int dma_copy(int fd, __u32 src, __u32 dst, __u64 src_offset, __u64 dst_offset, __u64 len)
-{
-	struct kmemlab_dma_copy c = {
-		.src = src, .dst = dst, .src_offset = src_offset, .dst_offset = dst_offset,
-		.len = len,
-	};
-
-	return ioctl(fd, KMEMLAB_IOC_DMA_COPY, &c) ? -errno : 0;
 }
 
 static int percpu_ioc(int fd, struct kmemlab_percpu *p)
@@ -242,72 +223,6 @@ static int dma_debug_coherent(const char *dev, __u64 *max_end)
 	}
 	fclose(f);
 	return n;
-}
-
-/* QEMU's edu PCI device as sysfs shows it. */
-struct edu_pci {
-	char name[NAME_MAX + 1];	/* PCI address, its dev_name() */
-	__u64 bar0;	/* BAR0's physical address */
-};
-
-static unsigned int read_hex(const char *dir, const char *file)
-{
-	char path[PATH_MAX], buf[32];
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path) ||
-	    read_line(path, buf, sizeof(buf)))
-		return 0;
-	return (unsigned int)strtoul(buf, NULL, 16);
-}
-
-static bool find_pci(unsigned int vendor, unsigned int device, struct edu_pci *edu)
-{
-	const char *bus = "/sys/bus/pci/devices";
-	DIR *d = opendir(bus);
-	struct dirent *e;
-	bool found = false;
-
-	if (!d)
-		return false;
-	while (!found && (e = readdir(d))) {
-		char dir[PATH_MAX], buf[128];
-		unsigned long long start;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(dir, sizeof(dir), "%s/%s", bus, e->d_name);
-		if (read_hex(dir, "vendor") != vendor || read_hex(dir, "device") != device)
-			continue;
-		strncat(dir, "/resource", sizeof(dir) - strlen(dir) - 1);
-		if (read_line(dir, buf, sizeof(buf)) || sscanf(buf, "%llx", &start) != 1 || !start)
-			continue;
-		snprintf(edu->name, sizeof(edu->name), "%s", e->d_name);
-		edu->bar0 = start;
-		found = true;
-	}
-	closedir(d);
-	return found;
-}
-
-static bool find_edu(struct edu_pci *edu)
-{
-	return find_pci(EDU_VENDOR, EDU_DEVICE, edu);
-}
-
-/* The driver bound to @edu belongs to the kmemlab module. */
-static bool edu_bound_to_kmemlab(const struct edu_pci *edu)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/module", edu->name);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return false;
-	target[n] = 0;
-	base = strrchr(target, '/');
-	return !strcmp(base ? base + 1 : target, "kmemlab");
 }
 
 /* An inclusive physical range, as /proc/iomem prints it. */
@@ -619,21 +534,9 @@ static void edu_pair(struct __test_metadata *_metadata, int fd, __u64 size, __u3
 	}
 }
 
-/* VERIFY of [@offset, @offset + @len) of @h against @seed finds no difference. */
-static void expect_pattern(struct __test_metadata *_metadata, int fd, __u32 h, __u64 offset,
-			   __u64 len, __u64 seed)
-{
-	__u64 result = 0;
-
-	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_VERIFY, h, offset, len, seed, &result));
-	EXPECT_EQ(~0ULL, result) TH_LOG("handle %u, %llu bytes at %llu, seed %llu", h,
-					 (unsigned long long)len, (unsigned long long)offset,
-					 (unsigned long long)seed);
-}
-
 TEST_F(dev, dma_edu_copy)
 {
-	unsigned char src[4096], dst[4096];
+	unsigned char dst[4096];
 	int tracked_before, tracked;
 	struct edu_pci edu;
 	__u64 end = 0;
@@ -652,26 +555,8 @@ TEST_F(dev, dma_edu_copy)
 						     (unsigned long long)end);
 	}
 
-	/* The whole buffer: the device, not the CPU, moves the bytes. */
-	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_READ, h[1], 0, 4096, (unsigned long)dst, NULL));
-	ASSERT_EQ(4096U, first_not(dst, 4096, 0));
-	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_FILL, h[0], 0, 4096, 0xed0, NULL));
-	ASSERT_EQ(0, dma_copy(self->fd, h[0], h[1], 0, 0, KMEMLAB_EDU_DMA_MAX));
-	expect_pattern(_metadata, self->fd, h[1], 0, 4096, 0xed0);
-
-	/*
-	 * Shifted: the pattern depends on the object offset, so compare the
-	 * bytes; what lies outside the destination range is untouched.
-	 */
-	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_FILL, h[0], 0, 4096, 0xed1, NULL));
-	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_FILL, h[1], 0, 4096, 0xed2, NULL));
-	ASSERT_EQ(0, dma_copy(self->fd, h[0], h[1], 100, 300, 1000));
-	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_READ, h[0], 0, 4096, (unsigned long)src, NULL));
-	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_READ, h[1], 0, 4096, (unsigned long)dst, NULL));
-	EXPECT_EQ(0, memcmp(src + 100, dst + 300, 1000));
-	expect_pattern(_metadata, self->fd, h[1], 0, 300, 0xed2);
-	expect_pattern(_metadata, self->fd, h[1], 1300, 4096 - 1300, 0xed2);
-	expect_pattern(_metadata, self->fd, h[0], 0, 4096, 0xed1);
+	/* The whole buffer (KMEMLAB_EDU_DMA_MAX bytes), then a shifted range. */
+	edu_whole_and_shifted(_metadata, self->fd, h[0], h[1], KMEMLAB_EDU_DMA_MAX, 0xed0);
 	/* One byte, the last of the source into the first of the destination. */
 	ASSERT_EQ(0, dma_copy(self->fd, h[0], h[1], 4095, 0, 1));
 	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_READ, h[1], 0, 1, (unsigned long)dst, NULL));
@@ -899,15 +784,6 @@ TEST_F(dev, ioremap_phys_refusals)
 		EXPECT_EQ(areas, ioremap_areas(0)) TH_LOG("%s left a mapping", bad[i].what);
 		EXPECT_EQ(0U, nr_objects(self->fd)) TH_LOG("%s left an object", bad[i].what);
 	}
-}
-
-/* Writes @name to the kmemlab-edu driver's @attr ("bind" or "unbind"). */
-static int edu_driver_write(const char *attr, const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/kmemlab-edu/%s", attr);
-	return write_str(path, name);
 }
 
 struct unbinder {

@@ -7,16 +7,17 @@
  *
  * - systematically (fail-nth, as syzkaller does it): for each operation,
  *   its 1st, 2nd, ... n-th fault point fails, until the operation runs to
- *   its end without reaching the n-th; after each, the file owns exactly what
- *   it owned before (and, when the operation succeeded regardless, what it
- *   made is freed);
+ *   its end without reaching the n-th (and so succeeds); after each, the
+ *   file owns exactly what it owned before (and, when the operation
+ *   succeeded regardless, what it made is freed);
  * - at a steady probability (task-filter and make-it-fail on one thread):
  *   a mixed workload of every kind, every result 0 or ENOMEM.
  *
  * Afterwards nothing of kmemlab's is left: no object in debugfs "objects",
  * kmemlab's /proc/vmallocinfo areas and its caches in /proc/slabinfo back to
- * where they were. kmemleak (scanned by the guest runner after the suite) and
- * the splat gate see the rest. Buffers are touched before faults are armed:
+ * where they were, no DMA pool of the test's in the faux device's pools
+ * file. kmemleak (scanned by the guest runner after the suite) and the
+ * splat gate see the rest. Buffers are touched before faults are armed:
  * a page fault that cannot allocate would call the OOM killer.
  *
  * Needs CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC and
@@ -103,11 +104,29 @@ static int fault_caches(void)
 	return n;
 }
 
-/* What the operations share: the file, a cache, objects, buffers. */
+/* Pools named kmemlab-ft... in the faux device's pools file (0 when there is none). */
+static int fault_pools(void)
+{
+	char *all = read_file(FAUX_POOLS), *p;
+	int n = 0;
+
+	if (!all)
+		return errno == ENOENT ? 0 : -1;
+	for (p = all; (p = strstr(p, "\nkmemlab-ft")); p++)
+		n++;
+	free(all);
+	return n;
+}
+
+/* What the operations share: the file, a cache, pools, objects, buffers. */
 struct ctx {
 	int fd;
 	__u32 cache;
 	__u32 pool;
+	__u32 dma_pool;		/* a faux DMA pool made by the setup */
+	__u32 fresh;		/* a DMA pool with no page yet, or 0 */
+	__u32 fresh_device;	/* its device, and that device's pools file */
+	char fresh_pools[PATH_MAX];
 	bool edu;
 	__u32 handles[64];
 	__u32 nr_handles;
@@ -116,21 +135,31 @@ struct ctx {
 	unsigned int serial;
 };
 
-/* One operation: runs once (0 or -errno); undo frees what a success made. */
+/*
+ * One operation: runs once (0 or -errno); undo frees what a success made;
+ * check (may be NULL) looks, after each fault point, for what the kernel
+ * shows of a failure or an undone success: nothing.
+ */
 struct op {
 	const char *name;
 	int (*run)(struct ctx *c);
 	void (*undo)(struct ctx *c);
 	bool needs_edu;
+	void (*check)(struct __test_metadata *_metadata, struct ctx *c, const char *what,
+		      unsigned int n);
 };
+
+/* The result @r of an operation that puts @count handles in c->handles when it succeeds. */
+static int made(struct ctx *c, int r, __u32 count)
+{
+	c->nr_handles = r ? 0 : count;
+	return r;
+}
 
 static int alloc_into(struct ctx *c, __u32 kind, __u64 size, __u32 order, __s32 node,
 		      __u32 cache, __u32 count)
 {
-	int r = alloc_n(c->fd, kind, size, order, node, cache, 0, count, c->handles);
-
-	c->nr_handles = r ? 0 : count;
-	return r;
+	return made(c, alloc_n(c->fd, kind, size, order, node, cache, 0, count, c->handles), count);
 }
 
 static void free_made(struct ctx *c)
@@ -235,19 +264,13 @@ static int op_kvmalloc_small(struct ctx *c)
 /* Elements of a mempool: from kmalloc, or from its reserve when kmalloc fails. */
 static int op_mempool_alloc(struct ctx *c)
 {
-	int r = alloc_n(c->fd, KMEMLAB_KIND_MEMPOOL, 0, 0, KMEMLAB_NODE_ANY, c->pool,
-			KMEMLAB_GFP_NOWAIT, 2, c->handles);
-
-	c->nr_handles = r ? 0 : 2;
-	return r;
+	return made(c, alloc_n(c->fd, KMEMLAB_KIND_MEMPOOL, 0, 0, KMEMLAB_NODE_ANY, c->pool,
+			       KMEMLAB_GFP_NOWAIT, 2, c->handles), 2);
 }
 
 static int op_mempool_create(struct ctx *c)
 {
-	int r = mempool_create(c->fd, 0, 300, 3, &c->handles[0]);
-
-	c->nr_handles = r ? 0 : 1;
-	return r;
+	return made(c, mempool_create(c->fd, 0, 300, 3, &c->handles[0]), 1);
 }
 
 static void undo_mempool_create(struct ctx *c)
@@ -256,6 +279,27 @@ static void undo_mempool_create(struct ctx *c)
 
 	if (c->nr_handles)
 		mempool_op(c->fd, KMEMLAB_MEMPOOL_DESTROY, c->handles[0], &m);
+	c->nr_handles = 0;
+}
+
+/* Blocks of the setup's DMA pool: from its free blocks, or from a new page. */
+static int op_dma_pool_alloc(struct ctx *c)
+{
+	return made(c, dma_pool_alloc(c->fd, c->dma_pool, 0, 4, c->handles), 4);
+}
+
+static int op_dma_pool_create(struct ctx *c)
+{
+	return made(c, dma_pool_create(c->fd, "ftnew", KMEMLAB_DEV_FAUX, 300, 0, 0,
+				       &c->handles[0]), 1);
+}
+
+static void undo_dma_pool_create(struct ctx *c)
+{
+	struct kmemlab_dma_pool p;
+
+	if (c->nr_handles)
+		dma_pool_op(c->fd, KMEMLAB_DMA_POOL_DESTROY, c->handles[0], &p);
 	c->nr_handles = 0;
 }
 
@@ -344,6 +388,8 @@ static const struct op alloc_ops[] = {
 	{ "ALLOC kvmalloc 64", op_kvmalloc_small, free_made },
 	{ "ALLOC mempool x2", op_mempool_alloc, free_made },
 	{ "MEMPOOL create", op_mempool_create, undo_mempool_create },
+	{ "ALLOC dma_pool x4", op_dma_pool_alloc, free_made },
+	{ "DMA_POOL create", op_dma_pool_create, undo_dma_pool_create },
 	{ "LIST", op_list, no_undo },
 	{ "BENCH", op_bench, no_undo },
 	{ "BENCH 2 threads", op_bench_threads, no_undo },
@@ -389,6 +435,8 @@ FIXTURE_SETUP(fault)
 	ASSERT_EQ(0, ioctl(self->c->fd, KMEMLAB_IOC_CACHE_CREATE, &cc));
 	self->c->cache = cc.handle;
 	ASSERT_EQ(0, mempool_create(self->c->fd, 0, 512, 4, &self->c->pool));
+	ASSERT_EQ(0, dma_pool_create(self->c->fd, "ftbase", KMEMLAB_DEV_FAUX, 256, 0, 0,
+				     &self->c->dma_pool));
 	/* Touch every buffer now: no page fault may need memory once armed. */
 	memset(self->c->buf, 1, sizeof(self->c->buf));
 }
@@ -406,6 +454,7 @@ FIXTURE_TEARDOWN(fault)
 		EXPECT_EQ(0, live_object_rows());
 		EXPECT_EQ(self->areas, kmemlab_vmap_areas());
 		EXPECT_EQ(0, fault_caches());
+		EXPECT_EQ(0, fault_pools()) TH_LOG("DMA pools left in " FAUX_POOLS);
 		free(self->c);
 	}
 	if (self->armed) {
@@ -448,10 +497,16 @@ static int fail_each_point(struct __test_metadata *_metadata, int nth, struct ct
 		}
 		/* Failed or undone, the operation leaves the file as it was. */
 		EXPECT_EQ(owned, nr_objects(c->fd)) TH_LOG("%s, fault point %u", op->name, n);
-		if (left == 0)
+		if (op->check)
+			op->check(_metadata, c, op->name, n);
+		if (left == 0) {
 			(*injected)++;
-		else
+		} else {
+			/* No fault was injected: it ran to its end, and succeeded. */
+			EXPECT_EQ(0, r) TH_LOG("%s with no fault injected: %s", op->name,
+					       strerror(-r));
 			return n - 1;
+		}
 	}
 	/* More than MAX_POINTS: the test cannot cover the operation. */
 	EXPECT_GE(MAX_POINTS, MAX_POINTS + 1) TH_LOG("%s: over %d fault points", op->name,
@@ -533,6 +588,86 @@ TEST_F_TIMEOUT(fault, every_fault_point_of_operations_on_objects, 280)
 		ASSERT_EQ(0, free_all(c->fd));
 	}
 	TH_LOG("%d failures injected", injected);
+}
+
+/* The pools file lists no kmemlab-ftnew pool: a failed or undone CREATE made none. */
+static void no_new_pool(struct __test_metadata *_metadata, struct ctx *c, const char *what,
+			unsigned int n)
+{
+	(void)c;
+	EXPECT_EQ(0, pool_lines(FAUX_POOLS, "kmemlab-ftnew", NULL))
+		TH_LOG("%s, fault point %u: a pool is left", what, n);
+}
+
+/* The fresh pool has no block in use: a failed or undone ALLOC kept none. */
+static void no_block_in_use(struct __test_metadata *_metadata, struct ctx *c, const char *what,
+			    unsigned int n)
+{
+	struct pool_line l = { 0 };
+
+	EXPECT_EQ(1, pool_lines(c->fresh_pools, "kmemlab-ftfresh", &l)) TH_LOG("%s", what);
+	EXPECT_EQ(0UL, l.active) TH_LOG("%s, fault point %u: %lu blocks in use", what, n,
+					 l.active);
+}
+
+/* A new faux pool with no page yet (the last one, empty by now, destroyed). */
+static int make_fresh_pool(struct ctx *c)
+{
+	struct kmemlab_dma_pool p;
+	int r;
+
+	if (c->fresh) {
+		r = dma_pool_op(c->fd, KMEMLAB_DMA_POOL_DESTROY, c->fresh, &p);
+		if (r)
+			return r;
+		c->fresh = 0;
+	}
+	return dma_pool_create(c->fd, "ftfresh", c->fresh_device, 100, 0, 0, &c->fresh);
+}
+
+static int op_fresh_pool_alloc(struct ctx *c)
+{
+	return made(c, dma_pool_alloc(c->fd, c->fresh, KMEMLAB_GFP_NOWARN, 4, c->handles), 4);
+}
+
+/*
+ * DMA pools: CREATE, and ALLOC of blocks from a pool that has to take a
+ * page for them (a new pool each time): every failure is ENOMEM and leaves
+ * nothing the kernel shows (no pool line, no block in use), and with no
+ * fault injected each succeeds. edu's pools too, when edu is bound.
+ */
+TEST_F_TIMEOUT(fault, every_fault_point_of_dma_pools, 280)
+{
+	static const struct op ops[] = {
+		{ "DMA_POOL create", op_dma_pool_create, undo_dma_pool_create, false,
+		  no_new_pool },
+		{ "ALLOC dma_pool x4, new page", op_fresh_pool_alloc, free_made, false,
+		  no_block_in_use },
+	};
+	struct ctx *c = self->c;
+	int injected = 0, points;
+
+	c->fresh_device = KMEMLAB_DEV_FAUX;
+	snprintf(c->fresh_pools, sizeof(c->fresh_pools), "%s", FAUX_POOLS);
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		points = fail_each_point(_metadata, self->nth, c, &ops[i],
+					 ops[i].run == op_fresh_pool_alloc ? make_fresh_pool : NULL,
+					 &injected);
+		TH_LOG("%-28s %4d fault points, each failed once", ops[i].name, points);
+	}
+	if (c->edu) {
+		struct edu_pci edu;
+
+		ASSERT_TRUE(find_edu(&edu));
+		edu_pools_path(&edu, c->fresh_pools, sizeof(c->fresh_pools));
+		c->fresh_device = KMEMLAB_DEV_EDU;
+		c->fresh = 0;
+		points = fail_each_point(_metadata, self->nth, c, &ops[1], make_fresh_pool,
+					 &injected);
+		TH_LOG("%-28s %4d fault points, each failed once", "... from an edu pool", points);
+	}
+	TH_LOG("%d failures injected", injected);
+	EXPECT_LT(0, injected);
 }
 
 /* Every fault point of opening the device (the file's own state). */

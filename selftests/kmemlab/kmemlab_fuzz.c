@@ -33,12 +33,16 @@
  *   result must be the one the header predicts: ENOENT for a freed or
  *   never-made handle, EINVAL for a malformed request, EFAULT for a bad
  *   pointer (an output into a read-only mapping included), EBUSY for a cache
- *   with objects, EEXIST for a cache name in use, ENOMEM beyond the quota,
- *   success otherwise (allocation failures, ENOMEM, always allowed where
- *   documented). On the shared files, where other threads change things,
- *   the errors that depend on the file's state are allowed, not required;
+ *   or a DMA pool with objects, EEXIST for a cache name in use, ENOMEM beyond
+ *   the quota, success otherwise (allocation failures, ENOMEM, always allowed
+ *   where documented). DMA pools, like caches, live across calls: blocks are
+ *   allocated from them, described, copied by edu's engine, and files are
+ *   closed with pools and blocks live. On the shared files, where other
+ *   threads change things, the errors that depend on the file's state are
+ *   allowed, not required;
  * - replies: a new object reads as zeroes (a constructed cache object: the
- *   constructor's mark, then zeroes); INFO and LIST describe what was made,
+ *   constructor's mark, then zeroes); STATUS describes a DMA pool as made,
+ *   with the blocks the file holds; INFO and LIST describe what was made,
  *   in handle order, with no kernel address; a per-CPU counter holds what was
  *   added, on the CPUs it was added on; VERIFY points into its range; a FILL,
  *   a WRITE and an edu DMA copy read back; edu's ID register reads as edu's;
@@ -47,8 +51,8 @@
  *   most max_objects objects of at most max_bytes bytes, as modelled;
  * - at the end, once every file is closed: as many objects of each kind live
  *   in stats.json as before the run (none, normally), no kmemlab-fz* cache
- *   in /proc/slabinfo, as many [kmemlab] areas in /proc/vmallocinfo as
- *   before the run.
+ *   in /proc/slabinfo nor DMA pool in the devices' pools files, as many
+ *   [kmemlab] areas in /proc/vmallocinfo as before the run.
  *
  * Safety (it runs as root, with CAP_SYS_RAWIO): IOREMAP of a physical range
  * is only asked for ranges the module must refuse (System RAM from
@@ -60,7 +64,9 @@
  * 2 GiB test guest: most sizes are 64 KiB or less, no single object is over
  * 8 MiB (larger requests are ones the quota must refuse), and each thread
  * keeps at most 16 MiB on its own file and 4 MiB on each shared one,
- * freeing everything (FREE_ALL) when it would go over.
+ * freeing everything (FREE_ALL) when it would go over; a DMA pool keeps the
+ * pages its blocks took, so each thread holds at most 8 pools a file and
+ * 1 MiB of blocks (one block, if larger) from each.
  *
  * Sizes assume x86-64 (4 KiB pages, MAX_PAGE_ORDER 10), as the other tests do.
  */
@@ -104,6 +110,8 @@ typedef int s32;
 #define OWN_MAX_OBJS	4096
 #define SHARED_MAX_OBJS	2048
 #define MAX_CACHES	32
+#define MAX_POOLS	8
+#define POOL_BYTES	(1ULL << 20)
 #define NSHARED		2
 #define OWN		NSHARED
 #define NFD		(NSHARED + 1)
@@ -116,20 +124,21 @@ typedef int s32;
 
 #define ptr(p)		((u64)(uintptr_t)(p))
 #define KBIT(k)		(1u << (k))
-#define K_BYTES		(KBIT(1) | KBIT(2) | KBIT(3) | KBIT(4) | KBIT(5) | KBIT(6) | KBIT(9))
+#define K_BYTES		(KBIT(1) | KBIT(2) | KBIT(3) | KBIT(4) | KBIT(5) | KBIT(6) | KBIT(9) | \
+			 KBIT(11))
 
 /* ---- commands and the errors the header documents for each ---- */
 
 enum {
 	C_VERSION, C_ALLOC, C_FREE, C_WRITE, C_READ, C_FILL, C_VERIFY, C_INFO, C_LIST,
 	C_CACHE_CREATE, C_CACHE_DESTROY, C_IOREMAP, C_MMIO, C_DMA_COPY, C_PERCPU, C_BENCH,
-	C_LIMITS, C_MEMPOOL, C_UNKNOWN, NCMD
+	C_LIMITS, C_MEMPOOL, C_DMA_POOL, C_UNKNOWN, NCMD
 };
 
 static const char *const cmd_names[NCMD] = {
 	"VERSION", "ALLOC", "FREE", "WRITE", "READ", "FILL", "VERIFY", "INFO", "LIST",
 	"CACHE_CREATE", "CACHE_DESTROY", "IOREMAP", "MMIO", "DMA_COPY", "PERCPU", "BENCH",
-	"LIMITS", "MEMPOOL", "(unknown)",
+	"LIMITS", "MEMPOOL", "DMA_POOL", "(unknown)",
 };
 
 static const unsigned long cmd_nr[NCMD] = {
@@ -137,14 +146,15 @@ static const unsigned long cmd_nr[NCMD] = {
 	KMEMLAB_IOC_READ, KMEMLAB_IOC_FILL, KMEMLAB_IOC_VERIFY, KMEMLAB_IOC_INFO,
 	KMEMLAB_IOC_LIST, KMEMLAB_IOC_CACHE_CREATE, KMEMLAB_IOC_CACHE_DESTROY,
 	KMEMLAB_IOC_IOREMAP, KMEMLAB_IOC_MMIO, KMEMLAB_IOC_DMA_COPY, KMEMLAB_IOC_PERCPU,
-	KMEMLAB_IOC_BENCH, KMEMLAB_IOC_LIMITS, KMEMLAB_IOC_MEMPOOL, 0,
+	KMEMLAB_IOC_BENCH, KMEMLAB_IOC_LIMITS, KMEMLAB_IOC_MEMPOOL, KMEMLAB_IOC_DMA_POOL, 0,
 };
 
 static const unsigned int cmd_weight[NCMD] = {
 	[C_VERSION] = 1, [C_ALLOC] = 18, [C_FREE] = 10, [C_WRITE] = 9, [C_READ] = 9,
 	[C_FILL] = 8, [C_VERIFY] = 8, [C_INFO] = 8, [C_LIST] = 3, [C_CACHE_CREATE] = 3,
 	[C_CACHE_DESTROY] = 3, [C_IOREMAP] = 2, [C_MMIO] = 4, [C_DMA_COPY] = 3,
-	[C_PERCPU] = 5, [C_BENCH] = 1, [C_LIMITS] = 1, [C_MEMPOOL] = 2, [C_UNKNOWN] = 2,
+	[C_PERCPU] = 5, [C_BENCH] = 1, [C_LIMITS] = 1, [C_MEMPOOL] = 2, [C_DMA_POOL] = 3,
+	[C_UNKNOWN] = 2,
 };
 
 enum {
@@ -190,6 +200,7 @@ static const unsigned int doc_errs[NCMD] = {
 	[C_BENCH] = M(EINVAL) | M(ENOENT) | M(ENODEV) | M(ENOMEM) | M(EINTR) | M(EFAULT),
 	[C_LIMITS] = M(EFAULT),
 	[C_MEMPOOL] = M(EINVAL) | M(ENOENT) | M(EBUSY) | M(ENOMEM) | M(EFAULT),
+	[C_DMA_POOL] = M(EINVAL) | M(ENOENT) | M(ENODEV) | M(EBUSY) | M(ENOMEM) | M(EFAULT),
 	[C_UNKNOWN] = M(ENOTTY),
 };
 
@@ -244,6 +255,7 @@ static struct {
 	struct { u64 start, end; } ram[32];
 	int nram;
 	u64 edu_bar0;
+	char edu_pools[PATH_MAX];	/* edu's DMA pools file */
 	int shared[NSHARED];
 	u64 hole;			/* a page that was mapped and is not any more */
 	int failures;
@@ -256,6 +268,7 @@ static struct {
 
 struct mobj {
 	u32 handle, kind, order, cache, gfp;
+	u32 dev;		/* DMA_COHERENT and DMA_POOL: the KMEMLAB_DEV_* (0: not known) */
 	s32 node;
 	u64 size;		/* INFO's size: bytes, or bytes per CPU, or bytes mapped */
 	u64 charge;		/* bytes counted against the quota */
@@ -268,12 +281,20 @@ struct mcache {
 	bool ctor;
 };
 
+/* A DMA pool, as made. */
+struct mpool {
+	u32 handle, device, size, align, boundary;
+	char name[KMEMLAB_CACHE_NAME_MAX];
+};
+
 struct fdstate {
 	int fd, gid;		/* gid: 0 and 1 shared, 2 + thread index own */
 	struct mobj *obj;	/* sorted by handle; complete for the own file */
 	size_t nobj, capobj;
 	struct mcache cache[MAX_CACHES + 8];
 	size_t ncache;
+	struct mpool pool[MAX_POOLS + 1];
+	size_t npool;
 	u32 freed[NFREED];
 	unsigned int nfreed;
 	u64 bytes, objs;	/* held by this thread (an upper bound on shared files) */
@@ -584,6 +605,26 @@ static struct mcache *find_cache(struct fdstate *f, u32 h)
 	return NULL;
 }
 
+static struct mpool *find_pool(struct fdstate *f, u32 h)
+{
+	for (size_t i = 0; i < f->npool; i++)
+		if (f->pool[i].handle == h)
+			return &f->pool[i];
+	return NULL;
+}
+
+/* A handle the file gave out and has not taken back: an object's, a cache's or a pool's. */
+static bool in_use(struct fdstate *f, u32 h)
+{
+	return find_obj(f, h) || find_cache(f, h) || find_pool(f, h);
+}
+
+/* What counts against max_objects: objects, caches and DMA pools. */
+static u64 held_objects(struct fdstate *f)
+{
+	return f->nobj + f->ncache + f->npool;
+}
+
 static void note_freed(struct fdstate *f, u32 h)
 {
 	f->freed[f->nfreed++ % NFREED] = h;
@@ -648,12 +689,21 @@ static void del_cache(struct fdstate *f, struct mcache *c)
 	f->ncache--;
 }
 
-static u32 cache_objects(struct fdstate *f, u32 cache)
+static void del_pool(struct fdstate *f, struct mpool *pl)
+{
+	size_t i = pl - f->pool;
+
+	memmove(&f->pool[i], &f->pool[i + 1], (f->npool - i - 1) * sizeof(*pl));
+	f->npool--;
+}
+
+/* The objects of @kind the model has from cache or pool @from. */
+static u32 objects_from(struct fdstate *f, u32 kind, u32 from)
 {
 	u32 n = 0;
 
 	for (size_t i = 0; i < f->nobj; i++)
-		n += f->obj[i].kind == KMEMLAB_KIND_KMEM_CACHE && f->obj[i].cache == cache;
+		n += f->obj[i].kind == kind && f->obj[i].cache == from;
 	return n;
 }
 
@@ -705,8 +755,11 @@ static u32 pick_handle(struct th *t, int fdi, unsigned int kinds)
 		return PICK(t, never);
 	if (r < 90 && pool_other(t, f->gid, &h))
 		return h;
-	if (r < 95 && f->ncache)
-		return f->cache[below(t, f->ncache)].handle;
+	if (r < 95 && f->ncache + f->npool) {
+		size_t i = below(t, f->ncache + f->npool);
+
+		return i < f->ncache ? f->cache[i].handle : f->pool[i - f->ncache].handle;
+	}
 	return 1 + below(t, 64);
 }
 
@@ -763,7 +816,7 @@ static void check_info(struct th *t, int fdi, const struct kmemlab_info *in, con
 	if (in->size >= KADDR_MIN)
 		fail(t, "%s of handle %u: size 0x%llx looks like a kernel address", what,
 		     in->handle, in->size);
-	if (in->kind < KMEMLAB_KIND_KMALLOC || in->kind > KMEMLAB_KIND_MEMPOOL)
+	if (in->kind < KMEMLAB_KIND_KMALLOC || in->kind > KMEMLAB_KIND_DMA_POOL)
 		fail(t, "%s of handle %u: kind %u", what, in->handle, in->kind);
 	if (in->zone > KMEMLAB_ZONE_DEVICE || in->backing > KMEMLAB_BACKING_VMALLOC)
 		fail(t, "%s of handle %u: zone %u backing %u", what, in->handle, in->zone,
@@ -778,6 +831,10 @@ static void check_info(struct th *t, int fdi, const struct kmemlab_info *in, con
 		 (in->zone == KMEMLAB_ZONE_NONE || in->backing == KMEMLAB_BACKING_NONE))
 		fail(t, "%s of handle %u (kind %u): zone %u backing %u", what, in->handle,
 		     in->kind, in->zone, in->backing);
+	/* A DMA pool's blocks lie in its pages (edu is never unbound here). */
+	if (in->kind == KMEMLAB_KIND_DMA_POOL && in->backing != KMEMLAB_BACKING_PAGES)
+		fail(t, "%s of handle %u (a DMA pool block): backing %u", what, in->handle,
+		     in->backing);
 	if (fdi == OWN) {
 		if (!o)
 			fail(t, "%s: handle %u is not an object of this file", what, in->handle);
@@ -1001,6 +1058,11 @@ static bool gfp_ok(u32 kind, u32 gfp, s32 node)
 		bases = 1u << KMEMLAB_GFP_ATOMIC | 1u << KMEMLAB_GFP_NOWAIT;
 		allowed = KMEMLAB_GFP_NOWARN;
 		break;
+	case KMEMLAB_KIND_DMA_POOL:
+		bases = LOWMEM_BASES;
+		allowed = KMEMLAB_GFP_ZERO | KMEMLAB_GFP_NOWARN | KMEMLAB_GFP_NORETRY |
+			  KMEMLAB_GFP_RETRY_MAYFAIL;
+		break;
 	default:	/* PERCPU, IOREMAP */
 		bases = 1u << KMEMLAB_GFP_KERNEL;
 		allowed = 0;
@@ -1060,6 +1122,13 @@ static bool is_pow2(u64 v)
 	return v && !(v & (v - 1));
 }
 
+/* The block size mm/dmapool.c makes of @size bytes aligned to @align. */
+static u64 pool_block(u64 size, u64 align)
+{
+	size = size < 16 ? 16 : size;
+	return align > 1 ? (size + align - 1) & ~(align - 1) : size;
+}
+
 /* ---- ALLOC ---- */
 
 /*
@@ -1073,6 +1142,7 @@ static void alloc_rules(struct th *t, int fdi, const struct kmemlab_alloc *a, st
 	struct fdstate *f = &t->fds[fdi];
 	bool exact = fdi == OWN, zero = a->gfp & KMEMLAB_GFP_ZERO;
 	const struct mcache *c;
+	const struct mpool *pl;
 	unsigned int inval = 0;
 
 	*charge = 0;
@@ -1145,6 +1215,21 @@ static void alloc_rules(struct th *t, int fdi, const struct kmemlab_alloc *a, st
 		if (!inval)
 			state_err(p, exact, M(ENOENT));
 		break;
+	case KMEMLAB_KIND_DMA_POOL:
+		inval |= a->size || a->order || a->node != KMEMLAB_NODE_ANY;
+		pl = find_pool(f, a->cache);
+		if (!exact)
+			p->may |= M(ENOENT);	/* destroyed meanwhile */
+		if (pl) {
+			*charge = pl->size;
+		} else {
+			/* Another thread's pool, maybe: counted as the largest block. */
+			*charge = g.lim.dma_pool_block_max;
+			*known = false;
+			state_err(p, exact, M(ENOENT));
+		}
+		p->may |= M(EIO);
+		break;
 	default:
 		inval = 1;
 		break;
@@ -1178,12 +1263,13 @@ static bool has_dup(const u32 *h, u32 n)
 
 static void op_alloc(struct th *t, int fdi)
 {
-	static const u32 kinds[] = { 1, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 8, 8, 9, 9, 10 };
+	static const u32 kinds[] = { 1, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 8, 8, 9, 9, 10, 11, 11 };
 	struct fdstate *f = &t->fds[fdi];
 	struct kmemlab_alloc a = { 0 };
 	int amode = pick_argmode(t), e;
 	bool exact = fdi == OWN;
 	const struct mcache *c;
+	const struct mpool *pl;
 	struct pred p = { .on = true };
 	u32 handles[KMEMLAB_BATCH_MAX];
 	struct uptr hp;
@@ -1194,7 +1280,7 @@ static void op_alloc(struct th *t, int fdi)
 	if (r < 2)
 		a.kind = 0;
 	else if (r < 3)
-		a.kind = KMEMLAB_KIND_MEMPOOL + 1;
+		a.kind = KMEMLAB_KIND_DMA_POOL + 1;
 	else if (r < 4)
 		a.kind = (u32)rnd(t);
 	else if (r < 6)
@@ -1229,6 +1315,9 @@ static void op_alloc(struct th *t, int fdi)
 	}
 	if (a.kind == KMEMLAB_KIND_KMEM_CACHE)
 		a.cache = f->ncache && chance(t, 85) ? f->cache[below(t, f->ncache)].handle :
+			  pick_handle(t, fdi, 0);
+	else if (a.kind == KMEMLAB_KIND_DMA_POOL)
+		a.cache = f->npool && chance(t, 85) ? f->pool[below(t, f->npool)].handle :
 			  pick_handle(t, fdi, 0);
 	else if (a.kind == KMEMLAB_KIND_DMA_COHERENT)
 		a.device = chance(t, 4) ? (u32)below(t, 5) :
@@ -1272,6 +1361,21 @@ static void op_alloc(struct th *t, int fdi)
 		p = (struct pred){ .on = true };
 		alloc_rules(t, fdi, &a, &p, &charge, &c, &known);
 	}
+	pl = a.kind == KMEMLAB_KIND_DMA_POOL ? find_pool(f, a.cache) : NULL;
+	if (!p.must && pl) {
+		/* A pool keeps the pages its blocks took: at most POOL_BYTES of blocks from it. */
+		u64 block = pool_block(pl->size, pl->align);
+		u64 held = objects_from(f, KMEMLAB_KIND_DMA_POOL, pl->handle) * block;
+
+		if (held && held + block > POOL_BYTES) {
+			maint_free_all(t, fdi);
+			held = 0;
+		}
+		room = POOL_BYTES > held ? (POOL_BYTES - held) / block : 0;
+		a.count = (u32)umin(a.count, room ? room : 1);
+		p = (struct pred){ .on = true };
+		alloc_rules(t, fdi, &a, &p, &charge, &c, &known);
+	}
 	hp = pick_ptr(t, 93, (u64)a.count * 4);
 	a.handles = hp.addr;
 	if (amode == A_BAD) {
@@ -1281,7 +1385,7 @@ static void op_alloc(struct th *t, int fdi)
 		if (!p.must) {
 			if ((known && charge * a.count > g.max_bytes) ||
 			    (exact && (f->bytes + charge * a.count > g.max_bytes ||
-				       f->nobj + f->ncache + a.count > g.max_objects))) {
+				       held_objects(f) + a.count > g.max_objects))) {
 				p.must |= M(ENOMEM);
 				if (!can_write(&hp, (u64)a.count * 4))
 					p.may |= M(EFAULT);
@@ -1302,8 +1406,9 @@ static void op_alloc(struct th *t, int fdi)
 		fail(t, "ALLOC returned the same handle twice");
 	o = (struct mobj){
 		.kind = a.kind, .order = a.order, .node = a.node, .gfp = a.gfp,
-		.cache = a.kind == KMEMLAB_KIND_KMEM_CACHE || a.kind == KMEMLAB_KIND_DMA_COHERENT ?
-			 a.cache : 0,
+		.cache = a.kind == KMEMLAB_KIND_KMEM_CACHE || a.kind == KMEMLAB_KIND_DMA_COHERENT ||
+			 a.kind == KMEMLAB_KIND_DMA_POOL ? a.cache : 0,
+		.dev = a.kind == KMEMLAB_KIND_DMA_COHERENT ? a.device : pl ? pl->device : 0,
 		.charge = charge, .size_known = true, .ctor = c && c->ctor,
 	};
 	switch (a.kind) {
@@ -1315,6 +1420,10 @@ static void op_alloc(struct th *t, int fdi)
 		o.size = c ? c->size : 0;
 		o.size_known = c;
 		break;
+	case KMEMLAB_KIND_DMA_POOL:
+		o.size = pl ? pl->size : 0;
+		o.size_known = pl;
+		break;
 	case KMEMLAB_KIND_PERCPU:
 		o.size = sizeof(u64);
 		break;
@@ -1325,7 +1434,7 @@ static void op_alloc(struct th *t, int fdi)
 	for (u32 i = 0; i < a.count; i++) {
 		if (!handles[i])
 			fail(t, "ALLOC returned handle 0");
-		if (exact && (find_obj(f, handles[i]) || find_cache(f, handles[i])))
+		if (exact && in_use(f, handles[i]))
 			fail(t, "ALLOC returned handle %u, already in use on the file", handles[i]);
 		o.handle = handles[i];
 		add_obj(t, fdi, &o);
@@ -1658,16 +1767,22 @@ static void set_name(struct th *t, u32 n, int state)
 		t->names[n] = state;
 }
 
+/* A checking call of @cmd that may fail with any of its documented errors; the errno. */
+static int check_maybe(struct th *t, int fdi, int cmd, void *s, size_t size)
+{
+	struct pred p = { 0 };
+	int e = call_ioctl(t, fd_of(t, fdi), cmd, cmd_nr[cmd], s, size, A_VALID);
+
+	t->checks++;
+	judge(t, cmd, e, &p);
+	return e;
+}
+
 static int destroy(struct th *t, int fdi, u32 handle)
 {
 	struct kmemlab_cache_destroy d = { .handle = handle };
-	struct pred p = { 0 };
-	int e = call_ioctl(t, fd_of(t, fdi), C_CACHE_DESTROY, KMEMLAB_IOC_CACHE_DESTROY, &d,
-			   sizeof(d), A_VALID);
 
-	t->checks++;
-	judge(t, C_CACHE_DESTROY, e, &p);
-	return e;
+	return check_maybe(t, fdi, C_CACHE_DESTROY, &d, sizeof(d));
 }
 
 /* Keeps the caches a thread holds on a file few: destroys its oldest. */
@@ -1678,7 +1793,7 @@ static void retire_cache(struct th *t, int fdi)
 	int e;
 
 	if (fdi == OWN) {
-		if (cache_objects(f, c->handle))
+		if (objects_from(f, KMEMLAB_KIND_KMEM_CACHE, c->handle))
 			maint_free_all(t, fdi);
 		desc(t, "CACHE_DESTROY of the own file's oldest cache %u", c->handle);
 		if (destroy(t, fdi, c->handle))
@@ -1785,7 +1900,7 @@ static void op_cache_create(struct th *t, int fdi)
 				p.must |= M(EEXIST);
 			else if (n < t->nnames && t->names[n] == NAME_MAYBE)
 				p.may |= M(EEXIST);
-			if (exact && f->nobj + f->ncache >= g.max_objects)
+			if (exact && held_objects(f) >= g.max_objects)
 				p.must |= M(ENOMEM);
 			if (!p.must && amode == A_RO)
 				p.must |= M(EFAULT);
@@ -1799,7 +1914,7 @@ static void op_cache_create(struct th *t, int fdi)
 		return;
 	if (!c.handle)
 		fail(t, "CACHE_CREATE returned handle 0");
-	if (exact && (find_obj(f, c.handle) || find_cache(f, c.handle)))
+	if (exact && in_use(f, c.handle))
 		fail(t, "CACHE_CREATE returned handle %u, already in use on the file", c.handle);
 	f->cache[f->ncache++] = (struct mcache){ .handle = c.handle, .name = n,
 						 .size = c.object_size, .ctor = ctor };
@@ -1831,7 +1946,7 @@ static void op_cache_destroy(struct th *t, int fdi)
 			p.may |= M(ENOENT) | M(EBUSY);
 		else if (!c)
 			p.must |= M(ENOENT);
-		else if (cache_objects(f, c->handle))
+		else if (objects_from(f, KMEMLAB_KIND_KMEM_CACHE, c->handle))
 			p.must |= M(EBUSY);
 	}
 	desc(t, "CACHE_DESTROY handle %u (%s) reserved %u (arg %s)", d.handle,
@@ -1959,7 +2074,7 @@ static void op_ioremap(struct th *t, int fdi)
 		p.must = M(EFAULT);
 	} else {
 		p.must = must;
-		if (!must && exact && (f->nobj + f->ncache + 1 > g.max_objects ||
+		if (!must && exact && (held_objects(f) + 1 > g.max_objects ||
 				       f->bytes + KMEMLAB_EDU_REGS_SIZE > g.max_bytes))
 			p.must |= M(ENOMEM);
 		if (!p.must && amode == A_RO)
@@ -1980,7 +2095,7 @@ static void op_ioremap(struct th *t, int fdi)
 	}
 	if (!m.handle)
 		fail(t, "IOREMAP returned handle 0");
-	if (exact && (find_obj(f, m.handle) || find_cache(f, m.handle)))
+	if (exact && in_use(f, m.handle))
 		fail(t, "IOREMAP returned handle %u, already in use on the file", m.handle);
 	o = (struct mobj){ .handle = m.handle, .kind = KMEMLAB_KIND_IOREMAP,
 			   .cache = KMEMLAB_IOREMAP_EDU, .node = KMEMLAB_NODE_ANY,
@@ -2069,8 +2184,16 @@ static void op_mmio(struct th *t, int fdi)
 		fail(t, "edu's identification register reads 0x%llx", m.value);
 }
 
+/* An object edu's engine takes: an edu DMA_COHERENT buffer, or a block of an edu pool. */
+static bool edu_dma_obj(const struct mobj *o)
+{
+	return (o->kind == KMEMLAB_KIND_DMA_COHERENT || o->kind == KMEMLAB_KIND_DMA_POOL) &&
+	       o->dev == KMEMLAB_DEV_EDU;
+}
+
 static void op_dma_copy(struct th *t, int fdi)
 {
+	const unsigned int kinds = KBIT(KMEMLAB_KIND_DMA_COHERENT) | KBIT(KMEMLAB_KIND_DMA_POOL);
 	struct fdstate *f = &t->fds[fdi];
 	struct kmemlab_dma_copy c = { 0 };
 	int amode = pick_argmode(t), e;
@@ -2079,8 +2202,8 @@ static void op_dma_copy(struct th *t, int fdi)
 	struct mobj *so, *dso;
 	u64 ss, ds, x;
 
-	c.src = pick_handle(t, fdi, KBIT(KMEMLAB_KIND_DMA_COHERENT));
-	c.dst = chance(t, 10) ? c.src : pick_handle(t, fdi, KBIT(KMEMLAB_KIND_DMA_COHERENT));
+	c.src = pick_handle(t, fdi, kinds);
+	c.dst = chance(t, 10) ? c.src : pick_handle(t, fdi, kinds);
 	so = find_obj(f, c.src);
 	dso = find_obj(f, c.dst);
 	ss = so && so->size_known ? so->size : 4096;
@@ -2105,9 +2228,8 @@ static void op_dma_copy(struct th *t, int fdi)
 			p.may |= M(ENOENT) | M(EINVAL);
 		} else if (!so || !dso) {
 			p.must |= M(ENOENT);
-		} else if (c.src == c.dst || so->kind != KMEMLAB_KIND_DMA_COHERENT ||
-			   dso->kind != KMEMLAB_KIND_DMA_COHERENT || so->cache != KMEMLAB_DEV_EDU ||
-			   dso->cache != KMEMLAB_DEV_EDU || c.src_offset + c.len < c.src_offset ||
+		} else if (c.src == c.dst || !edu_dma_obj(so) || !edu_dma_obj(dso) ||
+			   c.src_offset + c.len < c.src_offset ||
 			   c.src_offset + c.len > ss || c.dst_offset + c.len < c.dst_offset ||
 			   c.dst_offset + c.len > ds) {
 			p.must |= M(EINVAL);
@@ -2261,8 +2383,8 @@ static void op_percpu(struct th *t, int fdi)
 
 static void op_bench(struct th *t, int fdi)
 {
-	static const u32 kinds[] = { 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
-	static const u32 bad_kinds[] = { 0, KMEMLAB_KIND_MEMPOOL + 1 };
+	static const u32 kinds[] = { 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
+	static const u32 bad_kinds[] = { 0, KMEMLAB_KIND_DMA_POOL + 1 };
 	static const u32 bad_ops[] = { 3, 0xffffffff };
 	static const u64 sizes[] = { 1, 64, 4096 };
 	const u64 bad_sizes[] = { 0, KMALLOC_MAX + 1, ~0ULL };
@@ -2309,6 +2431,9 @@ static void op_bench(struct th *t, int fdi)
 			b.cache = f->ncache && chance(t, 85) ? f->cache[below(t, f->ncache)].handle :
 				  pick_handle(t, fdi, 0);
 			c = find_cache(f, b.cache);
+		} else if (b.kind == KMEMLAB_KIND_DMA_POOL) {
+			b.cache = f->npool && chance(t, 85) ? f->pool[below(t, f->npool)].handle :
+				  pick_handle(t, fdi, 0);
 		} else if (b.kind == KMEMLAB_KIND_DMA_COHERENT) {
 			b.cache = chance(t, 4) ? (u32)below(t, 5) :
 				  g.edu && chance(t, 50) ? KMEMLAB_DEV_EDU : KMEMLAB_DEV_FAUX;
@@ -2316,8 +2441,8 @@ static void op_bench(struct th *t, int fdi)
 			b.cache = 1 + below(t, 8);
 		}
 		heavy = b.kind == KMEMLAB_KIND_VMALLOC || b.kind == KMEMLAB_KIND_DMA_COHERENT ||
-			b.kind == KMEMLAB_KIND_IOREMAP || b.order ||
-			(b.kind == KMEMLAB_KIND_KMEM_CACHE && (!c || c->size > 65536));
+			b.kind == KMEMLAB_KIND_IOREMAP || b.kind == KMEMLAB_KIND_DMA_POOL ||
+			b.order || (b.kind == KMEMLAB_KIND_KMEM_CACHE && (!c || c->size > 65536));
 	} else if (chance(t, 8)) {
 		/* A field the counters do not take. */
 		switch (below(t, 5)) {
@@ -2408,7 +2533,7 @@ static void op_bench(struct th *t, int fdi)
 			KMEMLAB_FEAT_IOREMAP | KMEMLAB_FEAT_PERCPU | KMEMLAB_FEAT_EDU | \
 			KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH | KMEMLAB_FEAT_LIMITS | \
 			KMEMLAB_FEAT_KVMALLOC | KMEMLAB_FEAT_ZONE_DMA | KMEMLAB_FEAT_ZONE_DMA32 | \
-			KMEMLAB_FEAT_MEMPOOL)
+			KMEMLAB_FEAT_MEMPOOL | KMEMLAB_FEAT_DMA_POOL)
 
 static void op_version(struct th *t, int fdi)
 {
@@ -2529,6 +2654,284 @@ static void op_mempool(struct th *t, int fdi)
 	judge(t, C_MEMPOOL, mempool_call(t, f->fd, &s, A_VALID), &p);
 }
 
+/* ---- DMA_POOL ---- */
+
+static int dma_pool_call(struct th *t, int fd, struct kmemlab_dma_pool *d, int amode)
+{
+	return call_ioctl(t, fd, C_DMA_POOL, KMEMLAB_IOC_DMA_POOL, d, sizeof(*d), amode);
+}
+
+/*
+ * Whether CREATE takes @d: a name as for caches, with zeroes after its NUL;
+ * a device; a size up to the limit; an alignment and a boundary as the
+ * header says; no field that must be 0 set.
+ */
+static bool pool_create_ok(const struct kmemlab_dma_pool *d)
+{
+	if (!name_valid(d->name))
+		return false;
+	for (size_t i = strnlen(d->name, sizeof(d->name)); i < sizeof(d->name); i++)
+		if (d->name[i])
+			return false;
+	if (d->device != KMEMLAB_DEV_FAUX && d->device != KMEMLAB_DEV_EDU)
+		return false;
+	if (!d->size || d->size > g.lim.dma_pool_block_max)
+		return false;
+	if (d->align && (!is_pow2(d->align) || d->align > g.page))
+		return false;
+	/* A boundary only for blocks within a page. */
+	if (d->boundary && (!is_pow2(d->boundary) || d->boundary < pool_block(d->size, d->align) ||
+			    pool_block(d->size, d->align) > g.page))
+		return false;
+	return !d->handle && !d->live && !d->reserved;
+}
+
+static int destroy_pool(struct th *t, int fdi, u32 handle)
+{
+	struct kmemlab_dma_pool d = { .op = KMEMLAB_DMA_POOL_DESTROY, .handle = handle };
+
+	return check_maybe(t, fdi, C_DMA_POOL, &d, sizeof(d));
+}
+
+/* Forgets pool @pl, gone from file @fdi, and the blocks the model still had of it. */
+static void forget_pool(struct fdstate *f, struct mpool *pl)
+{
+	for (size_t i = f->nobj; i > 0; i--) {
+		struct mobj *o = &f->obj[i - 1];
+
+		if (o->kind == KMEMLAB_KIND_DMA_POOL && o->cache == pl->handle)
+			del_obj(f, o);
+	}
+	del_pool(f, pl);
+}
+
+/* Keeps the pools a thread holds on a file few: destroys its oldest. */
+static void retire_pool(struct th *t, int fdi)
+{
+	struct fdstate *f = &t->fds[fdi];
+	struct mpool *pl = &f->pool[0];
+	int e;
+
+	if (objects_from(f, KMEMLAB_KIND_DMA_POOL, pl->handle))
+		maint_free_all(t, fdi);
+	desc(t, "DMA_POOL destroy of the %s file's oldest pool %u", fd_name(fdi), pl->handle);
+	e = destroy_pool(t, fdi, pl->handle);
+	if (e == EBUSY && fdi != OWN) {
+		/* Another thread took a block of it (its handle, picked at random). */
+		maint_free_all(t, fdi);
+		e = destroy_pool(t, fdi, pl->handle);
+	}
+	if (e && fdi == OWN)
+		fail(t, "destroying an empty pool of the own file failed");
+	forget_pool(f, pl);
+}
+
+/* CREATE's request: names, devices, sizes, alignments and boundaries, good and bad. */
+static void pool_create_req(struct th *t, struct kmemlab_dma_pool *d)
+{
+	static const u32 sizes[] = { 1, 8, 16, 48, 64, 100, 512, 1000, 2048, 4096 };
+	static const u32 aligns[] = { 0, 0, 0, 1, 8, 64, 256, 4096 };
+	static const u32 aligns_bad[] = { 3, 48, 8192, 0x80000000 };
+	static const u32 bounds_bad[] = { 3, 96, 160, 0xfffffff0 };
+	u64 x, eff, b;
+
+	d->op = KMEMLAB_DMA_POOL_CREATE;
+	switch (chance(t, 90) ? 0 : 1 + below(t, 5)) {
+	case 0:
+		snprintf(d->name, sizeof(d->name), "fz%dp%u", t->idx, (u32)below(t, 100));
+		break;
+	case 1:
+		break;
+	case 2:
+		snprintf(d->name, sizeof(d->name), "FZ%dp", t->idx);
+		break;
+	case 3:
+		snprintf(d->name, sizeof(d->name), "fz.%d", t->idx);
+		break;
+	case 4:
+		memset(d->name, 'p', sizeof(d->name));
+		break;
+	default:
+		/* A byte after the NUL. */
+		snprintf(d->name, sizeof(d->name), "fz%d", t->idx);
+		d->name[sizeof(d->name) - 1] = 'x';
+		break;
+	}
+	d->device = chance(t, 4) ? (u32)below(t, 5) :
+		    g.edu && chance(t, 40) ? KMEMLAB_DEV_EDU : KMEMLAB_DEV_FAUX;
+	x = below(t, 100);
+	d->size = x < 60 ? PICK(t, sizes) : x < 85 ? 1 + below(t, 2048) : x < 88 ? 0 :
+		  x < 91 ? g.lim.dma_pool_block_max + 1 : x < 93 ? g.lim.dma_pool_block_max :
+		  x < 97 ? 4097 + below(t, 61440) : (u32)rnd(t);
+	/* edu's 28-bit DMA mask takes memory from the small low zones: small blocks. */
+	if (d->device == KMEMLAB_DEV_EDU && d->size > 8192 && d->size <= g.lim.dma_pool_block_max)
+		d->size = 1 + below(t, 8192);
+	d->align = chance(t, 85) ? PICK(t, aligns) : PICK(t, aligns_bad);
+	eff = pool_block(d->size, d->align);
+	x = below(t, 100);
+	if (x < 55) {
+		d->boundary = 0;
+	} else if (x < 85) {
+		/* A power of two the block fits in, or 2 or 4 times that. */
+		for (b = 16; b < eff; b <<= 1)
+			;
+		b <<= below(t, 3);
+		d->boundary = b <= 0x80000000ULL ? (u32)b : 0;
+	} else if (x < 93 && eff > 16) {
+		/* The largest power of two below the block size. */
+		for (b = 16; 2 * b < eff; b <<= 1)
+			;
+		d->boundary = (u32)b;
+	} else {
+		d->boundary = PICK(t, bounds_bad);
+	}
+	if (chance(t, 5)) {
+		switch (below(t, 3)) {
+		case 0:
+			d->handle = (u32)rnd(t) | 1;
+			break;
+		case 1:
+			d->live = 1 + below(t, 9);
+			break;
+		default:
+			d->reserved = 1 + below(t, 9);
+			break;
+		}
+	}
+}
+
+/*
+ * DMA pools live across calls, like caches: CREATE (good and bad requests),
+ * STATUS (checked against the model, the blocks the file holds included)
+ * and DESTROY (refused while the file holds blocks). ALLOC takes blocks
+ * from them, and the files are closed with pools and blocks live.
+ */
+static void op_dma_pool(struct th *t, int fdi)
+{
+	static const u32 bad_ops[] = { 3, 0xffffffff };
+	struct fdstate *f = &t->fds[fdi];
+	struct kmemlab_dma_pool d = { 0 }, asked;
+	int amode = pick_argmode(t), e;
+	bool exact = fdi == OWN, garbage = false;
+	struct pred p = { .on = true };
+	struct mpool *pl;
+	u64 x = below(t, 100);
+	u32 live;
+
+	if (x < 45) {
+		if (f->npool >= MAX_POOLS)
+			retire_pool(t, fdi);
+		pool_create_req(t, &d);
+		if (amode == A_BAD) {
+			p.must = M(EFAULT);
+		} else if (!pool_create_ok(&d)) {
+			p.must = M(EINVAL);
+		} else {
+			if (d.device == KMEMLAB_DEV_EDU && !g.edu)
+				p.must |= M(ENODEV);
+			else if (exact && held_objects(f) >= g.max_objects)
+				p.must |= M(ENOMEM);
+			if (!p.must && amode == A_RO)
+				p.must |= M(EFAULT);
+			p.may |= M(ENOMEM);
+		}
+		desc(t, "DMA_POOL create name \"%.24s\" device %u size %u align %u boundary %u "
+		     "handle %u live %u reserved %u (arg %s)", d.name, d.device, d.size, d.align,
+		     d.boundary, d.handle, d.live, d.reserved, arg_names[amode]);
+		asked = d;
+		e = dma_pool_call(t, f->fd, &d, amode);
+		if (!judge(t, C_DMA_POOL, e, &p) || e || amode != A_VALID)
+			return;
+		if (!d.handle)
+			fail(t, "DMA_POOL create returned handle 0");
+		if (exact && in_use(f, d.handle))
+			fail(t, "DMA_POOL create returned handle %u, already in use on the file",
+			     d.handle);
+		pl = &f->pool[f->npool++];
+		*pl = (struct mpool){
+			.handle = d.handle, .device = asked.device, .size = asked.size,
+			.align = asked.align, .boundary = asked.boundary,
+		};
+		memcpy(pl->name, asked.name, sizeof(pl->name));
+		return;
+	}
+
+	d.op = x < 70 ? KMEMLAB_DMA_POOL_STATUS : x < 95 ? KMEMLAB_DMA_POOL_DESTROY :
+	       PICK(t, bad_ops);
+	d.handle = f->npool && chance(t, 75) ? f->pool[below(t, f->npool)].handle :
+		   pick_handle(t, fdi, 0);
+	if (chance(t, 5)) {
+		/* A field that is CREATE's, or STATUS's reply, or reserved. */
+		garbage = true;
+		switch (below(t, 7)) {
+		case 0:
+			strcpy(d.name, "fz");
+			break;
+		case 1:
+			d.device = KMEMLAB_DEV_FAUX;
+			break;
+		case 2:
+			d.size = 64;
+			break;
+		case 3:
+			d.align = 8;
+			break;
+		case 4:
+			d.boundary = 64;
+			break;
+		case 5:
+			d.live = 1;
+			break;
+		default:
+			d.reserved = 1;
+			break;
+		}
+	}
+	/* Whether a refused DESTROY reads its reply back is not said: no read-only one. */
+	if (d.op == KMEMLAB_DMA_POOL_DESTROY && amode == A_RO)
+		amode = A_VALID;
+	pl = find_pool(f, d.handle);
+	live = pl ? objects_from(f, KMEMLAB_KIND_DMA_POOL, pl->handle) : 0;
+	if (amode == A_BAD) {
+		p.must = M(EFAULT);
+	} else if (d.op > KMEMLAB_DMA_POOL_STATUS) {
+		p.must = M(EINVAL);
+	} else {
+		if (garbage)
+			p.must |= M(EINVAL);
+		if (!exact)
+			p.may |= M(ENOENT) | M(EBUSY);
+		else if (!pl)
+			p.must |= M(ENOENT);
+		else if (d.op == KMEMLAB_DMA_POOL_DESTROY && live)
+			p.must |= M(EBUSY);
+		if (!p.must && amode == A_RO)
+			p.must |= M(EFAULT);
+	}
+	desc(t, "DMA_POOL op %u handle %u (%s, %u blocks) name \"%.24s\" device %u size %u "
+	     "align %u boundary %u live %u reserved %u (arg %s)", d.op, d.handle,
+	     pl ? "this thread's pool" : "not a pool of this thread", live, d.name, d.device,
+	     d.size, d.align, d.boundary, d.live, d.reserved, arg_names[amode]);
+	e = dma_pool_call(t, f->fd, &d, amode);
+	if (!judge(t, C_DMA_POOL, e, &p) || !pl)
+		return;
+	if ((d.op == KMEMLAB_DMA_POOL_DESTROY && !e) || (e == ENOENT && !exact)) {
+		/* On a shared file, another thread destroyed it, or freed its blocks first. */
+		forget_pool(f, pl);
+		return;
+	}
+	if (d.op != KMEMLAB_DMA_POOL_STATUS || e || amode != A_VALID)
+		return;
+	if (strncmp(d.name, pl->name, sizeof(d.name)) || d.handle != pl->handle ||
+	    d.device != pl->device || d.size != pl->size || d.align != pl->align ||
+	    d.boundary != pl->boundary || d.reserved || (exact && d.live != live))
+		fail(t, "DMA_POOL status of %u: name \"%.24s\" device %u size %u align %u "
+		     "boundary %u live %u reserved %u; made as \"%.24s\" device %u size %u "
+		     "align %u boundary %u, %u blocks held", d.handle, d.name, d.device, d.size,
+		     d.align, d.boundary, d.live, d.reserved, pl->name, pl->device, pl->size,
+		     pl->align, pl->boundary, live);
+}
+
 static bool known_cmd(unsigned long nr)
 {
 	for (int i = 0; i < C_UNKNOWN; i++)
@@ -2611,6 +3014,9 @@ static void fuzz_one(struct th *t)
 		break;
 	case C_MEMPOOL:
 		op_mempool(t, fdi);
+		break;
+	case C_DMA_POOL:
+		op_dma_pool(t, fdi);
 		break;
 	case C_ALLOC:
 		op_alloc(t, fdi);
@@ -2750,43 +3156,10 @@ static void find_ram(void)
 	fclose(f);
 }
 
-/* BAR 0 of the edu device (PCI 1234:11e8), from sysfs; 0 when there is none. */
-static void find_edu_bar0(void)
-{
-	const char *bus = "/sys/bus/pci/devices";
-	DIR *d = opendir(bus);
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while (!g.edu_bar0 && (de = readdir(d))) {
-		char path[512], buf[128];
-		unsigned long long start;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/vendor", bus, de->d_name);
-		if (read_line(path, buf, sizeof(buf)) || strtoul(buf, NULL, 16) != 0x1234)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/device", bus, de->d_name);
-		if (read_line(path, buf, sizeof(buf)) || strtoul(buf, NULL, 16) != 0x11e8)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/resource", bus, de->d_name);
-		if (!read_line(path, buf, sizeof(buf)) && sscanf(buf, "%llx", &start) == 1)
-			g.edu_bar0 = start;
-	}
-	closedir(d);
-}
-
 #define STATS_JSON "/sys/kernel/debug/kmemlab/stats.json"
 
-static const char *const kind_names[8] = {
-	"kmalloc", "kmem_cache", "free_pages", "pages_node", "vmalloc", "dma_coherent",
-	"ioremap", "percpu",
-};
-
-/* The live objects of each kind in stats.json; 0 or -1. */
-static int stats_live(long long live[8])
+/* The live objects of each kind (1 to KMEMLAB_NR_KINDS) in stats.json; 0 or -1. */
+static int stats_live(long long live[KMEMLAB_NR_KINDS + 1])
 {
 	char *s = read_file(STATS_JSON), *end, *at, key[64];
 
@@ -2795,8 +3168,8 @@ static int stats_live(long long live[8])
 	end = strstr(s, "\"percpu\":");
 	if (end)
 		*end = 0;
-	for (int k = 0; k < 8; k++) {
-		snprintf(key, sizeof(key), "\"kind\": \"%s\"", kind_names[k]);
+	for (int k = 1; k <= KMEMLAB_NR_KINDS; k++) {
+		snprintf(key, sizeof(key), "\"kind\": \"%s\"", kind_name(k));
 		at = strstr(s, key);
 		at = at ? strstr(at, "\"live\":") : NULL;
 		if (!at) {
@@ -2823,16 +3196,19 @@ static long vmalloc_lines(void)
 	return n;
 }
 
-/* kmemlab-fz* caches in /proc/slabinfo (their names in @names), or -1. */
-static int fz_caches(char *names, size_t len)
+/*
+ * Lines of @path that name a kmemlab-fz* cache or pool (their names in
+ * @names): /proc/slabinfo or a DMA pools file; -1 when it cannot be read.
+ */
+static int fz_lines(const char *path, char *names, size_t len)
 {
-	char *s = read_file("/proc/slabinfo");
+	char *s = read_file(path);
 	int n = 0;
 	size_t used = 0;
 
+	names[0] = 0;
 	if (!s)
 		return -1;
-	names[0] = 0;
 	for (char *line = s; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		if (strncmp(line, "kmemlab-fz", 10))
 			continue;
@@ -2843,6 +3219,14 @@ static int fz_caches(char *names, size_t len)
 	}
 	free(s);
 	return n;
+}
+
+/* kmemlab-fz* pools in the DMA pools file @path: none when the device has no pool. */
+static int fz_pools(const char *path, char *names, size_t len)
+{
+	int n = fz_lines(path, names, len);
+
+	return n < 0 && errno == ENOENT ? 0 : n;
 }
 
 static void print_hist(u64 hist[NCMD][NERR], u64 *made)
@@ -2879,7 +3263,7 @@ static void print_hist(u64 hist[NCMD][NERR], u64 *made)
 TEST(fuzz)
 {
 	static u64 hist[NCMD][NERR];
-	long long live0[8], live[8];
+	long long live0[KMEMLAB_NR_KINDS + 1], live[KMEMLAB_NR_KINDS + 1];
 	long vm0, vm;
 	int stats0, online_list[CPU_SETSIZE];
 	char buf[256], names[512];
@@ -2947,8 +3331,14 @@ TEST(fuzz)
 	g.max_objects = g.lim.max_objects;
 	g.max_bytes = g.lim.max_bytes;
 	find_ram();
-	if (g.edu)
-		find_edu_bar0();
+	if (g.edu) {
+		struct edu_pci edu;
+
+		if (find_edu(&edu)) {
+			g.edu_bar0 = edu.bar0;
+			edu_pools_path(&edu, g.edu_pools, sizeof(g.edu_pools));
+		}
+	}
 
 	printf("# seed %llu\n", g.seed);
 	printf("# reproduce with KMEMLAB_FUZZ_SEED=%llu (KMEMLAB_FUZZ_CALLS=%llu "
@@ -3041,9 +3431,9 @@ TEST(fuzz)
 	} else if (stats_live(live)) {
 		EXPECT_EQ(0, stats_live(live)) TH_LOG("%s no longer readable", STATS_JSON);
 	} else {
-		for (int k = 0; k < 8; k++) {
+		for (int k = 1; k <= KMEMLAB_NR_KINDS; k++) {
 			EXPECT_EQ(live0[k], live[k]) TH_LOG("%s: %lld objects live after every file was closed (%lld before the run)",
-							    kind_names[k], live[k], live0[k]);
+							    kind_name(k), live[k], live0[k]);
 		}
 	}
 	vm = vmalloc_lines();
@@ -3053,10 +3443,16 @@ TEST(fuzz)
 		EXPECT_EQ(vm0, vm) TH_LOG("kmemlab's areas in /proc/vmallocinfo: %ld before the run, %ld after",
 					  vm0, vm);
 	}
-	if (fz_caches(names, sizeof(names)) < 0) {
+	if (fz_lines("/proc/slabinfo", names, sizeof(names)) < 0) {
 		printf("# /proc/slabinfo not readable: caches not checked\n");
 	} else {
-		EXPECT_EQ(0, fz_caches(names, sizeof(names))) TH_LOG("caches left in /proc/slabinfo: %s", names);
+		EXPECT_EQ(0, fz_lines("/proc/slabinfo", names, sizeof(names))) TH_LOG("caches left in /proc/slabinfo: %s", names);
+	}
+	EXPECT_EQ(0, fz_pools(FAUX_POOLS, names, sizeof(names))) TH_LOG("DMA pools left in %s: %s",
+									   FAUX_POOLS, names);
+	if (g.edu_pools[0]) {
+		EXPECT_EQ(0, fz_pools(g.edu_pools, names, sizeof(names)))
+			TH_LOG("DMA pools left in %s: %s", g.edu_pools, names);
 	}
 	EXPECT_EQ(0, g.failures) TH_LOG("%d failures: reproduce with KMEMLAB_FUZZ_SEED=%llu KMEMLAB_FUZZ_CALLS=%llu KMEMLAB_FUZZ_THREADS=%d",
 					g.failures, g.seed, g.calls, g.nthreads);

@@ -41,6 +41,8 @@
 #define MEMFREE_SLACK_KB (8L << 10)
 #define CACHE_NAME "kselftest-stats"
 #define CACHE_OBJECT_SIZE 256
+/* A DMA pool's block size that the pool does not round up (a multiple of 16). */
+#define POOL_BLOCK 64
 
 /* ---- the text files ---- */
 
@@ -461,7 +463,7 @@ static int json_array_len(const char *s, const char *key)
 	return -1;
 }
 
-/* stats.json: one balanced document with 8 kinds, a row per CPU and kind, @objects objects. */
+/* stats.json: one balanced document with every kind, a row per CPU and kind, @objects objects. */
 static void check_json(struct __test_metadata *_metadata, int objects)
 {
 	char *json = read_file(DEBUGFS_DIR "/stats.json");
@@ -534,7 +536,7 @@ static void object_cost(__u32 kind, unsigned long long size, unsigned int order,
 	case KMEMLAB_KIND_PERCPU:
 		*bytes = 8ULL * nr_possible_cpus();
 		break;
-	default: /* KMEM_CACHE, IOREMAP */
+	default: /* KMEM_CACHE, IOREMAP, DMA_POOL (the pool's pages are the pool's) */
 		*bytes = size;
 		break;
 	}
@@ -574,7 +576,7 @@ struct worker {
 	pthread_barrier_t *start;
 	struct obj objs[MAX_OBJS];
 	int nr;
-	__u32 cache;
+	__u32 cache, pool;
 	struct tally t;
 	int errors;
 	char why[256];
@@ -641,8 +643,9 @@ static void w_free_part(struct worker *w)
  * The mix: kmalloc of five sizes (two above 8 KiB), vmalloc of sizes that are
  * not page multiples, free_pages of order 0 and 2 and pages_node of order 2
  * (256 blocks each: 8 MiB a file, for MemFree to see), per-CPU counters, faux
- * DMA buffers; with_cache adds a cache and objects from it, with_edu a mapping
- * of edu's registers. Then every third object of each kind is freed.
+ * DMA buffers, blocks of a faux DMA pool (of a size the pool keeps as it is);
+ * with_cache adds a cache and objects from it, with_edu a mapping of edu's
+ * registers. Then every third object of each kind is freed.
  */
 static void workload(struct worker *w)
 {
@@ -665,6 +668,11 @@ static void workload(struct worker *w)
 	for (size_t i = 0; i < ARRAY_SIZE(dma_sizes); i++)
 		w_alloc(w, KMEMLAB_KIND_DMA_COHERENT, dma_sizes[i], 0, KMEMLAB_NODE_ANY,
 			KMEMLAB_DEV_FAUX, 1, dma_sizes[i]);
+	ret = dma_pool_create(w->fd, CACHE_NAME, KMEMLAB_DEV_FAUX, POOL_BLOCK, 0, 0, &w->pool);
+	if (ret)
+		worker_fail(w, "DMA pool create " CACHE_NAME, ret);
+	else
+		w_alloc(w, KMEMLAB_KIND_DMA_POOL, 0, 0, KMEMLAB_NODE_ANY, w->pool, 12, POOL_BLOCK);
 	if (w->with_cache) {
 		ret = cache_create(w->fd, CACHE_NAME, CACHE_OBJECT_SIZE, 0, &w->cache);
 		if (ret)
@@ -1107,6 +1115,8 @@ TEST_F(stats, failures_are_counted_by_kind_and_errno)
 		  .err = -EINVAL, .what = "dma_coherent size 0" },
 		{ .kind = KMEMLAB_KIND_PERCPU, .gfp = KMEMLAB_GFP_ATOMIC, .err = -EINVAL,
 		  .what = "percpu ATOMIC" },
+		{ .kind = KMEMLAB_KIND_DMA_POOL, .cache = 999, .err = -ENOENT,
+		  .what = "dma_pool of an unknown pool (other)" },
 		/* Without edu: refused as absent (skipped below when edu is bound). */
 		{ .kind = KMEMLAB_KIND_DMA_COHERENT, .size = 4096, .cache = KMEMLAB_DEV_EDU,
 		  .err = -ENODEV, .what = "dma_coherent for an absent edu" },
@@ -1216,6 +1226,8 @@ TEST_F(stats, closing_every_file_leaves_nothing_live)
 		ASSERT_EQ(0, mempool_create(fds[i], 0, 300, 2, &c));
 		ASSERT_EQ(0, alloc_n(fds[i], KMEMLAB_KIND_MEMPOOL, 0, 0, KMEMLAB_NODE_ANY, c,
 				     KMEMLAB_GFP_NOWAIT, 4, h));
+		ASSERT_EQ(0, dma_pool_create(fds[i], CACHE_NAME, KMEMLAB_DEV_FAUX, 300, 0, 0, &c));
+		ASSERT_EQ(0, dma_pool_alloc(fds[i], c, 0, 4, h));
 		ASSERT_EQ(0, cache_create(fds[i], i ? CACHE_NAME "-b" : CACHE_NAME "-a", 64, 0, &c));
 		ASSERT_EQ(0, alloc_n(fds[i], KMEMLAB_KIND_KMEM_CACHE, 0, 0, KMEMLAB_NODE_ANY, c, 0, 4, h));
 	}
@@ -1223,7 +1235,8 @@ TEST_F(stats, closing_every_file_leaves_nothing_live)
 		made[k] = k == KMEMLAB_KIND_IOREMAP ? 0 : 8;
 
 	take_snapshot(_metadata, &open_);
-	EXPECT_EQ(9 * 8, open_.nr_objs);
+	/* 8 objects of every kind but IOREMAP. */
+	EXPECT_EQ((NR_KINDS - 1) * 8, open_.nr_objs);
 	for (int k = 1; k <= NR_KINDS; k++) {
 		EXPECT_EQ(made[k], open_.st.v[k][ST_LIVE]) TH_LOG("%s", kind_name(k));
 	}

@@ -52,7 +52,7 @@ TEST_F(dev, version)
 		      KMEMLAB_FEAT_EDU | KMEMLAB_FEAT_STATS | KMEMLAB_FEAT_BENCH |
 		      KMEMLAB_FEAT_LIMITS | KMEMLAB_FEAT_KVMALLOC |
 		      KMEMLAB_FEAT_ZONE_DMA | KMEMLAB_FEAT_ZONE_DMA32 |
-		      KMEMLAB_FEAT_MEMPOOL;
+		      KMEMLAB_FEAT_MEMPOOL | KMEMLAB_FEAT_DMA_POOL;
 
 	/* Poison: every byte must be overwritten by the kernel. */
 	memset(&v, 0xa5, sizeof(v));
@@ -106,12 +106,15 @@ TEST_F(dev, bad_pointer_is_efault)
 	munmap(ro, page);
 }
 
-/* KMEMLAB_IOC_LIMITS into @l (poisoned first), with every check of its form. */
+/*
+ * KMEMLAB_IOC_LIMITS into @l (poisoned first), with every check of its form:
+ * the last field written too.
+ */
 static void get_limits(struct __test_metadata *_metadata, int fd, struct kmemlab_limits *l)
 {
 	memset(l, 0xa5, sizeof(*l));
 	ASSERT_EQ(0, ioctl(fd, KMEMLAB_IOC_LIMITS, l)) TH_LOG("LIMITS: %s", strerror(errno));
-	EXPECT_EQ(0ULL, l->reserved);
+	EXPECT_NE(0xa5a5a5a5a5a5a5a5ULL, l->dma_pool_block_max);
 }
 
 /* Size limits: each is the kernel's, and one more is refused with EINVAL. */
@@ -136,6 +139,7 @@ TEST_F(dev, limits_are_the_boundaries_the_module_enforces)
 	EXPECT_EQ(1ULL << 30, l.vmalloc_max);
 	EXPECT_EQ((__u64)KMEMLAB_EDU_DMA_MAX, l.edu_dma_max);
 	EXPECT_EQ((__u64)KMEMLAB_IOREMAP_MAX, l.ioremap_max);
+	EXPECT_EQ(page << l.max_order, l.dma_pool_block_max);
 	EXPECT_LE(1ULL, l.max_objects);
 	EXPECT_LE(1ULL, l.max_bytes);
 
@@ -149,6 +153,12 @@ TEST_F(dev, limits_are_the_boundaries_the_module_enforces)
 				  KMEMLAB_NODE_ANY, 0, &h));
 	EXPECT_EQ(-EINVAL, alloc1(self->fd, KMEMLAB_KIND_DMA_COHERENT, l.dma_max + 1, 0,
 				  KMEMLAB_NODE_ANY, KMEMLAB_DEV_FAUX, &h));
+	if (v.features & KMEMLAB_FEAT_DMA_POOL) {
+		EXPECT_EQ(-EINVAL, dma_pool_create(self->fd, "limits", KMEMLAB_DEV_FAUX,
+						   l.dma_pool_block_max + 1, 0, 0, &h));
+		EXPECT_EQ(0, dma_pool_create(self->fd, "limits", KMEMLAB_DEV_FAUX,
+					     l.dma_pool_block_max, 0, 0, &h));
+	}
 	c.object_size = l.cache_object_max + 1;
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(self->fd, KMEMLAB_IOC_CACHE_CREATE, &c));

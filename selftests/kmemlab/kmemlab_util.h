@@ -7,8 +7,10 @@
 #define KMEMLAB_UTIL_H
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -110,7 +112,7 @@ static inline __u32 nr_objects(int fd)
 }
 
 /* The ABI's kinds, 1 to KMEMLAB_NR_KINDS. */
-#define KMEMLAB_NR_KINDS 10
+#define KMEMLAB_NR_KINDS 11
 
 /* The name of a KMEMLAB_KIND_*, as the tool and the statistics files say it. */
 static inline const char *kind_name(int kind)
@@ -127,6 +129,7 @@ static inline const char *kind_name(int kind)
 		[KMEMLAB_KIND_PERCPU] = "percpu",
 		[KMEMLAB_KIND_KVMALLOC] = "kvmalloc",
 		[KMEMLAB_KIND_MEMPOOL] = "mempool",
+		[KMEMLAB_KIND_DMA_POOL] = "dma_pool",
 	};
 
 	return kind > 0 && kind <= KMEMLAB_NR_KINDS ? names[kind] : names[0];
@@ -173,16 +176,31 @@ static inline int version(int fd, struct kmemlab_version *v)
 	return ioctl(fd, KMEMLAB_IOC_VERSION, v) ? -errno : 0;
 }
 
+/* The ioctl @cmd that makes something: 0 (*@made, its new handle, in *@handle) or -errno. */
+static inline int ioc_make(int fd, unsigned long cmd, void *arg, const __u32 *made,
+			   __u32 *handle)
+{
+	if (ioctl(fd, cmd, arg))
+		return -errno;
+	*handle = *made;
+	return 0;
+}
+
+/*
+ * @op (a DESTROY or STATUS) of the pool @handle through the ioctl @cmd, with
+ * the structure *@s (having op and handle fields) zeroed first; 0 or -errno.
+ */
+#define POOL_OP(fd, cmd, s, op_, handle_)				\
+	(memset((s), 0, sizeof(*(s))), (s)->op = (op_), (s)->handle = (handle_),	\
+	 ioctl((fd), (cmd), (s)) ? -errno : 0)
+
 /* Creates the cache kmemlab-@name; 0 or -errno, its handle in @handle. */
 static inline int cache_create(int fd, const char *name, __u32 size, __u32 flags, __u32 *handle)
 {
 	struct kmemlab_cache_create c = { .object_size = size, .flags = flags };
 
 	strncpy(c.name, name, sizeof(c.name) - 1);
-	if (ioctl(fd, KMEMLAB_IOC_CACHE_CREATE, &c))
-		return -errno;
-	*handle = c.handle;
-	return 0;
+	return ioc_make(fd, KMEMLAB_IOC_CACHE_CREATE, &c, &c.handle, handle);
 }
 
 /*
@@ -197,19 +215,42 @@ static inline int mempool_create(int fd, __u32 cache, __u32 size, __u32 min_nr, 
 		.cache = cache, .size = size, .min_nr = min_nr,
 	};
 
-	if (ioctl(fd, KMEMLAB_IOC_MEMPOOL, &m))
-		return -errno;
-	*handle = m.handle;
-	return 0;
+	return ioc_make(fd, KMEMLAB_IOC_MEMPOOL, &m, &m.handle, handle);
 }
 
 /* KMEMLAB_MEMPOOL_DESTROY or _STATUS (into *@m) of mempool @handle; 0 or -errno. */
 static inline int mempool_op(int fd, __u32 op, __u32 handle, struct kmemlab_mempool *m)
 {
-	memset(m, 0, sizeof(*m));
-	m->op = op;
-	m->handle = handle;
-	return ioctl(fd, KMEMLAB_IOC_MEMPOOL, m) ? -errno : 0;
+	return POOL_OP(fd, KMEMLAB_IOC_MEMPOOL, m, op, handle);
+}
+
+/*
+ * Creates a DMA pool of @size-byte blocks for @device (KMEMLAB_DEV_*), named
+ * kmemlab-@name in the device's pools file; 0 (its handle in *@handle) or
+ * -errno.
+ */
+static inline int dma_pool_create(int fd, const char *name, __u32 device, __u32 size,
+				  __u32 align, __u32 boundary, __u32 *handle)
+{
+	struct kmemlab_dma_pool p = {
+		.op = KMEMLAB_DMA_POOL_CREATE, .device = device, .size = size, .align = align,
+		.boundary = boundary,
+	};
+
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	return ioc_make(fd, KMEMLAB_IOC_DMA_POOL, &p, &p.handle, handle);
+}
+
+/* KMEMLAB_DMA_POOL_DESTROY or _STATUS (into *@p) of DMA pool @handle; 0 or -errno. */
+static inline int dma_pool_op(int fd, __u32 op, __u32 handle, struct kmemlab_dma_pool *p)
+{
+	return POOL_OP(fd, KMEMLAB_IOC_DMA_POOL, p, op, handle);
+}
+
+/* @count blocks of DMA pool @pool with @gfp, their handles in @h; 0 or -errno. */
+static inline int dma_pool_alloc(int fd, __u32 pool, __u32 gfp, __u32 count, __u32 *h)
+{
+	return alloc_n(fd, KMEMLAB_KIND_DMA_POOL, 0, 0, KMEMLAB_NODE_ANY, pool, gfp, count, h);
 }
 
 /* Maps edu's registers (KMEMLAB_IOREMAP_EDU); 0 or -errno. */
@@ -217,10 +258,7 @@ static inline int ioremap_edu(int fd, __u32 *handle)
 {
 	struct kmemlab_ioremap r = { .source = KMEMLAB_IOREMAP_EDU };
 
-	if (ioctl(fd, KMEMLAB_IOC_IOREMAP, &r))
-		return -errno;
-	*handle = r.handle;
-	return 0;
+	return ioc_make(fd, KMEMLAB_IOC_IOREMAP, &r, &r.handle, handle);
 }
 
 /* Lines of /proc/vmallocinfo made by kmemlab's code (-1: unreadable). */
@@ -291,6 +329,65 @@ static inline void round_trip(struct __test_metadata *_metadata, int fd, __u32 h
 	EXPECT_EQ(size / 2, result);
 	free(buf);
 	free(back);
+}
+
+/* VERIFY of [@offset, @offset + @len) of @h against @seed finds no difference. */
+static inline void expect_pattern(struct __test_metadata *_metadata, int fd, __u32 h,
+				  __u64 offset, __u64 len, __u64 seed)
+{
+	__u64 result = 0;
+
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_VERIFY, h, offset, len, seed, &result));
+	EXPECT_EQ(~0ULL, result) TH_LOG("handle %u, %llu bytes at %llu, seed %llu", h,
+					 (unsigned long long)len, (unsigned long long)offset,
+					 (unsigned long long)seed);
+}
+
+/* An edu DMA round trip (KMEMLAB_IOC_DMA_COPY) from @src to @dst; 0 or -errno. */
+static inline int dma_copy(int fd, __u32 src, __u32 dst, __u64 src_offset, __u64 dst_offset,
+			   __u64 len)
+{
+	struct kmemlab_dma_copy c = {
+		.src = src, .dst = dst, .src_offset = src_offset, .dst_offset = dst_offset,
+		.len = len,
+	};
+
+	return ioctl(fd, KMEMLAB_IOC_DMA_COPY, &c) ? -errno : 0;
+}
+
+/*
+ * edu's engine from @src to @dst, two objects of @size (at least 1300) bytes
+ * that it takes, the CPU never touching the bytes: @dst reads as zeroes;
+ * the whole of @src (filled with @seed) lands in @dst; then 1000 bytes from
+ * offset 100 of @src (@seed + 1) land at offset 300 of @dst (@seed + 2),
+ * the rest of @dst as it was. @src keeps @seed + 1, @dst @seed + 2 outside
+ * [300, 1300).
+ */
+static inline void edu_whole_and_shifted(struct __test_metadata *_metadata, int fd, __u32 src,
+					 __u32 dst, __u64 size, __u64 seed)
+{
+	unsigned char *a = malloc(size), *b = malloc(size);
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_READ, dst, 0, size, (unsigned long)b, NULL));
+	ASSERT_EQ(size, first_not(b, size, 0));
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_FILL, src, 0, size, seed, NULL));
+	ASSERT_EQ(0, dma_copy(fd, src, dst, 0, 0, size));
+	expect_pattern(_metadata, fd, dst, 0, size, seed);
+
+	/* Shifted: the pattern depends on the object offset, so compare the bytes. */
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_FILL, src, 0, size, seed + 1, NULL));
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_FILL, dst, 0, size, seed + 2, NULL));
+	ASSERT_EQ(0, dma_copy(fd, src, dst, 100, 300, 1000));
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_READ, src, 0, size, (unsigned long)a, NULL));
+	ASSERT_EQ(0, io(fd, KMEMLAB_IOC_READ, dst, 0, size, (unsigned long)b, NULL));
+	EXPECT_EQ(0, memcmp(a + 100, b + 300, 1000));
+	expect_pattern(_metadata, fd, dst, 0, 300, seed + 2);
+	expect_pattern(_metadata, fd, dst, 1300, size - 1300, seed + 2);
+	expect_pattern(_metadata, fd, src, 0, size, seed + 1);
+	free(a);
+	free(b);
 }
 
 /* Writes @s to @path (a sysfs or debugfs knob); 0 or -errno. */
@@ -372,6 +469,154 @@ static inline bool has_word(const char *line, const char *word)
 			return true;
 	}
 	return false;
+}
+
+/* ---- QEMU's edu device ---- */
+
+/* PCI ids of QEMU's edu device. */
+#define EDU_VENDOR 0x1234
+#define EDU_DEVICE 0x11e8
+
+/* kmemlab drives an edu device (KMEMLAB_FEAT_EDU). */
+static inline bool has_edu(int fd)
+{
+	struct kmemlab_version v;
+
+	return !version(fd, &v) && (v.features & KMEMLAB_FEAT_EDU);
+}
+
+/* A PCI device (QEMU's edu, mostly) as sysfs shows it. */
+struct edu_pci {
+	char name[NAME_MAX + 1];	/* PCI address, its dev_name() */
+	__u64 bar0;	/* BAR0's physical address */
+};
+
+static inline unsigned int read_hex(const char *dir, const char *file)
+{
+	char path[PATH_MAX], buf[32];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path) ||
+	    read_line(path, buf, sizeof(buf)))
+		return 0;
+	return (unsigned int)strtoul(buf, NULL, 16);
+}
+
+/* The first PCI device @vendor:@device with a memory BAR0, into *@pci. */
+static inline bool find_pci(unsigned int vendor, unsigned int device, struct edu_pci *pci)
+{
+	const char *bus = "/sys/bus/pci/devices";
+	DIR *d = opendir(bus);
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		char dir[PATH_MAX], buf[128];
+		unsigned long long start;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", bus, e->d_name);
+		if (read_hex(dir, "vendor") != vendor || read_hex(dir, "device") != device)
+			continue;
+		strncat(dir, "/resource", sizeof(dir) - strlen(dir) - 1);
+		if (read_line(dir, buf, sizeof(buf)) || sscanf(buf, "%llx", &start) != 1 || !start)
+			continue;
+		snprintf(pci->name, sizeof(pci->name), "%s", e->d_name);
+		pci->bar0 = start;
+		found = true;
+	}
+	closedir(d);
+	return found;
+}
+
+static inline bool find_edu(struct edu_pci *edu)
+{
+	return find_pci(EDU_VENDOR, EDU_DEVICE, edu);
+}
+
+/* The driver bound to @edu belongs to the kmemlab module. */
+static inline bool edu_bound_to_kmemlab(const struct edu_pci *edu)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/module", edu->name);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = 0;
+	base = strrchr(target, '/');
+	return !strcmp(base ? base + 1 : target, "kmemlab");
+}
+
+/* Writes @name to the kmemlab-edu driver's @attr ("bind" or "unbind"); 0 or -errno. */
+static inline int edu_driver_write(const char *attr, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/kmemlab-edu/%s", attr);
+	return write_str(path, name);
+}
+
+/* ---- DMA pools in sysfs ---- */
+
+/* The pools file of kmemlab's faux device (mm/dmapool.c makes one per device). */
+#define FAUX_POOLS "/sys/bus/faux/devices/kmemlab/pools"
+
+/* The pools file of the edu device @edu, into @path. */
+static inline void edu_pools_path(const struct edu_pci *edu, char *path, size_t len)
+{
+	snprintf(path, len, "/sys/bus/pci/devices/%s/pools", edu->name);
+}
+
+/* One pool's line of a pools file (mm/dmapool.c, pools_show()). */
+struct pool_line {
+	unsigned long active;	/* blocks in use */
+	unsigned long blocks;	/* blocks in the pool's pages */
+	unsigned long size;	/* the block size, as the pool rounded it up */
+	unsigned long pages;	/* pages, of max(size, PAGE_SIZE) bytes each */
+};
+
+#define POOLS_HEADER "poolinfo - 0.1\n"
+
+/*
+ * How many pools named @name (the kernel's name: "kmemlab-...") the pools
+ * file @path lists, the last one's figures in *@line (may be NULL); -ENOENT
+ * when there is no such file (the device has no DMA pool), -EINVAL when the
+ * file is not in the kernel's format, -errno when it cannot be read.
+ */
+static inline int pool_lines(const char *path, const char *name, struct pool_line *line)
+{
+	char *all = read_file(path), *p, *nl;
+	int n = 0;
+
+	if (!all)
+		return -errno;
+	if (strncmp(all, POOLS_HEADER, strlen(POOLS_HEADER))) {
+		free(all);
+		return -EINVAL;
+	}
+	for (p = all + strlen(POOLS_HEADER); *p; p = nl + 1) {
+		struct pool_line l;
+		char pool[64];
+
+		nl = strchr(p, '\n');
+		if (!nl || sscanf(p, "%63s %lu %lu %lu %lu", pool, &l.active, &l.blocks, &l.size,
+				  &l.pages) != 5) {
+			n = -EINVAL;
+			break;
+		}
+		if (!strcmp(pool, name)) {
+			n++;
+			if (line)
+				*line = l;
+		}
+	}
+	free(all);
+	return n;
 }
 
 #define CPU_DIR "/sys/devices/system/cpu"

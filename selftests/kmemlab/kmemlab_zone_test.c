@@ -129,13 +129,16 @@ TEST_F(dev, gfp_bases_per_kind)
 		{ KMEMLAB_KIND_PERCPU, 0, 0, 0x01 },
 		{ KMEMLAB_KIND_KVMALLOC, 64, 0, 0x3f },
 		{ KMEMLAB_KIND_KMEM_CACHE, 0, 0, 0x3f },
+		{ KMEMLAB_KIND_DMA_POOL, 0, 0, 0x3f },
 	};
-	__u32 cache = 0, h;
+	__u32 cache = 0, pool = 0, h;
 
 	ASSERT_EQ(0, cache_create(self->fd, "zone-bases", 96, 0, &cache));
+	ASSERT_EQ(0, dma_pool_create(self->fd, "zone-bases", KMEMLAB_DEV_FAUX, 96, 0, 0, &pool));
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		for (__u32 base = 0; base <= KMEMLAB_GFP_HIGHUSER_MOVABLE; base++) {
 			__u32 tag = kinds[k].kind == KMEMLAB_KIND_KMEM_CACHE ? cache :
+				    kinds[k].kind == KMEMLAB_KIND_DMA_POOL ? pool :
 				    kinds[k].kind == KMEMLAB_KIND_DMA_COHERENT ? KMEMLAB_DEV_FAUX : 0;
 			bool ok = kinds[k].bases >> base & 1;
 			/* Non-sleeping bases may fail for want of memory, never with EINVAL. */
@@ -190,9 +193,10 @@ TEST_F(dev, kmalloc_backing_follows_the_size)
 TEST_F(dev, gfp_modifiers_per_kind)
 {
 	__u64 f = features(self->fd);
-	__u32 cache = 0, h;
+	__u32 cache = 0, pool = 0, h;
 
 	ASSERT_EQ(0, cache_create(self->fd, "zone-mods", 96, 0, &cache));
+	ASSERT_EQ(0, dma_pool_create(self->fd, "zone-mods", KMEMLAB_DEV_FAUX, 96, 0, 0, &pool));
 	/* Everywhere. */
 	EXPECT_EQ(-EINVAL, alloc_gfp(self->fd, KMEMLAB_KIND_PAGES_NODE, 0, 0, 0, 0,
 				     KMEMLAB_GFP_DMA | KMEMLAB_GFP_DMA32, &h));
@@ -217,6 +221,15 @@ TEST_F(dev, gfp_modifiers_per_kind)
 				     KMEMLAB_NODE_ANY, KMEMLAB_DEV_FAUX, KMEMLAB_GFP_DMA32, &h));
 	EXPECT_EQ(-EINVAL, alloc_gfp(self->fd, KMEMLAB_KIND_FREE_PAGES, 0, 0, KMEMLAB_NODE_ANY, 0,
 				     KMEMLAB_GFP_HIGHUSER, &h));
+	/* A DMA pool's device chooses its zone; its pages are shared, never charged. */
+	EXPECT_EQ(-EINVAL, alloc_gfp(self->fd, KMEMLAB_KIND_DMA_POOL, 0, 0, KMEMLAB_NODE_ANY, pool,
+				     KMEMLAB_GFP_DMA, &h));
+	EXPECT_EQ(-EINVAL, alloc_gfp(self->fd, KMEMLAB_KIND_DMA_POOL, 0, 0, KMEMLAB_NODE_ANY, pool,
+				     KMEMLAB_GFP_DMA32, &h));
+	EXPECT_EQ(-EINVAL, alloc_gfp(self->fd, KMEMLAB_KIND_DMA_POOL, 0, 0, KMEMLAB_NODE_ANY, pool,
+				     KMEMLAB_GFP_ACCOUNT, &h));
+	EXPECT_EQ(-EINVAL, alloc_gfp(self->fd, KMEMLAB_KIND_DMA_POOL, 0, 0, 0, pool,
+				     KMEMLAB_GFP_THISNODE, &h)) TH_LOG("a DMA pool takes no node");
 	EXPECT_EQ(0U, nr_objects(self->fd));
 	/* Accepted: each modifier where the table says so. */
 	ASSERT_EQ(0, alloc_gfp(self->fd, KMEMLAB_KIND_KMALLOC, 64, 0, 0, 0,
@@ -229,6 +242,11 @@ TEST_F(dev, gfp_modifiers_per_kind)
 			       KMEMLAB_GFP_NOIO | KMEMLAB_GFP_RETRY_MAYFAIL, &h));
 	ASSERT_EQ(0, alloc_gfp(self->fd, KMEMLAB_KIND_KVMALLOC, 64, 0, 0, 0,
 			       KMEMLAB_GFP_THISNODE, &h));
+	ASSERT_EQ(0, alloc_gfp(self->fd, KMEMLAB_KIND_DMA_POOL, 0, 0, KMEMLAB_NODE_ANY, pool,
+			       KMEMLAB_GFP_NOIO | KMEMLAB_GFP_ZERO | KMEMLAB_GFP_NORETRY, &h));
+	ASSERT_EQ(0, alloc_gfp(self->fd, KMEMLAB_KIND_DMA_POOL, 0, 0, KMEMLAB_NODE_ANY, pool,
+			       KMEMLAB_GFP_USER | KMEMLAB_GFP_NOWARN | KMEMLAB_GFP_RETRY_MAYFAIL,
+			       &h));
 	if ((f & DMA_ZONES) == DMA_ZONES) {
 		ASSERT_EQ(0, alloc_gfp(self->fd, KMEMLAB_KIND_FREE_PAGES, 0, 0, KMEMLAB_NODE_ANY, 0,
 				       KMEMLAB_GFP_DMA32, &h));
@@ -243,6 +261,7 @@ TEST_F(dev, gfp_modifiers_per_kind)
 /* HIGHUSER pages are reached a page at a time: bytes across pages round-trip. */
 TEST_F(dev, highuser_pages_round_trip)
 {
+	unsigned char out[100], back[100];
 	struct kmemlab_info in;
 	__u32 h;
 
@@ -253,16 +272,12 @@ TEST_F(dev, highuser_pages_round_trip)
 	EXPECT_EQ(KMEMLAB_BACKING_PAGES, in.backing);
 	EXPECT_NE(KMEMLAB_ZONE_NONE, in.zone);
 	/* A sub-range across the second page boundary. */
-	{
-		unsigned char out[100], back[100];
-
-		memset(out, 0x5c, sizeof(out));
-		ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_WRITE, h, 2 * 4096 - 50, 100,
-				(unsigned long)out, NULL));
-		ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_READ, h, 2 * 4096 - 50, 100,
-				(unsigned long)back, NULL));
-		EXPECT_EQ(0, memcmp(out, back, sizeof(out)));
-	}
+	memset(out, 0x5c, sizeof(out));
+	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_WRITE, h, 2 * 4096 - 50, 100, (unsigned long)out,
+			NULL));
+	ASSERT_EQ(0, io(self->fd, KMEMLAB_IOC_READ, h, 2 * 4096 - 50, 100, (unsigned long)back,
+			NULL));
+	EXPECT_EQ(0, memcmp(out, back, sizeof(out)));
 	EXPECT_EQ(0, free_handles(self->fd, 1, &h));
 }
 
