@@ -233,11 +233,8 @@ impl Table {
         if kind != KMEMLAB_KIND_DMA_POOL {
             return Ok(None);
         }
-        let i = self.pool_index(handle, kind)?;
+        let (i, pool, _) = self.dma_pool_at(handle)?;
         let p = &self.pools[i];
-        let AnyPool::Dma { pool, .. } = &p.pool else {
-            return Err(ENOENT);
-        };
         let peak = p.peak.max(out);
         let growth = (peak - p.peak)
             .checked_mul(pool.footprint())
@@ -544,6 +541,33 @@ impl Table {
             .ok_or(ENOENT)
     }
 
+    /// The mempool named `handle`, with its entry (`ENOENT` when there is none).
+    fn mem_pool(&self, handle: u32) -> Result<(&PoolEntry, &Arc<MemPool>)> {
+        self.pools
+            .iter()
+            .find_map(|p| match &p.pool {
+                AnyPool::Mem(pool) if p.handle == handle => Some((p, pool)),
+                _ => None,
+            })
+            .ok_or(ENOENT)
+    }
+
+    /// The DMA pool named `handle`: its index, the pool and its name
+    /// (`ENOENT` when there is none).
+    fn dma_pool_at(
+        &self,
+        handle: u32,
+    ) -> Result<(usize, &Arc<DmaPool>, &[u8; KMEMLAB_CACHE_NAME_MAX])> {
+        self.pools
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| match &p.pool {
+                AnyPool::Dma { pool, name } if p.handle == handle => Some((i, pool, name)),
+                _ => None,
+            })
+            .ok_or(ENOENT)
+    }
+
     /// Objects of the file taken from the pool named `handle`.
     fn pool_live(&self, handle: u32, kind: u32) -> usize {
         self.objects
@@ -578,10 +602,7 @@ impl Table {
 
     /// What the mempool named `handle` is, and holds now.
     pub(crate) fn pool_status(&self, handle: u32) -> Result<PoolStatus> {
-        let p = &self.pools[self.pool_index(handle, KMEMLAB_KIND_MEMPOOL)?];
-        let AnyPool::Mem(pool) = &p.pool else {
-            return Err(ENOENT);
-        };
+        let (p, pool) = self.mem_pool(handle)?;
         Ok(PoolStatus {
             cache: p.cache,
             size: pool.size(),
@@ -593,10 +614,7 @@ impl Table {
 
     /// What the DMA pool named `handle` is, and how many blocks the file holds.
     pub(crate) fn dma_pool_status(&self, handle: u32) -> Result<DmaPoolStatus> {
-        let p = &self.pools[self.pool_index(handle, KMEMLAB_KIND_DMA_POOL)?];
-        let AnyPool::Dma { pool, name } = &p.pool else {
-            return Err(ENOENT);
-        };
+        let (_, pool, name) = self.dma_pool_at(handle)?;
         Ok(DmaPoolStatus {
             name: *name,
             device: pool.device(),
@@ -616,17 +634,11 @@ impl Caches for Table {
     }
 
     fn pool(&self, handle: u32) -> Result<Arc<MemPool>> {
-        match &self.pools[self.pool_index(handle, KMEMLAB_KIND_MEMPOOL)?].pool {
-            AnyPool::Mem(pool) => Ok(pool.clone()),
-            AnyPool::Dma { .. } => Err(ENOENT),
-        }
+        Ok(self.mem_pool(handle)?.1.clone())
     }
 
     fn dma_pool(&self, handle: u32) -> Result<Arc<DmaPool>> {
-        match &self.pools[self.pool_index(handle, KMEMLAB_KIND_DMA_POOL)?].pool {
-            AnyPool::Dma { pool, .. } => Ok(pool.clone()),
-            AnyPool::Mem(_) => Err(ENOENT),
-        }
+        Ok(self.dma_pool_at(handle)?.1.clone())
     }
 }
 

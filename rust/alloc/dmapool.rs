@@ -327,12 +327,12 @@ impl DmaPool {
             // order of blocks and pool (see below).
             Ok(Resource::Pool(RawPool { pool }))
         };
-        // SAFETY: `make` makes a pool for the device it is given; the pool's
-        // blocks are leased after it (`alloc`) and their leases are dropped
-        // before its own (each block's `DmaBuf` holds the `DmaPool`, in a
-        // field dropped after its lease); blocks taken through a
-        // `PoolScope` are given back while its use of the binding holds
-        // off the revocation, and the scope holds the `DmaPool`.
+        // The pool's blocks are leased after it (`alloc`) and their leases
+        // are dropped before its own (each block's `DmaBuf` holds the
+        // `DmaPool`, in a field dropped after its lease); blocks taken
+        // through a `PoolScope` are given back while its use of the binding
+        // holds off the revocation, and the scope holds the `DmaPool`.
+        // SAFETY: `make` makes a pool for the device it is given; see above.
         let lease = unsafe { binding.lease(make)? };
         let raw = raw.ok_or(EINVAL)?;
         // INVARIANT: `lease` names the pool `raw`, made with `shape`.
@@ -375,14 +375,13 @@ impl DmaPool {
         let binding = pool.binding();
         let (raw, size, mask) = (pool.raw, pool.shape.size, binding.mask());
         let make = |_: &device::Device<Bound>| {
-            // SAFETY: the binding runs `make` only while it is not revoked,
-            // and `pool` (borrowed) keeps the pool's lease: the pool is live
-            // and the device bound until the block is given back (by its
-            // lease's drop, or by the revocation, which frees it before the
-            // pool).
-            Ok(Resource::Block(unsafe {
-                take_block(raw, size, mask, gfp)?
-            }))
+            // The binding runs `make` only while it is not revoked, and
+            // `pool` (borrowed) keeps the pool's lease: the pool is live and
+            // the device bound until the block is given back (by its lease's
+            // drop, or by the revocation, which frees it before the pool).
+            // SAFETY: see above; `size` is the pool's own block size.
+            let block = unsafe { take_block(raw, size, mask, gfp)? };
+            Ok(Resource::Block(block))
         };
         // SAFETY: `make` makes a block of this binding's pool `raw`, leased
         // after the pool; the block's `DmaBuf` holds `pool`, so the pool's
