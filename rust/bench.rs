@@ -38,7 +38,10 @@ use kernel::{
 
 use crate::{
     alloc::{
-        clock,
+        clock::{
+            self,
+            Rate, //
+        },
         cpu::{
             self,
             NoMigrate, //
@@ -206,33 +209,6 @@ struct Tally {
     cpu: u32,
 }
 
-/// Converts cycle counts to nanoseconds at the rate `ns` per `cycles`
-/// measured over a run (0 when the cycle counter did not move).
-#[derive(Clone, Copy)]
-struct Rate {
-    ns: u64,
-    cycles: u64,
-}
-
-impl Rate {
-    /// `cycles * ns / self.cycles` in 64-bit arithmetic (the kernel has no
-    /// 128-bit division): the rate as a fixed-point number with as many
-    /// fraction bits as `ns` leaves room for (over 20 for any run shorter
-    /// than an hour).
-    fn to_ns(self, cycles: u64) -> u64 {
-        let Some(per) = NonZeroU64::new(self.cycles) else {
-            return 0;
-        };
-        let shift = self.ns.leading_zeros().min(32).saturating_sub(1);
-        let scale = (self.ns << shift) / per;
-        // `cycles` split at the binary point keeps every product in range.
-        let (whole, part) = (cycles >> shift, cycles & ((1 << shift) - 1));
-        whole
-            .saturating_mul(scale)
-            .saturating_add(part.saturating_mul(scale) >> shift)
-    }
-}
-
 impl Tally {
     /// This thread's calibration: `ktime` against the cycle counter.
     fn rate(&self) -> Rate {
@@ -264,15 +240,19 @@ fn cycle<A>(
         // Within the capacity reserved for the batch: cannot fail.
         if let Err(PushError(object)) = held.push_within_capacity(object) {
             drop(object);
-            tally.freed();
+            tally.freed(1);
             made = Err(ENOMEM);
             break;
         }
     }
+    // Counted once per sample, so the loop that frees is the same code
+    // whether the run counts or not.
+    // CAST: a batch fits in 64 bits.
+    let n = held.len() as u64;
     for object in held.drain_all() {
         drop(object);
-        tally.freed();
     }
+    tally.freed(n);
     made
 }
 
@@ -298,7 +278,7 @@ struct Rust<'r, K: Kind, C: stats::Count> {
     batch: u32,
     /// The run's statistics (when counted: a [`stats::UnitTally`] of the
     /// scratch slot, added to the counters when the run ends, as an
-    /// ioctl's are when it returns; `()` when not).
+    /// ioctl's are when it returns; `None` when not).
     tally: C,
 }
 
@@ -363,15 +343,19 @@ impl Visit for RustRun<'_> {
 
     fn visit<K: Kind>(self, r: &K::Request) -> Result<Run> {
         let (spec, req) = (self.spec, self.req);
-        if !spec.count {
-            return timed(spec, &|| Rust::<K, ()>::new(spec, req, r, ()));
-        }
+        // One loop per kind, counting or not by a flag (a tally or none),
+        // so that statistics on and off time the same machine code: two
+        // loops compiled apart land at different places in the module's
+        // text, and under emulation where a loop sits costs more than what
+        // it counts (see `stats::Count for Option`).
         timed(spec, &|| {
-            // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
-            let most_live = spec.batch as usize;
-            let (bytes, pages) = (req.what.bytes(), req.what.pages());
-            let most = u64::from(spec.iterations) * u64::from(spec.batch);
-            let tally = stats::UnitTally::new(stats::SCRATCH_KIND, bytes, pages, most, most_live);
+            let tally = spec.count.then(|| {
+                // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
+                let most_live = spec.batch as usize;
+                let (bytes, pages) = (req.what.bytes(), req.what.pages());
+                let most = u64::from(spec.iterations) * u64::from(spec.batch);
+                stats::UnitTally::new(stats::SCRATCH_KIND, bytes, pages, most, most_live)
+            });
             Rust::<K, _>::new(spec, req, r, tally)
         })
     }

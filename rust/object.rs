@@ -297,7 +297,7 @@ impl Table {
         // the handles they had are given back.
         let undo = |table: &mut Self, tally: &mut stats::UnitTally, e: Error| {
             for object in &table.objects[before..] {
-                tally.freed();
+                tally.freed(1);
                 tally.repage(object.pages, pages);
             }
             table.objects.truncate(before);
@@ -333,7 +333,7 @@ impl Table {
             };
             if let Err(PushError(object)) = self.objects.push_within_capacity(object) {
                 drop(object);
-                tally.freed();
+                tally.freed(1);
                 tally.repage(taken, pages);
                 return undo(self, &mut tally, ENOMEM);
             }

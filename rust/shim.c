@@ -429,12 +429,6 @@ void kmemlab_migrate_enable(void)
 	migrate_enable();
 }
 
-/* local_clock() is an inline or an export depending on the architecture. */
-u64 kmemlab_local_clock(void)
-{
-	return local_clock();
-}
-
 /* cond_resched() is a macro. */
 void kmemlab_cond_resched(void)
 {

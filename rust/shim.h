@@ -74,7 +74,6 @@ size_t kmemlab_static_counters_size(void);
 
 void kmemlab_migrate_disable(void);
 void kmemlab_migrate_enable(void);
-u64 kmemlab_local_clock(void);
 void kmemlab_cond_resched(void);
 
 struct device;

@@ -56,6 +56,7 @@ pub(crate) fn init() {
     if INIT_CLAIMED.xchg(true, Full) {
         return;
     }
+    clock::init();
     // SAFETY: the exchange above lets exactly one caller reach this point,
     // and no registry is used before `INIT_DONE` is set below.
     unsafe {
