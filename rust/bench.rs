@@ -58,7 +58,8 @@ use crate::{
     kinds::{
         Kind,
         Request,
-        Visit, //
+        Visit,
+        Wrap, //
     },
     stats,
 };
@@ -341,7 +342,7 @@ struct RustRun<'a> {
 impl Visit for RustRun<'_> {
     type Out = Result<Run>;
 
-    fn visit<K: Kind>(self, r: &K::Request) -> Result<Run> {
+    fn visit<K: Wrap>(self, r: &K::Request) -> Result<Run> {
         let (spec, req) = (self.spec, self.req);
         // One loop per kind, counting or not by a flag (a tally or none),
         // so that statistics on and off time the same machine code: two

@@ -39,7 +39,9 @@ use crate::{
     kinds::{
         Caches,
         Memory,
-        Request, //
+        Request,
+        Visit,
+        Wrap, //
     },
     stats::{
         self,
@@ -290,8 +292,7 @@ impl Table {
         let mut handles = KVec::with_capacity(count, GFP_KERNEL)?;
         self.objects.reserve(count, GFP_KERNEL)?;
         let (first, before) = (self.last_handle, self.objects.len());
-        let (kind, charge, pages) = (req.what.kind(), req.what.bytes(), req.what.pages());
-        let cache = req.what.tag();
+        let (charge, pages) = (req.what.bytes(), req.what.pages());
         let mut tally = stats::UnitTally::new(kind, charge, pages, count as u64, count);
         // All or nothing: on failure the objects made so far are freed and
         // the handles they had are given back.
@@ -304,42 +305,15 @@ impl Table {
             table.last_handle = first;
             Err(e)
         };
-        for _ in 0..count {
-            let cpu = topology::current_cpu();
-            // The handle first: a failure after the object is made and
-            // counted would have to count it freed again.
-            let handle = match self.next_handle() {
-                Ok(handle) => handle,
-                Err(e) => return undo(self, &mut tally, e),
-            };
-            let mem = match tally.made(|| req.make()) {
-                Ok(mem) => mem,
-                Err(e) => return undo(self, &mut tally, e),
-            };
-            // The pages this object took, where its allocator decides.
-            let taken = req.what.pages_taken(&mem);
-            tally.repage(pages, taken);
-            // New handles are the largest, so the table stays in handle
-            // order; capacity was reserved above, so neither push can fail.
-            let object = Object {
-                handle,
-                mem,
-                node: req.node.id(),
-                cpu,
-                gfp: req.gfp_bits,
-                cache,
-                charge,
-                pages: taken,
-            };
-            if let Err(PushError(object)) = self.objects.push_within_capacity(object) {
-                drop(object);
-                tally.freed(1);
-                tally.repage(taken, pages);
-                return undo(self, &mut tally, ENOMEM);
-            }
-            if handles.push_within_capacity(handle).is_err() {
-                return undo(self, &mut tally, ENOMEM);
-            }
+        let each = MakeEach {
+            table: self,
+            req,
+            count,
+            handles: &mut handles,
+            tally: &mut tally,
+        };
+        if let Err(e) = req.what.visit(each) {
+            return undo(self, &mut tally, e);
         }
         if let Some((i, peak, growth)) = growth {
             self.pools[i].peak = peak;
@@ -384,25 +358,53 @@ impl Table {
 
     /// Frees the objects named in `handles`: all of them, or none when one is
     /// unknown (`ENOENT`) or named twice (`EINVAL`). Sorts `handles`.
+    ///
+    /// The table and the sorted handles are walked side by side from the
+    /// first object named, once to check and once to free: a step per
+    /// object, nothing searched per handle, and the objects older than the
+    /// first one named (most of a large table, when the newest go first)
+    /// are not touched.
     pub(crate) fn free(&mut self, handles: &mut [u32]) -> Result {
         sort_handles(handles);
-        for h in handles.iter() {
-            self.index(*h)?;
+        let Some(&lowest) = handles.first() else {
+            return Ok(());
+        };
+        let start = self.objects.partition_point(|o| o.handle < lowest);
+        let objects = &self.objects[start..];
+        let (mut at, mut twice) = (0, false);
+        for (i, &h) in handles.iter().enumerate() {
+            if i > 0 && handles[i - 1] == h {
+                twice = true;
+                continue;
+            }
+            while objects.get(at).is_some_and(|o| o.handle < h) {
+                at += 1;
+            }
+            if objects.get(at).is_none_or(|o| o.handle != h) {
+                return Err(ENOENT);
+            }
+            at += 1;
         }
-        if handles.windows(2).any(|w| w[0] == w[1]) {
+        if twice {
             return Err(EINVAL);
         }
-        // One pass over the table, whatever the number of handles.
-        let mut freed = 0;
+        // Every handle names an object: the ones kept move down over the
+        // ones named (keeping their order), which end up past `kept` and go
+        // when the table is cut there.
+        let (mut kept, mut next, mut freed) = (start, 0, 0);
         let mut tally = stats::CallTally::new();
-        self.objects.retain(|o| {
-            let named = handles.binary_search(&o.handle).is_ok();
-            if named {
+        for i in start..self.objects.len() {
+            let o = &self.objects[i];
+            if handles.get(next) == Some(&o.handle) {
+                next += 1;
                 freed += o.charge;
                 o.count_freed(&mut tally);
+            } else {
+                self.objects.swap(kept, i);
+                kept += 1;
             }
-            !named
-        });
+        }
+        self.objects.truncate(kept);
         self.bytes -= freed;
         Ok(())
     }
@@ -650,6 +652,65 @@ impl Drop for Table {
         self.free_all();
         self.pools.clear();
         self.caches.clear();
+    }
+}
+
+/// [`Table::alloc`]'s loop, compiled for each kind (as the benchmarks'
+/// is): per object a handle, the allocation, and its entry, with no
+/// dispatch on the kind. Stops at the first failure, which the caller
+/// undoes; an object made but not stored is counted freed here.
+struct MakeEach<'a> {
+    table: &'a mut Table,
+    req: &'a Request,
+    count: usize,
+    handles: &'a mut KVec<u32>,
+    tally: &'a mut stats::UnitTally,
+}
+
+impl Visit for MakeEach<'_> {
+    type Out = Result;
+
+    fn visit<K: Wrap>(self, r: &K::Request) -> Result {
+        let Self {
+            table,
+            req,
+            count,
+            handles,
+            tally,
+        } = self;
+        let (gfp, node) = (req.gfp, req.node);
+        let (charge, pages) = (K::bytes(r), K::pages(r));
+        let (cache, node_id, gfp_bits) = (K::tag(r), node.id(), req.gfp_bits);
+        for _ in 0..count {
+            let cpu = topology::current_cpu();
+            // The handle first: a failure after the object is made and
+            // counted would have to count it freed again.
+            let handle = table.next_handle()?;
+            let mem = tally.made(|| K::make(r, gfp, node))?;
+            // The pages this object took, where its allocator decides.
+            let taken = K::pages_taken(r, &mem);
+            tally.repage(pages, taken);
+            // New handles are the largest, so the table stays in handle
+            // order; capacity was reserved, so neither push can fail.
+            let object = Object {
+                handle,
+                mem: K::wrap(mem),
+                node: node_id,
+                cpu,
+                gfp: gfp_bits,
+                cache,
+                charge,
+                pages: taken,
+            };
+            if let Err(PushError(object)) = table.objects.push_within_capacity(object) {
+                drop(object);
+                tally.freed(1);
+                tally.repage(taken, pages);
+                return Err(ENOMEM);
+            }
+            handles.push_within_capacity(handle).map_err(|_| ENOMEM)?;
+        }
+        Ok(())
     }
 }
 

@@ -179,9 +179,18 @@ impl Request {
         }
     }
 
-    /// Makes one object's memory.
+    /// Makes one object's memory (the tests' way; the object table makes
+    /// its objects in a loop compiled for the kind).
+    #[cfg(CONFIG_KUNIT)]
     pub(crate) fn make(&self) -> Result<Memory> {
-        self.what.make(self.gfp, self.node)
+        struct MakeOne(Gfp, Node);
+        impl Visit for MakeOne {
+            type Out = Result<Memory>;
+            fn visit<K: Wrap>(self, r: &K::Request) -> Result<Memory> {
+                K::make(r, self.0, self.1).map(K::wrap)
+            }
+        }
+        self.what.visit(MakeOne(self.gfp, self.node))
     }
 }
 
@@ -433,7 +442,14 @@ pub(crate) trait Visit {
     type Out;
 
     /// Runs on a request of kind `K`.
-    fn visit<K: Kind>(self, req: &K::Request) -> Self::Out;
+    fn visit<K: Wrap>(self, req: &K::Request) -> Self::Out;
+}
+
+/// A kind's place in [`Memory`] (implemented for each kind by [`kinds!`]),
+/// so code generic over the kind can store what it made.
+pub(crate) trait Wrap: Kind {
+    /// `mem` as a [`Memory`].
+    fn wrap(mem: Self::Memory) -> Memory;
 }
 
 /// Makes, from the list of kinds, the enums of their requests ([`What`])
@@ -449,6 +465,15 @@ macro_rules! kinds {
         pub(crate) enum Memory {
             $($variant(<$kind as Kind>::Memory),)*
         }
+
+        $(
+            impl Wrap for $kind {
+                #[inline(always)]
+                fn wrap(mem: Self::Memory) -> Memory {
+                    Memory::$variant(mem)
+                }
+            }
+        )*
 
         // Each kind has a `KIND` of its own.
         const _: () = {
@@ -500,26 +525,11 @@ macro_rules! kinds {
                 }
             }
 
-            /// See [`Kind::pages_taken`]; `mem` was made for this request.
-            pub(crate) fn pages_taken(&self, mem: &Memory) -> usize {
-                match (self, mem) {
-                    $((What::$variant(r), Memory::$variant(m)) => <$kind as Kind>::pages_taken(r, m),)*
-                    _ => self.pages(),
-                }
-            }
-
             /// See [`Kind::tag`].
             pub(crate) fn tag(&self) -> u32 {
                 match self {
                     $(What::$variant(r) => <$kind as Kind>::tag(r),)*
                 }
-            }
-
-            /// See [`Kind::make`].
-            pub(crate) fn make(&self, gfp: Gfp, node: Node) -> Result<Memory> {
-                Ok(match self {
-                    $(What::$variant(r) => Memory::$variant(<$kind as Kind>::make(r, gfp, node)?),)*
-                })
             }
 
             /// See [`Kind::raw`].
