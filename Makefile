@@ -19,7 +19,9 @@
 #                             kselftests in the guest
 #   make check-long           the same at length: a million fuzzed ioctls, 100
 #                             load/unload cycles (hours under TCG; not for CI)
-#   make bench                benchmarks on the perf kernel (samples/kmemlab/results)
+#   make bench                benchmarks on the perf kernel (samples/kmemlab/results),
+#                             at several placements of the code (KMEMLAB_PAD=N moves
+#                             the module's code by N bytes in any build)
 #   make tool                 the userspace `kmemlab` tool (samples/kmemlab)
 #   make selftests            the kselftest programs (selftests/kmemlab)
 #   make modules_install      install kmemlab.ko into the kernel's module tree
@@ -57,14 +59,14 @@ else
 KCOMPILER := LLVM=$(KMEMLAB_LLVM) PAHOLE=false
 endif
 KMAKE := $(SYSROOT_RUN) make -C $(KBUILD_TREE) M=$(TOP) MO=$(MODULE_OUT) \
-	$(KCOMPILER) $(if $(CLIPPY),CLIPPY=$(CLIPPY))
+	$(KCOMPILER) $(if $(CLIPPY),CLIPPY=$(CLIPPY)) $(if $(KMEMLAB_PAD),KMEMLAB_PAD=$(KMEMLAB_PAD))
 RUN := $(SYSROOT_RUN)
 PREPARE := prepare-kernel
 else
 # A user's own kernel tree: plain out-of-tree module rules.
 MODULE_OUT := $(TOP)
 KSRC := $(if $(wildcard $(KDIR)/source/Makefile),$(KDIR)/source,$(KDIR))
-KMAKE := $(MAKE) -C $(KDIR) M=$(TOP)
+KMAKE := $(MAKE) -C $(KDIR) M=$(TOP) $(if $(KMEMLAB_PAD),KMEMLAB_PAD=$(KMEMLAB_PAD))
 RUN :=
 PREPARE :=
 endif

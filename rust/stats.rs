@@ -168,26 +168,38 @@ struct KindTally {
 
 /// The statistics of one call that frees objects (of any kinds): what
 /// [`CallTally::freed`] counts reaches this CPU's counters when the tally is
-/// dropped, a few adds per kind and call instead of a handful of per-CPU
-/// adds per object.
+/// dropped, or when the kind freed changes, a few adds per kind and call
+/// instead of a handful of per-CPU adds per object. A call frees objects in
+/// handle order, most often of one kind; the tally holds the counts of the
+/// kind it saw last (not one slot per kind, which each call would zero).
 pub(crate) struct CallTally {
-    kinds: [KindTally; SLOTS],
+    /// The kind index `counts` are of, once an object was counted.
+    kind: Option<usize>,
+    counts: KindTally,
 }
 
 impl CallTally {
     /// An empty tally.
     pub(crate) fn new() -> Self {
         Self {
-            kinds: [KindTally::default(); SLOTS],
+            kind: None,
+            counts: KindTally::default(),
         }
     }
 
     /// Counts an object of `kind` freed.
     pub(crate) fn freed(&mut self, kind: u32, bytes: usize, pages: usize) {
-        let Some(t) = slot(kind, Field::Created).and_then(|i| self.kinds.get_mut(i / FIELDS))
-        else {
+        let Some(k) = slot(kind, Field::Created).map(|i| i / FIELDS) else {
             return;
         };
+        if self.kind != Some(k) {
+            if let Some(seen) = self.kind {
+                flush(seen, &self.counts);
+            }
+            self.kind = Some(k);
+            self.counts = KindTally::default();
+        }
+        let t = &mut self.counts;
         // CAST: sizes fit in 64 bits.
         let (bytes, pages) = (bytes as u64, pages as u64);
         t.freed = t.freed.wrapping_add(1);
@@ -200,8 +212,8 @@ impl CallTally {
 
 impl Drop for CallTally {
     fn drop(&mut self) {
-        for (k, t) in self.kinds.iter().enumerate() {
-            flush(k, t);
+        if let Some(k) = self.kind {
+            flush(k, &self.counts);
         }
     }
 }
@@ -327,27 +339,56 @@ impl UnitTally {
 /// path), or, for the benchmarks, an `Option` of one, so that counting on and
 /// off run one compiled loop.
 pub(crate) trait Count {
-    /// Makes an object with `make` and counts it when made; every
-    /// [`SAMPLE`]th one on this CPU is timed.
-    fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A>;
+    /// Before an object is made: the cycle counter when the object is one
+    /// to time, else `None`.
+    fn start(&mut self) -> Option<u64>;
+    /// Counts an object made, `started` being what [`Count::start`] said
+    /// before it.
+    fn count(&mut self, started: Option<u64>);
     /// Counts `n` objects freed.
     fn freed(&mut self, n: u64);
-}
 
-/// Counting switched by a flag: `None` counts nothing at the cost of one
-/// test per object. The benchmarks compare statistics on and off through
-/// this one loop rather than through two compiled apart: under QEMU's TCG a
-/// jump is chained from one translated block to the next only within a
-/// 4 KiB page of guest code, so a loop that straddles a page boundary pays a
-/// lookup per crossing, and where a loop lands in the module's text decided
-/// the ratio (1.03 to 1.51 between builds with the same counting code, 1.07
-/// for the same build with every function page-aligned).
-impl<C: Count> Count for Option<C> {
+    /// Makes an object with `make` and counts it when made; every
+    /// [`SAMPLE`]th one on this CPU is timed. A failed allocation is not
+    /// counted, and leaves its turn to the next one.
+    ///
+    /// The allocation is one call whatever the counting does around it:
+    /// under QEMU's TCG, where code sits decides what it costs (a jump is
+    /// chained from one translated block to the next only within a 4 KiB
+    /// page, and a return looks its target up in a direct-mapped cache
+    /// hashed on the address), so the timed and untimed objects, and the
+    /// benchmarks' counted and uncounted runs, make theirs from the same
+    /// call and return to the same place.
     #[inline(always)]
     fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A> {
+        let started = self.start();
+        let object = make()?;
+        self.count(started);
+        Ok(object)
+    }
+}
+
+/// Counting switched by a flag: `None` counts nothing, at the cost of a
+/// test before and after each object. The benchmarks compare statistics on
+/// and off through this one loop, not through two compiled apart, so both
+/// run the same machine code at the same addresses: where a loop landed in
+/// the module's text decided the ratio under TCG (1.03 to 1.51 between
+/// builds with the same counting code, 1.07 for one build with every
+/// function page-aligned, 1.32 for one whose counted and uncounted paths
+/// called the allocator from different places).
+impl<C: Count> Count for Option<C> {
+    #[inline(always)]
+    fn start(&mut self) -> Option<u64> {
         match self {
-            Some(tally) => tally.made(make),
-            None => make(),
+            Some(tally) => tally.start(),
+            None => None,
+        }
+    }
+
+    #[inline(always)]
+    fn count(&mut self, started: Option<u64>) {
+        if let Some(tally) = self {
+            tally.count(started);
         }
     }
 
@@ -360,25 +401,29 @@ impl<C: Count> Count for Option<C> {
 }
 
 impl Count for UnitTally {
+    /// One test per object; the clock only for the sampled ones (the cycle
+    /// counter: under emulation `local_clock()` cost as much as the
+    /// allocation it timed).
     #[inline(always)]
-    fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A> {
-        // One test and one decrement per object; the clock only for the
-        // sampled ones. A failed allocation is not counted, and keeps its
-        // ticket for the next one.
-        if !self.due() {
-            let object = make()?;
-            self.left = self.left.wrapping_sub(1);
-            return Ok(object);
+    fn start(&mut self) -> Option<u64> {
+        if self.due() {
+            Some(clock::cycles())
+        } else {
+            None
         }
-        // The cycle counter: under emulation `local_clock()` cost as much
-        // as the allocation it timed.
-        let c0 = clock::cycles();
-        let object = make()?;
+    }
+
+    /// One decrement per object; for a timed one, the cycles it took.
+    #[inline(always)]
+    fn count(&mut self, started: Option<u64>) {
+        let Some(c0) = started else {
+            self.left = self.left.wrapping_sub(1);
+            return;
+        };
         let cycles = clock::cycles().saturating_sub(c0);
         self.alloc_cycles = self.alloc_cycles.saturating_add(cycles);
         self.timed = self.timed.wrapping_add(1);
         self.left = SAMPLE - 1;
-        Ok(object)
     }
 
     #[inline(always)]
