@@ -59,6 +59,7 @@ pub fn check(cli: &Cli) -> Result<()> {
 fn run_without_device(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Stats(a) => print(&stats::stats(a, cli.global.json)?, cli.global.json),
+        Command::Bench(b) => print(&bench::without_device(b)?, cli.global.json),
         Command::Top(a) => stats::top::top(a),
         Command::Completions { shell } => docs::completions(*shell, &mut std::io::stdout()),
         Command::Docs { dir } => docs::write_all(dir),

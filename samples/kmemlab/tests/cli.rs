@@ -426,3 +426,61 @@ fn json_usage_errors_follow_the_parsed_flag() {
         "{v}"
     );
 }
+
+/// A `bench standard --json` document of one allocator point, no
+/// statistics and no scaling, with the ioctl path's ratio `ioctl`.
+fn standard_document(ratio_best: f64, ioctl: f64) -> String {
+    format!(
+        r#"{{"schema_version":1,"benchmark":"standard","rust_vs_c":[{{"kind":"kmalloc","points":[{{"bytes":64,"ratio_best":{ratio_best}}}]}}],"stats_cost":null,"ioctl":{{"ratio_batch_vs_pairs":{ioctl}}},"scaling":[]}}"#
+    )
+}
+
+#[test]
+fn bench_placements_needs_no_device() {
+    let dir = std::env::temp_dir().join(format!("kmemlab-cli-placements-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    std::fs::write(&a, standard_document(1.01, 1.2)).unwrap();
+    std::fs::write(&b, standard_document(1.05, 1.4)).unwrap();
+    let a = format!("0={}", a.display());
+    let b = format!("832={}", b.display());
+    let o = kmemlab(&["bench", "placements", &a, &b, "-d", NONE], None);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("kmemlab bench placements: 2 placements of the same code"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nrust/C kmalloc: worst 1.030 (median of 2 placements) at 64 bytes (target <= 1.03): met\n"),
+        "{text}"
+    );
+    let o = kmemlab(&["--json", "bench", "placements", &a, &b], None);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with(
+            r#"{"schema_version":1,"benchmark":"placements","placements":["0","832"],"rows":["#
+        ),
+        "{}",
+        stdout(&o)
+    );
+    // A file it cannot read: exit 1; a usage error: exit 2, --hold too.
+    let missing = format!("1={}", dir.join("missing.json").display());
+    let o = kmemlab(&["bench", "placements", &a, &missing], None);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("kmemlab: cannot read "),
+        "{}",
+        stderr(&o)
+    );
+    for args in [
+        &["bench", "placements", a.as_str()][..],
+        &["bench", "placements", a.as_str(), "b.json"],
+        &["bench", "placements", a.as_str(), b.as_str(), "--hold"],
+    ] {
+        let o = kmemlab(args, None);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,7 +8,10 @@
 //!   ioctl path against the in-kernel loop and the cost of statistics, then a
 //!   summary against the targets, and optionally an SVG plot (`plot.rs`);
 //! - `smoke`: tiny runs of everything, each checked to be well-formed;
-//! - `stats-cost`: kmem_cache pairs with statistics kept and not.
+//! - `stats-cost`: kmem_cache pairs with statistics kept and not;
+//! - `placements`: the standard set's documents of several builds of the
+//!   module, its code placed differently, combined: medians across them
+//!   (`placements.rs`; reads files, no device).
 //!
 //! A run's figure per operation is `ns_total / ops`: the mean over its
 //! samples (the clock reads around each sample included, the same for Rust
@@ -19,6 +22,7 @@
 #[cfg(test)]
 mod fake_tests;
 mod figures;
+mod placements;
 mod report;
 mod run;
 mod smoke;
@@ -44,6 +48,7 @@ use crate::plot;
 use crate::uapi::*;
 
 use figures::*;
+use placements::*;
 use report::*;
 use run::*;
 use smoke::*;
@@ -463,13 +468,29 @@ impl Bench<'_> {
 pub fn validate(b: &BenchCommand) -> Result<()> {
     match b {
         BenchCommand::Run(a) => run_args(a).map(|_| ()),
+        BenchCommand::Placements(a) => placement_labels(&a.placements),
         _ => Ok(()),
     }
 }
 
-/// `bench run|standard|smoke|stats-cost`.
+/// Whether the benchmark command `b` needs the device (all but `placements`).
+pub fn needs_device(b: &BenchCommand) -> bool {
+    !matches!(b, BenchCommand::Placements(_))
+}
+
+/// A benchmark command that needs no device (see [`needs_device`]).
+pub fn without_device(b: &BenchCommand) -> Result<Output> {
+    match b {
+        BenchCommand::Placements(a) => placements(&a.placements),
+        _ => Err(usage("this command needs the device")),
+    }
+}
+
+/// `bench run|standard|smoke|stats-cost|placements` (`placements` does not
+/// use `dev`).
 pub fn bench(dev: &dyn DeviceOps, b: &BenchCommand) -> Result<Output> {
     match b {
+        BenchCommand::Placements(a) => placements(&a.placements),
         BenchCommand::Run(a) => Ok(run(dev, &run_args(a)?)?),
         BenchCommand::Standard(a) => Ok(standard(dev, &standard_args(a))?),
         BenchCommand::Smoke { iterations } => Ok(smoke(dev, *iterations)?),

@@ -293,6 +293,16 @@ pub(crate) fn stat_fields(prefix: &str, st: &Stat) -> Vec<(String, Value)> {
     ]
 }
 
+/// A line of a summary for `--json`: its check, detail and verdict (`met`:
+/// true, false, or null when it could not be judged).
+pub(crate) fn check_fields(c: Check) -> Value {
+    object(vec![
+        ("check", Value::from(c.name)),
+        ("detail", Value::from(c.detail)),
+        ("met", c.met.map_or(Value::Null, Value::Bool)),
+    ])
+}
+
 pub(crate) fn standard_fields(s: &Standard) -> Vec<(&'static str, Value)> {
     let a = &s.args;
     let sweeps = s
@@ -406,17 +416,7 @@ pub(crate) fn standard_fields(s: &Standard) -> Vec<(&'static str, Value)> {
                 .filter(|(k, _)| *k != "benchmark"),
         )
     });
-    let summary = s
-        .checks()
-        .into_iter()
-        .map(|c| {
-            object(vec![
-                ("check", Value::from(c.name)),
-                ("detail", Value::from(c.detail)),
-                ("met", c.met.map_or(Value::Null, Value::Bool)),
-            ])
-        })
-        .collect();
+    let summary = s.checks().into_iter().map(check_fields).collect();
     vec![
         ("benchmark", Value::from("standard")),
         ("kernel", Value::from(s.release.clone())),

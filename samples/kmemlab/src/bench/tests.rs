@@ -756,3 +756,35 @@ fn the_standard_plan_keeps_to_the_module_limits() {
         .map(|(_, p)| p.iter().map(|s| s.size).collect::<Vec<_>>());
     assert_eq!(kv, Some(vec![64, 4096, 65536, 1 << 20]));
 }
+
+#[test]
+fn medians_across_placements() {
+    // Odd counts: the middle value; even: the mean of the two middle ones.
+    assert_eq!(
+        medians(&[vec![1.0, 5.0], vec![3.0, 4.0], vec![2.0, 9.0]]),
+        [2.0, 5.0]
+    );
+    assert_eq!(
+        medians(&[
+            vec![1.0, 4.0],
+            vec![3.0, 2.0],
+            vec![8.0, 1.0],
+            vec![2.0, 3.0]
+        ]),
+        [2.5, 2.5]
+    );
+    assert_eq!(medians(&[vec![1.5], vec![2.5]]), [2.0]);
+    assert!(medians(&[]).is_empty());
+}
+
+#[test]
+fn placements_need_two_distinct_labels() {
+    let p = |label: &str| crate::cli::Placement {
+        label: label.into(),
+        file: "x.json".into(),
+    };
+    assert!(placement_labels(&[p("0"), p("832")]).is_ok());
+    for bad in [vec![p("0")], vec![p("0"), p("0")], vec![]] {
+        assert_eq!(placement_labels(&bad).unwrap_err().exit_code(), 2);
+    }
+}

@@ -686,6 +686,15 @@ pub enum BenchCommand {
         #[arg(long, value_name = "R", value_parser = rounds, default_value_t = crate::bench::STATS_COST_ROUNDS)]
         rounds: usize,
     },
+    /// The standard set's figures across placements of the same code
+    ///
+    /// Each FILE is what `bench standard --json` printed for one build of
+    /// the module, its text shifted in memory (LABEL, e.g. the shift in
+    /// bytes, heads its column as +LABEL): under emulation the ratios depend
+    /// on where the code lands. Every figure is the median across the
+    /// placements, judged against the standard targets. Reads the files
+    /// only: needs no device.
+    Placements(BenchPlacementsArgs),
 }
 
 #[derive(Args, Debug, Clone, PartialEq)]
@@ -745,6 +754,35 @@ pub struct BenchStandardArgs {
     /// The plot's subtitle
     #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub subtitle: Option<String>,
+}
+
+/// One placement of `bench placements`: its label and the file of its
+/// `bench standard --json` document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub label: String,
+    pub file: PathBuf,
+}
+
+/// `LABEL=FILE`, neither empty.
+fn placement(s: &str) -> Result<Placement, String> {
+    match s.split_once('=') {
+        Some((label, file)) if !label.is_empty() && !file.is_empty() => Ok(Placement {
+            label: label.to_string(),
+            file: PathBuf::from(file),
+        }),
+        _ => Err(format!(
+            "'{s}': LABEL=FILE, a label and the file `bench standard --json` wrote (e.g. 832=bench-832.json)"
+        )),
+    }
+}
+
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct BenchPlacementsArgs {
+    /// Two or more placements: a label (its column: +LABEL) and the file of
+    /// its `bench standard --json`
+    #[arg(value_name = "LABEL=FILE", value_parser = placement, num_args = 2.., required = true)]
+    pub placements: Vec<Placement>,
 }
 
 /// Parses a whole command line (its first word is the program's name).

@@ -102,6 +102,11 @@ fn usage_errors() {
         "bench run --threads many",
         "bench standard --rounds 0",
         "bench frob",
+        "bench placements",
+        "bench placements 0=a.json",
+        "bench placements 0=a.json b.json",
+        "bench placements =a.json 1=b.json",
+        "bench placements 0= 1=b.json",
         "mempool",
         "mempool create --min 4",
         "mempool create --kmalloc 8 --cache 1 --min 4",
@@ -253,4 +258,31 @@ fn alloc_and_cache_flags() {
         let e = cli(bad).unwrap_err();
         assert_eq!(e.exit_code(), 2, "{bad}: {e}");
     }
+}
+
+#[test]
+fn bench_placements() {
+    match cli("bench placements 0=a.json 832=dir/b=c.json --json").unwrap() {
+        Cli {
+            global,
+            command: Command::Bench(BenchCommand::Placements(a)),
+        } => {
+            assert!(global.json);
+            let got: Vec<(&str, PathBuf)> = a
+                .placements
+                .iter()
+                .map(|p| (p.label.as_str(), p.file.clone()))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    ("0", PathBuf::from("a.json")),
+                    ("832", PathBuf::from("dir/b=c.json"))
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = cli("bench placements 0=a.json b.json").unwrap_err();
+    assert!(e.to_string().contains("LABEL=FILE"), "{e}");
 }

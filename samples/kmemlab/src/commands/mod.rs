@@ -18,9 +18,12 @@ use crate::output::Output;
 
 pub use version::{limits_json, limits_lines};
 
-/// Whether `cmd` needs the device (`stats`, `top`, `completions` and the
-/// hidden documentation commands do not).
+/// Whether `cmd` needs the device (`stats`, `top`, `completions`, `bench
+/// placements` and the hidden documentation commands do not).
 pub fn needs_device(cmd: &Command) -> bool {
+    if let Command::Bench(b) = cmd {
+        return crate::bench::needs_device(b);
+    }
     !matches!(
         cmd,
         Command::Stats(_)
