@@ -515,6 +515,16 @@ mod tests {
     }
 
     #[test]
+    fn cycle_counter_rate_is_plausible() {
+        // Measured at load over 10 ms on one CPU: a counter between 1 MHz
+        // and 100 GHz (0 only where there is no counter).
+        let ns = clock::cycles_to_ns(1_000_000);
+        if clock::cycles() != 0 {
+            assert!((10_000..=1_000_000_000).contains(&ns));
+        }
+    }
+
+    #[test]
     fn cycles_convert_at_the_measured_rate() {
         let rate = Rate {
             ns: 1_000_000,

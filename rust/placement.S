@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Where kmemlab's code lands, for the benchmarks: KMEMLAB_PAD bytes (0
- * unless `make KMEMLAB_PAD=N` asks) at the start of the module's .text,
- * ahead of everything else, so the whole module's code moves by N bytes.
+ * Where kmemlab's code lands, for the benchmarks: KMEMLAB_PAD bytes at the
+ * start of the module's .text, ahead of everything else, so the whole
+ * module's code moves by N bytes (N a multiple of 16, the alignment of what
+ * follows). Linked only when `make KMEMLAB_PAD=N` asks for N > 0; no symbol
+ * marks it, so backtraces name the functions after it.
  *
  * Under QEMU's TCG, what a loop costs depends on its addresses (a jump is
  * chained from one translated block to the next only within a 4 KiB page;
@@ -12,9 +14,5 @@
  * same code at several placements and reports the median (README,
  * Benchmarks).
  */
-#ifndef KMEMLAB_PAD
-#define KMEMLAB_PAD 0
-#endif
 	.text
-kmemlab_placement:
 	.skip KMEMLAB_PAD, 0xcc

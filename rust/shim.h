@@ -113,6 +113,7 @@ int kmemlab_cbench_step(struct kmemlab_cbench *b);
 void kmemlab_cbench_free(struct kmemlab_cbench *b);
 u64 kmemlab_get_cycles(void);
 u64 kmemlab_ktime_ns(void);
+u64 kmemlab_cycles_scale(void);
 int kmemlab_run_workers(unsigned int nr, void (*fn)(void *ctx, unsigned int cpu),
 			void *ctxs, size_t stride, u32 *stop);
 

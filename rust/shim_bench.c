@@ -13,12 +13,14 @@
 #include <linux/completion.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/dmapool.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/kthread.h>
+#include <linux/math64.h>
 #include <linux/mempool.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
@@ -196,6 +198,29 @@ u64 kmemlab_get_cycles(void)
 u64 kmemlab_ktime_ns(void)
 {
 	return ktime_get_ns();
+}
+
+/*
+ * Nanoseconds per cycle of get_cycles(), as a fixed-point number with 32
+ * fraction bits, measured against ktime across a 10 ms sleep on one CPU
+ * (the counters of two CPUs need not agree: under QEMU's TCG they did
+ * not); 0 when the counter did not move (an architecture without one) or
+ * the sleep took over a second. Sleeps: process context only.
+ */
+u64 kmemlab_cycles_scale(void)
+{
+	u64 c0, c1, t0, t1;
+
+	migrate_disable();
+	c0 = get_cycles();
+	t0 = ktime_get_ns();
+	msleep(10);
+	t1 = ktime_get_ns();
+	c1 = get_cycles();
+	migrate_enable();
+	if (c1 <= c0 || t1 - t0 >= NSEC_PER_SEC)
+		return 0;
+	return div64_u64((t1 - t0) << 32, c1 - c0);
 }
 
 /* One worker thread of kmemlab_run_workers(). */

@@ -168,10 +168,12 @@ struct KindTally {
 
 /// The statistics of one call that frees objects (of any kinds): what
 /// [`CallTally::freed`] counts reaches this CPU's counters when the tally is
-/// dropped, or when the kind freed changes, a few adds per kind and call
-/// instead of a handful of per-CPU adds per object. A call frees objects in
-/// handle order, most often of one kind; the tally holds the counts of the
-/// kind it saw last (not one slot per kind, which each call would zero).
+/// dropped, or when the kind freed changes. A call frees objects in handle
+/// order, most often of one kind, so it adds a handful of per-CPU counters
+/// once instead of per object; the tally holds the counts of the kind it
+/// saw last (not one slot per kind, which each call would zero), so objects
+/// of kinds that alternate (a file's mixed table closed) are added per run
+/// of one kind.
 pub(crate) struct CallTally {
     /// The kind index `counts` are of, once an object was counted.
     kind: Option<usize>,
@@ -287,8 +289,8 @@ impl UnitTally {
                 .add_return_this_cpu_at(i, most)
                 .wrapping_sub(most)
         });
-        // The tickets taken are `n` and on (numbered from 1): the first
-        // timed one is the next multiple of `SAMPLE` from `n + 1`.
+        // The tickets taken are `n + 1` to `n + most`: the first timed one
+        // is the first multiple of `SAMPLE` among them.
         let first = (SAMPLE - n.wrapping_add(1) % SAMPLE) % SAMPLE;
         Self {
             kind,
@@ -322,10 +324,7 @@ impl UnitTally {
     /// Nanoseconds the created objects took to make, estimated from the
     /// timed ones (converted once, at the end of the call).
     fn alloc_ns(&self) -> u64 {
-        if self.alloc_cycles == 0 {
-            return 0;
-        }
-        clock::cycles_to_ns(self.alloc_cycles).saturating_mul(SAMPLE)
+        clock::cycles_to_ns(self.alloc_cycles.saturating_mul(SAMPLE))
     }
 
     /// Whether the next object made is timed.
@@ -340,10 +339,10 @@ impl UnitTally {
 /// off run one compiled loop.
 pub(crate) trait Count {
     /// Before an object is made: the cycle counter when the object is one
-    /// to time, else `None`.
+    /// to time, else `None`. Used through [`Count::made`].
     fn start(&mut self) -> Option<u64>;
     /// Counts an object made, `started` being what [`Count::start`] said
-    /// before it.
+    /// before it. Used through [`Count::made`].
     fn count(&mut self, started: Option<u64>);
     /// Counts `n` objects freed.
     fn freed(&mut self, n: u64);
@@ -664,7 +663,9 @@ mod tests {
         assert_eq!(timed, 4);
         assert_eq!(t.timed, 4);
         assert_eq!(t.created(), 4 * SAMPLE);
-        // Each timed one counts `SAMPLE` times what it took.
-        assert!(t.alloc_ns() % SAMPLE == 0);
+        // Each timed one counts `SAMPLE` times what it took; none, nothing.
+        assert_eq!(t.alloc_ns(), clock::cycles_to_ns(t.alloc_cycles * SAMPLE));
+        let untimed = UnitTally::new(SCRATCH_KIND, 0, 0, 1, 1);
+        assert_eq!(untimed.alloc_ns(), 0);
     }
 }

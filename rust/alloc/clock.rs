@@ -9,15 +9,14 @@
 use core::num::NonZeroU64;
 
 use kernel::sync::atomic::{
-    Acquire,
     Atomic,
-    Relaxed,
-    Release, //
+    Relaxed, //
 };
 
 extern "C" {
     fn kmemlab_get_cycles() -> u64;
     fn kmemlab_ktime_ns() -> u64;
+    fn kmemlab_cycles_scale() -> u64;
 }
 
 /// The CPU's cycle counter (`get_cycles()`: the time stamp counter on x86):
@@ -45,7 +44,7 @@ impl Rate {
     /// `cycles * ns / self.cycles` in 64-bit arithmetic (the kernel has no
     /// 128-bit division): the rate as a fixed-point number with as many
     /// fraction bits as `ns` leaves room for (over 20 for any span shorter
-    /// than an hour, 16 after a year).
+    /// than an hour).
     pub(crate) fn to_ns(self, cycles: u64) -> u64 {
         let Some(per) = NonZeroU64::new(self.cycles) else {
             return 0;
@@ -60,32 +59,26 @@ impl Rate {
     }
 }
 
-/// `ktime` and the cycle counter when kmemlab loaded ([`init`]): the span
-/// over which [`cycles_to_ns`] measures the counter's rate. `EPOCH_NS` is
-/// stored last, so a reader that sees it set sees `EPOCH_CYCLES` too; before
-/// that the span starts at 0 for both.
-static EPOCH_CYCLES: Atomic<u64> = Atomic::new(0);
-static EPOCH_NS: Atomic<u64> = Atomic::new(0);
+/// Nanoseconds per cycle of [`cycles`], with 32 fraction bits, measured
+/// once when kmemlab loads ([`init`]); 0 until then, or when the counter
+/// does not move.
+static SCALE: Atomic<u64> = Atomic::new(0);
 
-/// Starts the span [`cycles_to_ns`] measures the cycle counter over.
+/// Measures the cycle counter's rate against `ktime` (a 10 ms sleep), for
+/// [`cycles_to_ns`]. Process context.
 pub(crate) fn init() {
-    EPOCH_CYCLES.store(cycles(), Relaxed);
-    EPOCH_NS.store(ktime_ns(), Release);
+    // SAFETY: called from module init, process context, where the shim's
+    // sleep is allowed.
+    let scale = unsafe { kmemlab_cycles_scale() };
+    SCALE.store(scale, Relaxed);
 }
 
-/// `cycles` of this CPU's counter in nanoseconds, at the rate the counter
-/// kept against `ktime` since kmemlab loaded: two clock reads, for the
-/// callers that add up many cycle counts and convert them once.
+/// `cycles` of the cycle counter in nanoseconds, at the rate measured when
+/// kmemlab loaded (0 before that, or without a cycle counter). Only
+/// differences of the counter are converted, each taken within one
+/// allocation, so a counter that stops or restarts across a suspend
+/// changes nothing here.
 pub(crate) fn cycles_to_ns(cycles: u64) -> u64 {
-    let epoch_ns = EPOCH_NS.load(Acquire);
-    let epoch_cycles = if epoch_ns == 0 {
-        0
-    } else {
-        EPOCH_CYCLES.load(Relaxed)
-    };
-    let rate = Rate {
-        ns: ktime_ns().saturating_sub(epoch_ns),
-        cycles: self::cycles().saturating_sub(epoch_cycles),
-    };
-    rate.to_ns(cycles)
+    let ns = (u128::from(cycles) * u128::from(SCALE.load(Relaxed))) >> 32;
+    u64::try_from(ns).unwrap_or(u64::MAX)
 }

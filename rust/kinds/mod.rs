@@ -181,7 +181,7 @@ impl Request {
 
     /// Makes one object's memory (the tests' way; the object table makes
     /// its objects in a loop compiled for the kind).
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn make(&self) -> Result<Memory> {
         struct MakeOne(Gfp, Node);
         impl Visit for MakeOne {
