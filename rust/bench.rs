@@ -52,7 +52,6 @@ use crate::{
             RawBench,
             RawWork, //
         },
-        topology::Node,
         workers,
     },
     kinds::{
@@ -273,21 +272,20 @@ trait Step {
 /// held in its own type, as many as a batch.
 struct Rust<'r, K: Kind, C: stats::Count> {
     req: &'r K::Request,
-    gfp: Gfp,
-    node: Node,
+    sampler: K::Sampler<'r>,
     held: KVec<K::Sample<'r>>,
     batch: u32,
     /// The run's statistics (when counted: a [`stats::UnitTally`] of the
     /// scratch slot, added to the counters when the run ends, as an
-    /// ioctl's are when it returns; `None` when not).
+    /// ioctl's are when it returns; [`stats::Uncounted`] when not).
     tally: C,
 }
 
 impl<K: Kind, C: stats::Count> Step for Rust<'_, K, C> {
     fn step(&mut self) -> Result {
-        let (req, gfp, node) = (self.req, self.gfp, self.node);
+        let sampler = &self.sampler;
         cycle(&mut self.held, self.batch, &mut self.tally, || {
-            K::sample(req, gfp, node)
+            K::sample(sampler)
         })
     }
 
@@ -344,19 +342,17 @@ impl Visit for RustRun<'_> {
 
     fn visit<K: Wrap>(self, r: &K::Request) -> Result<Run> {
         let (spec, req) = (self.spec, self.req);
-        // One loop per kind, counting or not by a flag (a tally or none),
-        // so that statistics on and off time the same machine code: two
-        // loops compiled apart land at different places in the module's
-        // text, and under emulation where a loop sits costs more than what
-        // it counts (see `stats::Count for Option`).
+        // One loop per kind and way of counting: without statistics the
+        // loop has no counting instructions at all.
+        if !spec.count {
+            return timed(spec, &|| Rust::<K, _>::new(spec, req, r, stats::Uncounted));
+        }
         timed(spec, &|| {
-            let tally = spec.count.then(|| {
-                // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
-                let most_live = spec.batch as usize;
-                let (bytes, pages) = (req.what.bytes(), req.what.pages());
-                let most = u64::from(spec.iterations) * u64::from(spec.batch);
-                stats::UnitTally::new(stats::SCRATCH_KIND, bytes, pages, most, most_live)
-            });
+            // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
+            let most_live = spec.batch as usize;
+            let (bytes, pages) = (req.what.bytes(), req.what.pages());
+            let most = u64::from(spec.iterations) * u64::from(spec.batch);
+            let tally = stats::UnitTally::new(stats::SCRATCH_KIND, bytes, pages, most, most_live);
             Rust::<K, _>::new(spec, req, r, tally)
         })
     }
@@ -366,8 +362,7 @@ impl<'r, K: Kind, C: stats::Count> Rust<'r, K, C> {
     fn new(spec: &Spec, req: &Request, r: &'r K::Request, tally: C) -> Result<Self> {
         Ok(Self {
             req: r,
-            gfp: req.gfp,
-            node: req.node,
+            sampler: K::sampler(r, req.gfp, req.node)?,
             // CAST: `batch` is at most `KMEMLAB_BATCH_MAX`.
             held: KVec::with_capacity(spec.batch as usize, GFP_KERNEL)?,
             batch: spec.batch,

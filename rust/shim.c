@@ -199,11 +199,6 @@ void *kmemlab_mempool_alloc(void *pool, gfp_t gfp)
 	return mempool_alloc((mempool_t *)pool, gfp);
 }
 
-void kmemlab_mempool_free(void *element, void *pool)
-{
-	mempool_free(element, (mempool_t *)pool);
-}
-
 void kmemlab_mempool_destroy(void *pool)
 {
 	mempool_destroy((mempool_t *)pool);

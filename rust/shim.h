@@ -42,7 +42,6 @@ void *kmemlab_kvmalloc_node(size_t size, gfp_t gfp, int node);
 void *kmemlab_mempool_create_kmalloc(int min_nr, size_t size);
 void *kmemlab_mempool_create_slab(int min_nr, struct kmem_cache *cache);
 void *kmemlab_mempool_alloc(void *pool, gfp_t gfp);
-void kmemlab_mempool_free(void *element, void *pool);
 void kmemlab_mempool_destroy(void *pool);
 int kmemlab_mempool_reserve(void *pool);
 unsigned long kmemlab_vmalloc_area_pages(const void *addr, size_t size);

@@ -335,8 +335,7 @@ impl UnitTally {
 }
 
 /// Counting the objects a loop makes and frees: a [`UnitTally`] (the ioctl
-/// path), or, for the benchmarks, an `Option` of one, so that counting on and
-/// off run one compiled loop.
+/// path, the benchmarks with statistics), or [`Uncounted`].
 pub(crate) trait Count {
     /// Before an object is made: the cycle counter when the object is one
     /// to time, else `None`. Used through [`Count::made`].
@@ -351,13 +350,7 @@ pub(crate) trait Count {
     /// [`SAMPLE`]th one on this CPU is timed. A failed allocation is not
     /// counted, and leaves its turn to the next one.
     ///
-    /// The allocation is one call whatever the counting does around it:
-    /// under QEMU's TCG, where code sits decides what it costs (a jump is
-    /// chained from one translated block to the next only within a 4 KiB
-    /// page, and a return looks its target up in a direct-mapped cache
-    /// hashed on the address), so the timed and untimed objects, and the
-    /// benchmarks' counted and uncounted runs, make theirs from the same
-    /// call and return to the same place.
+    /// The allocation is one call whether the object is timed or not.
     #[inline(always)]
     fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A> {
         let started = self.start();
@@ -367,36 +360,22 @@ pub(crate) trait Count {
     }
 }
 
-/// Counting switched by a flag: `None` counts nothing, at the cost of a
-/// test before and after each object. The benchmarks compare statistics on
-/// and off through this one loop, not through two compiled apart, so both
-/// run the same machine code at the same addresses: where a loop landed in
-/// the module's text decided the ratio under TCG (1.03 to 1.51 between
-/// builds with the same counting code, 1.07 for one build with every
-/// function page-aligned, 1.32 for one whose counted and uncounted paths
-/// called the allocator from different places).
-impl<C: Count> Count for Option<C> {
+/// No counting: what a benchmark run without statistics uses, so that its
+/// loop has no counting instructions at all (the cost of counting is the
+/// difference between a run with a [`UnitTally`] and one with this).
+pub(crate) struct Uncounted;
+
+impl Count for Uncounted {
     #[inline(always)]
     fn start(&mut self) -> Option<u64> {
-        match self {
-            Some(tally) => tally.start(),
-            None => None,
-        }
+        None
     }
 
     #[inline(always)]
-    fn count(&mut self, started: Option<u64>) {
-        if let Some(tally) = self {
-            tally.count(started);
-        }
-    }
+    fn count(&mut self, _started: Option<u64>) {}
 
     #[inline(always)]
-    fn freed(&mut self, n: u64) {
-        if let Some(tally) = self {
-            tally.freed(n);
-        }
-    }
+    fn freed(&mut self, _n: u64) {}
 }
 
 impl Count for UnitTally {

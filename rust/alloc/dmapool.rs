@@ -23,7 +23,10 @@
 //! scope holds a [`Use`] of the binding, so unbinding waits for the scope,
 //! and every [`ScopedBlock`] borrows the scope.
 
-use core::ptr::NonNull;
+use core::{
+    marker::PhantomData,
+    ptr::NonNull, //
+};
 
 use kernel::{
     bindings,
@@ -213,6 +216,13 @@ impl Drop for RawBlock {
     }
 }
 
+/// The mask blocks are taken with: zeroed, and one the slab allocator takes
+/// (`dma_pool_alloc()` takes a header with kmalloc when it needs a page: the
+/// slab allocator WARNs on the masks `for_slab` refuses; `EINVAL`).
+fn block_gfp(gfp: Gfp) -> Result<bindings::gfp_t> {
+    Ok(gfp.zeroed().for_slab()?.raw())
+}
+
 /// Takes a zeroed block of `size` bytes from `pool` with `gfp`, and checks
 /// that the device can reach all of it (`mask`; `EIO` otherwise: given back).
 ///
@@ -220,20 +230,18 @@ impl Drop for RawBlock {
 ///
 /// `pool` is live, and stays so until the block is given back; its device
 /// stays bound as long too. `size` is at most the block size `pool` was
-/// made with.
+/// made with. `gfp` is a mask [`block_gfp`] returned.
+#[inline(always)]
 unsafe fn take_block(
     pool: NonNull<bindings::dma_pool>,
     size: usize,
     mask: u64,
-    gfp: Gfp,
+    gfp: bindings::gfp_t,
 ) -> Result<RawBlock> {
-    // `dma_pool_alloc()` takes a header with kmalloc when it needs a page:
-    // the slab allocator WARNs on the masks `for_slab` refuses.
-    let gfp = gfp.zeroed().for_slab()?;
     let mut dma: DmaAddress = 0;
     // SAFETY: `pool` is live (guaranteed by the caller); `dma` is a valid
     // place for the bus address.
-    let cpu = unsafe { bindings::dma_pool_alloc(pool.as_ptr(), gfp.raw(), &mut dma) };
+    let cpu = unsafe { bindings::dma_pool_alloc(pool.as_ptr(), gfp, &mut dma) };
     let cpu = NonNull::new(cpu.cast::<u8>()).ok_or(ENOMEM)?;
     // INVARIANT: the pool's block, zeroed (`__GFP_ZERO`), at least `size`
     // bytes (the pool rounds the size up), used only through the new value.
@@ -372,6 +380,7 @@ impl DmaPool {
     /// unbound); the result holds the pool. `EINVAL` for a mask the slab
     /// allocator refuses (the pool takes page headers from it).
     pub(crate) fn alloc(pool: &Arc<Self>, gfp: Gfp) -> Result<DmaBuf> {
+        let gfp = block_gfp(gfp)?;
         let binding = pool.binding();
         let (raw, size, mask) = (pool.raw, pool.shape.size, binding.mask());
         let make = |_: &device::Device<Bound>| {
@@ -379,7 +388,8 @@ impl DmaPool {
             // `pool` (borrowed) keeps the pool's lease: the pool is live and
             // the device bound until the block is given back (by its lease's
             // drop, or by the revocation, which frees it before the pool).
-            // SAFETY: see above; `size` is the pool's own block size.
+            // SAFETY: see above; `size` is the pool's own block size, `gfp`
+            // from `block_gfp`.
             let block = unsafe { take_block(raw, size, mask, gfp)? };
             Ok(Resource::Block(block))
         };
@@ -434,15 +444,48 @@ impl PoolScope {
         self.user.stopping()
     }
 
-    /// A zeroed block, given back when the result is dropped.
-    pub(crate) fn alloc(&self, gfp: Gfp) -> Result<ScopedBlock<'_>> {
+    /// Blocks taken with `gfp` (checked here, once, with the errors of
+    /// [`DmaPool::alloc`]) while the scope is borrowed.
+    pub(crate) fn blocks(&self, gfp: Gfp) -> Result<BlockScope<'_>> {
         let pool = &self.pool;
+        // INVARIANT: the scope's pool, its block size and its device's mask.
+        Ok(BlockScope {
+            pool: pool.raw,
+            size: pool.shape.size,
+            mask: pool.binding().mask(),
+            gfp: block_gfp(gfp)?,
+            _scope: PhantomData,
+        })
+    }
+}
+
+/// Blocks of a borrowed [`PoolScope`] ([`PoolScope::blocks`]): the pool, the
+/// size, the device's mask and the mask resolved once.
+///
+/// # Invariants
+///
+/// `pool` is the borrowed scope's pool (live, its device bound, while the
+/// scope is), `size` its block size, `mask` its device's DMA mask, and `gfp`
+/// a mask [`block_gfp`] returned.
+pub(crate) struct BlockScope<'s> {
+    pool: NonNull<bindings::dma_pool>,
+    size: usize,
+    mask: u64,
+    gfp: bindings::gfp_t,
+    _scope: PhantomData<&'s PoolScope>,
+}
+
+impl<'s> BlockScope<'s> {
+    /// A zeroed block, given back when the result is dropped.
+    #[inline]
+    pub(crate) fn alloc(&self) -> Result<ScopedBlock<'s>> {
         // SAFETY: by the type invariant the pool is live and its device
-        // bound while `self` lives, which the result borrows.
-        let block = unsafe { take_block(pool.raw, pool.shape.size, pool.binding().mask(), gfp)? };
+        // bound while the scope is borrowed, which the result does too;
+        // `size`, `mask` and `gfp` are as `take_block` needs.
+        let block = unsafe { take_block(self.pool, self.size, self.mask, self.gfp)? };
         Ok(ScopedBlock {
-            _scope: self,
             _block: block,
+            _scope: PhantomData,
         })
     }
 }
@@ -450,8 +493,8 @@ impl PoolScope {
 /// A block taken through a [`PoolScope`], given back on drop (while the
 /// borrowed scope keeps the pool live).
 pub(crate) struct ScopedBlock<'s> {
-    _scope: &'s PoolScope,
     _block: RawBlock,
+    _scope: PhantomData<&'s PoolScope>,
 }
 
 #[kunit_tests(kmemlab_dmapool)]
@@ -539,7 +582,7 @@ mod tests {
             blocks.push(DmaPool::alloc(&pool, Gfp::KERNEL)?, GFP_KERNEL)?;
         }
         let scope = DmaPool::scope(&pool)?;
-        drop(scope.alloc(Gfp::KERNEL)?);
+        drop(scope.blocks(Gfp::KERNEL)?.alloc()?);
         drop(scope);
         // SAFETY: the faux device is bound while `faux` lives, and has no
         // DMA engine.

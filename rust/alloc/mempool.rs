@@ -38,7 +38,6 @@ extern "C" {
     fn kmemlab_mempool_create_kmalloc(min_nr: c_int, size: usize) -> *mut c_void;
     fn kmemlab_mempool_create_slab(min_nr: c_int, cache: *mut bindings::kmem_cache) -> *mut c_void;
     fn kmemlab_mempool_alloc(pool: *mut c_void, gfp: bindings::gfp_t) -> *mut c_void;
-    fn kmemlab_mempool_free(element: *mut c_void, pool: *mut c_void);
     fn kmemlab_mempool_destroy(pool: *mut c_void);
     fn kmemlab_mempool_reserve(pool: *mut c_void) -> c_int;
 }
@@ -185,9 +184,21 @@ impl MemPool {
     /// the reserve is empty.
     fn take(&self, gfp: Gfp) -> Result<Bytes> {
         Self::check_gfp(gfp)?;
+        // SAFETY: checked above.
+        unsafe { self.take_checked(gfp.raw()) }
+    }
+
+    /// [`MemPool::take`] with a mask already checked.
+    ///
+    /// # Safety
+    ///
+    /// `gfp` is a mask [`MemPool::check_gfp`] accepts.
+    #[inline(always)]
+    unsafe fn take_checked(&self, gfp: bindings::gfp_t) -> Result<Bytes> {
         // SAFETY: `pool` is live (type invariant); `gfp` cannot sleep, asks
-        // for no zeroing and is one the slab allocator takes (checked above).
-        let raw = unsafe { kmemlab_mempool_alloc(self.pool.as_ptr(), gfp.raw()) };
+        // for no zeroing and is one the slab allocator takes (guaranteed by
+        // the caller).
+        let raw = unsafe { kmemlab_mempool_alloc(self.pool.as_ptr(), gfp) };
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
         // SAFETY: an element is `size` bytes of memory only its taker uses;
         // a reserve element may hold what its last user wrote, so all of it
@@ -205,7 +216,7 @@ impl MemPool {
     unsafe fn give_back(&self, bytes: &Bytes) {
         // SAFETY: the element is this live pool's (guaranteed by the caller)
         // and is given back once.
-        unsafe { kmemlab_mempool_free(bytes.ptr().as_ptr().cast(), self.pool.as_ptr()) };
+        unsafe { bindings::mempool_free(bytes.ptr().as_ptr().cast(), self.pool.as_ptr().cast()) };
     }
 
     /// An element that keeps the pool alive (an object a file holds).
@@ -218,12 +229,15 @@ impl MemPool {
         })
     }
 
-    /// An element that borrows the pool (a benchmark's sample: no shared
-    /// reference count to update).
-    pub(crate) fn alloc_scoped(&self, gfp: Gfp) -> Result<ScopedElement<'_>> {
-        let bytes = self.take(gfp)?;
-        // INVARIANT: `bytes` came from `take` on `self`, which the element borrows.
-        Ok(ScopedElement { bytes, pool: self })
+    /// Elements that borrow the pool (a benchmark's samples: no shared
+    /// reference count to update), taken with `gfp`, checked here once.
+    pub(crate) fn scope(&self, gfp: Gfp) -> Result<ElementScope<'_>> {
+        Self::check_gfp(gfp)?;
+        // INVARIANT: checked above.
+        Ok(ElementScope {
+            pool: self,
+            gfp: gfp.raw(),
+        })
     }
 
     /// The raw pool, for the raw-C baseline (valid while `self` lives;
@@ -246,7 +260,7 @@ impl Drop for MemPool {
 ///
 /// # Invariants
 ///
-/// `bytes` is an element [`MemPool::take`] made on `pool`, owned only by
+/// `bytes` is an element [`MemPool::take`] (or `take_checked`) made on `pool`, owned only by
 /// this value.
 pub(crate) struct PoolElement {
     bytes: Bytes,
@@ -273,6 +287,33 @@ impl Drop for PoolElement {
     }
 }
 
+/// Elements of a borrowed [`MemPool`] taken with one mask
+/// ([`MemPool::scope`]).
+///
+/// # Invariants
+///
+/// `gfp` is a mask [`MemPool::check_gfp`] accepts.
+pub(crate) struct ElementScope<'p> {
+    pool: &'p MemPool,
+    gfp: bindings::gfp_t,
+}
+
+impl<'p> ElementScope<'p> {
+    /// A zeroed element, given back when dropped. `ENOMEM` when the
+    /// allocator fails and the reserve is empty.
+    #[inline]
+    pub(crate) fn alloc(&self) -> Result<ScopedElement<'p>> {
+        // SAFETY: `gfp` was checked (type invariant).
+        let bytes = unsafe { self.pool.take_checked(self.gfp)? };
+        // INVARIANT: `bytes` came from `take_checked` on `pool`, which the
+        // element borrows.
+        Ok(ScopedElement {
+            bytes,
+            pool: self.pool,
+        })
+    }
+}
+
 /// An element of a pool the holder borrows, given back to it on drop.
 ///
 /// # Invariants
@@ -292,6 +333,7 @@ bytes_allocation! {
 }
 
 impl Drop for ScopedElement<'_> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: by the type invariant the element is `pool`'s, given back once.
         unsafe { self.pool.give_back(&self.bytes) };
@@ -327,9 +369,11 @@ mod tests {
         a.as_mut_slice().fill(0x77);
         drop(a);
         // Whatever the element held, the next one reads as zeroes.
+        let scope = pool.scope(nowait()?)?;
         for _ in 0..4 {
-            let b = pool.alloc_scoped(nowait()?)?;
+            let mut b = scope.alloc()?;
             assert!(b.as_slice().iter().all(|x| *x == 0));
+            b.as_mut_slice().fill(0x55);
         }
         Ok(())
     }
@@ -338,7 +382,7 @@ mod tests {
     fn masks_that_sleep_or_zero_are_refused() -> Result {
         let pool = MemPool::new(PoolSource::Kmalloc, 64, 1)?;
         assert_eq!(MemPool::alloc(&pool, Gfp::KERNEL).err(), Some(EINVAL));
-        assert_eq!(pool.alloc_scoped(nowait()?.zeroed()).err(), Some(EINVAL));
+        assert_eq!(pool.scope(nowait()?.zeroed()).err(), Some(EINVAL));
         let dma32 = Gfp::new(GfpBase::Nowait, Mods::DMA32)?;
         assert_eq!(MemPool::alloc(&pool, dma32).err(), Some(EINVAL));
         let atomic = Gfp::new(GfpBase::Atomic, Mods::NOWARN)?;

@@ -21,6 +21,7 @@
 //! makes the kernel WARN); a name is free again once its cache is destroyed.
 
 use core::{
+    marker::PhantomData,
     mem::offset_of,
     ptr::NonNull, //
 };
@@ -644,20 +645,24 @@ impl KmemCache {
         })
     }
 
-    /// Allocates one object as [`KmemCache::alloc`] does, borrowing the
-    /// handle instead of keeping the cache: the borrow proves that the
-    /// object goes before the cache can, so nothing is counted (for work
-    /// that makes and frees objects within a borrow of the handle, such as
-    /// a benchmark run). [`KmemCache::live_objects`] does not count it.
-    pub(crate) fn alloc_scoped(&self, gfp: Gfp, node: Node) -> Result<ScopedObject<'_>> {
-        // SAFETY: the plain allocation; nothing else to keep.
-        let bytes = unsafe {
-            self.make(gfp, node, |cache, gfp, node| {
-                kmemlab_kmem_cache_alloc_node(cache, gfp, node)
-            })?
-        };
-        // INVARIANT: `bytes` is a fresh object of the borrowed cache.
-        Ok(ScopedObject { cache: self, bytes })
+    /// Objects of this cache for as long as the handle is borrowed, made
+    /// as [`KmemCache::alloc`] makes them but without a reference each: the
+    /// borrow proves that they go before the cache can, so nothing shared is
+    /// touched and [`KmemCache::live_objects`] does not count them (for work
+    /// that makes and frees objects within a borrow of the handle, such as a
+    /// benchmark run). `gfp` and `node` are checked here, once, with the
+    /// errors of [`KmemCache::alloc`].
+    pub(crate) fn scope(&self, gfp: Gfp, node: Node) -> Result<CacheScope<'_>> {
+        let shared = self.shared();
+        // INVARIANT: the handle's cache and settings, the mask checked.
+        Ok(CacheScope {
+            cache: shared.cache,
+            gfp: object_gfp(&shared.config, gfp)?.raw(),
+            node: node.raw(),
+            size: shared.config.object_size,
+            ctor: shared.config.ctor,
+            _handle: PhantomData,
+        })
     }
 
     /// One object from `alloc` (a shim allocating from the cache with a
@@ -674,37 +679,99 @@ impl KmemCache {
         alloc: impl FnOnce(*mut bindings::kmem_cache, bindings::gfp_t, c_int) -> *mut c_void,
     ) -> Result<Bytes> {
         let shared = self.shared();
-        let gfp = gfp.for_slab()?;
-        let gfp = match (shared.config.ctor, gfp.has(Mods::ZERO)) {
-            (true, true) => return Err(EINVAL),
-            (true, false) => gfp,
-            (false, _) => gfp.zeroed(),
-        };
+        let gfp = object_gfp(&shared.config, gfp)?;
         // `cache` is live (the handle's reference is held); `gfp` is a valid
         // mask and `node` is online or `NUMA_NO_NODE`.
         let raw = alloc(shared.cache.as_ptr(), gfp.raw(), node.raw());
         let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
-        let size = shared.config.object_size;
-        if shared.config.ctor {
-            // The constructor wrote the first eight bytes (`new` keeps such
-            // objects at 8 bytes or more); the rest may be uninitialised.
-            // SAFETY: `ptr` is a fresh object of `size` bytes, only used
-            // here, and `size >= 8` for a cache with a constructor (type
-            // invariant).
-            unsafe { ptr.add(8).write_bytes(0, size - 8) };
-        }
-        // SAFETY: `ptr` is a fresh object of `size` bytes, initialised (zeroed
-        // by the allocator, or by the constructor and above), that only the
-        // new value uses.
-        Ok(unsafe { Bytes::new(ptr, size) })
+        // SAFETY: `ptr` is a fresh object of the cache, only used here.
+        Ok(unsafe { initialise(ptr, shared.config.object_size, shared.config.ctor) })
+    }
+}
+
+/// The mask objects of a cache made with `config` are allocated with: one
+/// the slab allocator takes, with `__GFP_ZERO` unless the cache has a
+/// constructor, which the slab allocator forbids asking it for (`EINVAL`).
+fn object_gfp(config: &CacheConfig, gfp: Gfp) -> Result<Gfp> {
+    let gfp = gfp.for_slab()?;
+    match (config.ctor, gfp.has(Mods::ZERO)) {
+        (true, true) => Err(EINVAL),
+        (true, false) => Ok(gfp),
+        (false, _) => Ok(gfp.zeroed()),
+    }
+}
+
+/// A fresh object of `size` bytes allocated with [`object_gfp`]'s mask,
+/// initialised: zeroed by the allocator, or the constructor's mark followed
+/// by zeroes written here.
+///
+/// # Safety
+///
+/// `ptr` is a fresh object of a cache of `size`-byte objects made with a
+/// constructor if `ctor`, allocated with [`object_gfp`]'s mask, used only
+/// through the result; `size >= 8` if `ctor`.
+#[inline(always)]
+unsafe fn initialise(ptr: NonNull<u8>, size: usize, ctor: bool) -> Bytes {
+    if ctor {
+        // The constructor wrote the first eight bytes; the rest may be
+        // uninitialised.
+        // SAFETY: `ptr` is a fresh object of `size >= 8` bytes, only used
+        // here (guaranteed by the caller).
+        unsafe { ptr.add(8).write_bytes(0, size - 8) };
+    }
+    // SAFETY: `ptr` is a fresh object of `size` bytes, initialised (zeroed by
+    // the allocator, or by the constructor and above), that only the new
+    // value uses.
+    unsafe { Bytes::new(ptr, size) }
+}
+
+/// Objects of a borrowed [`KmemCache`] ([`KmemCache::scope`]): the cache,
+/// the mask and the node resolved once, so that an object costs the
+/// allocator's call and, for a cache with a constructor, the zeroing.
+///
+/// # Invariants
+///
+/// `cache` is the cache of the borrowed handle, whose objects are `size`
+/// bytes, made with a constructor if `ctor` (then `size >= 8`); `gfp` is
+/// [`object_gfp`]'s mask for it and `node` online or `NUMA_NO_NODE`.
+pub(crate) struct CacheScope<'c> {
+    cache: NonNull<bindings::kmem_cache>,
+    gfp: bindings::gfp_t,
+    node: c_int,
+    size: usize,
+    ctor: bool,
+    _handle: PhantomData<&'c KmemCache>,
+}
+
+impl<'c> CacheScope<'c> {
+    /// One object, initialised as [`KmemCache::alloc`] promises, freed when
+    /// dropped (within the borrow of the handle).
+    #[inline]
+    pub(crate) fn alloc(&self) -> Result<ScopedObject<'c>> {
+        // SAFETY: the borrowed handle keeps `cache` live; `gfp` is a mask
+        // the slab allocator takes and `node` a valid one (type invariant).
+        let raw =
+            unsafe { kmemlab_kmem_cache_alloc_node(self.cache.as_ptr(), self.gfp, self.node) };
+        let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
+        // INVARIANT: a fresh object of the borrowed cache, initialised.
+        Ok(ScopedObject {
+            cache: self.cache,
+            // SAFETY: `ptr` is a fresh object of `cache`, allocated with
+            // `object_gfp`'s mask, only used by the new value; `size` and
+            // `ctor` are the cache's (type invariant).
+            bytes: unsafe { initialise(ptr, self.size, self.ctor) },
+            ctor: self.ctor,
+            _handle: PhantomData,
+        })
     }
 }
 
 /// Puts the constructor's mark back in an object of a cache made with a
-/// constructor, before it is freed: the slab allocator expects objects back
-/// in their constructed state.
-fn reconstruct(config: &CacheConfig, bytes: &mut Bytes) {
-    if config.ctor {
+/// constructor (`ctor`), before it is freed: the slab allocator expects
+/// objects back in their constructed state.
+#[inline(always)]
+fn mark(ctor: bool, bytes: &mut Bytes) {
+    if ctor {
         bytes.as_mut_slice()[..8].copy_from_slice(&CTOR_MAGIC.to_ne_bytes());
     }
 }
@@ -776,7 +843,7 @@ impl Drop for CacheObject {
     fn drop(&mut self) {
         // SAFETY: the object's reference keeps `shared` valid (type invariant).
         let shared = unsafe { self.shared.as_ref() };
-        reconstruct(&shared.config, &mut self.bytes);
+        mark(shared.config.ctor, &mut self.bytes);
         shared.live.get().add_this_cpu(1u64.wrapping_neg());
         // `shared` is not used after this: the put may let the reaper free it.
         // SAFETY: by the type invariant `bytes` is a live object of `cache`,
@@ -792,15 +859,18 @@ impl Drop for CacheObject {
 }
 
 /// One object from a [`KmemCache`] that borrows the handle
-/// ([`KmemCache::alloc_scoped`]), freed back to the cache on drop.
+/// ([`CacheScope::alloc`]), freed back to the cache on drop.
 ///
 /// # Invariants
 ///
-/// `bytes` is a live object of `cache` (all its `object_size` bytes),
-/// owned only by this value.
+/// `bytes` is a live object of `cache`, the cache of the borrowed handle
+/// (all its object size), made with a constructor if `ctor`, owned only by
+/// this value.
 pub(crate) struct ScopedObject<'c> {
-    cache: &'c KmemCache,
+    cache: NonNull<bindings::kmem_cache>,
     bytes: Bytes,
+    ctor: bool,
+    _handle: PhantomData<&'c KmemCache>,
 }
 
 // SAFETY: as for `CacheObject`: plain memory owned by this value.
@@ -817,11 +887,12 @@ bytes_allocation! {
 }
 
 impl Drop for ScopedObject<'_> {
+    #[inline]
     fn drop(&mut self) {
-        reconstruct(&self.cache.shared().config, &mut self.bytes);
-        // SAFETY: by the type invariant `bytes` is a live object of the
-        // borrowed cache, which is live while borrowed; freed once, here.
-        unsafe { bindings::kmem_cache_free(self.cache.as_raw(), self.bytes.ptr().as_ptr().cast()) };
+        mark(self.ctor, &mut self.bytes);
+        // SAFETY: by the type invariant `bytes` is a live object of `cache`,
+        // which the borrowed handle keeps live; freed once, here.
+        unsafe { bindings::kmem_cache_free(self.cache.as_ptr(), self.bytes.ptr().as_ptr().cast()) };
     }
 }
 
@@ -940,18 +1011,32 @@ mod tests {
     fn scoped_objects_borrow_the_handle() -> Result {
         crate::alloc::init();
         let cache = KmemCache::new(b"kunit-scoped", config(24, true))?;
-        let mut a = cache.alloc_scoped(Gfp::KERNEL, Node::ANY)?;
+        // A constructor's objects cannot be asked zeroed: refused up front.
+        assert_eq!(
+            cache.scope(Gfp::KERNEL.zeroed(), Node::ANY).err(),
+            Some(EINVAL)
+        );
+        let scope = cache.scope(Gfp::KERNEL, Node::ANY)?;
+        let mut a = scope.alloc()?;
         assert_eq!(a.as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
         assert!(a.as_slice()[8..].iter().all(|b| *b == 0));
         a.as_mut_slice().fill(0x77);
         // Not counted: the borrow, not a count, keeps the cache.
         assert_eq!(cache.live_objects(), 0);
         drop(a);
-        let b = cache.alloc_scoped(Gfp::KERNEL, Node::ANY)?;
+        let b = scope.alloc()?;
         // Back in its constructed state, then zeroed past the mark.
         assert_eq!(b.as_slice()[..8], CTOR_MAGIC.to_ne_bytes());
         assert!(b.as_slice()[8..].iter().all(|x| *x == 0));
         drop(b);
+        // Without a constructor: zeroed whole.
+        let plain = KmemCache::new(b"kunit-scoped-plain", config(24, false))?;
+        let scope = plain.scope(Gfp::KERNEL, Node::ANY)?;
+        let mut c = scope.alloc()?;
+        assert!(c.as_slice().iter().all(|x| *x == 0));
+        c.as_mut_slice().fill(0x77);
+        drop(c);
+        assert!(scope.alloc()?.as_slice().iter().all(|x| *x == 0));
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use super::{
     block_pages,
     Ask,
     Kind,
+    Plain,
     Purpose,
     CACHE,
     SIZE, //
@@ -76,6 +77,7 @@ impl Kind for DmaKind {
     type Request = DmaRequest;
     type Memory = DmaBuf;
     type Sample<'r> = ScopedBuf<'r>;
+    type Sampler<'r> = Plain<'r, DmaRequest>;
 
     /// What the kernel crate's `kernel::alloc::Flags` can say, less
     /// accounting (coherent memory is not charged); the device's DMA mask,
@@ -118,8 +120,12 @@ impl Kind for DmaKind {
         DmaBuf::new(req.device, req.len, gfp)
     }
 
-    fn sample<'r>(req: &'r DmaRequest, gfp: Gfp, _node: Node) -> Result<ScopedBuf<'r>> {
-        req.scope.as_ref().ok_or(EINVAL)?.alloc(req.len, gfp)
+    fn sampler<'r>(req: &'r DmaRequest, gfp: Gfp, node: Node) -> Result<Plain<'r, DmaRequest>> {
+        Plain::new(req, gfp, node)
+    }
+
+    fn sample<'r>(s: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
+        s.req.scope.as_ref().ok_or(EINVAL)?.alloc(s.req.len, s.gfp)
     }
 
     /// The device is being unbound: the run stops and lets it go.

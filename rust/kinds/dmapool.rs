@@ -18,6 +18,7 @@ use crate::{
     alloc::{
         dma::DmaBuf,
         dmapool::{
+            BlockScope,
             DmaPool,
             PoolScope,
             ScopedBlock, //
@@ -49,6 +50,7 @@ impl Kind for DmaPoolKind {
     type Request = DmaPoolRequest;
     type Memory = DmaBuf;
     type Sample<'r> = ScopedBlock<'r>;
+    type Sampler<'r> = BlockScope<'r>;
 
     /// What a new page of the pool takes with the mask: a header from the
     /// slab allocator (no high-memory bases) and coherent memory, whose zone
@@ -91,8 +93,12 @@ impl Kind for DmaPoolKind {
         DmaPool::alloc(&req.pool, gfp)
     }
 
-    fn sample<'r>(req: &'r DmaPoolRequest, gfp: Gfp, _node: Node) -> Result<ScopedBlock<'r>> {
-        req.scope.as_ref().ok_or(EINVAL)?.alloc(gfp)
+    fn sampler<'r>(req: &'r DmaPoolRequest, gfp: Gfp, _node: Node) -> Result<BlockScope<'r>> {
+        req.scope.as_ref().ok_or(EINVAL)?.blocks(gfp)
+    }
+
+    fn sample<'r>(blocks: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
+        blocks.alloc()
     }
 
     /// The device is being unbound: the run stops and lets it go.

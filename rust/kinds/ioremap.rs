@@ -10,6 +10,7 @@ use super::{
     Ask,
     Contents,
     Kind,
+    Plain,
     Purpose,
     Report,
     Request,
@@ -144,6 +145,7 @@ impl Kind for IoremapKind {
     type Request = Source;
     type Memory = Mapping;
     type Sample<'r> = BarMapping<'r>;
+    type Sampler<'r> = Plain<'r, Source>;
 
     /// A mapping allocates no memory: no GFP bits at all.
     const GFP: GfpRule = GfpRule {
@@ -187,8 +189,12 @@ impl Kind for IoremapKind {
         }
     }
 
-    fn sample<'r>(req: &'r Source, _gfp: Gfp, _node: Node) -> Result<BarMapping<'r>> {
-        match req {
+    fn sampler<'r>(req: &'r Source, gfp: Gfp, node: Node) -> Result<Plain<'r, Source>> {
+        Plain::new(req, gfp, node)
+    }
+
+    fn sample<'r>(s: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
+        match s.req {
             Source::Window(window) => window.map(),
             Source::EduRegs | Source::Phys(_) => Err(EINVAL),
         }

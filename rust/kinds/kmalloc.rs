@@ -11,6 +11,7 @@ use super::{
     block_pages,
     Ask,
     Kind,
+    Plain,
     LOWMEM_BASES,
     NODE,
     POLICY,
@@ -42,6 +43,7 @@ impl Kind for KmallocKind {
     type Request = usize;
     type Memory = KmallocBuf;
     type Sample<'r> = KmallocBuf;
+    type Sampler<'r> = Plain<'r, usize>;
 
     /// The `dma-kmalloc-*` caches for `__GFP_DMA`; `__GFP_DMA32` and high
     /// memory are in the slab allocator's `GFP_SLAB_BUG_MASK`.
@@ -74,8 +76,12 @@ impl Kind for KmallocKind {
         KmallocBuf::new(*len, gfp, node)
     }
 
-    fn sample<'r>(len: &'r usize, gfp: Gfp, node: Node) -> Result<KmallocBuf> {
-        Self::make(len, gfp, node)
+    fn sampler<'r>(req: &'r usize, gfp: Gfp, node: Node) -> Result<Plain<'r, usize>> {
+        Plain::new(req, gfp, node)
+    }
+
+    fn sample<'r>(s: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
+        Self::make(s.req, s.gfp, s.node)
     }
 
     fn raw(len: &usize, node: Node) -> Result<RawWork> {

@@ -11,6 +11,7 @@ use super::{
     block_pages,
     Ask,
     Kind,
+    Plain,
     LOWMEM_BASES,
     NODE,
     POLICY,
@@ -43,6 +44,7 @@ impl Kind for KvmallocKind {
     type Request = usize;
     type Memory = KvmallocBuf;
     type Sample<'r> = KvmallocBuf;
+    type Sampler<'r> = Plain<'r, usize>;
 
     /// What both the slab allocator and vmalloc take: no high memory and
     /// no `__GFP_DMA32` (the slab allocator's `GFP_SLAB_BUG_MASK`). Both
@@ -85,8 +87,12 @@ impl Kind for KvmallocKind {
         KvmallocBuf::new(*len, gfp, node)
     }
 
-    fn sample<'r>(len: &'r usize, gfp: Gfp, node: Node) -> Result<KvmallocBuf> {
-        Self::make(len, gfp, node)
+    fn sampler<'r>(req: &'r usize, gfp: Gfp, node: Node) -> Result<Plain<'r, usize>> {
+        Plain::new(req, gfp, node)
+    }
+
+    fn sample<'r>(s: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
+        Self::make(s.req, s.gfp, s.node)
     }
 
     fn raw(len: &usize, node: Node) -> Result<RawWork> {

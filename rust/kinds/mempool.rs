@@ -21,6 +21,7 @@ use crate::{
             Mods, //
         },
         mempool::{
+            ElementScope,
             MemPool,
             PoolElement,
             ScopedElement, //
@@ -45,6 +46,7 @@ impl Kind for MempoolKind {
     type Request = MempoolRequest;
     type Memory = PoolElement;
     type Sample<'r> = ScopedElement<'r>;
+    type Sampler<'r> = ElementScope<'r>;
 
     /// Masks that cannot sleep: with one that may, `mempool_alloc()` waits
     /// without a limit for an element to come back, holding the file's
@@ -77,8 +79,12 @@ impl Kind for MempoolKind {
         MemPool::alloc(&req.pool, gfp)
     }
 
-    fn sample<'r>(req: &'r MempoolRequest, gfp: Gfp, _node: Node) -> Result<ScopedElement<'r>> {
-        req.pool.alloc_scoped(gfp)
+    fn sampler<'r>(req: &'r MempoolRequest, gfp: Gfp, _node: Node) -> Result<ElementScope<'r>> {
+        req.pool.scope(gfp)
+    }
+
+    fn sample<'r>(scope: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
+        scope.alloc()
     }
 
     fn raw(req: &MempoolRequest, _node: Node) -> Result<RawWork> {

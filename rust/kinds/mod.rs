@@ -423,8 +423,19 @@ pub(crate) trait Kind {
     /// whatever `gfp` says (the abstractions zero it).
     fn make(req: &Self::Request, gfp: Gfp, node: Node) -> Result<Self::Memory>;
 
+    /// What a benchmark run makes its objects with: the request with the
+    /// mask and the node, checked once for the run, and for the allocators
+    /// kmemlab wraps itself resolved to what each call needs (the kernel's
+    /// object, the final mask), so that one object costs what the C call
+    /// costs ([`Plain`] for a kind whose objects need nothing more).
+    type Sampler<'r>;
+
+    /// Checks `gfp` and `node` for a run of `req` (the errors
+    /// [`Kind::make`] would give for them).
+    fn sampler<'r>(req: &'r Self::Request, gfp: Gfp, node: Node) -> Result<Self::Sampler<'r>>;
+
     /// Makes one object for a benchmark run, as [`Kind::make`] does.
-    fn sample<'r>(req: &'r Self::Request, gfp: Gfp, node: Node) -> Result<Self::Sample<'r>>;
+    fn sample<'r>(sampler: &Self::Sampler<'r>) -> Result<Self::Sample<'r>>;
 
     /// Whether the run of a benchmark of `req` must stop (the device it
     /// uses is unbinding).
@@ -434,6 +445,20 @@ pub(crate) trait Kind {
 
     /// The raw-C baseline of the same work.
     fn raw(req: &Self::Request, node: Node) -> Result<RawWork>;
+}
+
+/// The [`Kind::Sampler`] of a kind with nothing to resolve ahead: the
+/// request, the mask and the node, as [`Kind::make`] takes them.
+pub(crate) struct Plain<'r, R> {
+    pub(crate) req: &'r R,
+    pub(crate) gfp: Gfp,
+    pub(crate) node: Node,
+}
+
+impl<'r, R> Plain<'r, R> {
+    pub(crate) fn new(req: &'r R, gfp: Gfp, node: Node) -> Result<Self> {
+        Ok(Self { req, gfp, node })
+    }
 }
 
 /// Code generic over the kind of a request ([`What::visit`]).

@@ -8,6 +8,7 @@ use kernel::prelude::*;
 use super::{
     Ask,
     Kind,
+    Plain,
     LOWMEM_BASES,
     NODE,
     ORDER,
@@ -55,6 +56,7 @@ impl Kind for FreePagesKind {
     type Request = u32;
     type Memory = FreePages;
     type Sample<'r> = FreePages;
+    type Sampler<'r> = Plain<'r, u32>;
 
     /// No node (so no `__GFP_THISNODE`), and no high memory: the pages are
     /// returned as a linear-map address.
@@ -79,8 +81,12 @@ impl Kind for FreePagesKind {
         FreePages::new(*order, gfp)
     }
 
-    fn sample<'r>(order: &'r u32, gfp: Gfp, node: Node) -> Result<FreePages> {
-        Self::make(order, gfp, node)
+    fn sampler<'r>(order: &'r u32, gfp: Gfp, node: Node) -> Result<Plain<'r, u32>> {
+        Plain::new(order, gfp, node)
+    }
+
+    fn sample<'r>(s: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
+        Self::make(s.req, s.gfp, s.node)
     }
 
     fn raw(order: &u32, _node: Node) -> Result<RawWork> {
@@ -97,6 +103,7 @@ impl Kind for PagesNodeKind {
     type Request = u32;
     type Memory = NodePages;
     type Sample<'r> = NodePages;
+    type Sampler<'r> = Plain<'r, u32>;
 
     /// Every choice: the pages are reached through `kmap_local_page()`.
     const GFP: GfpRule = GfpRule {
@@ -123,8 +130,12 @@ impl Kind for PagesNodeKind {
         NodePages::new(*order, gfp, node)
     }
 
-    fn sample<'r>(order: &'r u32, gfp: Gfp, node: Node) -> Result<NodePages> {
-        Self::make(order, gfp, node)
+    fn sampler<'r>(order: &'r u32, gfp: Gfp, node: Node) -> Result<Plain<'r, u32>> {
+        Plain::new(order, gfp, node)
+    }
+
+    fn sample<'r>(s: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
+        Self::make(s.req, s.gfp, s.node)
     }
 
     fn raw(order: &u32, node: Node) -> Result<RawWork> {

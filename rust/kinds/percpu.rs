@@ -7,6 +7,7 @@ use kernel::prelude::*;
 use super::{
     Ask,
     Kind, //
+    Plain,
 };
 use crate::{
     alloc::{
@@ -34,6 +35,7 @@ impl Kind for PerCpuKind {
     type Request = ();
     type Memory = PerCpu<u64>;
     type Sample<'r> = PerCpu<u64>;
+    type Sampler<'r> = Plain<'r, ()>;
 
     /// `alloc_percpu()` allocates with `GFP_KERNEL`, zeroed.
     const GFP: GfpRule = GfpRule {
@@ -55,8 +57,12 @@ impl Kind for PerCpuKind {
         PerCpu::new()
     }
 
-    fn sample<'r>(req: &'r (), gfp: Gfp, node: Node) -> Result<PerCpu<u64>> {
-        Self::make(req, gfp, node)
+    fn sampler<'r>(req: &'r (), gfp: Gfp, node: Node) -> Result<Plain<'r, ()>> {
+        Plain::new(req, gfp, node)
+    }
+
+    fn sample<'r>(s: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
+        Self::make(s.req, s.gfp, s.node)
     }
 
     fn raw(_req: &(), _node: Node) -> Result<RawWork> {

@@ -25,6 +25,7 @@ use crate::{
         raw::RawWork,
         slab::{
             CacheObject,
+            CacheScope,
             KmemCache,
             ScopedObject, //
         },
@@ -48,6 +49,7 @@ impl Kind for CacheKind {
     type Request = CacheRequest;
     type Memory = CacheObject;
     type Sample<'r> = ScopedObject<'r>;
+    type Sampler<'r> = CacheScope<'r>;
 
     /// As kmalloc, but the zone is the cache's (`KMEMLAB_CACHE_DMA*`).
     const GFP: GfpRule = GfpRule {
@@ -83,8 +85,12 @@ impl Kind for CacheKind {
     }
 
     /// Borrows the request's handle: nothing counted per object.
-    fn sample<'r>(req: &'r CacheRequest, gfp: Gfp, node: Node) -> Result<ScopedObject<'r>> {
-        req.cache.alloc_scoped(gfp, node)
+    fn sampler<'r>(req: &'r CacheRequest, gfp: Gfp, node: Node) -> Result<CacheScope<'r>> {
+        req.cache.scope(gfp, node)
+    }
+
+    fn sample<'r>(scope: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
+        scope.alloc()
     }
 
     fn raw(req: &CacheRequest, node: Node) -> Result<RawWork> {

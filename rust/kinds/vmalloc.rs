@@ -7,6 +7,7 @@ use kernel::prelude::*;
 use super::{
     Ask,
     Kind,
+    Plain,
     KERNEL_ONLY,
     NODE,
     SIZE, //
@@ -36,6 +37,7 @@ impl Kind for VmallocKind {
     type Request = usize;
     type Memory = VmallocBuf;
     type Sample<'r> = VmallocBuf;
+    type Sampler<'r> = Plain<'r, usize>;
 
     /// `vzalloc_node()` allocates with `GFP_KERNEL` whatever is asked (the
     /// call that takes a mask and a node is not exported to modules):
@@ -60,8 +62,12 @@ impl Kind for VmallocKind {
         VmallocBuf::new(*len, gfp, node)
     }
 
-    fn sample<'r>(len: &'r usize, gfp: Gfp, node: Node) -> Result<VmallocBuf> {
-        Self::make(len, gfp, node)
+    fn sampler<'r>(req: &'r usize, gfp: Gfp, node: Node) -> Result<Plain<'r, usize>> {
+        Plain::new(req, gfp, node)
+    }
+
+    fn sample<'r>(s: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
+        Self::make(s.req, s.gfp, s.node)
     }
 
     fn raw(len: &usize, node: Node) -> Result<RawWork> {

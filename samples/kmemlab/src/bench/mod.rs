@@ -37,7 +37,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::cli::{BenchCommand, BenchStandardArgs};
+use crate::cli::{BenchCommand, BenchStandardArgs, ScalingPart};
 use crate::device::{
     dma_pool_create, dma_pool_op, mempool_create, mempool_destroy, DeviceOps, DmaPoolShape,
 };

@@ -72,210 +72,216 @@ pub(crate) fn standard_text(s: &Standard) -> String {
         "ns/op = ns_total/ops of a run (clock reads included, alike for Rust and C); the median of the rounds, and the best"
             .into(),
     );
-    t.push(String::new());
-    t.push(
-        "1. Safe Rust against raw C: alloc+free pairs, no statistics, on the calling CPU".into(),
-    );
-    let rows: Vec<Vec<String>> = s
-        .sweeps
-        .iter()
-        .flat_map(|k| {
-            k.points.iter().map(|p| {
+    if a.scaling != ScalingPart::Only {
+        t.push(String::new());
+        t.push(
+            "1. Safe Rust against raw C: alloc+free pairs, no statistics, on the calling CPU"
+                .into(),
+        );
+        let rows: Vec<Vec<String>> = s
+            .sweeps
+            .iter()
+            .flat_map(|k| {
+                k.points.iter().map(|p| {
+                    vec![
+                        kind_name(k.kind).to_string(),
+                        p.bytes.to_string(),
+                        p.spec.iterations.to_string(),
+                        ns_text(p.rust.median),
+                        ns_text(p.c.median),
+                        fixed(p.ratio(), 3),
+                        ns_text(p.rust.best),
+                        ns_text(p.c.best),
+                        fixed(p.ratio_best(), 3),
+                    ]
+                })
+            })
+            .collect();
+        t.push(figures(
+            &[
+                "allocator",
+                "bytes",
+                "samples",
+                "rust ns/op",
+                "C ns/op",
+                "rust/C",
+                "best rust",
+                "best C",
+                "best rust/C",
+            ],
+            &rows,
+        ));
+        for (kind, why) in &s.skipped {
+            t.push(format!("{:<13} skipped: {why}", kind_name(*kind)));
+        }
+
+        t.push(String::new());
+        t.push(format!(
+            "2. Batch mode: {SMALL}-byte objects, {BATCH} allocations then {BATCH} frees a sample against pairs, no statistics"
+        ));
+        let rows: Vec<Vec<String>> = s
+            .batches
+            .iter()
+            .map(|r| {
                 vec![
-                    kind_name(k.kind).to_string(),
-                    p.bytes.to_string(),
-                    p.spec.iterations.to_string(),
-                    ns_text(p.rust.median),
-                    ns_text(p.c.median),
-                    fixed(p.ratio(), 3),
-                    ns_text(p.rust.best),
-                    ns_text(p.c.best),
-                    fixed(p.ratio_best(), 3),
+                    kind_name(r.kind).to_string(),
+                    r.batch.to_string(),
+                    r.iterations.to_string(),
+                    ns_text(r.rust.median),
+                    ns_text(r.c.median),
+                    fixed(ratio(r.rust.median, r.c.median), 3),
                 ]
             })
-        })
-        .collect();
-    t.push(figures(
-        &[
-            "allocator",
-            "bytes",
-            "samples",
-            "rust ns/op",
-            "C ns/op",
-            "rust/C",
-            "best rust",
-            "best C",
-            "best rust/C",
-        ],
-        &rows,
-    ));
-    for (kind, why) in &s.skipped {
-        t.push(format!("{:<13} skipped: {why}", kind_name(*kind)));
-    }
-
-    t.push(String::new());
-    t.push(format!(
-        "2. Batch mode: {SMALL}-byte objects, {BATCH} allocations then {BATCH} frees a sample against pairs, no statistics"
-    ));
-    let rows: Vec<Vec<String>> = s
-        .batches
-        .iter()
-        .map(|r| {
-            vec![
-                kind_name(r.kind).to_string(),
-                r.batch.to_string(),
-                r.iterations.to_string(),
-                ns_text(r.rust.median),
-                ns_text(r.c.median),
-                fixed(ratio(r.rust.median, r.c.median), 3),
-            ]
-        })
-        .collect();
-    t.push(figures(
-        &[
-            "allocator",
-            "batch",
-            "samples",
-            "rust ns/op",
-            "C ns/op",
-            "rust/C",
-        ],
-        &rows,
-    ));
-    for kind in s
-        .batches
-        .iter()
-        .map(|r| r.kind)
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        let row = |batch| {
-            s.batches
-                .iter()
-                .find(|r| r.kind == kind && r.batch == batch)
-        };
-        if let (Some(one), Some(many)) = (row(1), row(BATCH)) {
-            t.push(format!(
-                "{}: batch {BATCH} costs {} of a pair per object in Rust, {} in C",
-                kind_name(kind),
-                fixed(ratio(many.rust.median, one.rust.median), 3),
-                fixed(ratio(many.c.median, one.c.median), 3)
-            ));
+            .collect();
+        t.push(figures(
+            &[
+                "allocator",
+                "batch",
+                "samples",
+                "rust ns/op",
+                "C ns/op",
+                "rust/C",
+            ],
+            &rows,
+        ));
+        for kind in s
+            .batches
+            .iter()
+            .map(|r| r.kind)
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let row = |batch| {
+                s.batches
+                    .iter()
+                    .find(|r| r.kind == kind && r.batch == batch)
+            };
+            if let (Some(one), Some(many)) = (row(1), row(BATCH)) {
+                t.push(format!(
+                    "{}: batch {BATCH} costs {} of a pair per object in Rust, {} in C",
+                    kind_name(kind),
+                    fixed(ratio(many.rust.median, one.rust.median), 3),
+                    fixed(ratio(many.c.median, one.c.median), 3)
+                ));
+            }
         }
     }
 
-    t.push(String::new());
-    t.push(format!(
-        "3. Scaling: aggregate rate (ops*1e9/ns_wall) with one kernel thread per CPU; counters {COUNTER_BATCH} increments a sample"
-    ));
-    if s.nr_cpus > ALL_THREAD_COUNTS_UP_TO {
+    if !s.scaling.is_empty() {
+        t.push(String::new());
         t.push(format!(
-            "(more than {ALL_THREAD_COUNTS_UP_TO} CPUs: powers of two threads, and all {})",
-            s.nr_cpus
+            "3. Scaling: aggregate rate (ops*1e9/ns_wall) with one kernel thread per CPU; counters {COUNTER_BATCH} increments a sample"
         ));
+        if s.nr_cpus > ALL_THREAD_COUNTS_UP_TO {
+            t.push(format!(
+                "(more than {ALL_THREAD_COUNTS_UP_TO} CPUs: powers of two threads, and all {})",
+                s.nr_cpus
+            ));
+        }
+        let mut header = vec!["threads"];
+        for sc in &s.scaling {
+            header.extend([sc.name.as_str(), "speedup"]);
+        }
+        let threads: Vec<u32> = s
+            .scaling
+            .first()
+            .map(|sc| sc.points.iter().map(|p| p.0).collect())
+            .unwrap_or_default();
+        let rows: Vec<Vec<String>> = threads
+            .iter()
+            .enumerate()
+            .map(|(i, threads)| {
+                let mut row = vec![threads.to_string()];
+                for sc in &s.scaling {
+                    let rate = sc.points.get(i).map_or(f64::NAN, |p| p.1);
+                    let speedup = sc.speedups().get(i).copied().unwrap_or(f64::NAN);
+                    row.extend([rate_text(rate), fixed(speedup, 2)]);
+                }
+                row
+            })
+            .collect();
+        t.push(figures(&header, &rows));
     }
-    let mut header = vec!["threads"];
-    for sc in &s.scaling {
-        header.extend([sc.name.as_str(), "speedup"]);
-    }
-    let threads: Vec<u32> = s
-        .scaling
-        .first()
-        .map(|sc| sc.points.iter().map(|p| p.0).collect())
-        .unwrap_or_default();
-    let rows: Vec<Vec<String>> = threads
-        .iter()
-        .enumerate()
-        .map(|(i, threads)| {
-            let mut row = vec![threads.to_string()];
-            for sc in &s.scaling {
-                let rate = sc.points.get(i).map_or(f64::NAN, |p| p.1);
-                let speedup = sc.speedups().get(i).copied().unwrap_or(f64::NAN);
-                row.extend([rate_text(rate), fixed(speedup, 2)]);
-            }
-            row
-        })
-        .collect();
-    t.push(figures(&header, &rows));
 
-    t.push(String::new());
-    let io = &s.ioctl;
-    t.push(format!(
-        "4. The ioctl path: kmalloc {SMALL}, statistics on, ns per object from userspace against the in-kernel loop"
-    ));
-    let single = format!("ALLOC+FREE of 1 (x{})", io.single_calls);
-    let batch = format!("ALLOC+FREE of {BATCH} (x{})", io.batch_calls);
-    let rows = [
-        (
-            &single,
-            &io.user_single,
-            &io.kernel_single,
-            io.ratio_single(),
-            String::new(),
-        ),
-        (
-            &batch,
-            &io.user_batch,
-            &io.kernel_batch,
-            io.ratio_batch(),
-            format!("(in-kernel: batches of {BATCH})"),
-        ),
-        (
-            &batch,
-            &io.user_batch,
-            &io.kernel_single,
-            io.ratio_batch_vs_pairs(),
-            format!("(in-kernel: pairs; target <= {TARGET_IOCTL_BATCH})"),
-        ),
-    ];
-    let rows: Vec<Vec<String>> = rows
-        .into_iter()
-        .map(|(label, user, kernel, r, note)| {
-            vec![
-                label.clone(),
-                ns_text(user.median),
-                ns_text(kernel.median),
-                fixed(r, 3),
-                note,
-            ]
-        })
-        .collect();
-    t.push(crate::table::render(
-        &[
-            Column {
-                name: "",
-                max: usize::MAX,
-                align: Align::Left,
-            },
-            Column {
-                name: "ioctls",
-                max: usize::MAX,
-                align: Align::Right,
-            },
-            Column {
-                name: "in-kernel",
-                max: usize::MAX,
-                align: Align::Right,
-            },
-            Column {
-                name: "ratio",
-                max: usize::MAX,
-                align: Align::Right,
-            },
-            Column {
-                name: "",
-                max: usize::MAX,
-                align: Align::Left,
-            },
-        ],
-        &rows,
-        crate::table::Style::default(),
-    ));
+    if let Some(io) = &s.ioctl {
+        t.push(String::new());
+        t.push(format!(
+            "4. The ioctl path: kmalloc {SMALL}, statistics on, ns per object from userspace against the in-kernel loop"
+        ));
+        let single = format!("ALLOC+FREE of 1 (x{})", io.single_calls);
+        let batch = format!("ALLOC+FREE of {BATCH} (x{})", io.batch_calls);
+        let rows = [
+            (
+                &single,
+                &io.user_single,
+                &io.kernel_single,
+                io.ratio_single(),
+                String::new(),
+            ),
+            (
+                &batch,
+                &io.user_batch,
+                &io.kernel_batch,
+                io.ratio_batch(),
+                format!("(in-kernel: batches of {BATCH})"),
+            ),
+            (
+                &batch,
+                &io.user_batch,
+                &io.kernel_single,
+                io.ratio_batch_vs_pairs(),
+                format!("(in-kernel: pairs; target <= {TARGET_IOCTL_BATCH})"),
+            ),
+        ];
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|(label, user, kernel, r, note)| {
+                vec![
+                    label.clone(),
+                    ns_text(user.median),
+                    ns_text(kernel.median),
+                    fixed(r, 3),
+                    note,
+                ]
+            })
+            .collect();
+        t.push(crate::table::render(
+            &[
+                Column {
+                    name: "",
+                    max: usize::MAX,
+                    align: Align::Left,
+                },
+                Column {
+                    name: "ioctls",
+                    max: usize::MAX,
+                    align: Align::Right,
+                },
+                Column {
+                    name: "in-kernel",
+                    max: usize::MAX,
+                    align: Align::Right,
+                },
+                Column {
+                    name: "ratio",
+                    max: usize::MAX,
+                    align: Align::Right,
+                },
+                Column {
+                    name: "",
+                    max: usize::MAX,
+                    align: Align::Left,
+                },
+            ],
+            &rows,
+            crate::table::Style::default(),
+        ));
 
-    t.push(String::new());
-    t.push("5. Statistics cost".into());
-    match &s.stats_cost {
-        Some(sc) => t.push(stats_cost_text(sc)),
-        None => t.push("skipped: the module has no kmem_cache".into()),
+        t.push(String::new());
+        t.push("5. Statistics cost".into());
+        match &s.stats_cost {
+            Some(sc) => t.push(stats_cost_text(sc)),
+            None => t.push("skipped: the module has no kmem_cache".into()),
+        }
     }
 
     t.push(String::new());
@@ -388,27 +394,28 @@ pub(crate) fn standard_fields(s: &Standard) -> Vec<(&'static str, Value)> {
             ])
         })
         .collect();
-    let io = &s.ioctl;
-    let ioctl = object(vec![
-        ("single_calls", Value::from(io.single_calls)),
-        ("batch_calls", Value::from(io.batch_calls)),
-        ("batch", Value::from(BATCH)),
-        ("kernel_iterations", Value::from(io.kernel_iterations)),
-        (
-            "kernel_batch_iterations",
-            Value::from(io.kernel_batch_iterations),
-        ),
-        ("user_single_ns", json_fixed(io.user_single.median, 3)),
-        ("user_batch_ns", json_fixed(io.user_batch.median, 3)),
-        ("kernel_single_ns", json_fixed(io.kernel_single.median, 3)),
-        ("kernel_batch_ns", json_fixed(io.kernel_batch.median, 3)),
-        ("ratio_single", json_fixed(io.ratio_single(), 3)),
-        ("ratio_batch", json_fixed(io.ratio_batch(), 3)),
-        (
-            "ratio_batch_vs_pairs",
-            json_fixed(io.ratio_batch_vs_pairs(), 3),
-        ),
-    ]);
+    let ioctl = s.ioctl.as_ref().map_or(Value::Null, |io| {
+        object(vec![
+            ("single_calls", Value::from(io.single_calls)),
+            ("batch_calls", Value::from(io.batch_calls)),
+            ("batch", Value::from(BATCH)),
+            ("kernel_iterations", Value::from(io.kernel_iterations)),
+            (
+                "kernel_batch_iterations",
+                Value::from(io.kernel_batch_iterations),
+            ),
+            ("user_single_ns", json_fixed(io.user_single.median, 3)),
+            ("user_batch_ns", json_fixed(io.user_batch.median, 3)),
+            ("kernel_single_ns", json_fixed(io.kernel_single.median, 3)),
+            ("kernel_batch_ns", json_fixed(io.kernel_batch.median, 3)),
+            ("ratio_single", json_fixed(io.ratio_single(), 3)),
+            ("ratio_batch", json_fixed(io.ratio_batch(), 3)),
+            (
+                "ratio_batch_vs_pairs",
+                json_fixed(io.ratio_batch_vs_pairs(), 3),
+            ),
+        ])
+    });
     let stats_cost = s.stats_cost.as_ref().map_or(Value::Null, |sc| {
         object(
             stats_cost_fields(sc)
@@ -463,7 +470,11 @@ pub(crate) fn standard(dev: &dyn DeviceOps, args: &StandardArgs) -> Result<Outpu
     let sweeps = measure_sweeps(&mut b, &plan, rounds, page)?;
     let batches = measure_batches(&mut b, &plan, n, rounds)?;
     let scaling = measure_scaling(&mut b, &plan, rounds)?;
-    let ioctl = measure_ioctl(&mut b, n, rounds)?;
+    let ioctl = if plan.ioctl {
+        Some(measure_ioctl(&mut b, n, rounds)?)
+    } else {
+        None
+    };
     let stats_cost = if plan.stats_cost {
         Some(measure_stats_cost(&mut b, n, SMALL, rounds)?)
     } else {

@@ -12,6 +12,7 @@ pub(crate) struct StandardArgs {
     pub(crate) quick: bool,
     pub(crate) svg: Option<String>,
     pub(crate) subtitle: Option<String>,
+    pub(crate) scaling: ScalingPart,
 }
 
 /// `bench standard`'s options: `--quick` changes the defaults, an
@@ -28,6 +29,7 @@ pub(crate) fn standard_args(a: &BenchStandardArgs) -> StandardArgs {
         quick: a.quick,
         svg: a.svg.clone(),
         subtitle: a.subtitle.clone(),
+        scaling: a.scaling,
     }
 }
 
@@ -282,7 +284,7 @@ pub(crate) struct Standard {
     pub(crate) skipped: Vec<(u32, String)>,
     pub(crate) batches: Vec<BatchRow>,
     pub(crate) scaling: Vec<Scaling>,
-    pub(crate) ioctl: IoctlPath,
+    pub(crate) ioctl: Option<IoctlPath>,
     pub(crate) stats_cost: Option<StatsCost>,
 }
 
@@ -290,7 +292,7 @@ impl Standard {
     pub(crate) fn checks(&self) -> Vec<Check> {
         let mut v = rust_vs_c_checks(&self.sweeps);
         v.extend(scaling_check(&self.scaling));
-        v.push(ioctl_check(&self.ioctl));
+        v.extend(self.ioctl.as_ref().map(ioctl_check));
         v.extend(self.stats_cost.as_ref().map(stats_cost_check));
         v
     }
@@ -304,6 +306,8 @@ pub(crate) struct Plan {
     pub(crate) scaling: Vec<(String, Spec)>,
     pub(crate) threads: Vec<u32>,
     pub(crate) stats_cost: bool,
+    /// Whether the ioctl path is measured.
+    pub(crate) ioctl: bool,
 }
 
 impl Plan {
@@ -336,10 +340,16 @@ impl Plan {
             sweeps.push((kind, points));
         }
         let has = |k| unavailable(k, features).is_none();
-        let batch_kinds = [KMEMLAB_KIND_KMALLOC, KMEMLAB_KIND_KMEM_CACHE]
+        let mut batch_kinds: Vec<u32> = [KMEMLAB_KIND_KMALLOC, KMEMLAB_KIND_KMEM_CACHE]
             .into_iter()
             .filter(|k| has(*k))
             .collect();
+        let mut stats_cost = has(KMEMLAB_KIND_KMEM_CACHE);
+        if args.scaling == ScalingPart::Only {
+            (sweeps, skipped) = (Vec::new(), Vec::new());
+            batch_kinds.clear();
+            stats_cost = false;
+        }
         let mut scaling = Vec::new();
         for op in [KMEMLAB_BENCH_PERCPU_INC, KMEMLAB_BENCH_ATOMIC_INC] {
             let spec = Spec {
@@ -356,13 +366,17 @@ impl Plan {
             };
             scaling.push((format!("kmalloc {SMALL} pairs"), spec));
         }
+        if args.scaling == ScalingPart::Skip {
+            scaling.clear();
+        }
         Self {
             sweeps,
             skipped,
             batch_kinds,
             scaling,
             threads: thread_counts(nr_cpus),
-            stats_cost: has(KMEMLAB_KIND_KMEM_CACHE),
+            stats_cost,
+            ioctl: args.scaling != ScalingPart::Only,
         }
     }
 
@@ -372,7 +386,8 @@ impl Plan {
         let batches = self.batch_kinds.len() * 2;
         let scaling = self.scaling.len() * self.threads.len();
         let stats = usize::from(self.stats_cost);
-        rounds * (2 * points + 2 * batches + scaling + 4 + 2 * stats)
+        let ioctl = 4 * usize::from(self.ioctl);
+        rounds * (2 * points + 2 * batches + scaling + ioctl + 2 * stats)
     }
 }
 

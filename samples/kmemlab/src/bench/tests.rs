@@ -610,7 +610,7 @@ fn standard_fixture() -> Standard {
                 points: vec![(1, 1e8), (2, 5e7)],
             },
         ],
-        ioctl: IoctlPath {
+        ioctl: Some(IoctlPath {
             single_calls: 200,
             batch_calls: 3,
             kernel_iterations: 200,
@@ -619,7 +619,7 @@ fn standard_fixture() -> Standard {
             user_batch: st(130.0),
             kernel_single: st(100.0),
             kernel_batch: st(100.0),
-        },
+        }),
         stats_cost: Some(StatsCost {
             size: 64,
             iterations: 200,
@@ -630,6 +630,56 @@ fn standard_fixture() -> Standard {
             last_on: run,
         }),
     }
+}
+
+#[test]
+fn scaling_can_be_skipped_or_measured_alone() {
+    let all = (1u64 << 12) - 1;
+    let args = parse_standard(&["--quick", "--scaling", "skip"]).unwrap();
+    let plan = Plan::new(&args, all, None, 4, 4096);
+    assert!(plan.scaling.is_empty() && plan.ioctl && plan.stats_cost);
+    assert!(!plan.sweeps.is_empty() && !plan.batch_kinds.is_empty());
+    let args = parse_standard(&["--quick", "--scaling", "only"]).unwrap();
+    let plan = Plan::new(&args, all, None, 4, 4096);
+    assert_eq!(plan.scaling.len(), 3);
+    assert!(plan.sweeps.is_empty() && plan.batch_kinds.is_empty());
+    assert!(!plan.ioctl && !plan.stats_cost);
+    // 3 series x 4 thread counts, nothing else.
+    assert_eq!(plan.steps(1), 12);
+    assert!(parse_standard(&["--scaling", "some"]).is_err());
+
+    // The report of each part has its sections and verdicts only.
+    let mut s = standard_fixture();
+    s.scaling.clear();
+    let text = standard_text(&s);
+    assert!(
+        !text.contains("3. Scaling") && !text.contains("\nscaling:"),
+        "{text}"
+    );
+    assert!(text.contains("1. Safe Rust") && text.contains("4. The ioctl path"));
+    let mut s = standard_fixture();
+    s.args.scaling = ScalingPart::Only;
+    (s.sweeps, s.skipped, s.batches) = (Vec::new(), Vec::new(), Vec::new());
+    (s.ioctl, s.stats_cost) = (None, None);
+    let text = standard_text(&s);
+    for absent in [
+        "1. Safe Rust",
+        "2. Batch",
+        "4. The ioctl",
+        "5. Statistics",
+        "rust/C",
+        "ioctl batch-64",
+    ] {
+        assert!(!text.contains(absent), "'{absent}' in:\n{text}");
+    }
+    assert!(
+        text.contains("3. Scaling") && text.contains("\nscaling: percpu-inc grows"),
+        "{text}"
+    );
+    let json = crate::output::fields_json(&standard_fields(&s));
+    let v: Value = serde_json::from_str(&json.to_string()).unwrap();
+    assert!(v["ioctl"].is_null() && v["stats_cost"].is_null());
+    assert_eq!(v["summary"].as_array().unwrap().len(), 1);
 }
 
 #[test]

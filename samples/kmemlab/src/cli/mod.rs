@@ -643,6 +643,18 @@ pub enum BenchOp {
     AtomicInc,
 }
 
+/// `bench standard --scaling`: whether the set measures scaling across CPUs.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScalingPart {
+    /// With the rest of the set
+    #[default]
+    Include,
+    /// Not at all (e.g. under QEMU -icount, where one vCPU runs at a time)
+    Skip,
+    /// Scaling alone
+    Only,
+}
+
 /// `--threads`: a number, or every online CPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Threads {
@@ -754,6 +766,9 @@ pub struct BenchStandardArgs {
     /// The plot's subtitle
     #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub subtitle: Option<String>,
+    /// Scaling across CPUs: with the rest, skipped, or alone
+    #[arg(long, value_enum, default_value_t)]
+    pub scaling: ScalingPart,
 }
 
 /// One placement of `bench placements`: its label and the file of its
