@@ -20,8 +20,9 @@
 #   make check-long           the same at length: a million fuzzed ioctls, 100
 #                             load/unload cycles (hours under TCG; not for CI)
 #   make bench                benchmarks on the perf kernel (samples/kmemlab/results),
-#                             at several placements of the code (KMEMLAB_PAD=N moves
-#                             the module's code by N bytes in any build)
+#                             in instructions (QEMU -icount), scaling in real time
+#                             (KMEMLAB_PAD=N moves the module's code by N bytes in
+#                             any build, to see layout effects on real-time figures)
 #   make tool                 the userspace `kmemlab` tool (samples/kmemlab)
 #   make selftests            the kselftest programs (selftests/kmemlab)
 #   make modules_install      install kmemlab.ko into the kernel's module tree

@@ -220,8 +220,10 @@ impl Tally {
 }
 
 /// One sample through an abstraction: `batch` objects made by `make`, then
-/// dropped in the order they were made. With a `tally` each is counted (in
-/// the scratch statistics slot), as the ioctl path counts its objects.
+/// dropped in the order they were made. With a `tally` each is counted as
+/// made (in the scratch statistics slot), as the ioctl path counts its
+/// objects; every object made is freed before this returns, and the frees
+/// are counted when the run ends ([`stats::Count::all_freed`]).
 fn cycle<A>(
     held: &mut KVec<A>,
     batch: u32,
@@ -240,19 +242,13 @@ fn cycle<A>(
         // Within the capacity reserved for the batch: cannot fail.
         if let Err(PushError(object)) = held.push_within_capacity(object) {
             drop(object);
-            tally.freed(1);
             made = Err(ENOMEM);
             break;
         }
     }
-    // Counted once per sample, so the loop that frees is the same code
-    // whether the run counts or not.
-    // CAST: a batch fits in 64 bits.
-    let n = held.len() as u64;
     for object in held.drain_all() {
         drop(object);
     }
-    tally.freed(n);
     made
 }
 
@@ -279,6 +275,14 @@ struct Rust<'r, K: Kind, C: stats::Count> {
     /// scratch slot, added to the counters when the run ends, as an
     /// ioctl's are when it returns; [`stats::Uncounted`] when not).
     tally: C,
+}
+
+impl<K: Kind, C: stats::Count> Drop for Rust<'_, K, C> {
+    fn drop(&mut self) {
+        // Every sample freed what it made (`cycle`); the tally is added to
+        // the counters after this.
+        self.tally.all_freed();
+    }
 }
 
 impl<K: Kind, C: stats::Count> Step for Rust<'_, K, C> {

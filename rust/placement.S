@@ -10,9 +10,10 @@
  * chained from one translated block to the next only within a 4 KiB page;
  * a return finds its target through a direct-mapped cache hashed on the
  * address), by up to a fifth of an allocation for the same code, for
- * kmemlab's loops and the raw-C baselines alike. `make bench` measures the
- * same code at several placements and reports the median (README,
- * Benchmarks).
+ * kmemlab's loops and the raw-C baselines alike. `make bench` counts
+ * instructions instead (QEMU -icount), which no placement changes; this is
+ * for real-time runs, whose figures `kmemlab bench placements` combines
+ * across placements (README, Benchmarks).
  */
 	.text
 	.skip KMEMLAB_PAD, 0xcc

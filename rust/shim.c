@@ -175,8 +175,8 @@ unsigned long kmemlab_vmalloc_area_pages(const void *addr, size_t size)
 
 /*
  * mempool_create_node() and mempool_alloc() are macros over alloc_hooks();
- * the pool is passed as void * (its bindgen type is not needed on the Rust
- * side). The pools are those mempool_create_kmalloc_pool() and
+ * the pool is passed as void * (Rust calls mempool_free(), a function, with
+ * the same pointer cast to its bindgen type). The pools are those mempool_create_kmalloc_pool() and
  * mempool_create_slab_pool() make, but their reserve is filled with
  * __GFP_NOWARN: a reserve too big for the memory at hand is ENOMEM, not a
  * page allocation failure report. mempool_alloc_slab() BUGs on a cache with

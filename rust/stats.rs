@@ -337,27 +337,16 @@ impl UnitTally {
 /// Counting the objects a loop makes and frees: a [`UnitTally`] (the ioctl
 /// path, the benchmarks with statistics), or [`Uncounted`].
 pub(crate) trait Count {
-    /// Before an object is made: the cycle counter when the object is one
-    /// to time, else `None`. Used through [`Count::made`].
-    fn start(&mut self) -> Option<u64>;
-    /// Counts an object made, `started` being what [`Count::start`] said
-    /// before it. Used through [`Count::made`].
-    fn count(&mut self, started: Option<u64>);
-    /// Counts `n` objects freed.
-    fn freed(&mut self, n: u64);
-
     /// Makes an object with `make` and counts it when made; every
     /// [`SAMPLE`]th one on this CPU is timed. A failed allocation is not
     /// counted, and leaves its turn to the next one.
-    ///
-    /// The allocation is one call whether the object is timed or not.
-    #[inline(always)]
-    fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A> {
-        let started = self.start();
-        let object = make()?;
-        self.count(started);
-        Ok(object)
-    }
+    fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A>;
+    /// Counts `n` objects freed.
+    fn freed(&mut self, n: u64);
+    /// Counts as freed every object counted as made and not yet as freed
+    /// (a benchmark's frees: each sample frees what it made, and the run
+    /// counts them once, when it ends).
+    fn all_freed(&mut self);
 }
 
 /// No counting: what a benchmark run without statistics uses, so that its
@@ -367,46 +356,45 @@ pub(crate) struct Uncounted;
 
 impl Count for Uncounted {
     #[inline(always)]
-    fn start(&mut self) -> Option<u64> {
-        None
+    fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A> {
+        make()
     }
-
-    #[inline(always)]
-    fn count(&mut self, _started: Option<u64>) {}
 
     #[inline(always)]
     fn freed(&mut self, _n: u64) {}
+
+    fn all_freed(&mut self) {}
 }
 
 impl Count for UnitTally {
-    /// One test per object; the clock only for the sampled ones (the cycle
-    /// counter: under emulation `local_clock()` cost as much as the
-    /// allocation it timed).
+    /// One test and one decrement per object; the clock only for the
+    /// sampled ones (the cycle counter: under emulation `local_clock()`
+    /// cost as much as the allocation it timed). The untimed and the timed
+    /// object are made by two calls, so the common path has nothing but
+    /// the test around its call.
     #[inline(always)]
-    fn start(&mut self) -> Option<u64> {
-        if self.due() {
-            Some(clock::cycles())
-        } else {
-            None
-        }
-    }
-
-    /// One decrement per object; for a timed one, the cycles it took.
-    #[inline(always)]
-    fn count(&mut self, started: Option<u64>) {
-        let Some(c0) = started else {
+    fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A> {
+        if !self.due() {
+            let object = make()?;
             self.left = self.left.wrapping_sub(1);
-            return;
-        };
+            return Ok(object);
+        }
+        let c0 = clock::cycles();
+        let object = make()?;
         let cycles = clock::cycles().saturating_sub(c0);
         self.alloc_cycles = self.alloc_cycles.saturating_add(cycles);
         self.timed = self.timed.wrapping_add(1);
         self.left = SAMPLE - 1;
+        Ok(object)
     }
 
     #[inline(always)]
     fn freed(&mut self, n: u64) {
         self.freed = self.freed.wrapping_add(n);
+    }
+
+    fn all_freed(&mut self) {
+        self.freed = self.created();
     }
 }
 

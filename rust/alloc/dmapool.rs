@@ -378,7 +378,8 @@ impl DmaPool {
 
     /// A zeroed block, held by the pool's binding (`ENODEV` once the device
     /// unbound); the result holds the pool. `EINVAL` for a mask the slab
-    /// allocator refuses (the pool takes page headers from it).
+    /// allocator refuses (the pool takes page headers from it), checked
+    /// first.
     pub(crate) fn alloc(pool: &Arc<Self>, gfp: Gfp) -> Result<DmaBuf> {
         let gfp = block_gfp(gfp)?;
         let binding = pool.binding();
@@ -483,6 +484,7 @@ impl<'s> BlockScope<'s> {
         // bound while the scope is borrowed, which the result does too;
         // `size`, `mask` and `gfp` are as `take_block` needs.
         let block = unsafe { take_block(self.pool, self.size, self.mask, self.gfp)? };
+        // INVARIANT: a block of the borrowed scope's pool.
         Ok(ScopedBlock {
             _block: block,
             _scope: PhantomData,
@@ -492,6 +494,12 @@ impl<'s> BlockScope<'s> {
 
 /// A block taken through a [`PoolScope`], given back on drop (while the
 /// borrowed scope keeps the pool live).
+///
+/// # Invariants
+///
+/// `_block` is a block of the borrowed scope's pool: the scope's use of the
+/// binding holds off the revocation, so the pool is live until the block is
+/// given back (`RawBlock`'s invariant).
 pub(crate) struct ScopedBlock<'s> {
     _block: RawBlock,
     _scope: PhantomData<&'s PoolScope>,

@@ -212,7 +212,8 @@ impl MemPool {
     ///
     /// # Safety
     ///
-    /// `bytes` came from [`MemPool::take`] on this pool and is not used again.
+    /// `bytes` came from [`MemPool::take`] or [`MemPool::take_checked`] on
+    /// this pool and is not used again.
     unsafe fn give_back(&self, bytes: &Bytes) {
         // SAFETY: the element is this live pool's (guaranteed by the caller)
         // and is given back once.
@@ -260,7 +261,7 @@ impl Drop for MemPool {
 ///
 /// # Invariants
 ///
-/// `bytes` is an element [`MemPool::take`] (or `take_checked`) made on `pool`, owned only by
+/// `bytes` is an element [`MemPool::take`] made on `pool`, owned only by
 /// this value.
 pub(crate) struct PoolElement {
     bytes: Bytes,
@@ -318,7 +319,8 @@ impl<'p> ElementScope<'p> {
 ///
 /// # Invariants
 ///
-/// As for [`PoolElement`], with `pool` borrowed.
+/// As for [`PoolElement`], with `pool` borrowed, and `bytes` from
+/// [`MemPool::take`] or [`MemPool::take_checked`].
 pub(crate) struct ScopedElement<'p> {
     bytes: Bytes,
     pool: &'p MemPool,

@@ -654,7 +654,9 @@ impl KmemCache {
     /// errors of [`KmemCache::alloc`].
     pub(crate) fn scope(&self, gfp: Gfp, node: Node) -> Result<CacheScope<'_>> {
         let shared = self.shared();
-        // INVARIANT: the handle's cache and settings, the mask checked.
+        // INVARIANT: the handle's cache and its settings (`object_size >= 8`
+        // with a constructor: `CacheCore`'s invariant), the mask from
+        // `object_gfp`.
         Ok(CacheScope {
             cache: shared.cache,
             gfp: object_gfp(&shared.config, gfp)?.raw(),
@@ -873,7 +875,9 @@ pub(crate) struct ScopedObject<'c> {
     _handle: PhantomData<&'c KmemCache>,
 }
 
-// SAFETY: as for `CacheObject`: plain memory owned by this value.
+// SAFETY: the object is plain memory owned by this value, and
+// `kmem_cache_free` may run on any CPU; the borrow of the handle (`KmemCache`
+// is `Sync`) keeps the cache live wherever the value goes.
 unsafe impl Send for ScopedObject<'_> {}
 // SAFETY: shared references only allow reads of plain bytes.
 unsafe impl Sync for ScopedObject<'_> {}

@@ -430,8 +430,10 @@ pub(crate) trait Kind {
     /// costs ([`Plain`] for a kind whose objects need nothing more).
     type Sampler<'r>;
 
-    /// Checks `gfp` and `node` for a run of `req` (the errors
-    /// [`Kind::make`] would give for them).
+    /// The sampler of a run of `req` with `gfp` and `node`: a kind that
+    /// resolves them here gives the errors [`Kind::make`] would give for
+    /// them now; one with a [`Plain`] sampler gives them from
+    /// [`Kind::sample`].
     fn sampler<'r>(req: &'r Self::Request, gfp: Gfp, node: Node) -> Result<Self::Sampler<'r>>;
 
     /// Makes one object for a benchmark run, as [`Kind::make`] does.

@@ -492,6 +492,9 @@ pub fn bench(dev: &dyn DeviceOps, b: &BenchCommand) -> Result<Output> {
     match b {
         BenchCommand::Placements(a) => placements(&a.placements),
         BenchCommand::Run(a) => Ok(run(dev, &run_args(a)?)?),
+        BenchCommand::Standard(a) if a.svg.is_some() && a.scaling == ScalingPart::Only => Err(
+            usage("--svg plots the size sweep, which --scaling only does not measure"),
+        ),
         BenchCommand::Standard(a) => Ok(standard(dev, &standard_args(a))?),
         BenchCommand::Smoke { iterations } => Ok(smoke(dev, *iterations)?),
         BenchCommand::StatsCost {

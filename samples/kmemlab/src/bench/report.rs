@@ -58,20 +58,32 @@ pub(crate) fn standard_text(s: &Standard) -> String {
     let mut t = Vec::new();
     let a = &s.args;
     t.push(format!(
-        "kmemlab bench standard{}: Linux {}, {} CPUs, page size {}",
+        "kmemlab bench standard{}{}: Linux {}, {} CPUs, page size {}",
         if a.quick { " --quick" } else { "" },
+        match a.scaling {
+            ScalingPart::Include => "",
+            ScalingPart::Skip => " --scaling skip",
+            ScalingPart::Only => " --scaling only",
+        },
         s.release,
         s.nr_cpus,
         s.page
     ));
-    t.push(format!(
-        "{} samples per run (fewer for objects above 4096 bytes: n*4096/bytes, at least {MIN_ITERATIONS}); rounds per point: {}, Rust and C interleaved;",
-        a.iterations, a.rounds
-    ));
-    t.push(
-        "ns/op = ns_total/ops of a run (clock reads included, alike for Rust and C); the median of the rounds, and the best"
-            .into(),
-    );
+    if a.scaling == ScalingPart::Only {
+        t.push(format!(
+            "{} samples per run; rounds per point: {}",
+            a.iterations, a.rounds
+        ));
+    } else {
+        t.push(format!(
+            "{} samples per run (fewer for objects above 4096 bytes: n*4096/bytes, at least {MIN_ITERATIONS}); rounds per point: {}, Rust and C interleaved;",
+            a.iterations, a.rounds
+        ));
+        t.push(
+            "ns/op = ns_total/ops of a run (clock reads included, alike for Rust and C); the median of the rounds, and the best"
+                .into(),
+        );
+    }
     if a.scaling != ScalingPart::Only {
         t.push(String::new());
         t.push(
@@ -275,7 +287,9 @@ pub(crate) fn standard_text(s: &Standard) -> String {
             &rows,
             crate::table::Style::default(),
         ));
+    }
 
+    if a.scaling != ScalingPart::Only {
         t.push(String::new());
         t.push("5. Statistics cost".into());
         match &s.stats_cost {

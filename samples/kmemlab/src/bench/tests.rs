@@ -676,6 +676,11 @@ fn scaling_can_be_skipped_or_measured_alone() {
         text.contains("3. Scaling") && text.contains("\nscaling: percpu-inc grows"),
         "{text}"
     );
+    let first = text.lines().next().unwrap_or_default();
+    assert!(
+        first.contains(" --scaling only: ") && !text.contains("ns/op ="),
+        "{text}"
+    );
     let json = crate::output::fields_json(&standard_fields(&s));
     let v: Value = serde_json::from_str(&json.to_string()).unwrap();
     assert!(v["ioctl"].is_null() && v["stats_cost"].is_null());
