@@ -8,6 +8,8 @@
 //! the file's [`Table`], and undo their work when the final copy to userspace
 //! fails, so a failed call changes nothing.
 
+use core::ops::RangeInclusive;
+
 use kernel::{
     prelude::*,
     uaccess::{
@@ -232,12 +234,26 @@ fn copy_handles_in(addr: u64, count: usize) -> Result<KVec<u32>> {
     Ok(handles)
 }
 
-/// Writes `handles` to the array at `addr`.
-fn copy_handles_out(addr: u64, handles: &[u32]) -> Result {
-    let bytes = handles.as_bytes();
-    UserSlice::new(user_ptr(addr)?, bytes.len())
-        .writer()
-        .write_slice(bytes)
+/// Writes the handles `made` to the array at `addr`, in order, a chunk at
+/// a time from the stack.
+fn copy_handles_out(addr: u64, made: RangeInclusive<u32>) -> Result {
+    let (first, last) = (u64::from(*made.start()), u64::from(*made.end()));
+    let count = last.checked_sub(first).ok_or(EINVAL)? + 1;
+    let len = usize::try_from(count * 4).map_err(|_| EINVAL)?;
+    let mut writer = UserSlice::new(user_ptr(addr)?, len).writer();
+    let mut chunk = [0u32; 64];
+    let mut next = first;
+    while next <= last {
+        // CAST: at most the chunk's length.
+        let n = (last - next + 1).min(chunk.len() as u64) as usize;
+        for (slot, handle) in chunk[..n].iter_mut().zip(next..) {
+            // CAST: `handle` is at most `last`, a `u32`.
+            *slot = handle as u32;
+        }
+        writer.write_slice(chunk[..n].as_bytes())?;
+        next += n as u64;
+    }
+    Ok(())
 }
 
 /// The per-file limits, from the module parameters.
@@ -337,10 +353,11 @@ fn alloc_objects(file: &FileState, a: &KmemlabAlloc) -> Result<isize> {
     let mut table = file.table.lock();
     let req = request(a, &table, Purpose::Objects)?;
     // CAST: `count` is at most KMEMLAB_BATCH_MAX.
-    let mut handles = table.alloc(&req, a.count as usize, quota())?;
-    if let Err(e) = copy_handles_out(a.handles, &handles) {
+    let count = a.count as usize;
+    let made = table.alloc(&req, count, quota())?;
+    if let Err(e) = copy_handles_out(a.handles, made) {
         // Nothing may change on failure: the objects go again.
-        table.free(&mut handles)?;
+        table.free_newest(count);
         return Err(e);
     }
     Ok(0)
@@ -604,10 +621,9 @@ fn ioremap(file: &FileState, arg: usize) -> Result<isize> {
 fn map_object(file: &FileState, arg: usize, mut m: KmemlabIoremap) -> Result<isize> {
     let req = kinds::ioremap::request(&m)?;
     let mut table = file.table.lock();
-    let mut handles = table.alloc(&req, 1, quota())?;
-    m.handle = handles[0];
+    m.handle = *table.alloc(&req, 1, quota())?.start();
     if let Err(e) = copy_out(arg, &m.encode()) {
-        table.free(&mut handles)?;
+        table.free_newest(1);
         return Err(e);
     }
     Ok(0)

@@ -8,6 +8,8 @@
 //! [`Table`] frees it, and dropping the table (when the file closes) frees
 //! everything the file made.
 
+use core::ops::RangeInclusive;
+
 use kernel::{
     alloc::kvec::PushError,
     prelude::*,
@@ -269,8 +271,17 @@ impl Table {
     }
 
     /// Creates `count` objects for `req`: all of them, or none (`ENOMEM` when
-    /// the quota would be exceeded or an allocation fails). Returns their handles.
-    pub(crate) fn alloc(&mut self, req: &Request, count: usize, quota: Quota) -> Result<KVec<u32>> {
+    /// the quota would be exceeded or an allocation fails; `EINVAL` for
+    /// none). Returns their handles, consecutive, the table's newest.
+    pub(crate) fn alloc(
+        &mut self,
+        req: &Request,
+        count: usize,
+        quota: Quota,
+    ) -> Result<RangeInclusive<u32>> {
+        if count == 0 {
+            return Err(EINVAL);
+        }
         let more_bytes = req.what.bytes().checked_mul(count).ok_or(ENOMEM)?;
         let (kind, handle) = (req.what.kind(), req.what.tag());
         let out = self
@@ -289,7 +300,6 @@ impl Table {
         if objects > quota.objects || bytes > quota.bytes {
             return Err(ENOMEM);
         }
-        let mut handles = KVec::with_capacity(count, GFP_KERNEL)?;
         self.objects.reserve(count, GFP_KERNEL)?;
         let (first, before) = (self.last_handle, self.objects.len());
         let (charge, pages) = (req.what.bytes(), req.what.pages());
@@ -309,18 +319,39 @@ impl Table {
             table: self,
             req,
             count,
-            handles: &mut handles,
             tally: &mut tally,
         };
         if let Err(e) = req.what.visit(each) {
             return undo(self, &mut tally, e);
         }
+
         if let Some((i, peak, growth)) = growth {
             self.pools[i].peak = peak;
             self.pools[i].charge += growth;
         }
         self.bytes = bytes;
-        Ok(handles)
+        // The objects made took the next `count` handles, in order (at
+        // least one was made, so `first + 1` did not overflow).
+        Ok(first + 1..=self.last_handle)
+    }
+
+    /// Frees the `count` newest objects, as [`Table::free`] of their handles
+    /// would: what undoes an [`Table::alloc`] of `count` that nothing
+    /// followed.
+    pub(crate) fn free_newest(&mut self, count: usize) {
+        self.drop_from(self.objects.len().saturating_sub(count));
+    }
+
+    /// Frees the objects from the `start`th on, counting them freed.
+    fn drop_from(&mut self, start: usize) {
+        let mut tally = stats::CallTally::new();
+        let mut freed = 0;
+        for o in self.objects.iter().skip(start) {
+            freed += o.charge;
+            o.count_freed(&mut tally);
+        }
+        self.objects.truncate(start);
+        self.bytes -= freed;
     }
 
     fn index(&self, handle: u32) -> Result<usize> {
@@ -411,11 +442,7 @@ impl Table {
 
     /// Frees every object; caches stay.
     pub(crate) fn free_all(&mut self) {
-        let mut tally = stats::CallTally::new();
-        for o in self.objects.iter() {
-            o.count_freed(&mut tally);
-        }
-        self.objects.clear();
+        self.drop_from(0);
         // What is left is the mempools' reserves.
         self.bytes = self.pools.iter().map(|p| p.charge).sum();
     }
@@ -663,7 +690,6 @@ struct MakeEach<'a> {
     table: &'a mut Table,
     req: &'a Request,
     count: usize,
-    handles: &'a mut KVec<u32>,
     tally: &'a mut stats::UnitTally,
 }
 
@@ -675,7 +701,6 @@ impl Visit for MakeEach<'_> {
             table,
             req,
             count,
-            handles,
             tally,
         } = self;
         let (gfp, node) = (req.gfp, req.node);
@@ -708,7 +733,6 @@ impl Visit for MakeEach<'_> {
                 tally.repage(taken, pages);
                 return Err(ENOMEM);
             }
-            handles.push_within_capacity(handle).map_err(|_| ENOMEM)?;
         }
         Ok(())
     }

@@ -629,13 +629,24 @@ impl KmemCache {
     /// slab allocator forbids it.
     pub(crate) fn alloc(&self, gfp: Gfp, node: Node) -> Result<CacheObject> {
         let shared = self.shared();
-        // SAFETY: `objects` is initialised and not killed (the handle's
-        // reference is held); on success the object holds a new reference.
-        let bytes = unsafe {
-            self.make(gfp, node, |cache, gfp, node| {
-                kmemlab_kmem_cache_alloc_get(cache, gfp, node, shared.objects.get())
-            })?
+        let gfp = object_gfp(&shared.config, gfp)?;
+        // SAFETY: `cache` is live and `objects` initialised and not killed
+        // (the handle's reference is held); `gfp` is a valid mask and `node`
+        // online or `NUMA_NO_NODE`. On success the object holds a new
+        // reference.
+        let raw = unsafe {
+            kmemlab_kmem_cache_alloc_get(
+                shared.cache.as_ptr(),
+                gfp.raw(),
+                node.raw(),
+                shared.objects.get(),
+            )
         };
+        let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
+        // SAFETY: `ptr` is a fresh object of the cache, allocated with
+        // `object_gfp`'s mask, only used here; `object_size >= 8` with a
+        // constructor (`CacheCore`'s invariant).
+        let bytes = unsafe { initialise(ptr, shared.config.object_size, shared.config.ctor) };
         shared.live.get().add_this_cpu(1);
         // INVARIANT: `bytes` is a fresh object of the cache, counted in
         // `live`, holding the reference taken with it.
@@ -665,29 +676,6 @@ impl KmemCache {
             ctor: shared.config.ctor,
             _handle: PhantomData,
         })
-    }
-
-    /// One object from `alloc` (a shim allocating from the cache with a
-    /// mask and a node), initialised as [`KmemCache::alloc`] promises.
-    ///
-    /// # Safety
-    ///
-    /// `alloc` allocates an object of the cache passed to it, or returns
-    /// null; whatever else it does is the caller's to account for.
-    unsafe fn make(
-        &self,
-        gfp: Gfp,
-        node: Node,
-        alloc: impl FnOnce(*mut bindings::kmem_cache, bindings::gfp_t, c_int) -> *mut c_void,
-    ) -> Result<Bytes> {
-        let shared = self.shared();
-        let gfp = object_gfp(&shared.config, gfp)?;
-        // `cache` is live (the handle's reference is held); `gfp` is a valid
-        // mask and `node` is online or `NUMA_NO_NODE`.
-        let raw = alloc(shared.cache.as_ptr(), gfp.raw(), node.raw());
-        let ptr = NonNull::new(raw.cast::<u8>()).ok_or(ENOMEM)?;
-        // SAFETY: `ptr` is a fresh object of the cache, only used here.
-        Ok(unsafe { initialise(ptr, shared.config.object_size, shared.config.ctor) })
     }
 }
 
