@@ -279,8 +279,10 @@ struct Rust<'r, K: Kind, C: stats::Count> {
 
 impl<K: Kind, C: stats::Count> Drop for Rust<'_, K, C> {
     fn drop(&mut self) {
-        // Every sample freed what it made (`cycle`); the tally is added to
-        // the counters after this.
+        // Every sample freed what it made (`cycle` drains `held`); whatever
+        // may be left goes now, and the tally is added to the counters
+        // after this.
+        self.held.clear();
         self.tally.all_freed();
     }
 }

@@ -6,7 +6,8 @@
 //! whole number also validates the size userspace compiled against. Anything
 //! not in the table is `ENOTTY`. Handlers validate every field before touching
 //! the file's [`Table`], and undo their work when the final copy to userspace
-//! fails, so a failed call changes nothing.
+//! fails, so a failed call leaves no object behind (a failed ALLOC's handles
+//! stay used, and part of its array may have been written).
 
 use core::ops::RangeInclusive;
 
@@ -237,23 +238,23 @@ fn copy_handles_in(addr: u64, count: usize) -> Result<KVec<u32>> {
 /// Writes the handles `made` to the array at `addr`, in order, a chunk at
 /// a time from the stack.
 fn copy_handles_out(addr: u64, made: RangeInclusive<u32>) -> Result {
-    let (first, last) = (u64::from(*made.start()), u64::from(*made.end()));
-    let count = last.checked_sub(first).ok_or(EINVAL)? + 1;
+    let count = u64::from(made.end() - made.start()) + 1;
     let len = usize::try_from(count * 4).map_err(|_| EINVAL)?;
     let mut writer = UserSlice::new(user_ptr(addr)?, len).writer();
+    let mut handles = made;
     let mut chunk = [0u32; 64];
-    let mut next = first;
-    while next <= last {
-        // CAST: at most the chunk's length.
-        let n = (last - next + 1).min(chunk.len() as u64) as usize;
-        for (slot, handle) in chunk[..n].iter_mut().zip(next..) {
-            // CAST: `handle` is at most `last`, a `u32`.
-            *slot = handle as u32;
+    loop {
+        // The chunk first, so that no handle is taken and left unwritten.
+        let n = chunk
+            .iter_mut()
+            .zip(&mut handles)
+            .map(|(slot, handle)| *slot = handle)
+            .count();
+        if n == 0 {
+            return Ok(());
         }
         writer.write_slice(chunk[..n].as_bytes())?;
-        next += n as u64;
     }
-    Ok(())
 }
 
 /// The per-file limits, from the module parameters.
@@ -355,9 +356,9 @@ fn alloc_objects(file: &FileState, a: &KmemlabAlloc) -> Result<isize> {
     // CAST: `count` is at most KMEMLAB_BATCH_MAX.
     let count = a.count as usize;
     let made = table.alloc(&req, count, quota())?;
-    if let Err(e) = copy_handles_out(a.handles, made) {
-        // Nothing may change on failure: the objects go again.
-        table.free_newest(count);
+    if let Err(e) = copy_handles_out(a.handles, made.clone()) {
+        // The objects go again (their handles stay used).
+        table.free_newest(&made);
         return Err(e);
     }
     Ok(0)
@@ -621,9 +622,10 @@ fn ioremap(file: &FileState, arg: usize) -> Result<isize> {
 fn map_object(file: &FileState, arg: usize, mut m: KmemlabIoremap) -> Result<isize> {
     let req = kinds::ioremap::request(&m)?;
     let mut table = file.table.lock();
-    m.handle = *table.alloc(&req, 1, quota())?.start();
+    let made = table.alloc(&req, 1, quota())?;
+    m.handle = *made.start();
     if let Err(e) = copy_out(arg, &m.encode()) {
-        table.free_newest(1);
+        table.free_newest(&made);
         return Err(e);
     }
     Ok(0)

@@ -193,8 +193,9 @@ pub(crate) struct Quota {
 ///
 /// Statistics: every object the table holds was counted created, and every
 /// object it drops is counted freed (in a tally of the call). Objects live
-/// nowhere else, and only [`Table::alloc`] (undoing), [`Table::free`] and
-/// [`Table::free_all`] (which dropping the table runs) drop them.
+/// nowhere else, and only [`Table::alloc`] (undoing), [`Table::free`],
+/// [`Table::free_newest`] and [`Table::free_all`] (which dropping the table
+/// runs) drop them.
 ///
 /// The arrays are `kvmalloc`-backed: at the default quota (65536 objects)
 /// the object array outgrows what `kmalloc` can give (an order-11 request,
@@ -335,18 +336,25 @@ impl Table {
         Ok(first + 1..=self.last_handle)
     }
 
-    /// Frees the `count` newest objects, as [`Table::free`] of their handles
-    /// would: what undoes an [`Table::alloc`] of `count` that nothing
-    /// followed.
-    pub(crate) fn free_newest(&mut self, count: usize) {
-        self.drop_from(self.objects.len().saturating_sub(count));
+    /// Frees the objects `made` names, the newest (what [`Table::alloc`]
+    /// returned, with nothing since), as [`Table::free`] of their handles
+    /// would: the undoing of an ALLOC whose handles could not be written
+    /// out. Their handles stay used (userspace may have seen some), and a
+    /// DMA pool keeps the pages it grew by, as after any FREE.
+    pub(crate) fn free_newest(&mut self, made: &RangeInclusive<u32>) {
+        // CAST: a `u32` difference fits in a `usize`.
+        let count = (made.end() - made.start()) as usize + 1;
+        let start = self.objects.len().saturating_sub(count);
+        debug_assert!(self.objects.get(start).map(|o| o.handle) == Some(*made.start()));
+        debug_assert!(self.objects.last().map(|o| o.handle) == Some(*made.end()));
+        self.drop_from(start);
     }
 
     /// Frees the objects from the `start`th on, counting them freed.
     fn drop_from(&mut self, start: usize) {
         let mut tally = stats::CallTally::new();
         let mut freed = 0;
-        for o in self.objects.iter().skip(start) {
+        for o in &self.objects[start..] {
             freed += o.charge;
             o.count_freed(&mut tally);
         }
@@ -716,7 +724,7 @@ impl Visit for MakeEach<'_> {
             let taken = K::pages_taken(r, &mem);
             tally.repage(pages, taken);
             // New handles are the largest, so the table stays in handle
-            // order; capacity was reserved, so neither push can fail.
+            // order; capacity was reserved, so the push cannot fail.
             let object = Object {
                 handle,
                 mem: K::wrap(mem),

@@ -250,8 +250,9 @@ fn flush(k: usize, t: &KindTally) {
 
 /// The statistics of one call that makes objects of one kind and size (an
 /// ALLOC of `count` objects, or a benchmark thread's run of samples): only
-/// how many were made and freed is counted per object, the bytes and pages
-/// follow at the end; they reach this CPU's counters when the tally is
+/// how many were made is counted per object, and freed per object or per
+/// call (a benchmark run counts its frees once, at its end: [`Count::all_freed`]),
+/// the bytes and pages follow at the end; they reach this CPU's counters when the tally is
 /// dropped, as a [`CallTally`]'s do.
 pub(crate) struct UnitTally {
     kind: u32,
@@ -327,6 +328,11 @@ impl UnitTally {
         clock::cycles_to_ns(self.alloc_cycles.saturating_mul(SAMPLE))
     }
 
+    /// Counts `n` objects freed.
+    pub(crate) fn freed(&mut self, n: u64) {
+        self.freed = self.freed.wrapping_add(n);
+    }
+
     /// Whether the next object made is timed.
     #[inline(always)]
     fn due(&self) -> bool {
@@ -341,8 +347,6 @@ pub(crate) trait Count {
     /// [`SAMPLE`]th one on this CPU is timed. A failed allocation is not
     /// counted, and leaves its turn to the next one.
     fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A>;
-    /// Counts `n` objects freed.
-    fn freed(&mut self, n: u64);
     /// Counts as freed every object counted as made and not yet as freed
     /// (a benchmark's frees: each sample frees what it made, and the run
     /// counts them once, when it ends).
@@ -359,9 +363,6 @@ impl Count for Uncounted {
     fn made<A>(&mut self, make: impl FnOnce() -> Result<A>) -> Result<A> {
         make()
     }
-
-    #[inline(always)]
-    fn freed(&mut self, _n: u64) {}
 
     fn all_freed(&mut self) {}
 }
@@ -386,11 +387,6 @@ impl Count for UnitTally {
         self.timed = self.timed.wrapping_add(1);
         self.left = SAMPLE - 1;
         Ok(object)
-    }
-
-    #[inline(always)]
-    fn freed(&mut self, n: u64) {
-        self.freed = self.freed.wrapping_add(n);
     }
 
     fn all_freed(&mut self) {
@@ -584,7 +580,7 @@ mod tests {
         assert!(t.made(|| Err::<(), _>(ENOMEM)).is_err());
         let (unflushed, _) = total(k);
         assert_eq!(unflushed.created, before.created);
-        Count::freed(&mut t, 3);
+        t.freed(3);
         drop(t);
         let (after, hwm) = total(k);
         assert_eq!(after.created, before.created + 3);
@@ -609,6 +605,34 @@ mod tests {
     }
 
     #[test]
+    fn a_run_counts_its_frees_at_the_end() {
+        let k = SLOTS - 1;
+        let (before, _) = total(k);
+        let mut t = UnitTally::new(SCRATCH_KIND, BATCH as usize, 2, 8, 1);
+        assert!(t.made(|| Ok(())).is_ok());
+        // A failed allocation is neither made nor freed.
+        assert!(t.made(|| Err::<(), _>(ENOMEM)).is_err());
+        assert!(t.made(|| Ok(())).is_ok());
+        assert!(t.made(|| Ok(())).is_ok());
+        t.all_freed();
+        drop(t);
+        let (after, _) = total(k);
+        assert_eq!(after.created, before.created + 3);
+        assert_eq!(after.freed, before.freed + 3);
+        assert_eq!(after.bytes, before.bytes);
+        assert_eq!(after.pages, before.pages);
+        // Not counting counts nothing.
+        let mut u = Uncounted;
+        assert!(u.made(|| Ok(())).is_ok());
+        u.all_freed();
+        let (untouched, _) = total(k);
+        assert_eq!(
+            (untouched.created, untouched.freed),
+            (after.created, after.freed)
+        );
+    }
+
+    #[test]
     fn one_allocation_in_sample_is_timed() {
         let mut t = UnitTally::new(SCRATCH_KIND, 0, 0, 4 * SAMPLE, 1);
         // The first timed one is the next multiple of `SAMPLE` among the
@@ -625,7 +649,7 @@ mod tests {
             // A failure in between changes neither the count nor the turn.
             assert!(t.made(|| Err::<(), _>(ENOMEM)).is_err());
             assert_eq!(t.created(), i + 1);
-            Count::freed(&mut t, 1);
+            t.freed(1);
         }
         assert_eq!(timed, 4);
         assert_eq!(t.timed, 4);

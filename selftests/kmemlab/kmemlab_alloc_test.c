@@ -271,30 +271,34 @@ static void write_fault_changes_nothing(struct __test_metadata *_metadata, int f
 }
 
 /*
- * ALLOC writes its handles out a chunk at a time: an array whose second page
- * is read-only faults partway (after the objects were made, and after some
- * handles may have gone out), and every object the call made is freed again.
+ * ALLOC writes its handles out a chunk at a time: with an array whose last
+ * 100 entries lie on a read-only page, 200 objects are made, the first chunk
+ * of 64 handles goes out, the second faults, and every object the call made
+ * is freed again.
  */
 TEST_F(dev, alloc_fault_after_some_handles_frees_all)
 {
-	/* 100 handles, the last 70 of them on the read-only page. */
 	unsigned char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	__u32 *handles, h;
+	int i;
 
 	ASSERT_NE(MAP_FAILED, two);
 	ASSERT_EQ(0, mprotect(two + 4096, 4096, PROT_READ));
-	handles = (__u32 *)(two + 4096 - 30 * sizeof(__u32));
-	ASSERT_EQ(0, nr_objects(self->fd));
+	handles = (__u32 *)(two + 4096 - 100 * sizeof(__u32));
+	ASSERT_EQ(0U, nr_objects(self->fd));
 	EXPECT_EQ(-EFAULT, alloc_n(self->fd, KMEMLAB_KIND_KMALLOC, 64, 0, KMEMLAB_NODE_ANY, 0, 0,
-				   100, handles));
-	EXPECT_EQ(0, nr_objects(self->fd));
-	/* Whatever went out names nothing now (0 names nothing either). */
-	EXPECT_EQ(-ENOENT, free_handles(self->fd, 1, &handles[0]));
-	EXPECT_EQ(-ENOENT, free_handles(self->fd, 1, &handles[29]));
-	/* The file still works, and every object of a good call is there. */
+				   200, handles));
+	EXPECT_EQ(0U, nr_objects(self->fd));
+	/* The first chunk went out: a fresh file's handles 1 to 64. */
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ((__u32)i + 1, handles[i]);
+	/* They name nothing now. */
+	EXPECT_EQ(-ENOENT, free_handles(self->fd, 64, handles));
+	/* 200 were made (handles are never reused): the next is 201. */
 	ASSERT_EQ(0, alloc1(self->fd, KMEMLAB_KIND_KMALLOC, 64, 0, KMEMLAB_NODE_ANY, 0, &h));
-	EXPECT_EQ(1, nr_objects(self->fd));
+	EXPECT_EQ(201U, h);
+	EXPECT_EQ(1U, nr_objects(self->fd));
 	munmap(two, 8192);
 }
 

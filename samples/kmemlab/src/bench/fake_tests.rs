@@ -514,6 +514,14 @@ fn placements_refused() {
     for s in one_cpu["scaling"].as_array_mut().unwrap() {
         s["points"].as_array_mut().unwrap().pop();
     }
+    let skipped = bench(
+        &dev,
+        &bench_command("standard", &["--quick", "--scaling", "skip"]).unwrap(),
+    )
+    .unwrap()
+    .document();
+    assert_eq!(doc["scaling_part"], "include");
+    assert_eq!(skipped["scaling_part"], "skip");
     let missing = docs.0.join("missing.json");
     let not_json = docs.0.join("not.json");
     std::fs::write(&not_json, "kmemlab bench standard: text, not JSON").unwrap();
@@ -533,6 +541,10 @@ fn placements_refused() {
         (
             docs.write("one-cpu", &one_cpu),
             "its scaling series (counters and thread counts) differ",
+        ),
+        (
+            docs.write("skipped", &skipped),
+            "a partial set (`bench standard --scaling skip`): placements need whole sets",
         ),
         (format!("m={}", missing.display()), "cannot read "),
         (format!("n={}", not_json.display()), "not a JSON document"),

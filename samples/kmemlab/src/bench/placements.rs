@@ -127,6 +127,17 @@ pub(crate) fn figures_of(doc: &Value) -> Result<Figures, String> {
             ))
         }
     }
+    // Documents from before the option have no "scaling_part": whole sets.
+    match doc.get("scaling_part") {
+        None => {}
+        Some(p) if p == "include" => {}
+        Some(p) => {
+            return Err(format!(
+                "a partial set (`bench standard --scaling {}`): placements need whole sets",
+                p.as_str().unwrap_or("?")
+            ))
+        }
+    }
     let kinds = list(doc, "rust_vs_c", top)?
         .iter()
         .map(sweep_of)

@@ -446,6 +446,14 @@ pub(crate) fn standard_fields(s: &Standard) -> Vec<(&'static str, Value)> {
         ("iterations", Value::from(a.iterations)),
         ("rounds", Value::from(a.rounds as u64)),
         ("quick", Value::Bool(a.quick)),
+        (
+            "scaling_part",
+            Value::from(match a.scaling {
+                ScalingPart::Include => "include",
+                ScalingPart::Skip => "skip",
+                ScalingPart::Only => "only",
+            }),
+        ),
         ("rust_vs_c", Value::Array(sweeps)),
         ("skipped", Value::Array(skipped)),
         ("batch", Value::Array(batches)),
