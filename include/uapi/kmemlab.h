@@ -285,8 +285,10 @@ struct kmemlab_limits {
  * Errors: EINVAL (bad kind, flags, size, order, node, count, device, or a
  * field that must be 0), ENOENT (unknown cache, mempool or DMA pool handle),
  * ENODEV (the device is not bound; for DMA_POOL, the pool's device unbound
- * since the pool was made), EFAULT (@handles), ENOMEM (allocation failure, or the file's
- * quota of objects or bytes exceeded), EIO (a DMA buffer came back above the
+ * since the pool was made), EFAULT (@handles: the objects made are freed
+ * again, their handles are not given out again, and part of the array may
+ * have been written), ENOMEM (allocation failure, or the file's quota of
+ * objects or bytes exceeded), EIO (a DMA buffer came back above the
  * device's DMA mask; it is freed again: never seen, a safety check).
  */
 struct kmemlab_alloc {
