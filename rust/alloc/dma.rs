@@ -15,7 +15,10 @@
 //!   with none);
 //! - QEMU's edu PCI device, bound by kmemlab's edu driver (see [`super::edu`]).
 
-use core::ptr::NonNull;
+use core::{
+    marker::PhantomData,
+    ptr::NonNull, //
+};
 
 use kernel::{
     bindings,
@@ -345,10 +348,10 @@ impl DmaScope {
         self.user.stopping()
     }
 
-    /// A zeroed coherent buffer of `size` bytes (1 to [`DMA_MAX`]; an
-    /// accounted or `__GFP_NORETRY` mask is refused, as for [`DmaBuf`]).
-    /// `EIO` if the device got memory outside its DMA mask.
-    pub(crate) fn alloc(&self, size: usize, gfp: Gfp) -> Result<ScopedBuf<'_>> {
+    /// Buffers of `size` bytes (1 to [`DMA_MAX`]) with `gfp`, the request
+    /// checked and resolved once: `EINVAL` for an accounted or
+    /// `__GFP_NORETRY` mask, as for [`DmaBuf`], or a size out of range.
+    pub(crate) fn buffers(&self, size: usize, gfp: Gfp) -> Result<BufScope<'_>> {
         if size == 0 || size > DMA_MAX || gfp.has(Mods::ACCOUNT) {
             return Err(EINVAL);
         }
@@ -361,25 +364,69 @@ impl DmaScope {
         } else {
             0
         };
-        let dev = devices::raw_device(self.user.device());
+        // INVARIANT: the scope's device, a size in range, the mask's raw
+        // value with `__GFP_ZERO`, and the device's coherent DMA mask.
+        Ok(BufScope {
+            dev: devices::raw_device(self.user.device()),
+            size,
+            gfp: gfp.zeroed().raw(),
+            attrs,
+            mask: self.mask,
+            _scope: PhantomData,
+        })
+    }
+
+    /// A zeroed coherent buffer of `size` bytes: [`DmaScope::buffers`] for
+    /// one buffer. `EIO` if the device got memory outside its DMA mask.
+    pub(crate) fn alloc(&self, size: usize, gfp: Gfp) -> Result<ScopedBuf<'_>> {
+        self.buffers(size, gfp)?.alloc()
+    }
+}
+
+/// Buffers of one size and mask for a borrowed [`DmaScope`]
+/// ([`DmaScope::buffers`]): a buffer costs the allocator's call and the
+/// check that it lies within the device's DMA mask.
+///
+/// # Invariants
+///
+/// `dev` is the device of the borrowed scope, which keeps it bound; `size`
+/// is 1 to [`DMA_MAX`]; `gfp` is a mask `dma_alloc_attrs()` takes, with
+/// `__GFP_ZERO`; `mask` is the device's coherent DMA mask.
+pub(crate) struct BufScope<'s> {
+    dev: *mut bindings::device,
+    size: usize,
+    gfp: bindings::gfp_t,
+    attrs: c_ulong,
+    mask: u64,
+    _scope: PhantomData<&'s DmaScope>,
+}
+
+impl<'s> BufScope<'s> {
+    /// A zeroed coherent buffer, freed when dropped (within the borrow of
+    /// the scope). `EIO` if the device got memory outside its DMA mask.
+    #[inline]
+    pub(crate) fn alloc(&self) -> Result<ScopedBuf<'s>> {
         let mut dma: bindings::dma_addr_t = 0;
-        // SAFETY: `dev` is bound with its DMA mask set while `self.user` is
-        // held; `dma` is a valid place for the bus address.
-        let cpu =
-            unsafe { bindings::dma_alloc_attrs(dev, size, &mut dma, gfp.zeroed().raw(), attrs) };
+        // SAFETY: `dev` is bound with its DMA mask set while the borrowed
+        // scope lives, and `gfp` a mask the allocator takes (type
+        // invariant); `dma` is a valid place for the bus address.
+        let cpu = unsafe {
+            bindings::dma_alloc_attrs(self.dev, self.size, &mut dma, self.gfp, self.attrs)
+        };
         let cpu = NonNull::new(cpu.cast::<u8>()).ok_or(ENOMEM)?;
         // SAFETY: `cpu` is a fresh buffer of `size` bytes, zeroed
         // (`__GFP_ZERO`), that only the new value uses.
-        let bytes = unsafe { Bytes::new(cpu, size) };
+        let bytes = unsafe { Bytes::new(cpu, self.size) };
         // INVARIANT: made for the scope's device, with these attributes.
         let buf = ScopedBuf {
-            scope: self,
+            dev: self.dev,
             bytes,
             dma,
-            attrs,
+            attrs: self.attrs,
+            _scope: PhantomData,
         };
         // CAST: `size` is at most DMA_MAX, which fits in a bus address.
-        let last = dma.checked_add(size as DmaAddress - 1);
+        let last = dma.checked_add(self.size as DmaAddress - 1);
         if last.is_none_or(|last| last > self.mask) {
             return Err(EIO);
         }
@@ -392,19 +439,22 @@ impl DmaScope {
 /// # Invariants
 ///
 /// `bytes` and `dma` are the CPU and bus addresses `dma_alloc_attrs()`
-/// returned, with `attrs`, for `scope`'s device, for `bytes.len()` bytes;
-/// freed only by `Drop`, while `scope` (borrowed) keeps the device bound.
+/// returned, with `attrs`, for `dev`, the device of the borrowed scope, for
+/// `bytes.len()` bytes; freed only by `Drop`, while the scope keeps the
+/// device bound.
 pub(crate) struct ScopedBuf<'s> {
-    scope: &'s DmaScope,
+    dev: *mut bindings::device,
     bytes: Bytes,
     dma: DmaAddress,
     attrs: c_ulong,
+    _scope: PhantomData<&'s DmaScope>,
 }
 
-// SAFETY: the buffer is plain memory owned by this value; it may be freed
-// from any thread.
+// SAFETY: the buffer is plain memory owned by this value, and `dev` a bound
+// device (type invariant); it may be freed from any thread.
 unsafe impl Send for ScopedBuf<'_> {}
-// SAFETY: shared references only allow reads of plain bytes.
+// SAFETY: shared references only allow reads of plain bytes; `dev` is used
+// only by `Drop`.
 unsafe impl Sync for ScopedBuf<'_> {}
 
 bytes_allocation! {
@@ -424,11 +474,11 @@ bytes_allocation! {
 impl Drop for ScopedBuf<'_> {
     fn drop(&mut self) {
         // SAFETY: by the type invariant the buffer was made with these
-        // arguments for the scope's device, still bound (the scope is
-        // borrowed), and is freed once, here.
+        // arguments for `dev`, the scope's device, still bound (the scope
+        // is borrowed), and is freed once, here.
         unsafe {
             bindings::dma_free_attrs(
-                devices::raw_device(self.scope.user.device()),
+                self.dev,
                 self.bytes.as_slice().len(),
                 self.bytes.ptr().as_ptr().cast(),
                 self.dma,
@@ -501,6 +551,28 @@ mod tests {
         drop(buf);
         assert_eq!(scope.alloc(0, Gfp::KERNEL).err(), Some(EINVAL));
         assert_eq!(scope.alloc(DMA_MAX + 1, Gfp::KERNEL).err(), Some(EINVAL));
+        Ok(())
+    }
+
+    #[test]
+    fn a_buf_scope_checks_once_and_makes_many() -> Result {
+        crate::alloc::init();
+        let scope = DmaScope::new(DmaDevice::Faux)?;
+        let accounted = Gfp::new(crate::alloc::gfp::GfpBase::Kernel, Mods::ACCOUNT)?;
+        assert_eq!(scope.buffers(4096, accounted).err(), Some(EINVAL));
+        assert_eq!(scope.buffers(0, Gfp::KERNEL).err(), Some(EINVAL));
+        // The buffers outlive the scope of their size and mask (not the
+        // device's scope).
+        let (mut a, b) = {
+            let buffers = scope.buffers(8192, Gfp::KERNEL)?;
+            (buffers.alloc()?, buffers.alloc()?)
+        };
+        assert_eq!((a.as_slice().len(), b.as_slice().len()), (8192, 8192));
+        assert!(a.as_slice().iter().all(|x| *x == 0));
+        assert!(b.as_slice().iter().all(|x| *x == 0));
+        a.as_mut_slice().fill(0x3c);
+        assert!(b.as_slice().iter().all(|x| *x == 0));
+        assert_ne!(a.as_slice().as_ptr(), b.as_slice().as_ptr());
         Ok(())
     }
 

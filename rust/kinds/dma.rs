@@ -9,7 +9,6 @@ use super::{
     block_pages,
     Ask,
     Kind,
-    Plain,
     Purpose,
     CACHE,
     SIZE, //
@@ -21,6 +20,7 @@ use crate::{
             DmaDevice, //
         },
         dma::{
+            BufScope,
             DmaBuf,
             DmaScope,
             ScopedBuf,
@@ -77,7 +77,7 @@ impl Kind for DmaKind {
     type Request = DmaRequest;
     type Memory = DmaBuf;
     type Sample<'r> = ScopedBuf<'r>;
-    type Sampler<'r> = Plain<'r, DmaRequest>;
+    type Sampler<'r> = BufScope<'r>;
 
     /// What the kernel crate's `kernel::alloc::Flags` can say, less
     /// accounting (coherent memory is not charged); the device's DMA mask,
@@ -120,12 +120,13 @@ impl Kind for DmaKind {
         DmaBuf::new(req.device, req.len, gfp)
     }
 
-    fn sampler<'r>(req: &'r DmaRequest, gfp: Gfp, node: Node) -> Result<Plain<'r, DmaRequest>> {
-        Plain::new(req, gfp, node)
+    /// `EINVAL` for a request made for objects, not for a benchmark run.
+    fn sampler<'r>(req: &'r DmaRequest, gfp: Gfp, _node: Node) -> Result<BufScope<'r>> {
+        req.scope.as_ref().ok_or(EINVAL)?.buffers(req.len, gfp)
     }
 
-    fn sample<'r>(s: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
-        s.req.scope.as_ref().ok_or(EINVAL)?.alloc(s.req.len, s.gfp)
+    fn sample<'r>(buffers: &Self::Sampler<'r>) -> Result<Self::Sample<'r>> {
+        buffers.alloc()
     }
 
     /// The device is being unbound: the run stops and lets it go.
