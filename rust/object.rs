@@ -402,7 +402,9 @@ impl Table {
     /// first object named, once to check and once to free: a step per
     /// object, nothing searched per handle, and the objects older than the
     /// first one named (most of a large table, when the newest go first)
-    /// are not touched.
+    /// are not touched. When the handles name every object from the first
+    /// one named on (a FREE of what the last ALLOCs made), nothing moves:
+    /// those objects are counted and dropped.
     pub(crate) fn free(&mut self, handles: &mut [u32]) -> Result {
         sort_handles(handles);
         let Some(&lowest) = handles.first() else {
@@ -426,6 +428,13 @@ impl Table {
         }
         if twice {
             return Err(EINVAL);
+        }
+        // Every handle names a different object from `start` on: as many
+        // handles as objects there means all of them (the usual FREE, of
+        // what the last ALLOCs made), and nothing moves.
+        if handles.len() == objects.len() {
+            self.drop_from(start);
+            return Ok(());
         }
         // Every handle names an object: the ones kept move down over the
         // ones named (keeping their order), which end up past `kept` and go

@@ -2,53 +2,78 @@
 /*
  * The host's own scaling, for the context of make bench's scaling block:
  * increments of one atomic shared by every thread, and of a counter per
- * thread (each on its own cache line), with 1 to N threads, natively.
- * Whether a shared atomic collapses when a second thread joins is a
- * property of the host's cores and caches; a guest under QEMU TCG can show
- * the collapse only where the host has it, and less of it (emulation adds
- * work between two increments).
+ * thread (each on lines of its own), with 1 to N threads pinned to CPUs
+ * 0 to N-1, natively. Whether a shared atomic collapses when a second
+ * thread joins depends on the host's cores and caches (on a virtual
+ * machine, on where its vCPUs run); a guest under QEMU TCG, which adds
+ * work between two increments, shows at most the host's collapse.
+ *
+ * Each measurement: the threads wait at a gate until all are ready, run
+ * for RUN_NS, and the aggregate rate is their increments over the time
+ * from opening the gate to the last thread's stop; the best of three.
  *
  * Usage: host-scaling THREADS   (prints one line per counter)
  */
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#define INCREMENTS 20000000UL
 #define MAX_THREADS 64
+#define RUN_NS 200000000ull
+/* Increments between two looks at the stop flag. */
+#define STRIDE 4096
 
+/* 128 bytes: adjacent-line prefetch pairs 64-byte lines. */
 struct line {
-	_Atomic unsigned long n;
-	char pad[64 - sizeof(unsigned long)];
+	_Alignas(128) _Atomic unsigned long n;
 };
 
 static struct line shared;
 static struct line own[MAX_THREADS];
-static atomic_int go;
+static _Alignas(128) atomic_int ready;
+static _Alignas(128) atomic_int go;
+static _Alignas(128) atomic_int stop;
 
 struct work {
 	_Atomic unsigned long *counter;
+	int cpu;
+	unsigned long done;
 };
 
 static void *run(void *arg)
 {
 	struct work *w = arg;
+	unsigned long done = 0;
+	cpu_set_t set;
 
+	CPU_ZERO(&set);
+	CPU_SET(w->cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set)) {
+		fprintf(stderr, "host-scaling: cannot pin a thread to CPU %d\n", w->cpu);
+		exit(1);
+	}
+	atomic_fetch_add(&ready, 1);
 	while (!atomic_load_explicit(&go, memory_order_acquire))
 		;
-	for (unsigned long i = 0; i < INCREMENTS; i++)
-		atomic_fetch_add_explicit(w->counter, 1, memory_order_relaxed);
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		for (int i = 0; i < STRIDE; i++)
+			atomic_fetch_add_explicit(w->counter, 1, memory_order_relaxed);
+		done += STRIDE;
+	}
+	w->done = done;
 	return NULL;
 }
 
-static double now(void)
+static unsigned long long now_ns(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec * 1e-9;
+	return t.tv_sec * 1000000000ull + t.tv_nsec;
 }
 
 /* Aggregate increments per second with @threads threads. */
@@ -56,21 +81,30 @@ static double rate(int threads, int share)
 {
 	pthread_t t[MAX_THREADS];
 	struct work w[MAX_THREADS];
-	double start;
+	struct timespec pause = { 0, RUN_NS };
+	unsigned long long start, total = 0;
 
+	atomic_store(&ready, 0);
 	atomic_store(&go, 0);
+	atomic_store(&stop, 0);
 	for (int i = 0; i < threads; i++) {
-		w[i].counter = share ? &shared.n : &own[i].n;
+		w[i] = (struct work){ .counter = share ? &shared.n : &own[i].n, .cpu = i };
 		if (pthread_create(&t[i], NULL, run, &w[i])) {
-			perror("pthread_create");
+			perror("host-scaling: pthread_create");
 			exit(1);
 		}
 	}
-	start = now();
+	while (atomic_load(&ready) < threads)
+		sched_yield();
+	start = now_ns();
 	atomic_store_explicit(&go, 1, memory_order_release);
-	for (int i = 0; i < threads; i++)
+	nanosleep(&pause, NULL);
+	atomic_store_explicit(&stop, 1, memory_order_relaxed);
+	for (int i = 0; i < threads; i++) {
 		pthread_join(t[i], NULL);
-	return threads * (double)INCREMENTS / (now() - start);
+		total += w[i].done;
+	}
+	return total * 1e9 / (double)(now_ns() - start);
 }
 
 int main(int argc, char **argv)

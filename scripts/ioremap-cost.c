@@ -7,7 +7,7 @@
  * (median of many calls, clock reads included):
  *
  *   scripts/sysroot-run cc -O2 -Wall -Iinclude/uapi -o build/ioremap-cost scripts/ioremap-cost.c
- *   scripts/guest --kernel perf --icount -- build/ioremap-cost
+ *   scripts/guest --kernel perf --cpus 2 --icount -- build/ioremap-cost
  *
  * The calls, each on a 4 KiB range of QEMU's pci-testdev BAR 0, which no
  * driver claims:
@@ -18,6 +18,9 @@
  *   memory, the claim refused;
  * - IOREMAP of the range and FREE of its handle: checks, claim, ioremap(),
  *   and iounmap() with the claim's release;
+ * - the control: IOREMAP and FREE of edu's registers, the same ioctls and
+ *   a mapping of one page, through a lease of edu's binding (its lock and
+ *   list) instead of the checks and the claim;
  * - for comparison, ALLOC and FREE of one 64-byte kmalloc object.
  */
 #define _GNU_SOURCE
@@ -98,20 +101,10 @@ static uint64_t bar0(unsigned int vendor, unsigned int device)
 	return found;
 }
 
-static int map(int fd, uint64_t phys, uint64_t size, uint32_t *handle)
+/* An IOREMAP request of the physical range of @size bytes at @phys. */
+static struct kmemlab_ioremap phys_range(uint64_t phys, uint64_t size)
 {
-	struct kmemlab_ioremap m = { .source = KMEMLAB_IOREMAP_PHYS, .phys = phys, .size = size };
-	int ret = ioctl(fd, KMEMLAB_IOC_IOREMAP, &m) ? -errno : 0;
-
-	*handle = m.handle;
-	return ret;
-}
-
-static int release(int fd, uint32_t *handle)
-{
-	struct kmemlab_free f = { .count = 1, .handles = (uint64_t)(unsigned long)handle };
-
-	return ioctl(fd, KMEMLAB_IOC_FREE, &f) ? -errno : 0;
+	return (struct kmemlab_ioremap){ .source = KMEMLAB_IOREMAP_PHYS, .phys = phys, .size = size };
 }
 
 static void die(const char *what, int err)
@@ -120,70 +113,78 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
+/*
+ * Times ioctl @nr on @arg, which must answer @expect; when it made an
+ * object (@expect 0), whose handle is then in *@handle, times its FREE too.
+ */
+static void timed(int fd, unsigned long nr, void *arg, uint32_t *handle, int expect,
+		  const char *what, uint64_t *made, uint64_t *freed)
+{
+	struct kmemlab_free f = { .count = 1, .handles = (uint64_t)(unsigned long)handle };
+	uint64_t t0, t1, t2;
+	int ret;
+
+	t0 = now();
+	ret = ioctl(fd, nr, arg) ? -errno : 0;
+	t1 = now();
+	if (ret != expect)
+		die(what, ret ? ret : -EPROTO);
+	*made = t1 - t0;
+	if (expect)
+		return;
+	ret = ioctl(fd, KMEMLAB_IOC_FREE, &f) ? -errno : 0;
+	t2 = now();
+	if (ret)
+		die("FREE", ret);
+	*freed = t2 - t1;
+}
+
+static void show(const char *what, uint64_t *v)
+{
+	printf("%-42s%8llu\n", what, (unsigned long long)median(v));
+}
+
 int main(void)
 {
 	uint64_t refused[REPS], busy[REPS], mapped[REPS], unmapped[REPS];
-	uint64_t made[REPS], freed[REPS];
+	uint64_t made[REPS], freed[REPS], regs[REPS], unregs[REPS];
 	uint64_t testdev = bar0(0x1b36, 0x0005), edu = bar0(0x1234, 0x11e8);
 	int fd = open(KMEMLAB_DEVICE, O_RDWR | O_CLOEXEC);
-	uint32_t h;
-	int ret;
 
 	if (fd < 0 || !testdev || !edu) {
 		fprintf(stderr, "ioremap-cost: needs /dev/kmemlab, pci-testdev and edu\n");
 		return 1;
 	}
 	for (int i = 0; i < REPS; i++) {
+		struct kmemlab_ioremap odd = phys_range(testdev, 4097);
+		struct kmemlab_ioremap claimed = phys_range(edu, 4096);
+		struct kmemlab_ioremap range = phys_range(testdev, 4096);
+		struct kmemlab_ioremap registers = { .source = KMEMLAB_IOREMAP_EDU };
+		uint32_t h = 0;
 		struct kmemlab_alloc a = {
 			.kind = KMEMLAB_KIND_KMALLOC, .gfp = KMEMLAB_GFP_KERNEL, .size = 64,
 			.node = -1, .count = 1, .handles = (uint64_t)(unsigned long)&h,
 		};
-		uint64_t t0, t1, t2;
 
-		t0 = now();
-		ret = map(fd, testdev, 4097, &h);
-		t1 = now();
-		if (ret != -EINVAL)
-			die("a size not a multiple of 4 was not refused", ret ? ret : -EPROTO);
-		refused[i] = t1 - t0;
-
-		t0 = now();
-		ret = map(fd, edu, 4096, &h);
-		t1 = now();
-		if (ret != -EBUSY)
-			die("edu's claimed BAR was not refused", ret ? ret : -EPROTO);
-		busy[i] = t1 - t0;
-
-		t0 = now();
-		ret = map(fd, testdev, 4096, &h);
-		t1 = now();
-		if (ret)
-			die("IOREMAP of pci-testdev's BAR 0", ret);
-		ret = release(fd, &h);
-		t2 = now();
-		if (ret)
-			die("FREE of the mapping", ret);
-		mapped[i] = t1 - t0;
-		unmapped[i] = t2 - t1;
-
-		t0 = now();
-		ret = ioctl(fd, KMEMLAB_IOC_ALLOC, &a) ? -errno : 0;
-		t1 = now();
-		if (ret)
-			die("ALLOC of a kmalloc object", ret);
-		ret = release(fd, &h);
-		t2 = now();
-		if (ret)
-			die("FREE of the kmalloc object", ret);
-		made[i] = t1 - t0;
-		freed[i] = t2 - t1;
+		timed(fd, KMEMLAB_IOC_IOREMAP, &odd, NULL, -EINVAL,
+		      "a size not a multiple of 4", &refused[i], NULL);
+		timed(fd, KMEMLAB_IOC_IOREMAP, &claimed, NULL, -EBUSY,
+		      "edu's claimed BAR", &busy[i], NULL);
+		timed(fd, KMEMLAB_IOC_IOREMAP, &range, &range.handle, 0,
+		      "IOREMAP of pci-testdev's BAR 0", &mapped[i], &unmapped[i]);
+		timed(fd, KMEMLAB_IOC_IOREMAP, &registers, &registers.handle, 0,
+		      "IOREMAP of edu's registers", &regs[i], &unregs[i]);
+		timed(fd, KMEMLAB_IOC_ALLOC, &a, &h, 0, "ALLOC of a kmalloc object",
+		      &made[i], &freed[i]);
 	}
 	printf("instructions per call under -icount (median of %d), 4 KiB of pci-testdev's BAR 0:\n", REPS);
-	printf("IOREMAP refused at once (EINVAL)          %8llu\n", (unsigned long long)median(refused));
-	printf("IOREMAP of edu's claimed BAR (EBUSY)      %8llu\n", (unsigned long long)median(busy));
-	printf("IOREMAP of the range                      %8llu\n", (unsigned long long)median(mapped));
-	printf("FREE of the mapping                       %8llu\n", (unsigned long long)median(unmapped));
-	printf("ALLOC of one kmalloc 64 B object          %8llu\n", (unsigned long long)median(made));
-	printf("FREE of the kmalloc object                %8llu\n", (unsigned long long)median(freed));
+	show("IOREMAP refused at once (EINVAL)", refused);
+	show("IOREMAP of edu's claimed BAR (EBUSY)", busy);
+	show("IOREMAP of the range", mapped);
+	show("FREE of the mapping", unmapped);
+	show("IOREMAP of edu's registers (control)", regs);
+	show("FREE of edu's registers", unregs);
+	show("ALLOC of one kmalloc 64 B object", made);
+	show("FREE of the kmalloc object", freed);
 	return 0;
 }

@@ -227,7 +227,7 @@ TEST_F(dev, kmem_cache_constructor_and_names)
 
 TEST_F(dev, batch_alloc_and_free)
 {
-	__u32 handles[KMEMLAB_BATCH_MAX], dup[2];
+	__u32 handles[KMEMLAB_BATCH_MAX], dup[2], rev[20];
 
 	ASSERT_EQ(0, alloc_n(self->fd, KMEMLAB_KIND_KMALLOC, 64, 0, KMEMLAB_NODE_ANY, 0, 0,
 			     KMEMLAB_BATCH_MAX, handles));
@@ -243,6 +243,20 @@ TEST_F(dev, batch_alloc_and_free)
 	EXPECT_EQ((__u32)KMEMLAB_BATCH_MAX, nr_objects(self->fd));
 	ASSERT_EQ(0, free_handles(self->fd, 10, handles));
 	EXPECT_EQ((__u32)KMEMLAB_BATCH_MAX - 10, nr_objects(self->fd));
+	/* The newest 20, named newest first: they go, the one before stays. */
+	for (int i = 0; i < 20; i++)
+		rev[i] = handles[KMEMLAB_BATCH_MAX - 1 - i];
+	ASSERT_EQ(0, free_handles(self->fd, 20, rev));
+	EXPECT_EQ((__u32)KMEMLAB_BATCH_MAX - 30, nr_objects(self->fd));
+	EXPECT_EQ(-ENOENT, free_handles(self->fd, 1, &handles[KMEMLAB_BATCH_MAX - 20]));
+	/* Two objects, with others between them that stay. */
+	dup[0] = handles[KMEMLAB_BATCH_MAX - 21];
+	dup[1] = handles[10];
+	ASSERT_EQ(0, free_handles(self->fd, 2, dup));
+	EXPECT_EQ((__u32)KMEMLAB_BATCH_MAX - 32, nr_objects(self->fd));
+	EXPECT_EQ(0, free_handles(self->fd, 1, &handles[KMEMLAB_BATCH_MAX - 22]));
+	EXPECT_EQ(0, free_handles(self->fd, 1, &handles[11]));
+	EXPECT_EQ((__u32)KMEMLAB_BATCH_MAX - 34, nr_objects(self->fd));
 	ASSERT_EQ(0, free_all(self->fd));
 	EXPECT_EQ(0U, nr_objects(self->fd));
 	EXPECT_EQ(-EINVAL, alloc_n(self->fd, KMEMLAB_KIND_KMALLOC, 64, 0, KMEMLAB_NODE_ANY, 0, 0,
