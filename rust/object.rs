@@ -429,7 +429,8 @@ impl Table {
         if twice {
             return Err(EINVAL);
         }
-        // Every handle names a different object from `start` on: as many
+        // No handle twice (checked above, which this relies on), so every
+        // handle names a different object from `start` on: as many
         // handles as objects there means all of them (the usual FREE, of
         // what the last ALLOCs made), and nothing moves.
         if handles.len() == objects.len() {

@@ -9,8 +9,8 @@
  *   scripts/sysroot-run cc -O2 -Wall -Iinclude/uapi -o build/ioremap-cost scripts/ioremap-cost.c
  *   scripts/guest --kernel perf --cpus 2 --icount -- build/ioremap-cost
  *
- * The calls, each on a 4 KiB range of QEMU's pci-testdev BAR 0, which no
- * driver claims:
+ * The calls (the physical ranges 4 KiB of QEMU's pci-testdev BAR 0, which
+ * no driver claims, unless said otherwise):
  * - IOREMAP refused at once (a size not a multiple of 4: EINVAL), the
  *   ioctl's fixed cost;
  * - IOREMAP of edu's BAR 0, which kmemlab's driver claimed (EBUSY): the
@@ -167,9 +167,9 @@ int main(void)
 		};
 
 		timed(fd, KMEMLAB_IOC_IOREMAP, &odd, NULL, -EINVAL,
-		      "a size not a multiple of 4", &refused[i], NULL);
+		      "a size not a multiple of 4 (expected EINVAL)", &refused[i], NULL);
 		timed(fd, KMEMLAB_IOC_IOREMAP, &claimed, NULL, -EBUSY,
-		      "edu's claimed BAR", &busy[i], NULL);
+		      "edu's claimed BAR (expected EBUSY)", &busy[i], NULL);
 		timed(fd, KMEMLAB_IOC_IOREMAP, &range, &range.handle, 0,
 		      "IOREMAP of pci-testdev's BAR 0", &mapped[i], &unmapped[i]);
 		timed(fd, KMEMLAB_IOC_IOREMAP, &registers, &registers.handle, 0,

@@ -249,6 +249,10 @@ TEST_F(dev, batch_alloc_and_free)
 	ASSERT_EQ(0, free_handles(self->fd, 20, rev));
 	EXPECT_EQ((__u32)KMEMLAB_BATCH_MAX - 30, nr_objects(self->fd));
 	EXPECT_EQ(-ENOENT, free_handles(self->fd, 1, &handles[KMEMLAB_BATCH_MAX - 20]));
+	/* The second newest named twice: as many handles as objects from it on; nothing goes. */
+	dup[0] = dup[1] = handles[KMEMLAB_BATCH_MAX - 22];
+	EXPECT_EQ(-EINVAL, free_handles(self->fd, 2, dup));
+	EXPECT_EQ((__u32)KMEMLAB_BATCH_MAX - 30, nr_objects(self->fd));
 	/* Two objects, with others between them that stay. */
 	dup[0] = handles[KMEMLAB_BATCH_MAX - 21];
 	dup[1] = handles[10];
