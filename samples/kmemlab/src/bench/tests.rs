@@ -53,6 +53,14 @@ fn medians_and_stats() {
 }
 
 #[test]
+fn mappings_keep_their_samples_at_every_size() {
+    let map = Spec::alloc(KMEMLAB_KIND_IOREMAP, 1 << 20, 0);
+    let buf = Spec::alloc(KMEMLAB_KIND_KMALLOC, 1 << 20, 0);
+    assert_eq!(point_iterations(20_000, &map, 4096), 20_000);
+    assert_eq!(point_iterations(20_000, &buf, 4096), MIN_ITERATIONS);
+}
+
+#[test]
 fn iterations_scale_down_for_big_objects() {
     assert_eq!(scaled_iterations(20_000, 8), 20_000);
     assert_eq!(scaled_iterations(20_000, 4096), 20_000);
