@@ -54,9 +54,13 @@ fn medians_and_stats() {
 
 #[test]
 fn mappings_keep_their_samples_at_every_size() {
-    let map = Spec::alloc(KMEMLAB_KIND_IOREMAP, 1 << 20, 0);
+    let map = |size| Spec::alloc(KMEMLAB_KIND_IOREMAP, size, 0);
     let buf = Spec::alloc(KMEMLAB_KIND_KMALLOC, 1 << 20, 0);
-    assert_eq!(point_iterations(20_000, &map, 4096), 20_000);
+    assert_eq!(point_iterations(20_000, &map(1 << 20), 4096), 20_000);
+    assert_eq!(point_iterations(20_000, &map(64 << 10), 4096), 20_000);
+    // Small mappings take more, to span many of iounmap's lazy purges.
+    assert_eq!(point_iterations(20_000, &map(4096), 4096), 100_000);
+    assert_eq!(point_iterations(u32::MAX, &map(4096), 4096), u32::MAX);
     assert_eq!(point_iterations(20_000, &buf, 4096), MIN_ITERATIONS);
 }
 
