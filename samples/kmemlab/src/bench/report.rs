@@ -76,7 +76,7 @@ pub(crate) fn standard_text(s: &Standard) -> String {
         ));
     } else {
         t.push(format!(
-            "{} samples per run (fewer for objects above 4096 bytes: n*4096/bytes, at least {MIN_ITERATIONS}); rounds per point: {}, Rust and C interleaved;",
+            "{} samples per run (fewer for objects above 4096 bytes: n*4096/bytes, at least {MIN_ITERATIONS}; ioremap: 5*n*4096/bytes, at least n); rounds per point: {}, Rust and C interleaved;",
             a.iterations, a.rounds
         ));
         t.push(

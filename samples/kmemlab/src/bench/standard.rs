@@ -203,25 +203,26 @@ pub(crate) fn rust_vs_c_checks(sweeps: &[SweepKind]) -> Vec<Check> {
         .collect()
 }
 
-/// Per-CPU counters scale with every added CPU and the shared atomic does not.
 /// Samples per run for the sweep point `s`, from `n` asked for: fewer for
 /// large sizes ([`scaled_iterations`]), except for mappings. A mapping's
 /// cost hardly grows with its size (a 1 MiB ioremap+iounmap costs about
 /// four times a 4 KiB one), and `iounmap()` frees address space lazily, in
-/// purges that come every few thousand small unmaps: a run must span many
-/// purges for its mean to be stable (with the floor's 200 samples the
-/// 1 MiB point moved 1.5 % between two boots; with 20000, the 4 KiB point
-/// 1.3 %). So mappings take `n`, and `5 * n * 4096 / bytes` when more.
+/// batched purges; a run that spans only a few of them depends on how many
+/// fall in it, which we take to be why the best-round ratio of the 1 MiB
+/// point moved 1.5 % between two boots with the floor's 200 samples, and
+/// that of the 4 KiB point 1.3 % with 20000. So mappings take `n`, and
+/// `5 * n * 4096 / bytes` when more.
 pub(crate) fn point_iterations(n: u32, s: &Spec, page: u64) -> u32 {
     if s.kind == KMEMLAB_KIND_IOREMAP {
         let more = u64::from(n) * 5 * 4096 / s.bytes(page).max(4096);
-        // CAST: at most five times a `u32`, clamped to one.
+        // CAST: clamped to `u32::MAX`, so lossless.
         more.clamp(u64::from(n), u64::from(u32::MAX)) as u32
     } else {
         scaled_iterations(n, s.bytes(page))
     }
 }
 
+/// Per-CPU counters scale with every added CPU and the shared atomic does not.
 pub(crate) fn scaling_check(series: &[Scaling]) -> Option<Check> {
     let find = |op| series.iter().find(|s| s.spec.op == op);
     let (percpu, atomic) = (
