@@ -60,6 +60,23 @@ static uint64_t median(uint64_t *v)
 	return v[REPS / 2];
 }
 
+/* The first hexadecimal number in /sys/bus/pci/devices/@dev/@attr, or 0. */
+static unsigned long long sysfs_hex(const char *dev, const char *attr)
+{
+	char path[512];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", dev, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llx", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
 /* BAR 0 of the first PCI device @vendor:@device, or 0. */
 static uint64_t bar0(unsigned int vendor, unsigned int device)
 {
@@ -68,33 +85,11 @@ static uint64_t bar0(unsigned int vendor, unsigned int device)
 	uint64_t found = 0;
 
 	while (d && !found && (e = readdir(d))) {
-		char path[512];
-		unsigned int v = 0, dv = 0;
-		unsigned long long start = 0;
-		FILE *f;
-
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
-		f = fopen(path, "r");
-		if (!f || fscanf(f, "%x", &v) != 1)
-			v = 0;
-		if (f)
-			fclose(f);
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
-		f = fopen(path, "r");
-		if (!f || fscanf(f, "%x", &dv) != 1)
-			dv = 0;
-		if (f)
-			fclose(f);
-		if (v != vendor || dv != device)
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", e->d_name);
-		f = fopen(path, "r");
-		if (f && fscanf(f, "%llx", &start) == 1)
-			found = start;
-		if (f)
-			fclose(f);
+		if (sysfs_hex(e->d_name, "vendor") == vendor &&
+		    sysfs_hex(e->d_name, "device") == device)
+			found = sysfs_hex(e->d_name, "resource");
 	}
 	if (d)
 		closedir(d);
